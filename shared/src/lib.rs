@@ -1,1 +1,6 @@
-//! Shared vocabulary.
+//! The vocabulary and sync core that the anju server and field devices both run: hybrid
+//! logical clocks, the field-record schemas, the sync wire protocol and the per-field merge.
+//! Pure code: no I/O, no clock reads, no framework.
+
+pub mod hlc;
+pub mod records;
