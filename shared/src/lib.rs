@@ -3,4 +3,5 @@
 //! Pure code: no I/O, no clock reads, no framework.
 
 pub mod hlc;
+pub mod protocol;
 pub mod records;
