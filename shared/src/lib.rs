@@ -3,5 +3,6 @@
 //! Pure code: no I/O, no clock reads, no framework.
 
 pub mod hlc;
+pub mod merge;
 pub mod protocol;
 pub mod records;

@@ -863,6 +863,5 @@ mod tests {
             }
         }
         assert!(schema_for("nope").is_none());
-        assert!(TICKET_ACTION.create_only);
     }
 }
