@@ -2,6 +2,9 @@
 //! logical clocks, the field-record schemas, the sync wire protocol and the per-field merge.
 //! Pure code: no I/O, no clock reads, no framework.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod hlc;
 pub mod merge;
 pub mod protocol;

@@ -25,6 +25,9 @@
 //! * [`MergePolicy::AddWinsSet`]: adds always apply. A remove takes away an element only if the
 //!   device had seen it (added at a version ≤ base, or by the same author); a remove that meets a
 //!   concurrent add is dropped, add wins, and reported as a conflict won by the server.
+//! * Create: the device may set every field, server-authoritative ones included (it names the
+//!   responsible unit of the hazard it found); required fields must be present; removes in a set
+//!   delta are ignored; a status may start at any state of its order.
 //! * Create (base `None`) of an id that already exists: a concurrent create; merged per field as
 //!   above with every other author's field counted as changed.
 //! * Delete vs concurrent edits: the delete wins; each field another author changed since the
@@ -36,6 +39,10 @@
 //!   `unknown_field`, the field's validation code (`wrong_type`, `field_required`, …),
 //!   `invalid_hlc`, `record_not_found`, `invalid_base_version`, `record_deleted`,
 //!   `create_only`, `record_exists`, `delete_with_fields`.
+//!
+//! The merge trusts the mutation's clock stamp. The server first observes it with
+//! [`crate::hlc::HlcClock::observe`] and refuses a stamp too far ahead (`clock_drift`, via
+//! `From<ClockError> for Rejection`), so a device with a wrong clock cannot win every race.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,7 +50,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::hlc::Hlc;
+use crate::hlc::{ClockError, Hlc};
 use crate::protocol::{Change, FieldConflict, Mutation, MutationOutcome, Op, SetDelta, Winner};
 use crate::records::{FieldKind, FieldSpec, MergePolicy, RecordSchema, schema_for};
 
@@ -144,6 +151,32 @@ impl Rejection {
     }
 }
 
+impl From<ClockError> for Rejection {
+    /// The server observes each mutation's stamp with `HlcClock::observe` before merging, so a
+    /// device whose clock runs far ahead cannot win every last-writer-wins race; this is the
+    /// answer when it refuses one (`clock_drift`, or `invalid_hlc` for a malformed stamp).
+    fn from(e: ClockError) -> Self {
+        match e {
+            ClockError::TooFarAhead { ahead_ms, .. } => Rejection::new(
+                "clock_drift",
+                format!(
+                    "设备时钟比服务器快 {} 秒，请校准设备时间后重试",
+                    ahead_ms / 1000
+                ),
+                format!(
+                    "device clock is {} s ahead of the server; fix the device time and retry",
+                    ahead_ms / 1000
+                ),
+            ),
+            ClockError::Malformed(_) | ClockError::CounterOverflow => Rejection::new(
+                "invalid_hlc",
+                "修改的时钟戳格式错误",
+                format!("invalid hybrid clock stamp: {e}"),
+            ),
+        }
+    }
+}
+
 impl From<Rejection> for MutationOutcome {
     fn from(r: Rejection) -> Self {
         MutationOutcome::Rejected {
@@ -210,15 +243,7 @@ pub fn merge(
     if mutation.record_type != schema.name {
         return Err(unknown_type(&mutation.record_type));
     }
-    let hlc = Hlc::parse(&mutation.hlc)
-        .map_err(|_| {
-            Rejection::new(
-                "invalid_hlc",
-                "修改的时钟戳格式错误",
-                format!("malformed hybrid clock stamp: {:?}", mutation.hlc),
-            )
-        })?
-        .to_string();
+    let hlc = Hlc::parse(&mutation.hlc)?.to_string();
     let specs = validate_fields(schema, mutation)?;
     if mutation.op == Op::Delete && !mutation.fields.is_empty() {
         return Err(Rejection::new(
@@ -1153,6 +1178,18 @@ mod tests {
             ..edit
         };
         assert_eq!(code(&del, Some(&r.record)), "create_only");
+    }
+
+    #[test]
+    fn clock_errors_become_rejections() {
+        let mut server = HlcClock::new("srv", 60_000);
+        let far = Hlc::parse(&stamp(10_000_000, "B")).unwrap();
+        let r: Rejection = server.observe(&far, 1_000).unwrap_err().into();
+        assert_eq!(r.code, "clock_drift");
+        let r: Rejection = Hlc::parse("bad").unwrap_err().into();
+        assert_eq!(r.code, "invalid_hlc");
+        let outcome: MutationOutcome = r.into();
+        assert!(matches!(outcome, MutationOutcome::Rejected { code, .. } if code == "invalid_hlc"));
     }
 
     #[test]

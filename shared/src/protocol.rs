@@ -268,6 +268,31 @@ pub fn check_protocol(requested: u32) -> Result<(), ProtocolMismatch> {
     })
 }
 
+/// Where a pushed mutation's sequence number stands against the device's last applied one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeqCheck {
+    /// At or below the last applied: answer [`MutationOutcome::AlreadyApplied`], no effect.
+    AlreadyApplied,
+    /// Exactly the next one: process it.
+    Next,
+    /// Beyond the next one: mutations are missing; refuse it and everything after it.
+    Gap {
+        /// The sequence number the server expects.
+        expected: u64,
+    },
+}
+
+/// Classifies `seq` for a device whose last applied sequence number is `last_applied` (0 when
+/// none); sequence numbers start at 1 and are contiguous.
+pub fn check_seq(last_applied: u64, seq: u64) -> SeqCheck {
+    let expected = last_applied.saturating_add(1);
+    match seq.cmp(&expected) {
+        std::cmp::Ordering::Less => SeqCheck::AlreadyApplied,
+        std::cmp::Ordering::Equal => SeqCheck::Next,
+        std::cmp::Ordering::Greater => SeqCheck::Gap { expected },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,6 +375,16 @@ mod tests {
             serde_json::from_str::<PullAnswer>(&s).unwrap(),
             PullAnswer::Page(page)
         );
+    }
+
+    #[test]
+    fn sequence_numbers_are_contiguous_from_one() {
+        assert_eq!(check_seq(0, 1), SeqCheck::Next);
+        assert_eq!(check_seq(0, 0), SeqCheck::AlreadyApplied);
+        assert_eq!(check_seq(5, 3), SeqCheck::AlreadyApplied);
+        assert_eq!(check_seq(5, 5), SeqCheck::AlreadyApplied);
+        assert_eq!(check_seq(5, 6), SeqCheck::Next);
+        assert_eq!(check_seq(5, 8), SeqCheck::Gap { expected: 6 });
     }
 
     #[test]

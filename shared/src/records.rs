@@ -2,10 +2,12 @@
 //! each record type's fields, their value kinds, whether they are required on create, their merge
 //! policy, and the scope fields the server uses to decide which devices see a record.
 
+use serde::Serialize;
 use serde_json::Value;
 
 /// What values a field accepts. [`validate_value`] checks a JSON value against it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     /// A string of at most `max_chars` characters (Unicode scalar values).
     Text {
@@ -52,7 +54,8 @@ pub enum FieldKind {
 }
 
 /// How concurrent edits of one field are settled. See `merge` for the exact rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MergePolicy {
     /// The edit with the greater hybrid clock stamp wins; the other is kept as a conflict.
     LastWriterWins,
@@ -66,8 +69,8 @@ pub enum MergePolicy {
     AddWinsSet,
 }
 
-/// One field of a record type.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One field of a record type. Serializes to JSON so the server can publish the schemas.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct FieldSpec {
     /// Wire and storage name (snake_case).
     pub name: &'static str,
@@ -81,8 +84,8 @@ pub struct FieldSpec {
     pub policy: MergePolicy,
 }
 
-/// A record type that devices sync.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A record type that devices sync. Serializes to JSON so the server can publish it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct RecordSchema {
     /// Wire name, e.g. `hazard`.
     pub name: &'static str,
@@ -863,5 +866,16 @@ mod tests {
             }
         }
         assert!(schema_for("nope").is_none());
+        let published = serde_json::to_value(RECORD_TYPES).unwrap();
+        assert_eq!(published[3]["name"], "hazard");
+        let status = &published[3]["fields"][12];
+        assert_eq!(
+            status["policy"],
+            json!({"monotonic": ["open", "rectified", "verified"]})
+        );
+        assert_eq!(
+            status["kind"],
+            json!({"enum": ["open", "rectified", "verified"]})
+        );
     }
 }
