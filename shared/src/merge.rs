@@ -11,7 +11,9 @@
 //! earlier writes (e.g. a create and an edit made before the device learned the new version).
 //! `author` must therefore identify the device (or the console user), not only the person.
 //!
-//! * Value equal to the server's: nothing to do, never a conflict.
+//! * Value equal to the server's: never a conflict. Under last-writer-wins the field's stamp
+//!   moves to the device's if that is newer (so arrival order cannot change the result);
+//!   otherwise nothing is written.
 //! * [`MergePolicy::LastWriterWins`]: not changed on the server → the device value applies.
 //!   Changed on both sides → a conflict; the greater hybrid clock stamp is current (a tie keeps
 //!   the server's).
@@ -54,9 +56,11 @@ use crate::hlc::{ClockError, Hlc};
 use crate::protocol::{Change, FieldConflict, Mutation, MutationOutcome, Op, SetDelta, Winner};
 use crate::records::{FieldKind, FieldSpec, MergePolicy, RecordSchema, schema_for};
 
-/// When and by whom one element of an add-wins set was added.
+/// One add of an element to an add-wins set: when and by whom. An element is present while it
+/// has at least one tag; a remove deletes only the tags the remover had seen, so an add it had
+/// not seen keeps the element (add wins) whatever order the two arrive in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ElementState {
+pub struct ElementTag {
     /// Record version at which the element was added.
     pub version: i64,
     /// Who added it.
@@ -74,9 +78,10 @@ pub struct FieldState {
     pub version: i64,
     /// Who made the last change.
     pub author: String,
-    /// For add-wins sets: each present element's state. Empty for other fields.
+    /// For add-wins sets: each present element's add tags (never empty). Empty for other
+    /// fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub elements: BTreeMap<String, ElementState>,
+    pub elements: BTreeMap<String, Vec<ElementTag>>,
 }
 
 /// A record as the server stores it, with per-field change stamps.
@@ -320,7 +325,14 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn state(&self, value: Value, elements: BTreeMap<String, ElementState>) -> FieldState {
+    fn tag(&self) -> ElementTag {
+        ElementTag {
+            version: self.next_version,
+            author: self.author.to_owned(),
+        }
+    }
+
+    fn state(&self, value: Value, elements: BTreeMap<String, Vec<ElementTag>>) -> FieldState {
         FieldState {
             value,
             hlc: self.hlc.clone(),
@@ -384,7 +396,7 @@ fn set_delta(value: &Value) -> SetDelta {
     serde_json::from_value(value.clone()).unwrap_or_default()
 }
 
-fn set_value(elements: &BTreeMap<String, ElementState>) -> Value {
+fn set_value(elements: &BTreeMap<String, Vec<ElementTag>>) -> Value {
     Value::Array(elements.keys().cloned().map(Value::String).collect())
 }
 
@@ -414,20 +426,11 @@ fn create(
     }
     let mut fields = BTreeMap::new();
     for (name, value) in &m.fields {
-        if value.is_null() {
-            continue;
-        }
         let state = if matches!(specs[name].kind, FieldKind::StringSet { .. }) {
-            let elements: BTreeMap<String, ElementState> = set_delta(value)
+            let elements: BTreeMap<String, Vec<ElementTag>> = set_delta(value)
                 .add
                 .into_iter()
-                .map(|e| {
-                    let s = ElementState {
-                        version: ctx.next_version,
-                        author: ctx.author.to_owned(),
-                    };
-                    (e, s)
-                })
+                .map(|e| (e, vec![ctx.tag()]))
                 .collect();
             ctx.state(set_value(&elements), elements)
         } else {
@@ -503,25 +506,25 @@ fn update(
             let mut set_changed = false;
             let mut refused_removes = false;
             for e in &delta.add {
-                if !elements.contains_key(e) {
-                    let s = ElementState {
-                        version: ctx.next_version,
-                        author: ctx.author.to_owned(),
-                    };
-                    elements.insert(e.clone(), s);
+                let tags = elements.entry(e.clone()).or_default();
+                // An author's second add of an element it already holds adds nothing it had
+                // not seen; skipping it keeps a re-sent mutation free of effects.
+                if !tags.iter().any(|t| t.author == ctx.author) {
+                    tags.push(ctx.tag());
                     set_changed = true;
                 }
             }
             for e in delta.remove.iter().filter(|e| !delta.add.contains(e)) {
-                match elements.get(e) {
-                    Some(s) if ctx.changed_since_base(s.version, &s.author, base) => {
-                        refused_removes = true
-                    }
-                    Some(_) => {
-                        elements.remove(e);
-                        set_changed = true;
-                    }
-                    None => {}
+                let Some(tags) = elements.get_mut(e) else {
+                    continue;
+                };
+                let before = tags.len();
+                tags.retain(|t| ctx.changed_since_base(t.version, &t.author, base));
+                set_changed |= tags.len() != before;
+                if tags.is_empty() {
+                    elements.remove(e);
+                } else {
+                    refused_removes = true;
                 }
             }
             if refused_removes {
@@ -537,6 +540,16 @@ fn update(
         }
         let server_value = server.map_or(&Value::Null, |s| &s.value);
         if server_value == device_value {
+            // Not a conflict. Under last-writer-wins the write still counts with its stamp when
+            // it is the newer one, so that the outcome does not depend on arrival order.
+            if spec.policy == MergePolicy::LastWriterWins && server.is_none_or(|s| hlc_wins(&s.hlc))
+            {
+                record.fields.insert(
+                    name.clone(),
+                    ctx.state(device_value.clone(), BTreeMap::new()),
+                );
+                changed = true;
+            }
             continue;
         }
         let concurrent = server.is_some_and(|s| ctx.changed_since_base(s.version, &s.author, base));
@@ -1323,6 +1336,73 @@ mod tests {
             f.insert("photos".into(), json!({"add": add, "remove": remove}));
         }
         Value::Object(f)
+    }
+
+    #[test]
+    fn concurrent_add_beats_remove_in_either_order() {
+        // x is added by B at v2; C saw it (base 2) and removes it; D did not (base 1) and adds it.
+        let v2 = apply(
+            &created(),
+            &upsert(
+                Some(1),
+                stamp(2000, "B"),
+                json!({"photos": {"add": [photo('e')]}}),
+            ),
+            "B",
+        )
+        .record;
+        let remove = upsert(
+            Some(2),
+            stamp(3000, "C"),
+            json!({"photos": {"remove": [photo('e')]}}),
+        );
+        let add = upsert(
+            Some(1),
+            stamp(2500, "D"),
+            json!({"photos": {"add": [photo('e')]}}),
+        );
+        let remove_first = apply(&apply(&v2, &remove, "C").record, &add, "D").record;
+        let add_first = apply(&apply(&v2, &add, "D").record, &remove, "C");
+        assert_eq!(
+            val(&remove_first, "photos"),
+            json!([photo('a'), photo('e')])
+        );
+        assert_eq!(
+            val(&add_first.record, "photos"),
+            json!([photo('a'), photo('e')])
+        );
+        assert_eq!(add_first.conflicts()[0].winner, Winner::Server);
+    }
+
+    /// Two devices edit the same version concurrently; whichever push arrives first, the record
+    /// ends with the same values (the conflict records differ: they name the later arrival).
+    #[test]
+    fn concurrent_pushes_commute() {
+        let mut rng = Rng(42);
+        for case in 0..2000 {
+            let base = created();
+            // Clocks race both ways; equal wall times are broken by node.
+            let walls = [2000 + rng.below(20), 2000 + rng.below(20)];
+            let mut make = |node: &str, wall: u64| {
+                if rng.below(15) == 0 {
+                    delete_m(Some(1), stamp(wall, node))
+                } else {
+                    upsert(Some(1), stamp(wall, node), random_fields(&mut rng))
+                }
+            };
+            let (m1, m2) = (make("B", walls[0]), make("C", walls[1]));
+            let run = |first: &Mutation, a1: &str, second: &Mutation, a2: &str| {
+                let r1 =
+                    merge(&HAZARD, Some(&base), first, a1, 2).map_or(base.clone(), |r| r.record);
+                let r2 = merge(&HAZARD, Some(&r1), second, a2, 3).map_or(r1, |r| r.record);
+                (r2.deleted, (!r2.deleted).then(|| r2.values()))
+            };
+            assert_eq!(
+                run(&m1, "B", &m2, "C"),
+                run(&m2, "C", &m1, "B"),
+                "case {case}: {m1:?} {m2:?}"
+            );
+        }
     }
 
     /// Random devices edit one record from random stale snapshots; after every merge we check
