@@ -104,6 +104,22 @@ impl RecordSchema {
     pub fn field(&self, name: &str) -> Option<&'static FieldSpec> {
         self.fields.iter().find(|f| f.name == name)
     }
+
+    /// The scope ids (e.g. `unit_id`, `area_id`) of a record with these field values, which the
+    /// server matches against a device's scope. A scope field that is absent or not a UUID is
+    /// left out (validation makes that impossible for stored records).
+    pub fn scope_ids(
+        &self,
+        values: &std::collections::BTreeMap<String, Value>,
+    ) -> std::collections::BTreeMap<&'static str, uuid::Uuid> {
+        self.scope_fields
+            .iter()
+            .filter_map(|f| {
+                let id = values.get(*f)?.as_str()?;
+                Some((*f, uuid::Uuid::try_parse(id).ok()?))
+            })
+            .collect()
+    }
 }
 
 /// Project status order: 计划 → 在建 → 完工.
@@ -799,6 +815,18 @@ mod tests {
             Some("too_many_keys")
         );
         assert_eq!(code(k, json!([1])), Some("wrong_type"));
+    }
+
+    #[test]
+    fn scope_ids_read_the_scope_fields() {
+        let unit = "01890a5d-ac96-774b-bcce-b302099a8057";
+        let values =
+            serde_json::from_value(json!({"unit_id": unit, "area_id": "junk", "severity": "low"}))
+                .unwrap();
+        let ids = HAZARD.scope_ids(&values);
+        assert_eq!(ids.len(), 1);
+        assert_eq!(ids["unit_id"].to_string(), unit);
+        assert!(BUILDING.scope_ids(&values).is_empty());
     }
 
     #[test]
