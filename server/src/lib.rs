@@ -1,1 +1,4 @@
-//! Server.
+//! The anju server library.
+
+pub mod calendar;
+pub mod routing;
