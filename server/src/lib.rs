@@ -1,1 +1,5 @@
-//! Server.
+//! The anju server library.
+
+pub mod calendar;
+pub mod org;
+pub mod routing;
