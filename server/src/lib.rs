@@ -1,5 +1,22 @@
-//! The anju server library.
+//! The anju server library: a city's housing bureau's resident complaint channel (接诉即办)
+//! and conflict-aware offline sync for field devices, on SQLite or PostgreSQL.
+//!
+//! Capabilities live in their own folders (`auth`, `users`, `org`, `calendar`, `routing`, …),
+//! each with a `configure(cfg)` mounted in [`startup::routes`]. Shared plumbing (database,
+//! errors, HTTP middleware, configuration, clock) lives once, below them.
 
+pub mod apikeys;
+pub mod auth;
 pub mod calendar;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod openapi;
 pub mod org;
 pub mod routing;
+pub mod startup;
+pub mod state;
+pub mod users;

@@ -1,0 +1,14 @@
+DROP TABLE api_keys;
+DROP TABLE login_failures;
+DROP TABLE refresh_tokens;
+DROP TABLE devices;
+DROP TABLE users;
+DROP TABLE calendar_days;
+DROP TABLE routing_rules;
+DROP TABLE categories;
+DROP TABLE deadline_tiers;
+DROP TABLE unit_notify_targets;
+DROP TABLE unit_areas;
+DROP TABLE units;
+DROP TABLE areas;
+DROP TABLE app_settings;

@@ -1,0 +1,96 @@
+//! Password hashing with argon2id at the OWASP parameters (m = 19 MiB, t = 2, p = 1). Hashing
+//! is slow on purpose: callers run it on the blocking pool, bounded by `AppState::hashing`.
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::Rng;
+
+/// The fewest characters a password may have.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// The most bytes a password may have (longer input is refused before hashing).
+pub const MAX_PASSWORD_BYTES: usize = 256;
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("OWASP argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// The PHC string of `password` with a fresh random salt.
+pub fn hash(password: &str) -> Result<String, anyhow::Error> {
+    argon2()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+}
+
+/// Whether `password` matches the PHC string `stored`. A malformed stored hash never matches.
+pub fn verify(password: &str, stored: &str) -> bool {
+    match PasswordHash::new(stored) {
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Spends the same time as a real verification, so an unknown username cannot be told apart
+/// from a wrong password by timing.
+pub fn verify_dummy(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let stored = DUMMY.get_or_init(|| hash("dummy password for timing").unwrap_or_default());
+    let _ = verify(password, stored);
+}
+
+/// Checks a new password's length; returns the problem in zh and en.
+pub fn check_new(password: &str) -> Result<(), (&'static str, &'static str)> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err((
+            "密码至少需要 10 个字符",
+            "A password needs at least 10 characters",
+        ));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(("密码过长", "The password is too long"));
+    }
+    Ok(())
+}
+
+/// A random password that is easy to type: 4 groups of 4 from an unambiguous alphabet
+/// (about 95 bits).
+pub fn generate() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    let mut out = String::new();
+    for group in 0..4 {
+        if group > 0 {
+            out.push('-');
+        }
+        for _ in 0..4 {
+            out.push(ALPHABET[rng.random_range(0..ALPHABET.len())] as char);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_then_verify() {
+        let h = hash("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify("correct horse battery", &h));
+        assert!(!verify("wrong horse battery", &h));
+        assert!(!verify("x", "not a hash"));
+    }
+
+    #[test]
+    fn generated_passwords_pass_the_policy_and_differ() {
+        let a = generate();
+        assert!(check_new(&a).is_ok());
+        assert_ne!(a, generate());
+        assert!(check_new("short").is_err());
+    }
+}

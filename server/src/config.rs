@@ -1,0 +1,406 @@
+//! Configuration: environment variables over an optional TOML file (`ANJU_CONFIG`), over
+//! defaults. A bad value stops start-up with one line naming the variable and what is wrong.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+/// What to load into an empty database at first start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleMode {
+    /// The sample city (青河市) with its units, categories, rules and calendar.
+    City,
+    /// Nothing: the administrator imports the city's own data.
+    None,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line (for log collectors).
+    Json,
+    /// Human-readable text.
+    Text,
+}
+
+/// The validated configuration. Every field is checked when it is built.
+#[derive(Clone)]
+pub struct Config {
+    /// Listen address (`ANJU_ADDR`).
+    pub addr: SocketAddr,
+    /// Where the SQLite file, uploads and attachments live (`ANJU_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Database URL (`DATABASE_URL`): `sqlite://PATH` or a path, or `postgres://…`.
+    pub database_url: String,
+    /// The city's time zone (`ANJU_TIMEZONE`), used for working days and shown times.
+    pub timezone: TimeZone,
+    /// Its IANA name.
+    pub timezone_name: String,
+    /// The externally visible base URL (`ANJU_PUBLIC_URL`), used in links sent out.
+    pub public_url: String,
+    /// Sample data for an empty database (`ANJU_SAMPLE`).
+    pub sample: SampleMode,
+    /// JWT signing secret (`ANJU_JWT_SECRET`); generated and stored in the database when absent.
+    pub jwt_secret: Option<String>,
+    /// Password for the first `admin` account (`ANJU_ADMIN_PASSWORD`); generated and shown once
+    /// when absent.
+    pub admin_password: Option<String>,
+    /// Log format (`ANJU_LOG_FORMAT`: `text` or `json`).
+    pub log_format: LogFormat,
+    /// Complaints one IP address may submit per minute (`ANJU_INTAKE_PER_MINUTE`).
+    pub intake_per_minute: u32,
+    /// Database pool size (`ANJU_DB_POOL`).
+    pub db_pool_size: u32,
+    /// HTTP worker threads (`ANJU_WORKERS`, default: number of cores).
+    pub workers: usize,
+    /// Whether background workers (clocks, outbox) run in this process (`ANJU_WORKERS_ENABLED`).
+    pub background_jobs: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets never reach a log, not even through Debug.
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("data_dir", &self.data_dir)
+            .field("database", &redact_url(&self.database_url))
+            .field("timezone", &self.timezone_name)
+            .field("public_url", &self.public_url)
+            .field("sample", &self.sample)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("log_format", &self.log_format)
+            .field("intake_per_minute", &self.intake_per_minute)
+            .field("db_pool_size", &self.db_pool_size)
+            .field("workers", &self.workers)
+            .field("background_jobs", &self.background_jobs)
+            .finish()
+    }
+}
+
+/// A configuration error: the variable and what is wrong with its value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    /// The environment variable (or config file key) at fault.
+    pub variable: String,
+    /// What is wrong, in a sentence.
+    pub problem: String,
+}
+
+fn err(variable: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable: variable.to_string(),
+        problem: problem.into(),
+    }
+}
+
+/// The optional TOML file: the same settings as the environment, in lower case without the
+/// `ANJU_` prefix (`addr`, `data_dir`, `database_url`, …). The environment wins.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    addr: Option<String>,
+    data_dir: Option<String>,
+    database_url: Option<String>,
+    timezone: Option<String>,
+    public_url: Option<String>,
+    sample: Option<String>,
+    jwt_secret: Option<String>,
+    log_format: Option<String>,
+    intake_per_minute: Option<u32>,
+    db_pool: Option<u32>,
+    workers: Option<usize>,
+    workers_enabled: Option<bool>,
+}
+
+impl Config {
+    /// Reads the process environment (and `ANJU_CONFIG`, when set).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Builds the configuration from a variable lookup, so tests can pass their own.
+    pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let file = match env("ANJU_CONFIG") {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| err("ANJU_CONFIG", format!("cannot read {path}: {e}")))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| err("ANJU_CONFIG", format!("{path} is not valid: {e}")))?
+            }
+            None => FileConfig::default(),
+        };
+        let pick = |var: &str, from_file: Option<String>| -> Option<String> {
+            env(var).filter(|v| !v.trim().is_empty()).or(from_file)
+        };
+
+        let addr_text = pick("ANJU_ADDR", file.addr).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let addr: SocketAddr = addr_text.trim().parse().map_err(|_| {
+            err(
+                "ANJU_ADDR",
+                format!("{addr_text:?} is not an address like 127.0.0.1:8080"),
+            )
+        })?;
+
+        let data_dir =
+            PathBuf::from(pick("ANJU_DATA_DIR", file.data_dir).unwrap_or_else(|| "./data".into()));
+
+        let database_url = match pick("DATABASE_URL", file.database_url) {
+            Some(url) => check_database_url(url.trim())?,
+            None => format!("sqlite://{}", data_dir.join("anju.db").display()),
+        };
+
+        let timezone_name =
+            pick("ANJU_TIMEZONE", file.timezone).unwrap_or_else(|| "Asia/Shanghai".into());
+        let timezone = TimeZone::get(timezone_name.trim()).map_err(|_| {
+            err(
+                "ANJU_TIMEZONE",
+                format!("{timezone_name:?} is not an IANA time zone such as Asia/Shanghai"),
+            )
+        })?;
+
+        let public_url =
+            pick("ANJU_PUBLIC_URL", file.public_url).unwrap_or_else(|| format!("http://{addr}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(err(
+                "ANJU_PUBLIC_URL",
+                format!("{public_url:?} must start with http:// or https://"),
+            ));
+        }
+        let public_url = public_url.trim_end_matches('/').to_string();
+
+        let sample = match pick("ANJU_SAMPLE", file.sample).as_deref().map(str::trim) {
+            None | Some("city") => SampleMode::City,
+            Some("none") => SampleMode::None,
+            Some(other) => {
+                return Err(err(
+                    "ANJU_SAMPLE",
+                    format!("{other:?} is not one of: city, none"),
+                ));
+            }
+        };
+
+        let jwt_secret = pick("ANJU_JWT_SECRET", file.jwt_secret);
+        if let Some(s) = &jwt_secret
+            && s.len() < 32
+        {
+            return Err(err(
+                "ANJU_JWT_SECRET",
+                "must be at least 32 characters (the value is not shown)",
+            ));
+        }
+        let admin_password = env("ANJU_ADMIN_PASSWORD").filter(|v| !v.is_empty());
+        if let Some(p) = &admin_password
+            && p.chars().count() < 10
+        {
+            return Err(err(
+                "ANJU_ADMIN_PASSWORD",
+                "must be at least 10 characters (the value is not shown)",
+            ));
+        }
+
+        let log_format = match pick("ANJU_LOG_FORMAT", file.log_format)
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(err(
+                    "ANJU_LOG_FORMAT",
+                    format!("{other:?} is not one of: text, json"),
+                ));
+            }
+        };
+
+        let intake_per_minute = number(
+            "ANJU_INTAKE_PER_MINUTE",
+            env("ANJU_INTAKE_PER_MINUTE"),
+            file.intake_per_minute,
+            30,
+            1,
+            1_000_000,
+        )?;
+        let default_pool = if database_url.starts_with("postgres") {
+            16
+        } else {
+            8
+        };
+        let db_pool_size = number(
+            "ANJU_DB_POOL",
+            env("ANJU_DB_POOL"),
+            file.db_pool,
+            default_pool,
+            1,
+            512,
+        )?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers = number(
+            "ANJU_WORKERS",
+            env("ANJU_WORKERS"),
+            file.workers.map(|w| w as u32),
+            cores as u32,
+            1,
+            256,
+        )? as usize;
+        let background_jobs = match env("ANJU_WORKERS_ENABLED").as_deref().map(str::trim) {
+            None => file.workers_enabled.unwrap_or(true),
+            Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(other) => {
+                return Err(err(
+                    "ANJU_WORKERS_ENABLED",
+                    format!("{other:?} is not true or false"),
+                ));
+            }
+        };
+
+        Ok(Config {
+            addr,
+            data_dir,
+            database_url,
+            timezone,
+            timezone_name: timezone_name.trim().to_string(),
+            public_url,
+            sample,
+            jwt_secret,
+            admin_password,
+            log_format,
+            intake_per_minute,
+            db_pool_size,
+            workers,
+            background_jobs,
+        })
+    }
+
+    /// A configuration for tests and tools: SQLite in `data_dir`, port 0, no sample city.
+    pub fn for_data_dir(data_dir: &Path) -> Config {
+        let mut config = Config::from_lookup(|_| None).expect("defaults are valid");
+        config.addr = "127.0.0.1:0".parse().expect("literal address");
+        config.data_dir = data_dir.to_path_buf();
+        config.database_url = format!("sqlite://{}", data_dir.join("anju.db").display());
+        config.sample = SampleMode::None;
+        config.workers = 2;
+        config
+    }
+
+    /// Whether the database is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres")
+    }
+}
+
+fn number(
+    var: &str,
+    from_env: Option<String>,
+    from_file: Option<u32>,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, ConfigError> {
+    let value = match from_env.filter(|v| !v.trim().is_empty()) {
+        Some(text) => text
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| err(var, format!("{text:?} is not a whole number")))?,
+        None => from_file.unwrap_or(default),
+    };
+    if value < min || value > max {
+        return Err(err(var, format!("{value} is outside {min}..={max}")));
+    }
+    Ok(value)
+}
+
+fn check_database_url(url: &str) -> Result<String, ConfigError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(url.to_string());
+    }
+    if url.starts_with("sqlite://") || url.starts_with("file:") || !url.contains("://") {
+        if url.is_empty() {
+            return Err(err("DATABASE_URL", "is empty"));
+        }
+        return Ok(url.to_string());
+    }
+    Err(err(
+        "DATABASE_URL",
+        format!(
+            "{} is neither a sqlite:// path nor a postgres:// URL",
+            redact_url(url)
+        ),
+    ))
+}
+
+/// The URL with any password replaced, for logs and messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn defaults_are_sqlite_in_data_dir_on_localhost() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://./data/anju.db");
+        assert_eq!(c.timezone_name, "Asia/Shanghai");
+        assert_eq!(c.sample, SampleMode::City);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        for (var, value) in [
+            ("ANJU_ADDR", "localhost"),
+            ("ANJU_TIMEZONE", "Mars/Olympus"),
+            ("ANJU_SAMPLE", "town"),
+            ("DATABASE_URL", "mysql://x"),
+            ("ANJU_PUBLIC_URL", "ftp://x"),
+            ("ANJU_JWT_SECRET", "short"),
+            ("ANJU_INTAKE_PER_MINUTE", "many"),
+            ("ANJU_DB_POOL", "0"),
+            ("ANJU_LOG_FORMAT", "xml"),
+            ("ANJU_WORKERS_ENABLED", "maybe"),
+        ] {
+            let e = with(&[(var, value)]).unwrap_err();
+            assert_eq!(e.variable, var, "{e}");
+            assert!(e.to_string().starts_with(var));
+        }
+    }
+
+    #[test]
+    fn secrets_are_not_echoed() {
+        let e = with(&[("ANJU_JWT_SECRET", "hunter2")]).unwrap_err();
+        assert!(!e.to_string().contains("hunter2"));
+        let c = with(&[("ANJU_JWT_SECRET", &"s".repeat(40))]).unwrap();
+        assert!(!format!("{c:?}").contains(&"s".repeat(40)));
+        assert_eq!(
+            redact_url("postgres://anju:pw@db:5432/anju"),
+            "postgres://anju:***@db:5432/anju"
+        );
+    }
+}

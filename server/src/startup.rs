@@ -1,0 +1,208 @@
+//! Putting the server together: open and migrate the database, prepare secrets and first-start
+//! data, mount every capability, and run the HTTP server and background workers.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::ServerHandle;
+use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::token::JwtKeys;
+use crate::clock::Clock;
+use crate::config::{Config, SampleMode};
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::http::{self, metrics::Metrics};
+use crate::org::import_format::Role;
+use crate::state::AppState;
+
+/// What the first start did, for the operator to see once.
+#[derive(Debug, Default)]
+pub struct Bootstrap {
+    /// Migrations applied now.
+    pub migrations_applied: usize,
+    /// Whether the sample city was loaded now.
+    pub sample_loaded: bool,
+    /// The generated password of the new `admin` account (printed once, never logged).
+    pub generated_admin_password: Option<String>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    /// First-start work failed.
+    #[error("start-up: {0}")]
+    Setup(String),
+    /// The address could not be bound.
+    #[error("ANJU_ADDR: cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+}
+
+impl From<ApiError> for StartError {
+    fn from(e: ApiError) -> StartError {
+        StartError::Setup(e.to_string())
+    }
+}
+
+/// Opens and migrates the database, loads or creates the signing secret, the sample city (on an
+/// empty database, unless `ANJU_SAMPLE=none`) and the first `admin` account.
+pub async fn prepare(config: Config, clock: Clock) -> Result<(AppState, Bootstrap), StartError> {
+    let config = Arc::new(config);
+    let (db, bootstrap, secret) = tokio::task::spawn_blocking({
+        let config = config.clone();
+        let clock = clock.clone();
+        move || -> Result<_, StartError> {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                StartError::Setup(format!(
+                    "ANJU_DATA_DIR: cannot create {}: {e}",
+                    config.data_dir.display()
+                ))
+            })?;
+            let db = Db::connect(&config.database_url, config.db_pool_size)?;
+            let mut bootstrap = Bootstrap {
+                migrations_applied: db.migrate()?,
+                ..Bootstrap::default()
+            };
+            let mut conn = db.get()?;
+            let secret = crate::auth::signing_secret(&mut conn, config.jwt_secret.as_deref())?;
+            if config.sample == SampleMode::City {
+                bootstrap.sample_loaded =
+                    crate::org::store::load_sample_if_empty(&mut conn, clock.now_ms())?;
+            }
+            if !crate::users::any_admin(&mut conn)? {
+                let (password, generated) = match &config.admin_password {
+                    Some(p) => (p.clone(), false),
+                    None => (crate::auth::password::generate(), true),
+                };
+                let hash = crate::auth::password::hash(&password)
+                    .map_err(|e| StartError::Setup(e.to_string()))?;
+                let made = crate::users::insert(
+                    &mut conn,
+                    "admin",
+                    "Administrator",
+                    Role::Admin,
+                    None,
+                    Some(&hash),
+                    clock.now_ms(),
+                );
+                // Another process may have created it at the same moment; theirs stands.
+                if made.is_ok() && generated {
+                    bootstrap.generated_admin_password = Some(password);
+                }
+            }
+            Ok((db, bootstrap, secret))
+        }
+    })
+    .await
+    .map_err(|e| StartError::Setup(format!("start-up task: {e}")))??;
+
+    let hashing_permits =
+        std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
+    let state = AppState {
+        db,
+        config,
+        clock,
+        keys: Arc::new(JwtKeys::new(secret.as_bytes())),
+        metrics: Arc::new(Metrics::default()),
+        hashing: Arc::new(tokio::sync::Semaphore::new(hashing_permits)),
+    };
+    Ok((state, bootstrap))
+}
+
+/// Mounts every capability's routes. The one place a new capability is added.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(http::healthz))
+        .route("/readyz", web::get().to(http::readyz))
+        .route("/metrics", web::get().to(http::metrics));
+    crate::auth::configure(cfg);
+    crate::users::handlers::configure(cfg);
+    crate::org::configure(cfg);
+}
+
+/// Starts the background workers of every capability (when enabled in this process).
+fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    if !state.config.background_jobs {
+        return Vec::new();
+    }
+    Vec::new()
+}
+
+/// A running server.
+pub struct Running {
+    /// The bound address (useful with port 0).
+    pub addr: SocketAddr,
+    /// The shared state (tests use its clock and database).
+    pub state: AppState,
+    handle: ServerHandle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    jobs: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, finishes requests in flight, stops the workers.
+    pub async fn stop(self) {
+        for job in &self.jobs {
+            job.abort();
+        }
+        self.handle.stop(true).await;
+        let _ = self.server.await;
+    }
+
+    /// Waits until the server stops (on Ctrl-C / SIGTERM).
+    pub async fn wait(self) -> std::io::Result<()> {
+        let result = match self.server.await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        };
+        for job in &self.jobs {
+            job.abort();
+        }
+        result
+    }
+}
+
+/// Binds the listen address and starts serving `state`.
+pub fn start(state: AppState) -> Result<Running, StartError> {
+    let addr = state.config.addr;
+    let listener = TcpListener::bind(addr).map_err(|e| StartError::Bind(addr, e))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| StartError::Bind(addr, e))?;
+    let data = web::Data::new(state.clone());
+    let docs = crate::openapi::document();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(http::json_config(http::JSON_LIMIT))
+            .app_data(http::query_config())
+            .app_data(http::path_config())
+            .app_data(http::payload_config(http::JSON_LIMIT))
+            .wrap(Compress::default())
+            .wrap(DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+            .wrap(from_fn(http::observe))
+            .configure(routes)
+            .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", docs.clone()))
+            .default_service(web::to(http::fallback))
+    })
+    .workers(state.config.workers)
+    .disable_signals()
+    .shutdown_timeout(5)
+    .listen(listener)
+    .map_err(|e| StartError::Bind(addr, e))?
+    .run();
+    let handle = server.handle();
+    let jobs = spawn_background(&state);
+    let server = tokio::spawn(server);
+    Ok(Running {
+        addr: bound,
+        state,
+        handle,
+        server,
+        jobs,
+    })
+}

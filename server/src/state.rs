@@ -1,0 +1,28 @@
+//! What every handler and worker shares: the database, configuration, clock, signing keys and
+//! metrics. Nothing here is state that another server process would need: that lives in the
+//! database.
+
+use std::sync::Arc;
+
+use crate::auth::token::JwtKeys;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::metrics::Metrics;
+
+/// Shared application state, handed to handlers as `web::Data<AppState>`.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// The clock every stored instant comes from.
+    pub clock: Clock,
+    /// Access-token signing and checking.
+    pub keys: Arc<JwtKeys>,
+    /// Request metrics.
+    pub metrics: Arc<Metrics>,
+    /// Bounds concurrent password hashing so it cannot starve the request threads.
+    pub hashing: Arc<tokio::sync::Semaphore>,
+}
