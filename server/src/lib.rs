@@ -1,1 +1,1 @@
-//! Server.
+pub mod web;
