@@ -1,0 +1,76 @@
+// (a) a resident files a complaint on a 360×740 phone; (f) a description with <script> stays text.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, PHONE, launch, marker, watch, fillComplaint, NOT_IMAGE, has, login, findTicket, staffSignIn } from '../lib.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const CODE = /^[0-9A-Z]{4}(-[0-9A-Z]{4})+$/;
+
+test('(a) a resident files a complaint with a photo at 360×740 and gets a tracking code', async () => {
+  const ctx = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const page = await ctx.newPage();
+  const problems = watch(page);
+  await page.goto(BASE + '/');
+  // nothing is wider than the phone
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, 'page scrolls sideways by ' + overflow + 'px');
+  // a file that is not an image is refused on the phone, with a message, and nothing is lost
+  await page.setInputFiles('#photos', NOT_IMAGE);
+  await page.waitForSelector('#photo-msg.err');
+  // a bad phone number is said plainly
+  await page.fill('#phone', '12345');
+  await page.locator('#phone').blur();
+  await page.waitForSelector('#phone-err.err');
+  const text = marker('楼上装修每天早上六点开始电钻，影响休息');
+  await fillComplaint(page, { description: text, phone: '13800138000' });
+  await page.click('#submit');
+  await page.waitForSelector('#done:not([hidden])', { timeout: 20000 });
+  const code = (await page.textContent('#done-code')).trim();
+  assert.match(code, CODE);
+  assert.equal(await page.getAttribute('#done-link', 'href'), '/t/' + code);
+  // the tracking page answers for it
+  await page.click('#done-link');
+  await page.waitForSelector('#view:not([hidden])');
+  assert.equal((await page.textContent('#description')).trim(), text);
+  assert.ok(await page.locator('#photos img').count() >= 1, 'the photo is shown on the tracking page');
+  assert.deepEqual(problems, []);
+  await ctx.close();
+});
+
+test('an unknown tracking code answers 404 with a page that says so', async () => {
+  const page = await browser.newPage({ viewport: PHONE });
+  const res = await page.goto(BASE + '/t/ZZZZ-ZZZZ-ZZZZ-ZZZZ');
+  assert.equal(res.status(), 404);
+  assert.match(await page.textContent('body'), /查询码不存在|does not exist|not found/i);
+  await page.close();
+});
+
+test('(f) a description containing <script>alert(1)</script> shows as text', async () => {
+  const page = await browser.newPage({ viewport: PHONE });
+  const problems = watch(page);
+  await page.goto(BASE + '/');
+  const text = marker('门口堆放建筑垃圾 <script>alert(1)</script> <img src=x onerror=alert(2)>');
+  await fillComplaint(page, { description: text, photo: false });
+  await page.click('#submit');
+  await page.waitForSelector('#done:not([hidden])', { timeout: 20000 });
+  const code = (await page.textContent('#done-code')).trim();
+  await page.goto(BASE + '/t/' + code);
+  await page.waitForSelector('#view:not([hidden])');
+  assert.equal((await page.textContent('#description')).trim(), text);
+  assert.equal(await page.locator('#description script, #description img').count(), 0);
+  if (has('supervisor')) {
+    const { access_token } = await login('supervisor');
+    const [t] = await findTicket(access_token, text);
+    assert.ok(t, 'the supervisor finds the ticket');
+    await staffSignIn(page, '/console#t=' + encodeURIComponent(t.id), 'supervisor');
+    await page.waitForSelector('#detail-body .report');
+    assert.equal((await page.textContent('#detail-body .report')).trim(), text);
+    assert.equal(await page.locator('#detail-body .report script, #detail-body .report img').count(), 0);
+  }
+  await page.waitForTimeout(300);
+  assert.deepEqual(problems, [], 'no script ran');
+  await page.close();
+});
