@@ -15,7 +15,8 @@ extend({
 });
 
 const KEY = 'anju.session';
-let sess = (() => { try { return JSON.parse(sessionStorage.getItem(KEY) || 'null'); } catch { return null; } })();
+const read = () => { try { return JSON.parse(sessionStorage.getItem(KEY) || 'null'); } catch { return null; } };
+let sess = read();
 let waiting = null;      // the sign-in in progress: every request that met a 401 waits for it
 let refreshing = null;
 
@@ -70,6 +71,7 @@ async function refresh() {
 
 /** An API call as the signed-in user: 401 → refresh → sign in again → retried once more. */
 export async function api(path, opts = {}) {
+  sess = read() || sess; // another page of this tab may have signed in again meanwhile
   if (!sess) await signIn(false);
   for (let round = 0; ; round++) {
     try {

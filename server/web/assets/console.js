@@ -72,7 +72,7 @@ async function loadQueue() {
   if ($('#f-q').value.trim()) q.set('q', $('#f-q').value.trim());
   try {
     st.tickets = items(await api('/api/v1/tickets?' + q));
-    say($('#msg'), 'info');
+    if ($('#msg').classList.contains('err')) say($('#msg'), 'info');
   } catch (e) {
     say($('#msg'), 'err', e instanceof ApiError ? e.human() : t('err.generic'));
     return;
