@@ -9,12 +9,16 @@ var DATA = 'anju-data-v1';
 var PRECACHE = ['/', '/t/', '/manifest.webmanifest', '/assets/app.css', '/assets/icon.svg',
   '/assets/outbox.js', '/assets/dom.js', '/assets/i18n.js', '/assets/api.js', '/assets/icons.js',
   '/assets/image.js', '/assets/resident.js', '/assets/track.js'];
-// Public, personal-data-free GETs kept for offline use (network first).
-var DATA_PATHS = [/^\/api\/v1\/categories$/, /^\/api\/v1\/areas$/, /^\/api\/v1\/track\/[^/]+$/, /^\/api\/v1\/public\//];
+// Public, personal-data-free GETs kept for offline use. Categories and the area tree rarely
+// change: answered from the cache at once and refreshed behind (a weak signal must not hold the
+// form back). A complaint's status and the public figures: network first, cache when offline.
+var STALE_OK = [/^\/api\/v1\/categories$/, /^\/api\/v1\/areas$/];
+var DATA_PATHS = [/^\/api\/v1\/track\/[^/]+$/, /^\/api\/v1\/public\//];
 
 self.addEventListener('install', function (e) {
   e.waitUntil(caches.open(SHELL).then(function (c) {
-    return c.addAll(PRECACHE.map(function (u) { return new Request(u, { cache: 'reload' }); }));
+    // 'no-cache': revalidated by ETag, so files the page just fetched come back as small 304s
+    return c.addAll(PRECACHE.map(function (u) { return new Request(u, { cache: 'no-cache' }); }));
   }).then(function () { return self.skipWaiting(); }));
 });
 
@@ -55,6 +59,12 @@ self.addEventListener('fetch', function (e) {
   }
   if (/^\/api\/v1\/uploads\/[^/]+$/.test(p)) {
     e.respondWith(caches.match(req).then(function (hit) { return hit || networkFirst(req, DATA); }));
+    return;
+  }
+  if (STALE_OK.some(function (re) { return re.test(p); })) {
+    var fresh = networkFirst(req, DATA);
+    e.waitUntil(fresh.then(function () {}, function () {}));
+    e.respondWith(caches.match(req).then(function (hit) { return hit || fresh; }));
     return;
   }
   if (DATA_PATHS.some(function (re) { return re.test(p); })) e.respondWith(networkFirst(req, DATA));
