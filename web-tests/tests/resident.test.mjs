@@ -74,3 +74,37 @@ test('(f) a description containing <script>alert(1)</script> shows as text', asy
   assert.deepEqual(problems, [], 'no script ran');
   await page.close();
 });
+
+test('every page reflows at 200 % text size on a 360 px phone (no sideways scrolling)', async () => {
+  const page = await browser.newPage({ viewport: PHONE });
+  for (const p of ['/', '/t/', '/public', '/console', '/board']) {
+    await page.goto(BASE + p);
+    await page.waitForLoadState('load');
+    await page.evaluate(() => { document.documentElement.style.fontSize = '200%'; });
+    await page.waitForTimeout(300);
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(over <= 1, `${p} scrolls sideways by ${over}px at 200 %`);
+  }
+  await page.close();
+});
+
+test('English by the visible switch, remembered, and sent as Accept-Language', async () => {
+  const ctx = await browser.newContext({ viewport: PHONE });
+  const page = await ctx.newPage();
+  await page.goto(BASE + '/');
+  await page.waitForSelector('#cats input[name=category]', { state: 'attached' });
+  await page.fill('#desc', '切换语言时不能丢的文字');
+  const asked = page.waitForRequest((r) => r.url().includes('/api/v1/') && r.headers()['accept-language'] === 'en');
+  await page.click('#lang');
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.equal((await page.textContent('#submit')).trim(), 'Send');
+  assert.equal(await page.inputValue('#desc'), '切换语言时不能丢的文字');
+  await page.reload();
+  await page.waitForSelector('#cats input[name=category]', { state: 'attached' });
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  await asked;
+  await page.click('#lang');
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+  assert.equal((await page.textContent('#submit')).trim(), '提交');
+  await ctx.close();
+});
