@@ -13,7 +13,7 @@ export class ApiError extends Error {
   get transient() { return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500; }
   /** A sentence for a person, in their language. */
   human() {
-    if (this.status === 0) return t('err.network');
+    if (this.status === 0 || this.code === 'offline') return t('err.network');
     if (this.status === 429) return t('err.429');
     if (this.status >= 500) return t('err.5xx');
     const p = this.problem;

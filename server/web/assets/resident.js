@@ -267,7 +267,7 @@ async function submit(ev) {
       say(msg, 'err', failText(now.error));
     } else {
       resetForm();
-      say(msg, 'warn', t('res.queued'));
+      say(msg, 'warn', queuedText(now && now.error));
       $('#outbox').scrollIntoView({ block: 'start' });
     }
   } catch (e) {
@@ -276,6 +276,10 @@ async function submit(ev) {
     state.busy = false; btn.disabled = false;
     renderOutbox(); schedule();
   }
+}
+function queuedText(err) {
+  const s = err ? err.status : 0;
+  return s === 429 ? t('res.queued.429') : s >= 500 ? t('res.queued.5xx') : t('res.queued');
 }
 function failText(err) {
   if (!err) return t('err.generic');
@@ -327,7 +331,7 @@ async function renderOutbox() {
     const summary = h('p', { text: r.body.description.length > 80 ? r.body.description.slice(0, 80) + '…' : r.body.description });
     if (r.state === 'pending') {
       li.append(h('span', { class: 'badge warn', text: t('res.waiting') }), summary,
-        h('p', { class: 'meta', text: t('res.waiting.hint') + (r.attempts ? ' ' + t('res.attempts', { n: r.attempts }) : '') }),
+        h('p', { class: 'meta', text: (r.attempts ? queuedText(r.error) + ' ' + t('res.attempts', { n: r.attempts }) : t('res.waiting.hint')) }),
         h('button', { type: 'button', class: 'btn sec', text: t('res.retry.now'), onclick: () => Outbox.flush(true).then(renderOutbox, renderOutbox) }));
     } else if (r.state === 'sent') {
       const code = r.result && r.result.tracking_code;
