@@ -31,6 +31,7 @@ export function watch(page) {
   const problems = [];
   page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
   page.on('dialog', (d) => { problems.push('dialog: ' + d.message()); d.dismiss().catch(() => {}); });
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) problems.push('CSP: ' + m.text()); });
   return problems;
 }
 
@@ -79,4 +80,27 @@ export async function staffSignIn(page, url, who) {
   await page.fill('#login-pass', creds[who].password);
   await page.click('#login-form button[type=submit]');
   await page.waitForSelector('#login-dialog:not([open])', { state: 'attached' });
+}
+
+/** Text whose contrast with its background is below WCAG AA (4.5:1; 3:1 for large text). */
+export function lowContrast(page) {
+  return page.evaluate(() => {
+    const parse = (c) => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null; const [r, g, b, a = 1] = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number); return { r, g, b, a }; };
+    const lum = ({ r, g, b }) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+    const bgOf = (el) => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c && c.a > 0.5) return c; } return { r: 255, g: 255, b: 255, a: 1 }; };
+    const bad = [];
+    for (const el of document.querySelectorAll('body *')) {
+      if (!Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+      const cs = getComputedStyle(el);
+      const box = el.getBoundingClientRect();
+      if (cs.visibility === 'hidden' || cs.display === 'none' || box.width === 0 || el.closest('[hidden],dialog:not([open]),svg,.sr') || el.disabled) continue;
+      const fg = parse(cs.color); if (!fg) continue;
+      const a = lum(fg), b = lum(bgOf(el));
+      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      const size = parseFloat(cs.fontSize), bold = Number(cs.fontWeight) >= 700;
+      const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+      if (ratio < need) bad.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.className} "${el.textContent.trim().slice(0, 20)}" ${ratio.toFixed(2)}`);
+    }
+    return bad;
+  });
 }
