@@ -12,7 +12,11 @@ const JS: &str = "text/javascript; charset=utf-8";
 
 macro_rules! asset {
     ($path:literal, $ctype:expr, $file:literal) => {
-        Asset { path: $path, content_type: $ctype, body: include_bytes!(concat!("../../web/", $file)) }
+        Asset {
+            path: $path,
+            content_type: $ctype,
+            body: include_bytes!(concat!("../../web/", $file)),
+        }
     };
 }
 
@@ -25,17 +29,32 @@ pub mod page {
     pub static CONSOLE: Asset = asset!("/console", super::HTML, "console.html");
     pub static BOARD: Asset = asset!("/board", super::HTML, "board.html");
     pub static PUBLIC: Asset = asset!("/public", super::HTML, "public.html");
-    pub static MANIFEST: Asset = asset!("/manifest.webmanifest", "application/manifest+json", "manifest.webmanifest");
+    pub static MANIFEST: Asset = asset!(
+        "/manifest.webmanifest",
+        "application/manifest+json",
+        "manifest.webmanifest"
+    );
     /// The service worker; `__BUILD__` inside it is replaced by [`super::super::build_id`].
     pub static SERVICE_WORKER: Asset = asset!("/sw.js", super::JS, "sw.js");
 
     /// Every HTML page, for the tests that scan them.
-    pub static ALL_HTML: [&Asset; 6] = [&RESIDENT, &TRACK, &TRACK_NOT_FOUND, &CONSOLE, &BOARD, &PUBLIC];
+    pub static ALL_HTML: [&Asset; 6] = [
+        &RESIDENT,
+        &TRACK,
+        &TRACK_NOT_FOUND,
+        &CONSOLE,
+        &BOARD,
+        &PUBLIC,
+    ];
 }
 
 /// Everything under `/assets/`.
 pub static STATIC: &[Asset] = &[
-    asset!("/assets/app.css", "text/css; charset=utf-8", "assets/app.css"),
+    asset!(
+        "/assets/app.css",
+        "text/css; charset=utf-8",
+        "assets/app.css"
+    ),
     asset!("/assets/icon.svg", "image/svg+xml", "assets/icon.svg"),
     asset!("/assets/api.js", JS, "assets/api.js"),
     asset!("/assets/auth.js", JS, "assets/auth.js"),
@@ -54,5 +73,7 @@ pub static STATIC: &[Asset] = &[
 
 /// The asset under `/assets/{name}`, if there is one.
 pub fn find(name: &str) -> Option<&'static Asset> {
-    STATIC.iter().find(|a| a.path.strip_prefix("/assets/") == Some(name))
+    STATIC
+        .iter()
+        .find(|a| a.path.strip_prefix("/assets/") == Some(name))
 }

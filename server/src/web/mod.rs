@@ -40,23 +40,71 @@ const NO_CACHE: &str = "no-cache";
 /// `/manifest.webmanifest` and `/assets/{file}`. GET and HEAD; gzip when the client asks.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let get_or_head = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
-    cfg.service(web::resource("/").wrap(Compress::default()).route(get_or_head().to(resident)))
-        .service(web::resource("/t/").wrap(Compress::default()).route(get_or_head().to(track_shell)))
-        .service(web::resource("/t/{code}").wrap(Compress::default()).route(get_or_head().to(track)))
-        .service(web::resource("/console").wrap(Compress::default()).route(get_or_head().to(console)))
-        .service(web::resource("/board").wrap(Compress::default()).route(get_or_head().to(board)))
-        .service(web::resource("/public").wrap(Compress::default()).route(get_or_head().to(public)))
-        .service(web::resource("/sw.js").wrap(Compress::default()).route(get_or_head().to(service_worker)))
-        .service(web::resource("/manifest.webmanifest").wrap(Compress::default()).route(get_or_head().to(manifest)))
-        .service(web::resource("/assets/{file}").wrap(Compress::default()).route(get_or_head().to(asset)));
+    cfg.service(
+        web::resource("/")
+            .wrap(Compress::default())
+            .route(get_or_head().to(resident)),
+    )
+    .service(
+        web::resource("/t/")
+            .wrap(Compress::default())
+            .route(get_or_head().to(track_shell)),
+    )
+    .service(
+        web::resource("/t/{code}")
+            .wrap(Compress::default())
+            .route(get_or_head().to(track)),
+    )
+    .service(
+        web::resource("/console")
+            .wrap(Compress::default())
+            .route(get_or_head().to(console)),
+    )
+    .service(
+        web::resource("/board")
+            .wrap(Compress::default())
+            .route(get_or_head().to(board)),
+    )
+    .service(
+        web::resource("/public")
+            .wrap(Compress::default())
+            .route(get_or_head().to(public)),
+    )
+    .service(
+        web::resource("/sw.js")
+            .wrap(Compress::default())
+            .route(get_or_head().to(service_worker)),
+    )
+    .service(
+        web::resource("/manifest.webmanifest")
+            .wrap(Compress::default())
+            .route(get_or_head().to(manifest)),
+    )
+    .service(
+        web::resource("/assets/{file}")
+            .wrap(Compress::default())
+            .route(get_or_head().to(asset)),
+    );
 }
 
-async fn resident(req: HttpRequest) -> HttpResponse { serve(&req, &page::RESIDENT) }
-async fn track_shell(req: HttpRequest) -> HttpResponse { serve(&req, &page::TRACK) }
-async fn console(req: HttpRequest) -> HttpResponse { serve(&req, &page::CONSOLE) }
-async fn board(req: HttpRequest) -> HttpResponse { serve(&req, &page::BOARD) }
-async fn public(req: HttpRequest) -> HttpResponse { serve(&req, &page::PUBLIC) }
-async fn manifest(req: HttpRequest) -> HttpResponse { serve(&req, &page::MANIFEST) }
+async fn resident(req: HttpRequest) -> HttpResponse {
+    serve(&req, &page::RESIDENT)
+}
+async fn track_shell(req: HttpRequest) -> HttpResponse {
+    serve(&req, &page::TRACK)
+}
+async fn console(req: HttpRequest) -> HttpResponse {
+    serve(&req, &page::CONSOLE)
+}
+async fn board(req: HttpRequest) -> HttpResponse {
+    serve(&req, &page::BOARD)
+}
+async fn public(req: HttpRequest) -> HttpResponse {
+    serve(&req, &page::PUBLIC)
+}
+async fn manifest(req: HttpRequest) -> HttpResponse {
+    serve(&req, &page::MANIFEST)
+}
 
 async fn track(
     req: HttpRequest,
@@ -64,12 +112,17 @@ async fn track(
     codes: Option<web::Data<Arc<dyn TrackingCodes>>>,
 ) -> HttpResponse {
     let code = code.trim();
-    if let Some(codes) = codes {
-        if !codes.exists(code) {
-            let mut res = respond(&page::TRACK_NOT_FOUND, page::TRACK_NOT_FOUND.body.to_vec(), NO_CACHE, None);
-            *res.status_mut() = actix_web::http::StatusCode::NOT_FOUND;
-            return res;
-        }
+    if let Some(codes) = codes
+        && !codes.exists(code)
+    {
+        let mut res = respond(
+            &page::TRACK_NOT_FOUND,
+            page::TRACK_NOT_FOUND.body.to_vec(),
+            NO_CACHE,
+            None,
+        );
+        *res.status_mut() = actix_web::http::StatusCode::NOT_FOUND;
+        return res;
     }
     serve(&req, &page::TRACK)
 }
@@ -84,7 +137,9 @@ async fn asset(req: HttpRequest, file: web::Path<String>) -> HttpResponse {
 async fn service_worker(req: HttpRequest) -> HttpResponse {
     static BODY: OnceLock<Vec<u8>> = OnceLock::new();
     let body = BODY.get_or_init(|| {
-        String::from_utf8_lossy(page::SERVICE_WORKER.body).replace("__BUILD__", build_id()).into_bytes()
+        String::from_utf8_lossy(page::SERVICE_WORKER.body)
+            .replace("__BUILD__", build_id())
+            .into_bytes()
     });
     let tag = etag(body);
     if fresh(&req, &tag) {
@@ -98,7 +153,12 @@ pub fn build_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| {
         let mut h = Sha256::new();
-        for a in page::ALL_HTML.iter().copied().chain(assets::STATIC.iter()).chain([&page::MANIFEST, &page::SERVICE_WORKER]) {
+        for a in page::ALL_HTML
+            .iter()
+            .copied()
+            .chain(assets::STATIC.iter())
+            .chain([&page::MANIFEST, &page::SERVICE_WORKER])
+        {
             h.update(a.path.as_bytes());
             h.update(a.body);
         }
@@ -118,7 +178,8 @@ fn fresh(req: &HttpRequest, tag: &str) -> bool {
 }
 
 fn serve(req: &HttpRequest, a: &'static Asset) -> HttpResponse {
-    static TAGS: OnceLock<std::sync::Mutex<std::collections::HashMap<&'static str, String>>> = OnceLock::new();
+    static TAGS: OnceLock<std::sync::Mutex<std::collections::HashMap<&'static str, String>>> =
+        OnceLock::new();
     let tag = {
         let map = TAGS.get_or_init(Default::default);
         // a poisoned lock only means another thread panicked while hashing; the map is still valid
@@ -133,14 +194,24 @@ fn serve(req: &HttpRequest, a: &'static Asset) -> HttpResponse {
 
 fn security_headers(res: &mut HttpResponse) {
     let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
 }
 
 fn respond(a: &Asset, body: Vec<u8>, cache: &'static str, tag: Option<&str>) -> HttpResponse {
     let mut b = HttpResponse::Ok();
-    b.insert_header((header::CONTENT_TYPE, a.content_type)).insert_header((header::CACHE_CONTROL, cache));
+    b.insert_header((header::CONTENT_TYPE, a.content_type))
+        .insert_header((header::CACHE_CONTROL, cache));
     if let Some(tag) = tag {
         b.insert_header((header::ETAG, tag.to_owned()));
     }
@@ -159,7 +230,9 @@ fn not_modified(tag: &str) -> HttpResponse {
 }
 
 fn not_found() -> HttpResponse {
-    let mut res = HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("404 not found");
+    let mut res = HttpResponse::NotFound()
+        .content_type("text/plain; charset=utf-8")
+        .body("404 not found");
     security_headers(&mut res);
     res
 }

@@ -9,7 +9,8 @@ use super::{CSP, TrackingCodes, configure};
 struct Known(&'static str);
 impl TrackingCodes for Known {
     fn exists(&self, code: &str) -> bool {
-        code.replace('-', "").eq_ignore_ascii_case(&self.0.replace('-', ""))
+        code.replace('-', "")
+            .eq_ignore_ascii_case(&self.0.replace('-', ""))
     }
 }
 
@@ -18,12 +19,20 @@ macro_rules! app {
         atest::init_service(App::new().configure(configure)).await
     };
     ($codes:expr) => {
-        atest::init_service(App::new().app_data(web::Data::new($codes)).configure(configure)).await
+        atest::init_service(
+            App::new()
+                .app_data(web::Data::new($codes))
+                .configure(configure),
+        )
+        .await
     };
 }
 
-fn header<'a>(res: &'a actix_web::dev::ServiceResponse, name: header::HeaderName) -> &'a str {
-    res.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+fn header(res: &actix_web::dev::ServiceResponse, name: header::HeaderName) -> &str {
+    res.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 #[actix_web::test]
@@ -45,10 +54,22 @@ async fn every_route_has_its_content_type_and_the_security_headers() {
     for (path, ctype) in cases {
         let res = atest::call_service(&app, atest::TestRequest::get().uri(path).to_request()).await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");
-        assert!(header(&res, header::CONTENT_TYPE).starts_with(ctype), "{path}: {}", header(&res, header::CONTENT_TYPE));
+        assert!(
+            header(&res, header::CONTENT_TYPE).starts_with(ctype),
+            "{path}: {}",
+            header(&res, header::CONTENT_TYPE)
+        );
         assert_eq!(header(&res, header::CONTENT_SECURITY_POLICY), CSP, "{path}");
-        assert_eq!(header(&res, header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{path}");
-        assert_eq!(header(&res, header::REFERRER_POLICY), "no-referrer", "{path}");
+        assert_eq!(
+            header(&res, header::X_CONTENT_TYPE_OPTIONS),
+            "nosniff",
+            "{path}"
+        );
+        assert_eq!(
+            header(&res, header::REFERRER_POLICY),
+            "no-referrer",
+            "{path}"
+        );
         assert!(!header(&res, header::CACHE_CONTROL).is_empty(), "{path}");
     }
 }
@@ -56,14 +77,27 @@ async fn every_route_has_its_content_type_and_the_security_headers() {
 #[actix_web::test]
 async fn head_requests_are_answered() {
     let app = app!();
-    let res = atest::call_service(&app, atest::TestRequest::default().method(actix_web::http::Method::HEAD).uri("/").to_request()).await;
+    let res = atest::call_service(
+        &app,
+        atest::TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri("/")
+            .to_request(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
 #[actix_web::test]
 async fn unknown_tracking_code_is_a_404_page_that_says_so() {
     let app = app!(Arc::new(Known("K7Q4-9XM2-H3TA")) as Arc<dyn TrackingCodes>);
-    let res = atest::call_service(&app, atest::TestRequest::get().uri("/t/ZZZZ-ZZZZ-ZZZZ").to_request()).await;
+    let res = atest::call_service(
+        &app,
+        atest::TestRequest::get()
+            .uri("/t/ZZZZ-ZZZZ-ZZZZ")
+            .to_request(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert!(header(&res, header::CONTENT_TYPE).starts_with("text/html"));
     assert_eq!(header(&res, header::CONTENT_SECURITY_POLICY), CSP);
@@ -71,7 +105,13 @@ async fn unknown_tracking_code_is_a_404_page_that_says_so() {
     let text = std::str::from_utf8(&body).unwrap();
     assert!(text.contains("查询码不存在") && text.contains("Tracking code not found"));
 
-    let res = atest::call_service(&app, atest::TestRequest::get().uri("/t/k7q4-9xm2-h3ta").to_request()).await;
+    let res = atest::call_service(
+        &app,
+        atest::TestRequest::get()
+            .uri("/t/k7q4-9xm2-h3ta")
+            .to_request(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
     let body = atest::read_body(res).await;
     assert_eq!(&body[..], page::TRACK.body);
@@ -80,7 +120,11 @@ async fn unknown_tracking_code_is_a_404_page_that_says_so() {
 #[actix_web::test]
 async fn without_a_code_registry_the_tracking_page_is_served() {
     let app = app!();
-    let res = atest::call_service(&app, atest::TestRequest::get().uri("/t/ANYTHING").to_request()).await;
+    let res = atest::call_service(
+        &app,
+        atest::TestRequest::get().uri("/t/ANYTHING").to_request(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -100,7 +144,14 @@ async fn etag_revalidation_answers_304() {
         let res = atest::call_service(&app, atest::TestRequest::get().uri(path).to_request()).await;
         let tag = header(&res, header::ETAG).to_owned();
         assert!(tag.starts_with('"'), "{path}");
-        let res = atest::call_service(&app, atest::TestRequest::get().uri(path).insert_header((header::IF_NONE_MATCH, tag.as_str())).to_request()).await;
+        let res = atest::call_service(
+            &app,
+            atest::TestRequest::get()
+                .uri(path)
+                .insert_header((header::IF_NONE_MATCH, tag.as_str()))
+                .to_request(),
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::NOT_MODIFIED, "{path}");
         assert_eq!(header(&res, header::CONTENT_SECURITY_POLICY), CSP);
     }
@@ -120,12 +171,24 @@ async fn service_worker_is_not_cached_and_carries_the_build_id() {
 #[actix_web::test]
 async fn pages_are_gzipped_when_asked() {
     let app = app!();
-    let res = atest::call_service(&app, atest::TestRequest::get().uri("/assets/resident.js").insert_header((header::ACCEPT_ENCODING, "gzip")).to_request()).await;
+    let res = atest::call_service(
+        &app,
+        atest::TestRequest::get()
+            .uri("/assets/resident.js")
+            .insert_header((header::ACCEPT_ENCODING, "gzip"))
+            .to_request(),
+    )
+    .await;
     assert_eq!(header(&res, header::CONTENT_ENCODING), "gzip");
 }
 
 fn html_pages() -> impl Iterator<Item = (&'static str, String)> {
-    page::ALL_HTML.iter().map(|a| (a.path, String::from_utf8(a.body.to_vec()).expect("pages are UTF-8")))
+    page::ALL_HTML.iter().map(|a| {
+        (
+            a.path,
+            String::from_utf8(a.body.to_vec()).expect("pages are UTF-8"),
+        )
+    })
 }
 
 /// Attributes ` onclick=`, ` onload=`… (what a strict CSP blocks).
@@ -133,7 +196,10 @@ fn inline_handlers(html: &str) -> Vec<String> {
     let b = html.as_bytes();
     let mut found = Vec::new();
     for i in 0..b.len().saturating_sub(3) {
-        if b[i].is_ascii_whitespace() && b[i + 1].eq_ignore_ascii_case(&b'o') && b[i + 2].eq_ignore_ascii_case(&b'n') {
+        if b[i].is_ascii_whitespace()
+            && b[i + 1].eq_ignore_ascii_case(&b'o')
+            && b[i + 2].eq_ignore_ascii_case(&b'n')
+        {
             let mut j = i + 3;
             while j < b.len() && b[j].is_ascii_alphabetic() {
                 j += 1;
@@ -154,8 +220,14 @@ fn tags<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
     let mut from = 0;
     while let Some(at) = lower[from..].find(&open) {
         let start = from + at;
-        let after = lower.as_bytes().get(start + open.len()).copied().unwrap_or(b'>');
-        let end = lower[start..].find('>').map_or(html.len(), |e| start + e + 1);
+        let after = lower
+            .as_bytes()
+            .get(start + open.len())
+            .copied()
+            .unwrap_or(b'>');
+        let end = lower[start..]
+            .find('>')
+            .map_or(html.len(), |e| start + e + 1);
         if after == b' ' || after == b'>' || after == b'\n' {
             out.push(&html[start..end]);
         }
@@ -173,16 +245,30 @@ fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 
 #[test]
 fn the_scanner_finds_inline_handlers() {
-    assert_eq!(inline_handlers("<a href=x onclick=\"alert(1)\">"), vec!["onclick="]);
+    assert_eq!(
+        inline_handlers("<a href=x onclick=\"alert(1)\">"),
+        vec!["onclick="]
+    );
     assert_eq!(inline_handlers("<body\nonload=x>"), vec!["onload="]);
     assert!(inline_handlers("<p>one=two, sonata=3</p>").is_empty());
-    assert_eq!(tags("<script>x</script><script src=\"/a.js\"></script>", "script").len(), 2);
+    assert_eq!(
+        tags(
+            "<script>x</script><script src=\"/a.js\"></script>",
+            "script"
+        )
+        .len(),
+        2
+    );
 }
 
 #[test]
 fn no_inline_scripts_handlers_or_styles_in_any_page() {
     for (path, html) in html_pages() {
-        assert!(inline_handlers(&html).is_empty(), "{path}: inline handlers {:?}", inline_handlers(&html));
+        assert!(
+            inline_handlers(&html).is_empty(),
+            "{path}: inline handlers {:?}",
+            inline_handlers(&html)
+        );
         for tag in tags(&html, "script") {
             assert!(attr(tag, "src").is_some(), "{path}: inline <script> {tag}");
         }
@@ -196,7 +282,15 @@ fn no_inline_scripts_handlers_or_styles_in_any_page() {
 fn no_external_resources() {
     for a in page::ALL_HTML.iter().copied().chain(assets::STATIC.iter()) {
         let text = String::from_utf8_lossy(a.body);
-        for needle in ["src=\"http", "href=\"http", "src=\"//", "href=\"//", "url(http", "@import", "fonts.googleapis"] {
+        for needle in [
+            "src=\"http",
+            "href=\"http",
+            "src=\"//",
+            "href=\"//",
+            "url(http",
+            "@import",
+            "fonts.googleapis",
+        ] {
             assert!(!text.contains(needle), "{}: {needle}", a.path);
         }
     }
@@ -207,11 +301,17 @@ fn every_control_has_a_label() {
     for (path, html) in html_pages() {
         for kind in ["input", "select", "textarea"] {
             for tag in tags(&html, kind) {
-                if matches!(attr(tag, "type"), Some("hidden" | "submit" | "button")) || tag.contains(" aria-label=\"") {
+                if matches!(attr(tag, "type"), Some("hidden" | "submit" | "button"))
+                    || tag.contains(" aria-label=\"")
+                {
                     continue;
                 }
-                let id = attr(tag, "id").unwrap_or_else(|| panic!("{path}: control without id: {tag}"));
-                assert!(html.contains(&format!("for=\"{id}\"")), "{path}: no <label for=\"{id}\">");
+                let id =
+                    attr(tag, "id").unwrap_or_else(|| panic!("{path}: control without id: {tag}"));
+                assert!(
+                    html.contains(&format!("for=\"{id}\"")),
+                    "{path}: no <label for=\"{id}\">"
+                );
             }
         }
         assert!(html.contains("<html lang=\""), "{path}: no lang");
@@ -222,10 +322,18 @@ fn every_control_has_a_label() {
 #[test]
 fn every_referenced_asset_is_embedded() {
     let mut refs = Vec::new();
-    for a in page::ALL_HTML.iter().copied().chain(assets::STATIC.iter()).chain([&page::SERVICE_WORKER, &page::MANIFEST]) {
+    for a in page::ALL_HTML
+        .iter()
+        .copied()
+        .chain(assets::STATIC.iter())
+        .chain([&page::SERVICE_WORKER, &page::MANIFEST])
+    {
         let text = String::from_utf8_lossy(a.body);
         for (i, _) in text.match_indices("/assets/") {
-            let name: String = text[i + 8..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+            let name: String = text[i + 8..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+                .collect();
             if !name.is_empty() {
                 refs.push((a.path, name));
             }
@@ -238,6 +346,9 @@ fn every_referenced_asset_is_embedded() {
     }
     assert!(refs.len() > 10);
     for (from, name) in refs {
-        assert!(assets::find(&name).is_some(), "{from} refers to /assets/{name}, which is not embedded");
+        assert!(
+            assets::find(&name).is_some(),
+            "{from} refers to /assets/{name}, which is not embedded"
+        );
     }
 }

@@ -278,7 +278,8 @@ function actionForm(action, tk) {
   });
   return form;
 }
-const idValue = (v) => (/^\d+$/.test(v) ? Number(v) : v);
+/** A unit id as the API gave it (number or string); typed ids that look numeric are sent as numbers. */
+const idValue = (v) => { const u = (st.units || []).find((x) => String(x.id) === v); return u ? u.id : (/^\d+$/.test(v) ? Number(v) : v); };
 /** A datetime-local value read as the city's time (UTC+8, no daylight saving). */
 const cityTime = (v) => (v.length === 16 ? v + ':00' : v) + '+08:00';
 

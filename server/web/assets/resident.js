@@ -231,7 +231,7 @@ function collect() {
   if (!checkPhone()) problems.push([t('res.phone.bad'), phone]);
   if (problems.length) return { problems };
   const body = { category: cat, description: text };
-  if (area) body.area_id = /^\d+$/.test(area) ? Number(area) : area;
+  if (area) { const a = state.byId.get(area); body.area_id = a ? a.id : area; } // the id as the API gave it (number or string)
   if (state.lat != null) { body.lat = state.lat; body.lon = state.lon; }
   const addr = $('#address').value.trim(); if (addr) body.address = addr;
   const nm = $('#name').value.trim(); if (nm) body.name = nm;
