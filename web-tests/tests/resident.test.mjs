@@ -108,3 +108,39 @@ test('English by the visible switch, remembered, and sent as Accept-Language', a
   assert.equal((await page.textContent('#submit')).trim(), '提交');
   await ctx.close();
 });
+
+test('"me too": the same problem in the same community is offered before filing, and followed with an own code', async () => {
+  const { apiCall } = await import('../lib.mjs');
+  const cats = await apiCall('GET', '/api/v1/categories');
+  const areas = await apiCall('GET', '/api/v1/areas');
+  const community = areas.find((a) => a.kind === 'community');
+  const cat = cats[0];
+  const text = marker('同一件事：小区东门施工围挡占了消防通道');
+  const first = await apiCall('POST', '/api/v1/complaints', { headers: { 'Idempotency-Key': crypto.randomUUID() },
+    json: { category: cat.code, description: text, area_id: community.id } });
+  const page = await browser.newPage({ viewport: PHONE });
+  const problems = watch(page);
+  await page.goto(BASE + '/');
+  await page.waitForSelector('#cats input[name=category]', { state: 'attached' });
+  await page.click(`label[for="cat-${cat.code}"]`);
+  await page.waitForFunction(() => document.querySelector('#district').options.length > 1);
+  // walk the area tree down to that community
+  const chain = [];
+  for (let a = community; a; a = areas.find((x) => x.id === a.parent_id)) chain.unshift(a);
+  for (const [sel, kind] of [['#district', 'district'], ['#street', 'street'], ['#community', 'community']]) {
+    const a = chain.find((x) => x.kind === kind);
+    await page.waitForFunction((s) => document.querySelector(s).options.length > 1, sel);
+    await page.selectOption(sel, String(a.id));
+  }
+  const item = page.locator('#similar-list li', { hasText: first.ticket_no });
+  await item.waitFor();
+  await item.locator('button').click();
+  await page.waitForSelector('#done:not([hidden])');
+  const code = (await page.textContent('#done-code')).trim();
+  assert.notEqual(code, first.tracking_code);
+  const view = await apiCall('GET', '/api/v1/track/' + encodeURIComponent(code));
+  assert.equal(view.ticket_no, first.ticket_no);
+  assert.ok(view.supporters >= 2);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
