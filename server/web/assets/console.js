@@ -93,10 +93,10 @@ function renderQueue() {
     const due = dueOf(tk);
     const tr = h('tr', { dataset: { id: tk.id } },
       h('td', null, due ? h('div', { text: fmtTime(due) }) : '—', dueBadge(due)),
-      h('td', null, h('a', { href: '#t=' + encodeURIComponent(tk.id), text: tk.ticket_no || tk.id, 'aria-current': st.current && st.current.id === tk.id ? 'true' : null })),
+      h('td', { class: 'nw' }, h('a', { href: '#t=' + encodeURIComponent(tk.id), text: tk.ticket_no || tk.id, 'aria-current': st.current && st.current.id === tk.id ? 'true' : null })),
       h('td', null, h('div', { class: 'meta', text: [catName(tk.category), tk.area && name(tk.area)].filter(Boolean).join(' · ') }),
         h('div', { text: short(tk.description || tk.summary || '', 60) })),
-      h('td', { text: t('status.' + tk.status) }));
+      h('td', { class: 'nw', text: t('status.' + tk.status) }));
     tb.append(tr);
   }
 }

@@ -389,9 +389,9 @@ function fmt(iso) {
 
 // ---------- wiring ----------
 initLang($('#lang'), () => { renderCategories(); fillSelect($('#district'), state.areas.filter((a) => a.kind === 'district'), true);
-  const s = $('#street').value, c = $('#community').value;
-  if ($('#district').value) { fillSelect($('#street'), childrenOf($('#district').value, 'street'), true); $('#street').value = s; }
-  if (s) { fillSelect($('#community'), childrenOf(s, 'community'), true); $('#community').value = c; }
+  const d = $('#district').value, s = $('#street').value;
+  fillSelect($('#street'), d ? childrenOf(d, 'street') : [], true);
+  fillSelect($('#community'), s ? childrenOf(s, 'community') : [], true);
   renderThumbs(); renderOutbox(); netBanner(); loadSimilar(); });
 restoreDraft();
 form.addEventListener('submit', submit);
