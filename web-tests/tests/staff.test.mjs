@@ -117,3 +117,80 @@ test('an expired session asks to sign in again and keeps what was typed', { skip
   await page.locator('#detail-body .timeline', { hasText: '这段备注不能丢' }).waitFor(); // saved after signing in again
   await ctx.close();
 });
+
+/** Files a complaint through the API and makes sure it sits at the test unit's desk. */
+async function ticketForUnit(unit, sup, what) {
+  const cats = await apiCall('GET', '/api/v1/categories');
+  const areas = await apiCall('GET', '/api/v1/areas');
+  const text = marker(what);
+  const filed = await apiCall('POST', '/api/v1/complaints', { headers: { 'Idempotency-Key': crypto.randomUUID() },
+    json: { category: (cats.find((c) => !c.needs_photo_proof) || cats[0]).code, description: text, area_id: areas.find((a) => a.kind === 'community').id } });
+  let [ticket] = await findTicket(sup.access_token, text);
+  ticket = await apiCall('GET', '/api/v1/tickets/' + ticket.id, { token: sup.access_token });
+  if (!ticket.unit || String(ticket.unit.id) !== String(unit.user.unit_id) || ticket.status !== 'dispatched') {
+    ticket = await apiCall('POST', `/api/v1/tickets/${ticket.id}/dispatch`, { token: sup.access_token, json: { unit_id: unit.user.unit_id } });
+  }
+  return { filed, ticket, text };
+}
+
+test('an extension asked for in the console, approved on the board, shows on the tracking page with its reason', { skip: !ready && 'set ANJU_UNIT_* and ANJU_SUPERVISOR_*' }, async () => {
+  const unit = await login('unit'), sup = await login('supervisor');
+  const { filed, ticket } = await ticketForUnit(unit, sup, '外墙脚手架拆除延误');
+  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const problems = watch(page);
+  await staffSignIn(page, '/console#t=' + encodeURIComponent(ticket.id), 'unit');
+  await page.click('form[data-action=accept] button[type=submit]');
+  await page.waitForSelector('form[data-action=request_extension]');
+  const due = new Date(Date.parse(ticket.resolution_due || new Date()) + 10 * 864e5 + 8 * 3600e3).toISOString().slice(0, 10) + 'T18:00';
+  await page.fill('form[data-action=request_extension] textarea', '等待材料到货');
+  await page.fill('form[data-action=request_extension] input[type=datetime-local]', due);
+  await page.click('form[data-action=request_extension] button[type=submit]');
+  await page.waitForSelector('#msg.ok');
+
+  const board = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  watch(board);
+  await staffSignIn(board, '/board', 'supervisor');
+  const item = board.locator('#ext li', { hasText: filed.ticket_no });
+  await item.waitFor();
+  await item.getByRole('button', { name: '批准', exact: true }).click();
+  await item.waitFor({ state: 'detached' });
+
+  const res = await (await browser.newContext({ viewport: PHONE })).newPage();
+  await res.goto(BASE + '/t/' + filed.tracking_code);
+  await res.waitForSelector('#view:not([hidden])');
+  const timeline = await res.textContent('#timeline');
+  assert.match(timeline, /等待材料到货/);
+  assert.match(timeline, /新的办结时限/);
+  assert.deepEqual(problems, []);
+});
+
+test('a unit returns a misrouted ticket with a reason; the dispatch queue sends it on', { skip: !ready && 'set ANJU_UNIT_* and ANJU_SUPERVISOR_*' }, async () => {
+  const unit = await login('unit'), sup = await login('supervisor');
+  const { filed, ticket } = await ticketForUnit(unit, sup, '不归本单位管的问题：路灯');
+  const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  const problems = watch(page);
+  await staffSignIn(page, '/console#t=' + encodeURIComponent(ticket.id), 'unit');
+  await page.waitForSelector('form[data-action=return]');
+  await page.fill('form[data-action=return] textarea', '路灯归街道办管理');
+  await page.click('form[data-action=return] button[type=submit]');
+  await page.waitForSelector('#msg.ok');
+  assert.deepEqual(problems, []);
+
+  const disp = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+  watch(disp);
+  await staffSignIn(disp, '/console', 'supervisor');
+  await disp.click('#tab-dispatch');
+  const link = disp.locator('#queue tbody a', { hasText: filed.ticket_no });
+  await link.waitFor();
+  await link.click();
+  const form = disp.locator('form[data-action=dispatch], form[data-action=reassign]');
+  await form.waitFor();
+  const control = form.locator('select, input[name=unit]').first();
+  if (await control.evaluate((el) => el.tagName === 'SELECT')) await control.selectOption(String(unit.user.unit_id));
+  else await control.fill(String(unit.user.unit_id));
+  await form.locator('button[type=submit]').click();
+  await disp.waitForSelector('#msg.ok');
+  const after = await apiCall('GET', '/api/v1/tickets/' + ticket.id, { token: sup.access_token });
+  assert.equal(after.status, 'dispatched');
+  assert.ok(after.events.some((e) => e.kind === 'returned' && /街道办/.test(e.reason || e.text || '')));
+});

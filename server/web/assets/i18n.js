@@ -126,10 +126,12 @@ export function t(key, vars) {
 }
 /** The name of an area, unit or category in the current language. */
 export const name = (o) => (o ? (cur === 'en' ? o.name_en || o.name_zh : o.name_zh || o.name_en) || o.name || '' : '');
+/** Times are shown in the city's time zone, whatever the device is set to (deadlines are the city's). */
+export const CITY_TZ = 'Asia/Shanghai';
 export function fmtTime(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
-  return isNaN(d) ? String(iso) : d.toLocaleString(cur === 'en' ? 'en-GB' : 'zh-CN', { year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return isNaN(d) ? String(iso) : d.toLocaleString(cur === 'en' ? 'en-GB' : 'zh-CN', { timeZone: CITY_TZ, year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
 function apply() {

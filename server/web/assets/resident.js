@@ -1,6 +1,6 @@
 // Resident page: file a complaint from a phone, online or not.
 import { $, h, clear, say } from './dom.js';
-import { t, initLang, lang, name } from './i18n.js';
+import { t, initLang, lang, name, CITY_TZ } from './i18n.js';
 import { request, ApiError } from './api.js';
 import { icon } from './icons.js';
 import { shrink } from './image.js';
@@ -384,7 +384,7 @@ function netBanner() {
 function fmt(iso) {
   if (!iso) return '';
   const d = new Date(iso);
-  return isNaN(d) ? String(iso) : d.toLocaleString(lang() === 'en' ? 'en-GB' : 'zh-CN', { month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return isNaN(d) ? String(iso) : d.toLocaleString(lang() === 'en' ? 'en-GB' : 'zh-CN', { timeZone: CITY_TZ, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
 // ---------- wiring ----------
