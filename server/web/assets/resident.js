@@ -271,11 +271,27 @@ async function submit(ev) {
       $('#outbox').scrollIntoView({ block: 'start' });
     }
   } catch (e) {
-    say(msg, 'err', t('res.store.fail'));
+    // No IndexedDB on this browser (some private modes): send straight away. The form keeps
+    // everything until the server has answered, and a second tap reuses the same key.
+    try {
+      const r = await sendDirect(body);
+      resetForm(); say(msg, 'info');
+      showDone(r, false);
+    } catch (err) {
+      say(msg, 'err', err instanceof ApiError ? err.human() : t('res.store.fail'));
+    }
   } finally {
     state.busy = false; btn.disabled = false;
     renderOutbox(); schedule();
   }
+}
+async function sendDirect(body) {
+  state.directKey = state.directKey || (Outbox ? Outbox.uuid() : crypto.randomUUID());
+  const ids = [];
+  for (const b of state.photos) ids.push((await request('/api/v1/uploads', { body: b, headers: { 'Content-Type': b.type || 'image/jpeg' } })).id);
+  const r = await request('/api/v1/complaints', { json: ids.length ? { ...body, photos: ids } : body, headers: { 'Idempotency-Key': state.directKey } });
+  state.directKey = null;
+  return r;
 }
 function queuedText(err) {
   const s = err ? err.status : 0;
@@ -332,7 +348,7 @@ async function renderOutbox() {
     if (r.state === 'pending') {
       li.append(h('span', { class: 'badge warn', text: t('res.waiting') }), summary,
         h('p', { class: 'meta', text: (r.attempts ? queuedText(r.error) + ' ' + t('res.attempts', { n: r.attempts }) : t('res.waiting.hint')) }),
-        h('button', { type: 'button', class: 'btn sec', text: t('res.retry.now'), onclick: () => Outbox.flush(true).then(renderOutbox, renderOutbox) }));
+        h('button', { type: 'button', class: 'btn sec', text: t('res.retry.now'), onclick: () => sendWaiting(true) }));
     } else if (r.state === 'sent') {
       const code = r.result && r.result.tracking_code;
       li.append(h('span', { class: 'badge ok', text: t('res.sent') }), summary,
@@ -368,7 +384,7 @@ async function schedule() {
   let due = null;
   try { due = await Outbox.nextDue(); } catch { return; }
   if (due == null) return;
-  timer = setTimeout(() => { if (navigator.onLine !== false) Outbox.flush(false).finally(() => { renderOutbox(); schedule(); }); else schedule(); },
+  timer = setTimeout(() => { if (navigator.onLine !== false) sendWaiting(false); else schedule(); },
     Math.max(1000, due - Date.now()));
 }
 function registerSync() {
@@ -411,9 +427,10 @@ $('#trackform').addEventListener('submit', (e) => {
   const code = $('#trackcode').value.trim().toUpperCase().replace(/\s+/g, '');
   if (code) location.href = '/t/' + encodeURIComponent(code);
 });
-addEventListener('online', () => { netBanner(); Outbox.flush(true).finally(() => { renderOutbox(); schedule(); }); });
+const sendWaiting = (force) => Outbox.flush(force).catch(() => {}).then(() => { renderOutbox(); schedule(); });
+addEventListener('online', () => { netBanner(); sendWaiting(true); });
 addEventListener('offline', netBanner);
-document.addEventListener('visibilitychange', () => { if (!document.hidden && navigator.onLine) Outbox.flush(false).finally(renderOutbox); });
+document.addEventListener('visibilitychange', () => { if (!document.hidden && navigator.onLine) sendWaiting(false); });
 try { new BroadcastChannel('anju-outbox').onmessage = () => renderOutbox(); } catch { /* no BroadcastChannel */ }
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
@@ -422,5 +439,5 @@ if ('serviceWorker' in navigator) {
 netBanner();
 loadCategories();
 loadAreas();
-renderOutbox().then(() => { if (navigator.onLine) Outbox.flush(false).finally(() => { renderOutbox(); schedule(); }); });
+renderOutbox().then(() => { if (navigator.onLine) sendWaiting(false); });
 document.documentElement.dataset.ready = '1';
