@@ -78,9 +78,11 @@ for (const [status, headers] of [[500, {}], [429, { 'Retry-After': '1' }]]) {
     const text = marker(`服务器返回 ${status} 时也不能丢：工地夜间施工`);
     await fillComplaint(page, { description: text, photo: false });
     await page.click('#submit');
-    const item = page.locator('#outbox-list li', { hasText: text.slice(0, 20) });
-    await item.waitFor();
+    // said plainly, in the resident's language, and kept on the phone
+    await page.waitForSelector('#form-msg.warn');
+    assert.match(await page.textContent('#form-msg'), status === 429 ? /频繁/ : /服务器暂时出错/);
     assert.equal(refused, 1);
+    await page.locator('#outbox-list li', { hasText: text.slice(0, 20) }).waitFor();
     await page.locator('#outbox-list li[data-state=sent]', { hasText: text.slice(0, 20) }).waitFor({ timeout: 20000 });
     assert.deepEqual(problems, []);
     await ctx.close();

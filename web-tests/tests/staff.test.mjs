@@ -145,7 +145,7 @@ test('an extension asked for in the console, approved on the board, shows on the
   await page.fill('form[data-action=request_extension] textarea', '等待材料到货');
   await page.fill('form[data-action=request_extension] input[type=datetime-local]', due);
   await page.click('form[data-action=request_extension] button[type=submit]');
-  await page.waitForSelector('#msg.ok');
+  await page.locator('#msg.ok', { hasText: /申请延期|extension/ }).waitFor();
 
   const board = await (await browser.newContext({ viewport: DESKTOP })).newPage();
   watch(board);
