@@ -20,3 +20,4 @@ pub mod routing;
 pub mod startup;
 pub mod state;
 pub mod users;
+pub mod web;

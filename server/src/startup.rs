@@ -122,6 +122,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::auth::configure(cfg);
     crate::users::handlers::configure(cfg);
     crate::org::configure(cfg);
+    crate::web::configure(cfg);
 }
 
 /// Starts the background workers of every capability (when enabled in this process).
