@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::store::{RecordView, STORE_FILE, Store, StoredConflict, StoredRejection};
+use crate::store::{PulledRecord, RecordView, STORE_FILE, Store, StoredConflict, StoredRejection};
 use crate::sync::SyncOptions;
 use crate::transport::{LoginRequest, Transport, TransportError, UserInfo};
 
@@ -138,7 +138,8 @@ impl Device {
         let reg = retry
             .run(|| t.register_device(&session.access_token, device_name, std::env::consts::OS))
             .map_err(refused)?;
-        self.store.save_session(&session, Some(reg.device_id), None)?;
+        self.store
+            .save_session(&session, Some(reg.device_id), None)?;
         let bound = retry
             .run(|| t.login(&login(Some(reg.device_id))))
             .map_err(refused)?;
@@ -166,7 +167,8 @@ impl Device {
             ));
         }
         let id = Uuid::now_v7();
-        self.store.enqueue(schema.name, id, Op::Upsert, None, &fields)?;
+        self.store
+            .enqueue(schema.name, id, Op::Upsert, None, &fields)?;
         Ok(id)
     }
 
@@ -182,11 +184,14 @@ impl Device {
             )));
         }
         if fields.is_empty() {
-            return Err(Error::InvalidChange("nothing to change: give at least one field".into()));
+            return Err(Error::InvalidChange(
+                "nothing to change: give at least one field".into(),
+            ));
         }
         let fields = normalize(schema, fields, Some(&current.fields))?;
         let base = self.store.server_version(id)?;
-        self.store.enqueue(schema.name, id, Op::Upsert, base, &fields)
+        self.store
+            .enqueue(schema.name, id, Op::Upsert, base, &fields)
     }
 
     /// Queues the deletion of a visible record.
@@ -244,7 +249,8 @@ impl Device {
             field.to_owned(),
             serde_json::to_value(delta).map_err(|e| Error::InvalidChange(e.to_string()))?,
         )]);
-        self.store.enqueue(schema.name, id, Op::Upsert, base, &fields)?;
+        self.store
+            .enqueue(schema.name, id, Op::Upsert, base, &fields)?;
         Ok(sha256)
     }
 
@@ -295,8 +301,7 @@ impl Device {
     }
 
     /// The pulled server state only (id, type, version, deleted, fields), without local changes.
-    #[allow(clippy::type_complexity)]
-    pub fn pulled(&mut self) -> Result<Vec<(Uuid, String, i64, bool, BTreeMap<String, Value>)>> {
+    pub fn pulled(&mut self) -> Result<Vec<PulledRecord>> {
         self.store.pulled_records()
     }
 
@@ -338,13 +343,7 @@ fn schema(record_type: &str) -> Result<&'static RecordSchema> {
     schema_for(record_type).ok_or_else(|| Error::UnknownRecordType(record_type.to_owned()))
 }
 
-fn invalid(
-    schema: &RecordSchema,
-    field: &str,
-    code: &str,
-    en: String,
-    zh: String,
-) -> Error {
+fn invalid(schema: &RecordSchema, field: &str, code: &str, en: String, zh: String) -> Error {
     Error::InvalidField {
         record_type: schema.name.to_owned(),
         field: field.to_owned(),
@@ -369,7 +368,11 @@ fn normalize(
                 schema,
                 &name,
                 "unknown_field",
-                format!("{} has no field {name}; fields: {}", schema.name, known.join(", ")),
+                format!(
+                    "{} has no field {name}; fields: {}",
+                    schema.name,
+                    known.join(", ")
+                ),
                 format!("{}没有字段 {name}", schema.label_zh),
             ));
         };
@@ -385,7 +388,11 @@ fn normalize(
                 let had: BTreeSet<String> = current
                     .and_then(|c| c.get(&name))
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 let delta = SetDelta {
                     add: wanted.difference(&had).cloned().collect(),

@@ -40,7 +40,9 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The record type is not one devices sync.
-    #[error("unknown record type {0:?}; known types: project, building, inspection, hazard, ticket_action")]
+    #[error(
+        "unknown record type {0:?}; known types: project, building, inspection, hazard, ticket_action"
+    )]
     UnknownRecordType(String),
     /// A field value does not fit the record schema; nothing was queued.
     #[error("{record_type}.{field}: {message_en} ({message_zh})")]

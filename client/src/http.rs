@@ -16,9 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::transport::{
-    DeviceRegistration, LoginRequest, Session, Transport, TransportError,
-};
+use crate::transport::{DeviceRegistration, LoginRequest, Session, Transport, TransportError};
 
 /// Speaks the sync API of `docs/api-sync.md` to one server. One request per call, no retries
 /// (the sync loop retries).
@@ -32,8 +30,9 @@ impl HttpTransport {
     /// A transport for the server at `base_url` (e.g. `https://anju.example.gov.cn`). Fails on a
     /// URL that is not http(s).
     pub fn new(base_url: &str) -> Result<HttpTransport, TransportError> {
-        let mut base = Url::parse(base_url)
-            .map_err(|e| TransportError::Network(format!("invalid server URL {base_url:?}: {e}")))?;
+        let mut base = Url::parse(base_url).map_err(|e| {
+            TransportError::Network(format!("invalid server URL {base_url:?}: {e}"))
+        })?;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(TransportError::Network(format!(
                 "server URL must start with http:// or https://: {base_url:?}"

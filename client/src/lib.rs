@@ -24,6 +24,6 @@ pub mod transport;
 pub use device::{Device, Status};
 pub use error::{Error, Result};
 pub use http::HttpTransport;
-pub use store::{RecordView, StoredConflict, StoredRejection};
+pub use store::{PulledRecord, RecordView, StoredConflict, StoredRejection};
 pub use sync::{RetryPolicy, SyncOptions, SyncProgress, SyncReport};
 pub use transport::{Endpoint, Fault, FaultyTransport, Transport, TransportError};

@@ -207,22 +207,29 @@ impl State {
     }
 
     fn check_token(&self, token: &str) -> Result<(String, Option<Uuid>), TransportError> {
-        let (user, device) = self
-            .access
-            .get(token)
-            .cloned()
-            .ok_or_else(|| TransportError::status(401, "unauthorized", "access token expired"))?;
+        let (user, device) =
+            self.access.get(token).cloned().ok_or_else(|| {
+                TransportError::status(401, "unauthorized", "access token expired")
+            })?;
         if let Some(d) = device
             && self.devices.get(&d).is_some_and(|d| d.revoked)
         {
-            return Err(TransportError::status(403, "device_revoked", "device revoked"));
+            return Err(TransportError::status(
+                403,
+                "device_revoked",
+                "device revoked",
+            ));
         }
         Ok((user, device))
     }
 
     fn check_device(&self, user: &str, device_id: Uuid) -> Result<(), TransportError> {
         match self.devices.get(&device_id) {
-            None => Err(TransportError::status(404, "device_not_found", "no such device")),
+            None => Err(TransportError::status(
+                404,
+                "device_not_found",
+                "no such device",
+            )),
             Some(d) if d.revoked => Err(TransportError::status(403, "device_revoked", "revoked")),
             Some(d) if d.user != user => {
                 Err(TransportError::status(403, "device_not_yours", "not yours"))
@@ -234,8 +241,10 @@ impl State {
     fn issue(&mut self, user: &str, device: Option<Uuid>) -> Session {
         let access = format!("a-{}", Uuid::new_v4());
         let refresh = format!("r-{}", Uuid::new_v4());
-        self.access.insert(access.clone(), (user.to_owned(), device));
-        self.refresh.insert(refresh.clone(), (user.to_owned(), device));
+        self.access
+            .insert(access.clone(), (user.to_owned(), device));
+        self.refresh
+            .insert(refresh.clone(), (user.to_owned(), device));
         let id = self.users.get(user).map_or(Uuid::nil(), |u| u.1);
         Session {
             access_token: access,
@@ -435,7 +444,11 @@ impl Transport for MemoryServer {
         let mut s = self.lock();
         s.check_token(access_token)?;
         if hex::encode(Sha256::digest(&bytes)) != sha256 {
-            return Err(TransportError::status(422, "hash_mismatch", "hash mismatch"));
+            return Err(TransportError::status(
+                422,
+                "hash_mismatch",
+                "hash mismatch",
+            ));
         }
         s.attachments.insert(sha256.to_owned());
         Ok(())

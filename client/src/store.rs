@@ -223,12 +223,10 @@ impl Store {
         f: impl FnOnce(&mut SqliteConnection) -> Result<T, TxError>,
     ) -> Result<T> {
         let path = self.path.clone();
-        self.conn
-            .immediate_transaction(f)
-            .map_err(|e| match e {
-                TxError::App(e) => e,
-                TxError::Db(e) => db_error(&path, e),
-            })
+        self.conn.immediate_transaction(f).map_err(|e| match e {
+            TxError::App(e) => e,
+            TxError::Db(e) => db_error(&path, e),
+        })
     }
 
     pub fn state(&mut self) -> Result<StateRow> {
@@ -408,8 +406,7 @@ impl Store {
         self.write(|c| {
             for (m, r) in batch.iter().zip(results) {
                 let seq = i64::try_from(m.seq).unwrap_or(i64::MAX);
-                diesel::delete(outbox::table.find(seq))
-                    .execute(c)?;
+                diesel::delete(outbox::table.find(seq)).execute(c)?;
                 let kept = match &r.outcome {
                     MutationOutcome::Applied { .. }
                     | MutationOutcome::Merged { .. }
@@ -497,8 +494,7 @@ impl Store {
                         version,
                     } => store_record(c, record_type, *id, *version, true, "{}")?,
                     Change::Revoke { id, .. } => {
-                        diesel::delete(records::table.find(id.to_string()))
-                            .execute(c)?;
+                        diesel::delete(records::table.find(id.to_string())).execute(c)?;
                     }
                 }
             }
@@ -513,8 +509,7 @@ impl Store {
     /// acknowledged overlay, conflicts and rejections stay.
     pub fn reset_pulled_state(&mut self) -> Result<()> {
         self.write(|c| {
-            diesel::delete(records::table)
-                .execute(c)?;
+            diesel::delete(records::table).execute(c)?;
             diesel::update(device_state::table)
                 .set(device_state::pull_cursor.eq(None::<String>))
                 .execute(c)?;
@@ -526,8 +521,7 @@ impl Store {
     /// began (`acked_upto`): drop them from the overlay, and note the sync time.
     pub fn finish_pull(&mut self, acked_upto: i64) -> Result<()> {
         self.write(|c| {
-            diesel::delete(acked::table.filter(acked::seq.le(acked_upto)))
-                .execute(c)?;
+            diesel::delete(acked::table.filter(acked::seq.le(acked_upto))).execute(c)?;
             diesel::update(device_state::table)
                 .set(device_state::last_sync_at.eq(now_text()))
                 .execute(c)?;
@@ -644,7 +638,10 @@ impl Store {
                 ),
                 _ => None,
             };
-            let pending = muts.iter().filter(|m| pending_seqs.contains(&m.seq)).count();
+            let pending = muts
+                .iter()
+                .filter(|m| pending_seqs.contains(&m.seq))
+                .count();
             if let Some(fields) = rebase(schema, server.as_ref(), &muts) {
                 out.push(RecordView {
                     record_type: rtype,
@@ -670,7 +667,7 @@ impl Store {
     }
 
     /// Every pulled record (live and tombstoned), for comparing a device with the server.
-    pub fn pulled_records(&mut self) -> Result<Vec<(Uuid, String, i64, bool, BTreeMap<String, Value>)>> {
+    pub fn pulled_records(&mut self) -> Result<Vec<PulledRecord>> {
         let rows: Vec<RecordRow> = records::table
             .select((
                 records::id,
@@ -684,9 +681,14 @@ impl Store {
             .map_err(|e| self.db(e))?;
         rows.into_iter()
             .map(|r| {
-                let id = Uuid::try_parse(&r.id).map_err(|e| self.corrupt(e.to_string()))?;
-                let f = serde_json::from_str(&r.fields).map_err(|e| self.corrupt(e.to_string()))?;
-                Ok((id, r.record_type, r.version, r.deleted, f))
+                Ok(PulledRecord {
+                    id: Uuid::try_parse(&r.id).map_err(|e| self.corrupt(e.to_string()))?,
+                    fields: serde_json::from_str(&r.fields)
+                        .map_err(|e| self.corrupt(e.to_string()))?,
+                    record_type: r.record_type,
+                    version: r.version,
+                    deleted: r.deleted,
+                })
             })
             .collect()
     }
@@ -857,6 +859,21 @@ impl Store {
     }
 }
 
+/// A record exactly as last pulled from the server, without local changes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PulledRecord {
+    /// Record id.
+    pub id: Uuid,
+    /// Record type wire name.
+    pub record_type: String,
+    /// Server version.
+    pub version: i64,
+    /// A tombstone.
+    pub deleted: bool,
+    /// Field values (empty for a tombstone).
+    pub fields: BTreeMap<String, Value>,
+}
+
 /// A record as the device shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RecordView {
@@ -915,8 +932,7 @@ fn insert_conflict(
             }),
             conflicts::reported_at.eq(now),
         ))
-        .execute(c)
-        ?;
+        .execute(c)?;
     Ok(())
 }
 
@@ -933,8 +949,7 @@ fn store_record(
         .find(&id)
         .select(records::version)
         .first(c)
-        .optional()
-        ?;
+        .optional()?;
     if existing.is_some_and(|v| v > version) {
         // Pages arrive in commit order; an older version than the one kept is stale.
         return Ok(());
@@ -947,8 +962,7 @@ fn store_record(
             records::deleted.eq(deleted),
             records::fields.eq(fields),
         ))
-        .execute(c)
-        ?;
+        .execute(c)?;
     Ok(())
 }
 

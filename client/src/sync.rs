@@ -207,7 +207,8 @@ impl Device {
             return Ok(id);
         }
         let name = format!("anju-device {}", self.dir.display());
-        let reg = self.authorized(|t, token| t.register_device(token, &name, std::env::consts::OS))?;
+        let reg =
+            self.authorized(|t, token| t.register_device(token, &name, std::env::consts::OS))?;
         let state = self.store.state()?;
         let (Some(access_token), Some(refresh_token)) = (state.access_token, state.refresh_token)
         else {
@@ -225,7 +226,8 @@ impl Device {
                 unit_id: None,
             },
         };
-        self.store.save_session(&session, Some(reg.device_id), None)?;
+        self.store
+            .save_session(&session, Some(reg.device_id), None)?;
         Ok(reg.device_id)
     }
 
@@ -298,7 +300,11 @@ impl Device {
             .filter(|h| !missing.contains(h))
             .cloned()
             .collect();
-        for (i, p) in photos.iter().filter(|p| missing.contains(&p.sha256)).enumerate() {
+        for (i, p) in photos
+            .iter()
+            .filter(|p| missing.contains(&p.sha256))
+            .enumerate()
+        {
             let bytes = fs::read(&p.path).map_err(|_| Error::PhotoMissing {
                 sha256: p.sha256.clone(),
                 path: p.path.clone(),

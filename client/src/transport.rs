@@ -368,7 +368,8 @@ impl<T: Transport> Transport for FaultyTransport<T> {
         bytes: Vec<u8>,
     ) -> Result<(), TransportError> {
         self.run(Endpoint::PutAttachment, || {
-            self.inner.put_attachment(access_token, sha256, bytes.clone())
+            self.inner
+                .put_attachment(access_token, sha256, bytes.clone())
         })
     }
 }
