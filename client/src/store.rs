@@ -254,6 +254,16 @@ impl Store {
         })
     }
 
+    /// Records the id the server issued at registration.
+    pub fn set_device_id(&mut self, id: Uuid) -> Result<()> {
+        self.write(|c| {
+            diesel::update(device_state::table)
+                .set(device_state::device_id.eq(id.to_string()))
+                .execute(c)?;
+            Ok(())
+        })
+    }
+
     /// Stores a new token pair (and, when given, the device id and user name) in one
     /// transaction, so a spent refresh token is never the only one kept.
     pub fn save_session(

@@ -209,25 +209,7 @@ impl Device {
         let name = format!("anju-device {}", self.dir.display());
         let reg =
             self.authorized(|t, token| t.register_device(token, &name, std::env::consts::OS))?;
-        let state = self.store.state()?;
-        let (Some(access_token), Some(refresh_token)) = (state.access_token, state.refresh_token)
-        else {
-            return Err(Error::NotLoggedIn);
-        };
-        let session = crate::transport::Session {
-            access_token,
-            refresh_token,
-            expires_in: 0,
-            user: crate::transport::UserInfo {
-                id: Uuid::nil(),
-                username: state.username.unwrap_or_default(),
-                display_name: String::new(),
-                role: String::new(),
-                unit_id: None,
-            },
-        };
-        self.store
-            .save_session(&session, Some(reg.device_id), None)?;
+        self.store.set_device_id(reg.device_id)?;
         Ok(reg.device_id)
     }
 
