@@ -535,3 +535,108 @@ fn devices_converge_under_random_edits_and_failures() {
         assert_eq!(d.status().unwrap().pending, 0);
     }
 }
+
+#[test]
+fn registration_interrupted_at_login_is_completed_by_the_next_sync() {
+    let w = World::new();
+    let mut a = w.offline("a");
+    w.connect(&mut a, 1);
+    w.net.inject(Endpoint::Register, Fault::CutBeforeSend);
+    assert!(a.login("wang", "pw-wang", "a").is_err());
+    assert_eq!(a.device_id().unwrap(), None);
+    a.create("hazard", hazard("一")).unwrap();
+    a.sync().unwrap();
+    assert!(a.device_id().unwrap().is_some());
+    assert_eq!(w.server.live_records().len(), 1);
+}
+
+#[test]
+fn wrong_password_is_refused_plainly() {
+    let w = World::new();
+    let mut a = w.offline("a");
+    w.connect(&mut a, 3);
+    let e = a.login("wang", "nope", "a").unwrap_err();
+    assert!(matches!(e, Error::LoginRefused(_)), "{e}");
+    assert!(matches!(a.sync(), Err(Error::NotLoggedIn)));
+}
+
+/// A server whose push answers lose their last result: garbage the device must not trust.
+struct ShortAnswers(Arc<MemoryServer>);
+
+impl anju_client::Transport for ShortAnswers {
+    fn login(
+        &self,
+        r: &anju_client::transport::LoginRequest,
+    ) -> Result<anju_client::transport::Session, anju_client::TransportError> {
+        self.0.login(r)
+    }
+    fn refresh(
+        &self,
+        t: &str,
+    ) -> Result<anju_client::transport::Session, anju_client::TransportError> {
+        self.0.refresh(t)
+    }
+    fn register_device(
+        &self,
+        a: &str,
+        n: &str,
+        p: &str,
+    ) -> Result<anju_client::transport::DeviceRegistration, anju_client::TransportError> {
+        self.0.register_device(a, n, p)
+    }
+    fn push(
+        &self,
+        a: &str,
+        r: &anju_shared::protocol::PushRequest,
+    ) -> Result<anju_shared::protocol::PushResponse, anju_client::TransportError> {
+        let mut resp = self.0.push(a, r)?;
+        resp.results.pop();
+        Ok(resp)
+    }
+    fn pull(
+        &self,
+        a: &str,
+        d: Uuid,
+        c: Option<&str>,
+        l: u32,
+    ) -> Result<anju_shared::protocol::PullAnswer, anju_client::TransportError> {
+        self.0.pull(a, d, c, l)
+    }
+    fn missing_attachments(
+        &self,
+        a: &str,
+        h: &[String],
+    ) -> Result<Vec<String>, anju_client::TransportError> {
+        self.0.missing_attachments(a, h)
+    }
+    fn put_attachment(
+        &self,
+        a: &str,
+        s: &str,
+        b: Vec<u8>,
+    ) -> Result<(), anju_client::TransportError> {
+        self.0.put_attachment(a, s, b)
+    }
+}
+
+#[test]
+fn a_push_answer_that_does_not_match_is_not_trusted_and_the_outbox_stays() {
+    let w = World::new();
+    let mut a = w.offline("a");
+    a.connect(ShortAnswers(w.server.clone()));
+    a.set_options(SyncOptions {
+        retry: RetryPolicy::immediate(1),
+        ..SyncOptions::default()
+    });
+    a.login("wang", "pw-wang", "a").unwrap();
+    a.create("hazard", hazard("一")).unwrap();
+    a.create("hazard", hazard("二")).unwrap();
+    let e = a.sync().unwrap_err();
+    assert!(e.to_string().contains("does not match"), "{e}");
+    assert_eq!(a.status().unwrap().pending, 2);
+    // The server did apply them; a sane answer later acknowledges both without duplicates.
+    w.connect(&mut a, 1);
+    let r = a.sync().unwrap();
+    assert_eq!(r.already_applied, 2);
+    assert_eq!(w.server.live_records().len(), 2);
+}
