@@ -42,6 +42,7 @@ diesel::table! {
 diesel::table! {
     acked (seq) {
         seq -> BigInt,
+        version -> Nullable<BigInt>,
         record_type -> Text,
         record_id -> Text,
         op -> Text,

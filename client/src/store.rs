@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anju_shared::hlc::{Hlc, HlcClock};
+use anju_shared::hlc::{DEFAULT_MAX_DRIFT_MS, Hlc, HlcClock};
 use anju_shared::merge::rebase;
 use anju_shared::protocol::{
     Change, FieldConflict, Mutation, MutationOutcome, MutationResult, Op, PullResponse, Winner,
@@ -294,12 +294,18 @@ impl Store {
     }
 
     fn clock(&self, state: &StateRow) -> Result<HlcClock> {
-        match &state.last_hlc {
-            None => Ok(HlcClock::new(state.node.clone(), DEVICE_MAX_DRIFT_MS)),
-            Some(s) => Hlc::parse(s)
-                .map(|h| HlcClock::resume(&h, DEVICE_MAX_DRIFT_MS))
-                .map_err(|e| self.corrupt(format!("stored clock: {e}"))),
+        let fresh = || HlcClock::new(state.node.clone(), DEVICE_MAX_DRIFT_MS);
+        let Some(s) = &state.last_hlc else {
+            return Ok(fresh());
+        };
+        let last = Hlc::parse(s).map_err(|e| self.corrupt(format!("stored clock: {e}")))?;
+        if last.wall_ms > now_ms().saturating_add(DEFAULT_MAX_DRIFT_MS) {
+            // Stamped while the device's wall clock ran far ahead: the server refuses such
+            // stamps (clock_drift), so resuming from it would get every later change refused
+            // too, even after the time was fixed. Start again from the corrected wall clock.
+            return Ok(fresh());
         }
+        Ok(HlcClock::resume(&last, DEVICE_MAX_DRIFT_MS))
     }
 
     /// Appends one mutation to the outbox with the next sequence number and a fresh clock stamp;
@@ -418,14 +424,17 @@ impl Store {
                 let seq = i64::try_from(m.seq).unwrap_or(i64::MAX);
                 diesel::delete(outbox::table.find(seq)).execute(c)?;
                 let kept = match &r.outcome {
-                    MutationOutcome::Applied { .. }
-                    | MutationOutcome::Merged { .. }
-                    | MutationOutcome::AlreadyApplied => Some(m.clone()),
-                    MutationOutcome::Conflict { conflicts: cs, .. } => {
+                    MutationOutcome::Applied { version }
+                    | MutationOutcome::Merged { version, .. } => Some((m.clone(), Some(*version))),
+                    MutationOutcome::AlreadyApplied => Some((m.clone(), None)),
+                    MutationOutcome::Conflict {
+                        conflicts: cs,
+                        version,
+                    } => {
                         for fc in cs {
                             insert_conflict(c, seq, m, fc, &now)?;
                         }
-                        Some(without_lost_fields(m, cs))
+                        Some((without_lost_fields(m, cs), Some(*version)))
                     }
                     MutationOutcome::Rejected {
                         code,
@@ -448,10 +457,11 @@ impl Store {
                         None
                     }
                 };
-                if let Some(k) = kept {
+                if let Some((k, version)) = kept {
                     diesel::insert_into(acked::table)
                         .values((
                             acked::seq.eq(seq),
+                            acked::version.eq(version),
                             acked::record_type.eq(&k.record_type),
                             acked::record_id.eq(k.record_id.to_string()),
                             acked::op.eq(op_text(k.op)),
@@ -964,6 +974,13 @@ fn store_record(
         // Pages arrive in commit order; an older version than the one kept is stale.
         return Ok(());
     }
+    // The pulled state now holds the effect of our acknowledged mutations up to this version.
+    diesel::delete(
+        acked::table
+            .filter(acked::record_id.eq(&id))
+            .filter(acked::version.le(version)),
+    )
+    .execute(c)?;
     diesel::replace_into(records::table)
         .values((
             records::id.eq(&id),
@@ -1002,5 +1019,63 @@ fn db_error(path: &Path, e: diesel::result::Error) -> Error {
             path: path.to_path_buf(),
             detail,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(&tmp.path().join(STORE_FILE)).unwrap();
+        (tmp, store)
+    }
+
+    #[test]
+    fn migrations_create_one_state_row_and_reopen_idempotently() {
+        let (tmp, mut store) = open();
+        let node = store.state().unwrap().node;
+        assert_eq!(store.state().unwrap().next_seq, 1);
+        drop(store);
+        let mut again = Store::open(&tmp.path().join(STORE_FILE)).unwrap();
+        assert_eq!(again.state().unwrap().node, node, "the node name is kept");
+        let mode: Vec<Mode> = diesel::sql_query("PRAGMA journal_mode")
+            .load(&mut again.conn)
+            .unwrap();
+        assert_eq!(mode[0].journal_mode, "wal");
+    }
+
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        journal_mode: String,
+    }
+
+    #[test]
+    fn stamps_increase_and_a_clock_that_ran_far_ahead_is_not_resumed() {
+        let (_tmp, mut store) = open();
+        let f = BTreeMap::new();
+        let id = Uuid::now_v7();
+        store.enqueue("hazard", id, Op::Upsert, None, &f).unwrap();
+        store.enqueue("hazard", id, Op::Upsert, None, &f).unwrap();
+        let ms = store.outbox_head(10).unwrap();
+        assert!(Hlc::parse(&ms[0].hlc).unwrap() < Hlc::parse(&ms[1].hlc).unwrap());
+        let future = Hlc {
+            wall_ms: now_ms() + 365 * 24 * 3600 * 1000,
+            counter: 0,
+            node: store.state().unwrap().node,
+        };
+        diesel::update(device_state::table)
+            .set(device_state::last_hlc.eq(future.to_string()))
+            .execute(&mut store.conn)
+            .unwrap();
+        store.enqueue("hazard", id, Op::Upsert, None, &f).unwrap();
+        let third = Hlc::parse(&store.outbox_head(10).unwrap()[2].hlc).unwrap();
+        assert!(
+            third.wall_ms <= now_ms(),
+            "stamped from the corrected wall clock"
+        );
+        assert_eq!(third.node, future.node);
     }
 }

@@ -640,3 +640,12 @@ fn a_push_answer_that_does_not_match_is_not_trusted_and_the_outbox_stays() {
     assert_eq!(r.already_applied, 2);
     assert_eq!(w.server.live_records().len(), 2);
 }
+
+#[test]
+fn a_device_can_move_to_another_thread() {
+    fn send<T: Send>(_: &T) {}
+    let w = World::new();
+    let d = w.offline("a");
+    send(&d);
+    std::thread::spawn(move || drop(d)).join().unwrap();
+}

@@ -42,9 +42,11 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_by_record ON outbox (record_id, seq);
 
 -- Mutations the server accepted whose effect a pull has not brought back yet: they stay in
--- the view until the next complete pull, so nothing flickers back to an old value.
+-- the view until a pull brings the record at `version` or later (or, when the server did not
+-- say the version, until the next complete pull), so nothing flickers back to an old value.
 CREATE TABLE acked (
     seq BIGINT PRIMARY KEY NOT NULL,
+    version BIGINT,
     record_type TEXT NOT NULL,
     record_id TEXT NOT NULL,
     op TEXT NOT NULL,
