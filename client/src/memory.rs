@@ -153,6 +153,29 @@ impl MemoryServer {
             .map_or(0, |d| d.last_seq)
     }
 
+    /// Stores a new record as if created on the console by `author`; returns its id. For
+    /// seeding large scopes in tests and benchmarks. Fails on fields the schema refuses.
+    pub fn seed(
+        &self,
+        record_type: &str,
+        fields: BTreeMap<String, Value>,
+        author: &str,
+    ) -> Result<Uuid, String> {
+        let mut s = self.lock();
+        let hlc = s.clock.tick(now_ms()).to_string();
+        let m = Mutation {
+            seq: 0,
+            record_type: record_type.to_owned(),
+            record_id: Uuid::now_v7(),
+            op: Op::Upsert,
+            base_version: None,
+            fields,
+            hlc,
+        };
+        s.apply(&m, author).map_err(|r| r.message_en)?;
+        Ok(m.record_id)
+    }
+
     /// A change made on the server itself (the console, or a conflict resolution) by `author`,
     /// based on the current version: merged like any mutation and pulled by every device.
     pub fn console_edit(
