@@ -67,16 +67,18 @@ impl HttpTransport {
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
-        read_json(send(req)?)
+        read_json(send(req, false)?)
     }
 }
 
-fn send(req: RequestBuilder) -> Result<Response, TransportError> {
+/// Sends and sorts the answer: 2xx (and, for a pull, 410 reset-required) is returned, any other
+/// status becomes [`TransportError::Status`].
+fn send(req: RequestBuilder, gone_is_an_answer: bool) -> Result<Response, TransportError> {
     let resp = req
         .header("X-Anju-Protocol", PROTOCOL_VERSION.to_string())
         .send()
         .map_err(|e| TransportError::Network(error_chain(&e)))?;
-    if resp.status().is_success() || resp.status() == StatusCode::GONE {
+    if resp.status().is_success() || (gone_is_an_answer && resp.status() == StatusCode::GONE) {
         return Ok(resp);
     }
     Err(status_error(resp))
@@ -179,7 +181,7 @@ impl Transport for HttpTransport {
             }
             q.append_pair("limit", &limit.to_string());
         }
-        let resp = send(self.client.get(url).bearer_auth(access_token))?;
+        let resp = send(self.client.get(url).bearer_auth(access_token), true)?;
         if resp.status() == StatusCode::GONE {
             let reset: ResetRequired = read_json(resp).unwrap_or_default();
             return Ok(PullAnswer::ResetRequired(reset));
@@ -217,7 +219,7 @@ impl Transport for HttpTransport {
             .bearer_auth(access_token)
             .header(reqwest::header::CONTENT_TYPE, sniff_image_type(&bytes))
             .body(bytes);
-        send(req).map(|_| ())
+        send(req, false).map(|_| ())
     }
 }
 

@@ -420,6 +420,8 @@ impl Store {
             .map(|h| h.to_string());
         let now = now_text();
         self.write(|c| {
+            // Inserts ignore rows already there: a second process syncing the same directory
+            // at the same moment gets `AlreadyApplied` for them and must not fail.
             for (m, r) in batch.iter().zip(results) {
                 let seq = i64::try_from(m.seq).unwrap_or(i64::MAX);
                 diesel::delete(outbox::table.find(seq)).execute(c)?;
@@ -441,7 +443,7 @@ impl Store {
                         message_zh,
                         message_en,
                     } => {
-                        diesel::insert_into(rejected::table)
+                        diesel::insert_or_ignore_into(rejected::table)
                             .values((
                                 rejected::seq.eq(seq),
                                 rejected::record_type.eq(&m.record_type),
@@ -458,7 +460,7 @@ impl Store {
                     }
                 };
                 if let Some((k, version)) = kept {
-                    diesel::insert_into(acked::table)
+                    diesel::insert_or_ignore_into(acked::table)
                         .values((
                             acked::seq.eq(seq),
                             acked::version.eq(version),

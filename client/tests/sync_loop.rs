@@ -560,21 +560,28 @@ fn wrong_password_is_refused_plainly() {
     assert!(matches!(a.sync(), Err(Error::NotLoggedIn)));
 }
 
-/// A server whose push answers lose their last result: garbage the device must not trust.
-struct ShortAnswers(Arc<MemoryServer>);
+type PushHook = Box<dyn Fn(&mut anju_shared::protocol::PushResponse) + Send + Sync>;
 
-impl anju_client::Transport for ShortAnswers {
+/// The in-memory server with hooks around push: `before` runs before the server sees the
+/// request, `after` may spoil the answer.
+struct Hooked {
+    server: Arc<MemoryServer>,
+    before: Box<dyn Fn() + Send + Sync>,
+    after: PushHook,
+}
+
+impl anju_client::Transport for Hooked {
     fn login(
         &self,
         r: &anju_client::transport::LoginRequest,
     ) -> Result<anju_client::transport::Session, anju_client::TransportError> {
-        self.0.login(r)
+        self.server.login(r)
     }
     fn refresh(
         &self,
         t: &str,
     ) -> Result<anju_client::transport::Session, anju_client::TransportError> {
-        self.0.refresh(t)
+        self.server.refresh(t)
     }
     fn register_device(
         &self,
@@ -582,15 +589,16 @@ impl anju_client::Transport for ShortAnswers {
         n: &str,
         p: &str,
     ) -> Result<anju_client::transport::DeviceRegistration, anju_client::TransportError> {
-        self.0.register_device(a, n, p)
+        self.server.register_device(a, n, p)
     }
     fn push(
         &self,
         a: &str,
         r: &anju_shared::protocol::PushRequest,
     ) -> Result<anju_shared::protocol::PushResponse, anju_client::TransportError> {
-        let mut resp = self.0.push(a, r)?;
-        resp.results.pop();
+        (self.before)();
+        let mut resp = self.server.push(a, r)?;
+        (self.after)(&mut resp);
         Ok(resp)
     }
     fn pull(
@@ -600,14 +608,14 @@ impl anju_client::Transport for ShortAnswers {
         c: Option<&str>,
         l: u32,
     ) -> Result<anju_shared::protocol::PullAnswer, anju_client::TransportError> {
-        self.0.pull(a, d, c, l)
+        self.server.pull(a, d, c, l)
     }
     fn missing_attachments(
         &self,
         a: &str,
         h: &[String],
     ) -> Result<Vec<String>, anju_client::TransportError> {
-        self.0.missing_attachments(a, h)
+        self.server.missing_attachments(a, h)
     }
     fn put_attachment(
         &self,
@@ -615,7 +623,7 @@ impl anju_client::Transport for ShortAnswers {
         s: &str,
         b: Vec<u8>,
     ) -> Result<(), anju_client::TransportError> {
-        self.0.put_attachment(a, s, b)
+        self.server.put_attachment(a, s, b)
     }
 }
 
@@ -623,7 +631,14 @@ impl anju_client::Transport for ShortAnswers {
 fn a_push_answer_that_does_not_match_is_not_trusted_and_the_outbox_stays() {
     let w = World::new();
     let mut a = w.offline("a");
-    a.connect(ShortAnswers(w.server.clone()));
+    // Answers that lose their last result: garbage the device must not trust.
+    a.connect(Hooked {
+        server: w.server.clone(),
+        before: Box::new(|| {}),
+        after: Box::new(|resp| {
+            resp.results.pop();
+        }),
+    });
     a.set_options(SyncOptions {
         retry: RetryPolicy::immediate(1),
         ..SyncOptions::default()
@@ -648,4 +663,38 @@ fn a_device_can_move_to_another_thread() {
     let d = w.offline("a");
     send(&d);
     std::thread::spawn(move || drop(d)).join().unwrap();
+}
+
+#[test]
+fn two_processes_syncing_one_directory_at_once_neither_fail_nor_duplicate() {
+    let w = World::new();
+    let mut a = w.device("a", "wang");
+    for i in 0..30 {
+        a.create("hazard", hazard(&format!("隐患{i}"))).unwrap();
+    }
+    let mut b = w.offline("a");
+    // Both processes read the same batch before either gets its answer.
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    for d in [&mut a, &mut b] {
+        let barrier = barrier.clone();
+        d.connect(Hooked {
+            server: w.server.clone(),
+            before: Box::new(move || {
+                barrier.wait();
+            }),
+            after: Box::new(|_| {}),
+        });
+    }
+    let ta = std::thread::spawn(move || a.push().map_err(|e| e.to_string()));
+    let tb = std::thread::spawn(move || b.push().map_err(|e| e.to_string()));
+    let ra = ta.join().unwrap().unwrap();
+    let rb = tb.join().unwrap().unwrap();
+    assert_eq!(ra.applied + rb.applied, 30);
+    assert_eq!(ra.already_applied + rb.already_applied, 30);
+    let mut a = w.offline("a");
+    w.connect(&mut a, 1);
+    a.sync().unwrap();
+    assert_eq!(a.status().unwrap().pending, 0);
+    assert_eq!(a.list("hazard").unwrap().len(), 30);
+    assert_eq!(w.server.live_records().len(), 30);
 }
