@@ -16,6 +16,9 @@ use crate::store::{PulledRecord, RecordView, STORE_FILE, Store, StoredConflict, 
 use crate::sync::SyncOptions;
 use crate::transport::{LoginRequest, Transport, TransportError, UserInfo};
 
+/// The largest photo the server stores (10 MB).
+pub const MAX_PHOTO_BYTES: usize = 10 * 1024 * 1024;
+
 /// The photos folder inside a device directory.
 pub const PHOTOS_DIR: &str = "photos";
 
@@ -269,6 +272,19 @@ impl Device {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .map_err(io("cannot read", path))?;
+        if crate::http::sniff_image_type(&bytes) == "application/octet-stream" {
+            return Err(Error::InvalidChange(format!(
+                "{} is not a JPEG, PNG or WebP photo",
+                path.display()
+            )));
+        }
+        if bytes.len() > MAX_PHOTO_BYTES {
+            return Err(Error::InvalidChange(format!(
+                "{} is {:.1} MB; photos may be at most 10 MB",
+                path.display(),
+                bytes.len() as f64 / 1e6
+            )));
+        }
         let sha256 = hex::encode(Sha256::digest(&bytes));
         let ext = path
             .extension()

@@ -223,8 +223,9 @@ impl Transport for HttpTransport {
     }
 }
 
-/// The content type of a photo from its first bytes (the server accepts JPEG, PNG and WebP).
-fn sniff_image_type(bytes: &[u8]) -> &'static str {
+/// The content type of a photo from its first bytes (the server accepts JPEG, PNG and WebP;
+/// anything else is `application/octet-stream`).
+pub fn sniff_image_type(bytes: &[u8]) -> &'static str {
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         "image/jpeg"
     } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {

@@ -268,7 +268,11 @@ impl State {
             .insert(access.clone(), (user.to_owned(), device));
         self.refresh
             .insert(refresh.clone(), (user.to_owned(), device));
-        let id = self.users.get(user).map_or(Uuid::nil(), |u| u.1);
+        let id = self
+            .users
+            .get(user)
+            .map_or(Uuid::nil(), |u| u.1)
+            .to_string();
         Session {
             access_token: access,
             refresh_token: refresh,
@@ -336,7 +340,7 @@ impl Transport for MemoryServer {
         Ok(DeviceRegistration {
             device_id: id,
             name: name.to_owned(),
-            registered_at: jiff::Timestamp::now().to_string(),
+            registered_at: json!(jiff::Timestamp::now().as_millisecond()),
         })
     }
 

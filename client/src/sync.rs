@@ -206,7 +206,11 @@ impl Device {
         if let Some(id) = self.store.device_id()? {
             return Ok(id);
         }
-        let name = format!("anju-device {}", self.dir.display());
+        // The server takes names of 1 to 100 characters.
+        let name: String = format!("anju-device {}", self.dir.display())
+            .chars()
+            .take(100)
+            .collect();
         let reg =
             self.authorized(|t, token| t.register_device(token, &name, std::env::consts::OS))?;
         self.store.set_device_id(reg.device_id)?;

@@ -37,8 +37,8 @@ impl std::fmt::Debug for LoginRequest {
 /// The user a session belongs to, as the server describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserInfo {
-    /// User id.
-    pub id: Uuid,
+    /// User id (as the server writes it; a UUID in practice).
+    pub id: String,
     /// Login name.
     pub username: String,
     /// Name shown to people.
@@ -49,7 +49,7 @@ pub struct UserInfo {
     pub role: String,
     /// The user's unit (责任单位), if any.
     #[serde(default)]
-    pub unit_id: Option<Uuid>,
+    pub unit_id: Option<String>,
 }
 
 /// The answer of login and refresh: a fresh token pair.
@@ -74,9 +74,9 @@ pub struct DeviceRegistration {
     /// The name the device registered under.
     #[serde(default)]
     pub name: String,
-    /// When the server registered it.
+    /// When the server registered it (the server's own representation, e.g. epoch ms).
     #[serde(default)]
-    pub registered_at: String,
+    pub registered_at: Value,
 }
 
 /// Why a call did not produce an answer the sync loop can use.

@@ -423,6 +423,10 @@ fn photos_upload_by_hash_and_a_vanished_one_stops_the_sync_with_the_outbox_intac
         a.attach(id, "description", &src),
         Err(Error::InvalidChange(_))
     ));
+    let text = w.root.join("notes.txt");
+    std::fs::write(&text, b"not a photo").unwrap();
+    let e = a.attach(id, "photos", &text).unwrap_err();
+    assert!(e.to_string().contains("not a JPEG, PNG or WebP"), "{e}");
     let copy = a.dir().join("photos").join(format!("{sha}.jpg"));
     let bytes = std::fs::read(&copy).unwrap();
     std::fs::remove_file(&copy).unwrap();
