@@ -257,6 +257,15 @@ impl Device {
         Ok(sha256)
     }
 
+    /// Copies a photo into the device directory and queues it for upload, without touching any
+    /// record; returns its SHA-256 to put in a photo field of a record being created (e.g. the
+    /// `photos` of a create-only ticket action). Same checks as [`Device::attach`].
+    pub fn add_photo(&mut self, path: impl AsRef<Path>) -> Result<String> {
+        let (sha256, size, dest) = self.import_photo(path.as_ref())?;
+        self.store.add_photo(&sha256, &dest, size)?;
+        Ok(sha256)
+    }
+
     /// Copies a photo into `photos/<sha256>.<ext>` (written to a temporary name, then renamed,
     /// so a crash never leaves a half file under a hash name).
     fn import_photo(&self, path: &Path) -> Result<(String, u64, PathBuf)> {

@@ -702,3 +702,26 @@ fn two_processes_syncing_one_directory_at_once_neither_fail_nor_duplicate() {
     assert_eq!(a.list("hazard").unwrap().len(), 30);
     assert_eq!(w.server.live_records().len(), 30);
 }
+
+#[test]
+fn photos_of_a_create_only_ticket_action_are_uploaded_with_it() {
+    let w = World::new();
+    let mut a = w.device("a", "wang");
+    let src = w.root.join("done.png");
+    std::fs::write(&src, b"\x89PNG\r\n\x1a\n rest of a png").unwrap();
+    let sha = a.add_photo(&src).unwrap();
+    let f = fields(json!({
+        "ticket_id": "0190f5d1-0000-7000-8000-000000000009", "unit_id": UNIT,
+        "action": "resolve", "message": "已修复", "acted_at": "2026-11-26T09:30:00+08:00",
+        "photos": [sha.clone()]
+    }));
+    let id = a.create("ticket_action", f).unwrap();
+    assert!(matches!(
+        a.edit(id, fields(json!({"message": "x"}))),
+        Err(Error::InvalidChange(_))
+    ));
+    assert!(matches!(a.delete(id), Err(Error::InvalidChange(_))));
+    let r = a.sync().unwrap();
+    assert_eq!((r.photos_uploaded, r.applied), (1, 1));
+    assert!(w.server.has_attachment(&sha));
+}

@@ -68,6 +68,10 @@ enum Command {
         /// field=value; the value is read as JSON when it parses, else as text.
         #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
         set: Vec<String>,
+        /// A photo file to add to the `photos` field (repeatable); the way to give photos to
+        /// create-only records such as ticket actions.
+        #[arg(long = "photo", value_name = "FILE")]
+        photo: Vec<PathBuf>,
     },
     /// Change fields of a record: --set field=value, repeated (`field=null` clears).
     Edit {
@@ -209,11 +213,26 @@ fn run(cli: Cli) -> Result<()> {
                 print_record(&rec);
             }
         }
-        Command::Create { record_type, set } => {
+        Command::Create {
+            record_type,
+            set,
+            photo,
+        } => {
             let schema = schema_for(&record_type).ok_or_else(|| {
                 anyhow!("unknown record type {record_type:?}; known: project, building, inspection, hazard, ticket_action")
             })?;
-            let fields = parse_sets(schema, &set)?;
+            let mut fields = parse_sets(schema, &set)?;
+            if !photo.is_empty() {
+                let mut hashes: Vec<Value> = match fields.remove("photos") {
+                    Some(Value::Array(a)) => a,
+                    Some(other) => bail!("--set photos must be a JSON array, not {other}"),
+                    None => Vec::new(),
+                };
+                for p in &photo {
+                    hashes.push(Value::String(device.add_photo(p)?));
+                }
+                fields.insert("photos".into(), Value::Array(hashes));
+            }
             let id = device.create(&record_type, fields)?;
             if json_out {
                 print_json(&json!({"id": id}))?;
@@ -576,7 +595,21 @@ mod tests {
             "--set",
             "description=墙裂",
         ]);
-        assert!(matches!(c.command, Command::Create { set, .. } if set.len() == 2));
+        assert!(
+            matches!(c.command, Command::Create { set, photo, .. } if set.len() == 2 && photo.is_empty())
+        );
+        let c = parse(&[
+            "anju-device",
+            "create",
+            "ticket_action",
+            "--set",
+            "action=resolve",
+            "--photo",
+            "a.jpg",
+            "--photo",
+            "b.png",
+        ]);
+        assert!(matches!(c.command, Command::Create { photo, .. } if photo.len() == 2));
         assert!(Cli::try_parse_from(["anju-device", "create", "hazard"]).is_err());
         assert!(
             Cli::try_parse_from(["anju-device", "edit", "not-a-uuid", "--set", "a=b"]).is_err()
