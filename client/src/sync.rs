@@ -186,10 +186,11 @@ impl Device {
         Ok(report)
     }
 
-    /// Pushes the outbox only (no photos, no pull): for tests and for "send now" buttons.
+    /// Uploads photos and pushes the outbox, without pulling: for tests and "send now" buttons.
     pub fn push(&mut self) -> Result<SyncReport> {
         let mut report = SyncReport::default();
         let device_id = self.ensure_registered()?;
+        self.upload_photos(&mut report, &mut |_| {})?;
         self.push_outbox(device_id, &mut report, &mut |_| {})?;
         Ok(report)
     }
