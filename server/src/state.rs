@@ -23,6 +23,6 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     /// Request metrics.
     pub metrics: Arc<Metrics>,
-    /// Bounds concurrent password hashing so it cannot starve the request threads.
-    pub hashing: Arc<tokio::sync::Semaphore>,
+    /// The password-hashing threads (bounded, so argon2 cannot starve request handling).
+    pub hasher: Arc<crate::auth::password::Hasher>,
 }

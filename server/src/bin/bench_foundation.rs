@@ -48,11 +48,17 @@ fn spawn(data: &std::path::Path, db: Option<&str>) -> Server {
     if let Some(url) = db {
         cmd.env("DATABASE_URL", url);
     }
-    let child = cmd.spawn().expect("start the release anju binary (cargo build --release -p anju-server)");
+    let child = cmd
+        .spawn()
+        .expect("start the release anju binary (cargo build --release -p anju-server)");
     Server { child, port }
 }
 
-async fn time_to_ready(client: &reqwest::Client, data: &std::path::Path, db: Option<&str>) -> (Duration, Server) {
+async fn time_to_ready(
+    client: &reqwest::Client,
+    data: &std::path::Path,
+    db: Option<&str>,
+) -> (Duration, Server) {
     let started = Instant::now();
     let server = spawn(data, db);
     let url = format!("http://127.0.0.1:{}/readyz", server.port);
@@ -84,9 +90,11 @@ fn rss_mb(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
@@ -107,7 +115,10 @@ async fn probe_healthz(client: &reqwest::Client, port: u16, for_how_long: Durati
 
 #[tokio::main]
 async fn main() {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().expect("client");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .expect("client");
     let mut rows: Vec<(String, String)> = Vec::new();
 
     // SQLite: first start migrates and loads the sample city; then measure warm starts.
@@ -119,9 +130,13 @@ async fn main() {
         starts.push(t.as_secs_f64() * 1000.0);
         drop(s);
     }
-    rows.push(("start → /readyz 200, SQLite (median of 5)".into(), format!("{:.0} ms", median(starts))));
+    rows.push((
+        "start → /readyz 200, SQLite (median of 5)".into(),
+        format!("{:.0} ms", median(starts)),
+    ));
 
-    let pg = std::env::var("ANJU_BENCH_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let pg = std::env::var("ANJU_BENCH_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let schema = format!("bench_{}", std::process::id());
     let pg_ok = Command::new("psql")
         .args([pg.as_str(), "-qc", &format!("CREATE SCHEMA {schema}")])
@@ -139,24 +154,37 @@ async fn main() {
             starts.push(t.as_secs_f64() * 1000.0);
             drop(s);
         }
-        rows.push(("start → /readyz 200, PostgreSQL (median of 5)".into(), format!("{:.0} ms", median(starts))));
+        rows.push((
+            "start → /readyz 200, PostgreSQL (median of 5)".into(),
+            format!("{:.0} ms", median(starts)),
+        ));
         let _ = Command::new("psql")
             .args([pg.as_str(), "-qc", &format!("DROP SCHEMA {schema} CASCADE")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
     } else {
-        rows.push(("start → /readyz 200, PostgreSQL".into(), "skipped (unreachable)".into()));
+        rows.push((
+            "start → /readyz 200, PostgreSQL".into(),
+            "skipped (unreachable)".into(),
+        ));
     }
 
     // Latency under login load, SQLite.
     let (_, server) = time_to_ready(&client, &dir, None).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    rows.push(("idle RSS after start".into(), format!("{:.1} MB", rss_mb(server.child.id()))));
+    rows.push((
+        "idle RSS after start".into(),
+        format!("{:.1} MB", rss_mb(server.child.id())),
+    ));
     let quiet = probe_healthz(&client, server.port, Duration::from_secs(3)).await;
     rows.push((
         "/healthz alone: p50 / p99".into(),
-        format!("{:.2} / {:.2} ms", percentile(quiet.clone(), 0.5), percentile(quiet, 0.99)),
+        format!(
+            "{:.2} / {:.2} ms",
+            percentile(quiet.clone(), 0.5),
+            percentile(quiet, 0.99)
+        ),
     ));
     let login_url = format!("http://127.0.0.1:{}/api/v1/auth/login", server.port);
     let stop_at = Instant::now() + Duration::from_secs(6);
@@ -187,10 +215,20 @@ async fn main() {
     }
     rows.push((
         "/healthz during 20 concurrent logins: p50 / p99".into(),
-        format!("{:.2} / {:.2} ms", percentile(loaded.clone(), 0.5), percentile(loaded, 0.99)),
+        format!(
+            "{:.2} / {:.2} ms",
+            percentile(loaded.clone(), 0.5),
+            percentile(loaded, 0.99)
+        ),
     ));
-    rows.push(("logins completed in those 6 s".into(), format!("{total_logins} ({:.1}/s)", total_logins as f64 / 6.0)));
-    rows.push(("RSS after the login load".into(), format!("{:.1} MB", rss_mb(server.child.id()))));
+    rows.push((
+        "logins completed in those 6 s".into(),
+        format!("{total_logins} ({:.1}/s)", total_logins as f64 / 6.0),
+    ));
+    rows.push((
+        "RSS after the login load".into(),
+        format!("{:.1} MB", rss_mb(server.child.id())),
+    ));
     drop(server);
 
     println!("| figure | value |\n| --- | --- |");
@@ -200,7 +238,8 @@ async fn main() {
 }
 
 fn tempfile_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("anju-bench-{}-{}", std::process::id(), free_port()));
+    let dir =
+        std::env::temp_dir().join(format!("anju-bench-{}-{}", std::process::id(), free_port()));
     let _ = std::fs::create_dir_all(&dir);
     dir
 }
