@@ -25,4 +25,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Bounds concurrent password hashing so it cannot starve the request threads.
     pub hashing: Arc<tokio::sync::Semaphore>,
+    /// Sync's per-process state: its hybrid clock and the ticket actions boundary.
+    pub sync: Arc<crate::sync::SyncState>,
 }
