@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::db::schema::{devices, refresh_tokens};
+use crate::db::schema::devices;
 use crate::error::ApiError;
 use crate::org::import_format::Role;
 use crate::state::AppState;
@@ -127,7 +127,8 @@ pub async fn list(
 }
 
 /// `POST /api/v1/devices/{id}/revoke`: admin or the owner. The device can no longer push,
-/// pull or refresh; its refresh tokens are revoked now. Revoking twice is harmless.
+/// pull or refresh (a refresh bound to it answers 403 `device_revoked`, so the device can tell
+/// the user plainly). Revoking twice is harmless.
 pub async fn revoke(
     state: web::Data<AppState>,
     principal: Principal,
@@ -154,13 +155,6 @@ pub async fn revoke(
                 diesel::update(devices::table.find(&id).filter(devices::revoked_at.is_null()))
                     .set(devices::revoked_at.eq(Some(now)))
                     .execute(conn)?;
-                diesel::update(
-                    refresh_tokens::table
-                        .filter(refresh_tokens::device_id.eq(&id))
-                        .filter(refresh_tokens::revoked_at.is_null()),
-                )
-                .set(refresh_tokens::revoked_at.eq(Some(now)))
-                .execute(conn)?;
                 Ok(devices::table
                     .find(&id)
                     .select((
