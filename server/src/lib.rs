@@ -6,12 +6,14 @@
 //! errors, HTTP middleware, configuration, clock) lives once, below them.
 
 pub mod apikeys;
+pub mod attachments;
 pub mod auth;
 pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod devices;
 pub mod error;
 pub mod http;
 pub mod openapi;
@@ -19,5 +21,6 @@ pub mod org;
 pub mod routing;
 pub mod startup;
 pub mod state;
+pub mod sync;
 pub mod users;
 pub mod web;

@@ -110,6 +110,7 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<(AppState, Bootstra
         keys: Arc::new(JwtKeys::new(secret.as_bytes())),
         metrics: Arc::new(Metrics::default()),
         hasher: Arc::new(crate::auth::password::Hasher::new(hashing_threads)),
+        sync: Arc::new(crate::sync::SyncState::default()),
     };
     Ok((state, bootstrap))
 }
@@ -122,6 +123,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::auth::configure(cfg);
     crate::users::handlers::configure(cfg);
     crate::org::configure(cfg);
+    crate::devices::configure(cfg);
+    crate::sync::configure(cfg);
+    crate::attachments::configure(cfg);
     crate::web::configure(cfg);
 }
 
@@ -175,10 +179,12 @@ pub fn start(state: AppState) -> Result<Running, StartError> {
         .local_addr()
         .map_err(|e| StartError::Bind(addr, e))?;
     let data = web::Data::new(state.clone());
+    let sync = web::Data::from(state.sync.clone());
     let docs = crate::openapi::document();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(sync.clone())
             .app_data(http::json_config(http::JSON_LIMIT))
             .app_data(http::query_config())
             .app_data(http::path_config())

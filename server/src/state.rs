@@ -25,4 +25,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The password-hashing threads (bounded, so argon2 cannot starve request handling).
     pub hasher: Arc<crate::auth::password::Hasher>,
+    /// Sync's per-process state: its hybrid clock and the ticket actions boundary.
+    pub sync: Arc<crate::sync::SyncState>,
 }

@@ -1,0 +1,204 @@
+//! Photos as content-addressed attachments: stored by their SHA-256, verified on upload,
+//! idempotent. The bytes are kept as uploaded, so inspection photos keep their EXIF location
+//! (it is evidence); they are served only to logged-in staff, never on a public page.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::sync::handlers::read_body;
+use crate::sync::schema::attachments;
+
+/// The largest photo (10 MB).
+pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+/// The most hashes one `missing` query may ask about.
+pub const MAX_MISSING_QUERY: usize = 1000;
+
+/// Mounts the attachment endpoints.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/attachments/missing", web::post().to(missing))
+        .route("/api/v1/attachments/{sha256}", web::put().to(put))
+        .route("/api/v1/attachments/{sha256}", web::get().to(get));
+}
+
+/// Whether `s` is a lowercase hex SHA-256 digest.
+pub fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn invalid_hash() -> ApiError {
+    ApiError::bad_request(
+        "invalid_sha256",
+        "照片编号应为 64 位小写十六进制 SHA-256",
+        "the path must be a lowercase hex SHA-256 (64 characters)",
+    )
+}
+
+/// The image type of `bytes` by their magic numbers: JPEG, PNG or WebP.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+/// `PUT /api/v1/attachments/{sha256}`: stores the bytes if they hash to the path → 201, or
+/// 200 when already stored; 422 `hash_mismatch`, 415 `unsupported_media_type`, 413 beyond
+/// 10 MB.
+pub async fn put(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let hash = path.into_inner();
+    if !is_sha256(&hash) {
+        return Err(invalid_hash());
+    }
+    let bytes = read_body(payload, MAX_BYTES).await?;
+    let actual = hex::encode(Sha256::digest(&bytes));
+    if actual != hash {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "hash_mismatch",
+            "照片内容与其 SHA-256 编号不符",
+            "the bytes do not hash to the SHA-256 in the path",
+        )
+        .with("actual", serde_json::json!(actual)));
+    }
+    let content_type = sniff(&bytes).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "只接受 JPEG、PNG 或 WebP 图片",
+            "only JPEG, PNG or WebP images are accepted",
+        )
+    })?;
+    let now = state.clock.now_ms();
+    let created = state
+        .db
+        .run(move |conn| {
+            let exists: i64 = attachments::table
+                .filter(attachments::sha256.eq(&hash))
+                .count()
+                .get_result(conn)?;
+            if exists > 0 {
+                return Ok(false);
+            }
+            let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+            let inserted = diesel::insert_into(attachments::table)
+                .values((
+                    attachments::sha256.eq(&hash),
+                    attachments::size.eq(size),
+                    attachments::content_type.eq(content_type),
+                    attachments::bytes.eq(&bytes),
+                    attachments::uploaded_by.eq(&principal.user_id),
+                    attachments::created_at.eq(now),
+                ))
+                .execute(conn);
+            match inserted {
+                Ok(_) => Ok(true),
+                // The same photo uploaded twice at once: one of them stored it.
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => Ok(false),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(HttpResponse::build(status).json(serde_json::json!({"sha256": actual, "stored": true})))
+}
+
+/// `GET /api/v1/attachments/{sha256}`: the bytes, to logged-in staff only.
+pub async fn get(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let hash = path.into_inner();
+    if !is_sha256(&hash) {
+        return Err(invalid_hash());
+    }
+    let row: Option<(String, Vec<u8>)> = state
+        .db
+        .run(move |conn| {
+            Ok(attachments::table
+                .find(&hash)
+                .select((attachments::content_type, attachments::bytes))
+                .first(conn)
+                .optional()?)
+        })
+        .await?;
+    let (content_type, bytes) = row.ok_or_else(|| {
+        ApiError::not_found(
+            "attachment_not_found",
+            "服务器上没有该照片",
+            "No attachment with this hash",
+        )
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header(("Cache-Control", "private, max-age=31536000, immutable"))
+        .body(bytes))
+}
+
+/// Body of a `missing` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MissingQuery {
+    /// Hashes the device holds or references.
+    pub hashes: Vec<String>,
+}
+
+/// `POST /api/v1/attachments/missing {hashes}` → `{missing}`: which of these the server has
+/// not stored yet, so the device knows what to upload.
+pub async fn missing(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    body: web::Json<MissingQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let hashes = body.into_inner().hashes;
+    if hashes.len() > MAX_MISSING_QUERY {
+        return Err(ApiError::bad_request(
+            "too_many_hashes",
+            format!("每次最多查询 {MAX_MISSING_QUERY} 个"),
+            format!("at most {MAX_MISSING_QUERY} hashes per query"),
+        ));
+    }
+    if hashes.iter().any(|h| !is_sha256(h)) {
+        return Err(invalid_hash());
+    }
+    let missing = state
+        .db
+        .run(move |conn| {
+            let have: std::collections::HashSet<String> = attachments::table
+                .filter(attachments::sha256.eq_any(&hashes))
+                .select(attachments::sha256)
+                .load::<String>(conn)?
+                .into_iter()
+                .collect();
+            let mut missing: Vec<String> =
+                hashes.into_iter().filter(|h| !have.contains(h)).collect();
+            missing.sort();
+            missing.dedup();
+            Ok(missing)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "missing": missing })))
+}

@@ -1,0 +1,639 @@
+//! HTTP handlers of sync: push, pull, schemas, conflicts, rejections.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use anju_shared::protocol::{
+    MutationOutcome, PushRequest, PushResponse, check_protocol,
+};
+use anju_shared::records::RECORD_TYPES;
+use diesel::prelude::*;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::pull::{PullError, PullOutcome, pull};
+use super::push::{PushContext, PushError, apply_push};
+use super::resolve::{ResolveError, resolve};
+use super::schema::{sync_conflicts, sync_rejections};
+use super::scope::Scope;
+use super::scope_of;
+use super::tickets::TicketActor;
+use crate::auth::{Authed, Principal, policy};
+use crate::db::DbConnection;
+use crate::db::schema::devices;
+use crate::error::ApiError;
+use crate::http::payload_too_large;
+use crate::state::AppState;
+
+/// The largest push body (8 MB).
+pub const PUSH_LIMIT: usize = 8 * 1024 * 1024;
+/// The most mutations in one push.
+pub const MAX_MUTATIONS: usize = 1000;
+/// The most changes in one pull page.
+pub const MAX_PULL: i64 = 1000;
+/// The pull page size when none is asked for.
+pub const DEFAULT_PULL: i64 = 500;
+
+/// Mounts push, pull, schemas, conflicts and rejections.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/sync/push", web::post().to(push_handler))
+        .route("/api/v1/sync/pull", web::get().to(pull_handler))
+        .route("/api/v1/sync/schemas", web::get().to(schemas))
+        .route("/api/v1/sync/conflicts", web::get().to(list_conflicts))
+        .route("/api/v1/sync/conflicts/{id}", web::get().to(get_conflict))
+        .route(
+            "/api/v1/sync/conflicts/{id}/resolve",
+            web::post().to(resolve_conflict),
+        )
+        .route("/api/v1/sync/rejections", web::get().to(list_rejections));
+}
+
+/// Reads a request body up to `limit` bytes; 413 problem beyond.
+pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request(
+                "malformed_body",
+                "请求内容无法读取",
+                format!("the request body could not be read: {e}"),
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(payload_too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn protocol_error(requested: u32) -> Option<ApiError> {
+    let mismatch = check_protocol(requested).err()?;
+    Some(
+        ApiError::bad_request(
+            "protocol_version_unsupported",
+            mismatch.message_zh,
+            mismatch.message_en,
+        )
+        .with("requested", json!(mismatch.requested))
+        .with("supported", json!(mismatch.supported)),
+    )
+}
+
+/// 403 unless `device_id` is a registered, unrevoked device of `principal`; marks it seen.
+pub fn check_device(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    device_id: &str,
+    now_ms: i64,
+) -> Result<(), ApiError> {
+    let row: Option<(String, Option<i64>)> = devices::table
+        .find(device_id)
+        .select((devices::user_id, devices::revoked_at))
+        .first(conn)
+        .optional()?;
+    match row {
+        None => Err(ApiError::forbidden(
+            "device_not_registered",
+            "此设备尚未注册",
+            "This device is not registered",
+        )),
+        Some((owner, _)) if owner != principal.user_id => Err(ApiError::forbidden(
+            "device_not_yours",
+            "此设备不属于当前账号",
+            "This device is not registered to this account",
+        )),
+        Some((_, Some(_))) => Err(crate::auth::principal::device_revoked()),
+        Some((_, None)) => {
+            diesel::update(devices::table.find(device_id))
+                .set(devices::last_seen_at.eq(Some(now_ms)))
+                .execute(conn)?;
+            Ok(())
+        }
+    }
+}
+
+/// `POST /api/v1/sync/push`: a batch of one device's mutations (`PushRequest`) → one result per
+/// mutation (`PushResponse`). The whole batch is refused on an unsupported protocol (400), a
+/// sequence gap (409 `sequence_gap` with `expected`), or a device that is not the caller's or
+/// is revoked (403).
+pub async fn push_handler(
+    state: web::Data<AppState>,
+    sync: web::Data<super::SyncState>,
+    principal: Principal,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_body(payload, PUSH_LIMIT).await?;
+    let value: Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_batch",
+            format!("同步批次不是有效的 JSON：{e}"),
+            format!("the batch is not valid JSON: {e}"),
+        )
+    })?;
+    if let Some(p) = value.get("protocol").and_then(Value::as_u64) {
+        let p = u32::try_from(p).unwrap_or(u32::MAX);
+        if let Some(e) = protocol_error(p) {
+            return Err(e);
+        }
+    }
+    let request: PushRequest = serde_json::from_value(value).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_batch",
+            format!("同步批次格式错误：{e}"),
+            format!("the batch is malformed: {e}"),
+        )
+    })?;
+    if request.mutations.len() > MAX_MUTATIONS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!("每批最多 {MAX_MUTATIONS} 条修改"),
+            format!("at most {MAX_MUTATIONS} mutations per batch"),
+        ));
+    }
+    if let Some(own) = &principal.device_id
+        && *own != request.device_id.to_string()
+    {
+        return Err(ApiError::forbidden(
+            "device_not_yours",
+            "登录所绑定的设备与提交的设备不一致",
+            "the session is bound to another device",
+        ));
+    }
+    let now = state.clock.now_ms();
+    let sync = sync.into_inner();
+    let results = state
+        .db
+        .run(move |conn| {
+            let device = request.device_id.to_string();
+            check_device(conn, &principal, &device, now)?;
+            let scope = scope_of(conn, &principal)?;
+            let ctx = PushContext {
+                device_id: request.device_id,
+                actor: TicketActor {
+                    user_id: Uuid::try_parse(&principal.user_id).unwrap_or_default(),
+                    role: principal.role.as_str().to_owned(),
+                    unit_id: principal
+                        .unit_id
+                        .as_deref()
+                        .and_then(|u| Uuid::try_parse(u).ok()),
+                    device_id: request.device_id,
+                },
+                scope: &scope,
+                tickets: sync.tickets.as_ref(),
+                clock: &sync.clock,
+                now_ms: now,
+            };
+            apply_push(conn, &ctx, &request.mutations).map_err(|e| match e {
+                PushError::SequenceGap { expected } => ApiError::conflict(
+                    "sequence_gap",
+                    format!("缺少序号 {expected} 的修改，整批未处理"),
+                    format!("mutation {expected} is missing; the batch was not applied"),
+                )
+                .with("expected", json!(expected)),
+                PushError::Db(e) => e.into(),
+                PushError::Corrupt(e) => ApiError::internal(e),
+            })
+            .map(|r| (r, sync))
+        })
+        .await?;
+    let (results, sync) = results;
+    let server_hlc = {
+        let mut clock = sync.clock.lock().unwrap_or_else(|p| p.into_inner());
+        clock.tick(u64::try_from(now).unwrap_or(0)).to_string()
+    };
+    let rejected = results
+        .iter()
+        .filter(|r| matches!(r.outcome, MutationOutcome::Rejected { .. }))
+        .count();
+    if rejected > 0 {
+        tracing::info!(rejected, "push with rejected mutations");
+    }
+    Ok(HttpResponse::Ok().json(PushResponse {
+        results,
+        server_hlc,
+    }))
+}
+
+/// Query of a pull.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullQuery {
+    /// The pulling device.
+    pub device_id: Uuid,
+    /// The cursor of the last page (none: from the start).
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Page size, 1..=1000 (default 500).
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// `GET /api/v1/sync/pull?device_id=&cursor=&limit=`: the next page of changes in the device's
+/// scope, or 410 `reset_required`.
+pub async fn pull_handler(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: web::Query<PullQuery>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(v) = req.headers().get("x-anju-protocol") {
+        let requested = v
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .unwrap_or(0);
+        if let Some(e) = protocol_error(requested) {
+            return Err(e);
+        }
+    }
+    let query = query.into_inner();
+    let limit = query.limit.unwrap_or(DEFAULT_PULL);
+    if !(1..=MAX_PULL).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            format!("limit 应在 1 到 {MAX_PULL} 之间"),
+            format!("limit must be between 1 and {MAX_PULL}"),
+        ));
+    }
+    if let Some(own) = &principal.device_id
+        && *own != query.device_id.to_string()
+    {
+        return Err(ApiError::forbidden(
+            "device_not_yours",
+            "登录所绑定的设备与请求的设备不一致",
+            "the session is bound to another device",
+        ));
+    }
+    let now = state.clock.now_ms();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            check_device(conn, &principal, &query.device_id.to_string(), now)?;
+            let scope = scope_of(conn, &principal)?;
+            pull(conn, &scope, query.cursor.as_deref(), limit, now).map_err(|e| match e {
+                PullError::InvalidCursor => ApiError::bad_request(
+                    "invalid_cursor",
+                    "同步位置无效，请从头同步",
+                    "the cursor is not one this server issued; pull without a cursor",
+                ),
+                PullError::Db(e) => e.into(),
+                PullError::Corrupt(e) => ApiError::internal(e),
+            })
+        })
+        .await?;
+    match outcome {
+        PullOutcome::Page(page) => Ok(HttpResponse::Ok().json(page)),
+        PullOutcome::ResetRequired => {
+            let r = anju_shared::protocol::ResetRequired::default();
+            Err(ApiError::new(
+                StatusCode::GONE,
+                "reset_required",
+                r.message_zh,
+                r.message_en,
+            ))
+        }
+    }
+}
+
+/// `GET /api/v1/sync/schemas`: the record schemas the server enforces.
+pub async fn schemas(_who: Principal) -> HttpResponse {
+    HttpResponse::Ok().json(RECORD_TYPES)
+}
+
+/// A conflict record as the review API shows it.
+#[derive(Debug, Serialize, Queryable)]
+pub struct ConflictView {
+    /// Conflict id.
+    pub id: String,
+    /// Record type.
+    pub record_type: String,
+    /// Record id.
+    pub record_id: String,
+    /// The contested field.
+    pub field: String,
+    /// The version the device had seen.
+    pub base_version: Option<i64>,
+    /// The server's value before the device's change.
+    #[serde(serialize_with = "as_json")]
+    pub server_value: String,
+    /// The device's value (a set delta for sets; null for a delete).
+    #[serde(serialize_with = "as_json")]
+    pub device_value: String,
+    /// `server` or `device`: whose value is current.
+    pub winner: String,
+    /// Who wrote the server value.
+    pub server_author: Option<String>,
+    /// Who made the device's change.
+    pub device_author: String,
+    /// The server value's clock stamp.
+    pub server_hlc: Option<String>,
+    /// The device change's clock stamp.
+    pub device_hlc: String,
+    /// When the conflict was recorded (ms since the epoch).
+    pub created_at: i64,
+    /// `open` or `resolved`.
+    pub status: String,
+    /// The value a person chose.
+    #[serde(serialize_with = "as_json_opt")]
+    pub resolution: Option<String>,
+    /// Who resolved it.
+    pub resolved_by: Option<String>,
+    /// When (ms since the epoch).
+    pub resolved_at: Option<i64>,
+}
+
+fn as_json<S: serde::Serializer>(s: &str, ser: S) -> Result<S::Ok, S::Error> {
+    serde_json::from_str::<Value>(s)
+        .unwrap_or(Value::Null)
+        .serialize(ser)
+}
+
+fn as_json_opt<S: serde::Serializer>(s: &Option<String>, ser: S) -> Result<S::Ok, S::Error> {
+    s.as_deref()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .serialize(ser)
+}
+
+type ConflictColumns = (
+    sync_conflicts::id,
+    sync_conflicts::record_type,
+    sync_conflicts::record_id,
+    sync_conflicts::field,
+    sync_conflicts::base_version,
+    sync_conflicts::server_value,
+    sync_conflicts::device_value,
+    sync_conflicts::winner,
+    sync_conflicts::server_author,
+    sync_conflicts::device_author,
+    sync_conflicts::server_hlc,
+    sync_conflicts::device_hlc,
+    sync_conflicts::created_at,
+    sync_conflicts::status,
+    sync_conflicts::resolution,
+    sync_conflicts::resolved_by,
+    sync_conflicts::resolved_at,
+);
+
+const CONFLICT_COLUMNS: ConflictColumns = (
+    sync_conflicts::id,
+    sync_conflicts::record_type,
+    sync_conflicts::record_id,
+    sync_conflicts::field,
+    sync_conflicts::base_version,
+    sync_conflicts::server_value,
+    sync_conflicts::device_value,
+    sync_conflicts::winner,
+    sync_conflicts::server_author,
+    sync_conflicts::device_author,
+    sync_conflicts::server_hlc,
+    sync_conflicts::device_hlc,
+    sync_conflicts::created_at,
+    sync_conflicts::status,
+    sync_conflicts::resolution,
+    sync_conflicts::resolved_by,
+    sync_conflicts::resolved_at,
+);
+
+/// Query of the conflict list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConflictQuery {
+    /// `open` (default), `resolved` or `all`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Only this record type.
+    #[serde(default)]
+    pub record_type: Option<String>,
+    /// Only this record.
+    #[serde(default)]
+    pub record_id: Option<Uuid>,
+    /// At most this many (1..=1000, default 200), newest first.
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+fn scope_filter<'a>(
+    mut q: sync_conflicts::BoxedQuery<'a, crate::db::MultiBackend>,
+    scope: &Scope,
+) -> sync_conflicts::BoxedQuery<'a, crate::db::MultiBackend> {
+    if let Scope::Limited { units, areas } = scope {
+        let units: Vec<String> = units.iter().map(Uuid::to_string).collect();
+        let areas: Vec<String> = areas.iter().map(Uuid::to_string).collect();
+        q = q.filter(
+            sync_conflicts::unit_id
+                .eq_any(units)
+                .or(sync_conflicts::area_id.eq_any(areas)),
+        );
+    }
+    q
+}
+
+/// `GET /api/v1/sync/conflicts`: conflict records in the caller's scope (supervisors: all).
+pub async fn list_conflicts(
+    state: web::Data<AppState>,
+    principal: Authed<policy::Staff>,
+    query: web::Query<ConflictQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let limit = query.limit.unwrap_or(200);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "limit 应在 1 到 1000 之间",
+            "limit must be between 1 and 1000",
+        ));
+    }
+    let status = query.status.unwrap_or_else(|| "open".into());
+    if !matches!(status.as_str(), "open" | "resolved" | "all") {
+        return Err(ApiError::bad_request(
+            "invalid_status",
+            "status 应为 open、resolved 或 all",
+            "status must be open, resolved or all",
+        ));
+    }
+    let principal = principal.0;
+    let list = state
+        .db
+        .run(move |conn| {
+            let scope = scope_of(conn, &principal)?;
+            let mut q = sync_conflicts::table.into_boxed();
+            q = scope_filter(q, &scope);
+            if status != "all" {
+                q = q.filter(sync_conflicts::status.eq(status));
+            }
+            if let Some(t) = query.record_type {
+                q = q.filter(sync_conflicts::record_type.eq(t));
+            }
+            if let Some(id) = query.record_id {
+                q = q.filter(sync_conflicts::record_id.eq(id.to_string()));
+            }
+            Ok(q.order(sync_conflicts::id.desc())
+                .limit(limit)
+                .select(CONFLICT_COLUMNS)
+                .load::<ConflictView>(conn)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+fn conflict_not_found() -> ApiError {
+    ApiError::not_found(
+        "conflict_not_found",
+        "找不到该冲突记录",
+        "No such conflict record",
+    )
+}
+
+fn load_conflict(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    id: &str,
+) -> Result<ConflictView, ApiError> {
+    scope_filter(sync_conflicts::table.into_boxed(), scope)
+        .filter(sync_conflicts::id.eq(id.to_owned()))
+        .select(CONFLICT_COLUMNS)
+        .first::<ConflictView>(conn)
+        .optional()?
+        .ok_or_else(conflict_not_found)
+}
+
+/// `GET /api/v1/sync/conflicts/{id}`: one conflict record.
+pub async fn get_conflict(
+    state: web::Data<AppState>,
+    principal: Authed<policy::Staff>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = principal.0;
+    let id = id.into_inner().to_string();
+    let view = state
+        .db
+        .run(move |conn| {
+            let scope = scope_of(conn, &principal)?;
+            load_conflict(conn, &scope, &id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Body of a resolution.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveBody {
+    /// The value a person chose (any valid value of the field; an array for a set; `null`
+    /// clears an optional field).
+    pub value: Value,
+}
+
+/// `POST /api/v1/sync/conflicts/{id}/resolve`: writes the chosen value as an ordinary change
+/// (every device in scope pulls it) and marks the conflict resolved.
+pub async fn resolve_conflict(
+    state: web::Data<AppState>,
+    sync: web::Data<super::SyncState>,
+    principal: Authed<policy::Staff>,
+    id: web::Path<Uuid>,
+    body: web::Json<ResolveBody>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = principal.0;
+    let id = id.into_inner().to_string();
+    let value = body.into_inner().value;
+    let now = state.clock.now_ms();
+    let sync = sync.into_inner();
+    let view = state
+        .db
+        .run(move |conn| {
+            let scope = scope_of(conn, &principal)?;
+            let author = format!("user:{}", principal.user_id);
+            let version = resolve(conn, &sync.clock, &scope, &author, &id, &value, now)
+                .map_err(|e| match e {
+                    ResolveError::NotFound => conflict_not_found(),
+                    ResolveError::AlreadyResolved => ApiError::conflict(
+                        "conflict_already_resolved",
+                        "该冲突已处理",
+                        "This conflict has already been resolved",
+                    ),
+                    ResolveError::InvalidValue {
+                        code,
+                        message_zh,
+                        message_en,
+                    } => ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        code,
+                        message_zh,
+                        message_en,
+                    ),
+                    ResolveError::Db(e) => e.into(),
+                    ResolveError::Corrupt(e) => ApiError::internal(e),
+                })?;
+            let view = load_conflict(conn, &Scope::All, &id)?;
+            Ok(json!({"conflict": view, "version": version}))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A rejected mutation as the review API shows it.
+#[derive(Debug, Serialize, Queryable)]
+pub struct RejectionView {
+    /// Rejection id.
+    pub id: String,
+    /// The device that sent it.
+    pub device_id: String,
+    /// Its sequence number.
+    pub seq: i64,
+    /// Record type.
+    pub record_type: String,
+    /// Record id.
+    pub record_id: String,
+    /// The whole mutation as sent.
+    #[serde(serialize_with = "as_json")]
+    pub mutation: String,
+    /// Stable reason code.
+    pub code: String,
+    /// Reason in Chinese.
+    pub message_zh: String,
+    /// Reason in English.
+    pub message_en: String,
+    /// When (ms since the epoch).
+    pub created_at: i64,
+}
+
+/// `GET /api/v1/sync/rejections`: rejected mutations kept for review: supervisors and admins
+/// see all, others those of their own devices. Newest first, at most 500.
+pub async fn list_rejections(
+    state: web::Data<AppState>,
+    principal: Authed<policy::Staff>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = principal.0;
+    let list = state
+        .db
+        .run(move |conn| {
+            let mut q = sync_rejections::table.into_boxed();
+            if !principal.role.is_citywide() {
+                let own: Vec<String> = devices::table
+                    .filter(devices::user_id.eq(&principal.user_id))
+                    .select(devices::id)
+                    .load(conn)?;
+                q = q.filter(sync_rejections::device_id.eq_any(own));
+            }
+            Ok(q.order(sync_rejections::id.desc())
+                .limit(500)
+                .select((
+                    sync_rejections::id,
+                    sync_rejections::device_id,
+                    sync_rejections::seq,
+                    sync_rejections::record_type,
+                    sync_rejections::record_id,
+                    sync_rejections::mutation,
+                    sync_rejections::code,
+                    sync_rejections::message_zh,
+                    sync_rejections::message_en,
+                    sync_rejections::created_at,
+                ))
+                .load::<RejectionView>(conn)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}

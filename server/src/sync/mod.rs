@@ -1,0 +1,126 @@
+//! Conflict-aware offline sync for field devices (离线同步): push of device mutations with
+//! per-field three-way merge, pull of changes by scope with a cursor that can never skip a
+//! change, conflict review, rejected mutations kept for review, and the public progress of
+//! renovation projects (信息公开). See `docs/sync.md` for the protocol, storage and the no-skip
+//! mechanism; `docs/api-sync.md` for the HTTP contract.
+
+pub mod cursor;
+pub mod handlers;
+pub mod public;
+pub mod pull;
+pub mod push;
+pub mod resolve;
+pub mod schema;
+pub mod scope;
+pub mod store;
+pub mod tickets;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use actix_web::web;
+use anju_shared::hlc::{DEFAULT_MAX_DRIFT_MS, HlcClock};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::db::DbConnection;
+use crate::db::schema::{areas, unit_areas, units};
+use crate::error::ApiError;
+use scope::Scope;
+use tickets::{TicketActions, TicketsUnavailable};
+
+/// What sync keeps per server process: the hybrid clock that stamps server-side changes and
+/// observes device stamps, and the ticket state machine that device ticket actions reach.
+pub struct SyncState {
+    /// This process's hybrid logical clock (node `server-<random>`).
+    pub clock: Mutex<HlcClock>,
+    /// Where `ticket_action` records go; [`TicketsUnavailable`] until tickets are wired in.
+    pub tickets: Arc<dyn TicketActions>,
+}
+
+impl Default for SyncState {
+    fn default() -> Self {
+        SyncState {
+            clock: Mutex::new(HlcClock::new(
+                format!("server-{}", Uuid::new_v4().simple()),
+                DEFAULT_MAX_DRIFT_MS,
+            )),
+            tickets: Arc::new(TicketsUnavailable),
+        }
+    }
+}
+
+impl SyncState {
+    /// Sync state whose ticket actions go to `tickets`.
+    pub fn with_tickets(tickets: Arc<dyn TicketActions>) -> SyncState {
+        SyncState {
+            tickets,
+            ..SyncState::default()
+        }
+    }
+}
+
+/// Mounts the sync endpoints and the public project progress.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    handlers::configure(cfg);
+    cfg.route(
+        "/api/v1/public/projects",
+        web::get().to(public::list_projects),
+    );
+}
+
+fn below(root: &str, parents: &[(String, Option<String>)]) -> BTreeSet<String> {
+    let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (id, parent) in parents {
+        if let Some(p) = parent {
+            children.entry(p.as_str()).or_default().push(id.as_str());
+        }
+    }
+    let mut out = BTreeSet::new();
+    let mut stack = vec![root];
+    while let Some(id) = stack.pop() {
+        if out.insert(id.to_owned()) {
+            stack.extend(children.get(id).into_iter().flatten().copied());
+        }
+    }
+    out
+}
+
+/// The records `principal` sees through sync, as the database says now: city-wide roles see
+/// everything; a unit role sees its unit and the units below it, and the areas those units
+/// serve and the areas below them.
+pub fn scope_of(conn: &mut DbConnection, principal: &Principal) -> Result<Scope, ApiError> {
+    if principal.role.is_citywide() {
+        return Ok(Scope::All);
+    }
+    let mut unit_ids = BTreeSet::new();
+    let mut area_ids = BTreeSet::new();
+    if let Some(unit) = &principal.unit_id {
+        let tree: Vec<(String, Option<String>)> = units::table
+            .select((units::id, units::parent_id))
+            .load(conn)?;
+        unit_ids = below(unit, &tree);
+        let served: Vec<String> = unit_areas::table
+            .filter(unit_areas::unit_id.eq_any(unit_ids.iter().cloned().collect::<Vec<_>>()))
+            .select(unit_areas::area_id)
+            .load(conn)?;
+        if !served.is_empty() {
+            let tree: Vec<(String, Option<String>)> = areas::table
+                .select((areas::id, areas::parent_id))
+                .load(conn)?;
+            for a in served {
+                area_ids.extend(below(&a, &tree));
+            }
+        }
+    }
+    let parse = |ids: BTreeSet<String>| {
+        ids.iter()
+            .filter_map(|s| Uuid::try_parse(s).ok())
+            .collect::<BTreeSet<_>>()
+    };
+    Ok(Scope::Limited {
+        units: parse(unit_ids),
+        areas: parse(area_ids),
+    })
+}

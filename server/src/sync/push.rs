@@ -1,0 +1,419 @@
+//! Push: apply one device's batch of mutations, in one transaction, exactly once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use anju_shared::hlc::{Hlc, HlcClock};
+use anju_shared::merge::{Rejection, StoredRecord, merge};
+use anju_shared::protocol::{
+    FieldConflict, Mutation, MutationOutcome, MutationResult, SeqCheck, Winner, check_seq,
+};
+use anju_shared::records::{TICKET_ACTION, schema_for};
+use diesel::prelude::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::schema::{sync_conflicts, sync_device_seqs, sync_records, sync_rejections};
+use super::scope::Scope;
+use super::store::{RecordRow, load_rows, lock_counter, scope_columns, store_counter};
+use super::tickets::{TicketAction, TicketActions, TicketActor};
+use crate::db::DbConnection;
+
+/// Inserts many rows in one statement. Batch inserts are not available through the
+/// `MultiConnection`, so each backend runs its own.
+macro_rules! batch_insert {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            DbConnection::Pg(c) => diesel::insert_into($table).values($rows).execute(c),
+            DbConnection::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+        }
+    };
+}
+
+/// Everything a push needs besides the mutations.
+pub struct PushContext<'a> {
+    /// The pushing device.
+    pub device_id: Uuid,
+    /// The device's user, for ticket actions.
+    pub actor: TicketActor,
+    /// What the user may see and change.
+    pub scope: &'a Scope,
+    /// The ticket state machine.
+    pub tickets: &'a dyn TicketActions,
+    /// This server process's hybrid clock.
+    pub clock: &'a Mutex<HlcClock>,
+    /// Wall time, ms since the epoch.
+    pub now_ms: i64,
+}
+
+/// Why a whole batch was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    /// A sequence number is missing; nothing was applied.
+    #[error("sequence gap, expected {expected}")]
+    SequenceGap {
+        /// The sequence number the server expects next.
+        expected: u64,
+    },
+    /// The database failed; nothing was applied.
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+    /// A stored row could not be read.
+    #[error(transparent)]
+    Corrupt(#[from] anyhow::Error),
+}
+
+/// A conflict row.
+#[derive(Insertable)]
+#[diesel(table_name = sync_conflicts)]
+struct NewConflict {
+    id: String,
+    record_type: String,
+    record_id: String,
+    field: String,
+    base_version: Option<i64>,
+    server_value: String,
+    device_value: String,
+    winner: String,
+    server_author: Option<String>,
+    device_author: String,
+    server_hlc: Option<String>,
+    device_hlc: String,
+    unit_id: Option<String>,
+    area_id: Option<String>,
+    created_at: i64,
+    status: String,
+}
+
+/// A rejection row.
+#[derive(Insertable)]
+#[diesel(table_name = sync_rejections)]
+struct NewRejection {
+    id: String,
+    device_id: String,
+    seq: i64,
+    record_type: String,
+    record_id: String,
+    mutation: String,
+    code: String,
+    message_zh: String,
+    message_en: String,
+    created_at: i64,
+}
+
+/// The author name stamped on a device's writes: it identifies the device, as the merge needs.
+pub fn device_author(device_id: Uuid) -> String {
+    format!("device:{device_id}")
+}
+
+fn rejection(code: &str, zh: &str, en: &str) -> Rejection {
+    Rejection {
+        code: code.into(),
+        message_zh: zh.into(),
+        message_en: en.into(),
+    }
+}
+
+/// Checks the batch's sequence numbers against the device's last applied one; `Err` with the
+/// expected number on a gap. Pure, so a refused batch costs no writes.
+fn check_batch(last: u64, mutations: &[Mutation]) -> Result<(), PushError> {
+    let mut last = last;
+    for m in mutations {
+        match check_seq(last, m.seq) {
+            SeqCheck::AlreadyApplied => {}
+            SeqCheck::Next => last = m.seq,
+            SeqCheck::Gap { expected } => return Err(PushError::SequenceGap { expected }),
+        }
+    }
+    Ok(())
+}
+
+struct Touched {
+    record: StoredRecord,
+    existed: bool,
+    change_seq: i64,
+    dirty: bool,
+}
+
+/// Applies a batch in one transaction: per mutation dedupe, merge, scope check, write; the
+/// device's last sequence number is stored with the effects. Returns one result per mutation.
+pub fn apply_push(
+    conn: &mut DbConnection,
+    ctx: &PushContext<'_>,
+    mutations: &[Mutation],
+) -> Result<Vec<MutationResult>, PushError> {
+    conn.transaction(|conn| {
+        let (mut seq, _) = lock_counter(conn)?;
+        let device = ctx.device_id.to_string();
+        let stored_last: Option<i64> = sync_device_seqs::table
+            .filter(sync_device_seqs::device_id.eq(&device))
+            .select(sync_device_seqs::last_seq)
+            .first(conn)
+            .optional()?;
+        let mut last = u64::try_from(stored_last.unwrap_or(0)).unwrap_or(0);
+        check_batch(last, mutations)?;
+
+        let ids: Vec<String> = mutations
+            .iter()
+            .filter(|m| m.seq > last)
+            .map(|m| m.record_id.to_string())
+            .collect();
+        let mut touched: HashMap<Uuid, Touched> = HashMap::new();
+        for row in load_rows(conn, &ids)? {
+            let record = row.to_record()?;
+            touched.insert(
+                record.id,
+                Touched {
+                    record,
+                    existed: true,
+                    change_seq: row.change_seq,
+                    dirty: false,
+                },
+            );
+        }
+        let author = device_author(ctx.device_id);
+        let mut results = Vec::with_capacity(mutations.len());
+        let mut conflicts = Vec::new();
+        let mut rejections = Vec::new();
+        for m in mutations {
+            if m.seq <= last {
+                results.push(MutationResult {
+                    seq: m.seq,
+                    record_id: m.record_id,
+                    outcome: MutationOutcome::AlreadyApplied,
+                });
+                continue;
+            }
+            last = m.seq;
+            let current = touched.get(&m.record_id).map(|t| &t.record);
+            let outcome = match apply_one(conn, ctx, &author, current, m, seq + 1)? {
+                Ok((record, outcome, changed)) => {
+                    if changed {
+                        seq += 1;
+                        let existed = touched.get(&m.record_id).is_some_and(|t| t.existed);
+                        touched.insert(
+                            m.record_id,
+                            Touched {
+                                record,
+                                existed,
+                                change_seq: seq,
+                                dirty: true,
+                            },
+                        );
+                    }
+                    if let MutationOutcome::Conflict { conflicts: c, .. } = &outcome {
+                        let rec = touched.get(&m.record_id).map(|t| &t.record);
+                        let (unit, area) = rec.map(scope_columns).unwrap_or((None, None));
+                        for fc in c {
+                            conflicts.push(conflict_row(m, fc, unit, area, ctx.now_ms));
+                        }
+                    }
+                    outcome
+                }
+                Err(r) => {
+                    rejections.push(NewRejection {
+                        id: Uuid::now_v7().to_string(),
+                        device_id: device.clone(),
+                        seq: i64::try_from(m.seq).unwrap_or(i64::MAX),
+                        record_type: m.record_type.clone(),
+                        record_id: m.record_id.to_string(),
+                        mutation: serde_json::to_string(m).unwrap_or_default(),
+                        code: r.code.clone(),
+                        message_zh: r.message_zh.clone(),
+                        message_en: r.message_en.clone(),
+                        created_at: ctx.now_ms,
+                    });
+                    r.into()
+                }
+            };
+            results.push(MutationResult {
+                seq: m.seq,
+                record_id: m.record_id,
+                outcome,
+            });
+        }
+
+        let mut inserts = Vec::new();
+        for t in touched.values() {
+            if !t.dirty {
+                continue;
+            }
+            let row = RecordRow::from_record(&t.record, t.change_seq, ctx.now_ms);
+            if t.existed {
+                diesel::update(sync_records::table.find(&row.id))
+                    .set(&row)
+                    .execute(conn)?;
+            } else {
+                inserts.push(row);
+            }
+        }
+        for chunk in inserts.chunks(500) {
+            batch_insert!(conn, sync_records::table, chunk)?;
+        }
+        for chunk in conflicts.chunks(500) {
+            batch_insert!(conn, sync_conflicts::table, chunk)?;
+        }
+        for chunk in rejections.chunks(500) {
+            batch_insert!(conn, sync_rejections::table, chunk)?;
+        }
+        store_counter(conn, seq)?;
+        let last = i64::try_from(last).unwrap_or(i64::MAX);
+        if stored_last.is_some() {
+            diesel::update(sync_device_seqs::table.find(&device))
+                .set((
+                    sync_device_seqs::last_seq.eq(last),
+                    sync_device_seqs::updated_at.eq(ctx.now_ms),
+                ))
+                .execute(conn)?;
+        } else {
+            diesel::insert_into(sync_device_seqs::table)
+                .values((
+                    sync_device_seqs::device_id.eq(&device),
+                    sync_device_seqs::last_seq.eq(last),
+                    sync_device_seqs::updated_at.eq(ctx.now_ms),
+                ))
+                .execute(conn)?;
+        }
+        Ok(results)
+    })
+}
+
+/// Merges one mutation and checks its scope and, for ticket actions, the ticket state machine.
+/// The outer `Err` is a database failure (the batch fails); the inner one a rejection.
+fn apply_one(
+    conn: &mut DbConnection,
+    ctx: &PushContext<'_>,
+    author: &str,
+    current: Option<&StoredRecord>,
+    m: &Mutation,
+    next_version: i64,
+) -> Result<Result<(StoredRecord, MutationOutcome, bool), Rejection>, diesel::result::Error> {
+    let Some(schema) = schema_for(&m.record_type) else {
+        return Ok(Err(rejection(
+            "unknown_record_type",
+            &format!("未知的记录类型：{}", m.record_type),
+            &format!("unknown record type: {}", m.record_type),
+        )));
+    };
+    if let Some(cur) = current {
+        let (unit, area) = scope_columns(cur);
+        if !ctx.scope.sees(unit, area) {
+            return Ok(Err(out_of_scope()));
+        }
+    }
+    let hlc = match Hlc::parse(&m.hlc) {
+        Ok(h) => h,
+        Err(e) => return Ok(Err(e.into())),
+    };
+    {
+        let mut clock = ctx.clock.lock().unwrap_or_else(|p| p.into_inner());
+        let now = u64::try_from(ctx.now_ms).unwrap_or(0);
+        if let Err(e) = clock.observe(&hlc, now) {
+            return Ok(Err(e.into()));
+        }
+    }
+    let result = match merge(schema, current, m, author, next_version) {
+        Ok(r) => r,
+        Err(r) => return Ok(Err(r)),
+    };
+    if current.is_none() {
+        let (unit, area) = scope_columns(&result.record);
+        if !ctx.scope.sees(unit, area) {
+            return Ok(Err(out_of_scope()));
+        }
+    }
+    if schema.name == TICKET_ACTION.name && result.changed {
+        let action = ticket_action(&result.record);
+        // A savepoint: a refused or failed action leaves nothing behind, and the rest of the
+        // batch goes on.
+        let applied = conn.transaction::<_, TicketTxError, _>(|conn| {
+            ctx.tickets
+                .apply(conn, &ctx.actor, &action)
+                .map_err(TicketTxError::Refused)
+        });
+        match applied {
+            Ok(()) => {}
+            Err(TicketTxError::Refused(r)) => return Ok(Err(r)),
+            Err(TicketTxError::Db(e)) => return Err(e),
+        }
+    }
+    Ok(Ok((result.record, result.outcome, result.changed)))
+}
+
+enum TicketTxError {
+    Refused(Rejection),
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for TicketTxError {
+    fn from(e: diesel::result::Error) -> Self {
+        TicketTxError::Db(e)
+    }
+}
+
+fn out_of_scope() -> Rejection {
+    rejection(
+        "out_of_scope",
+        "该记录不在本设备用户的管辖范围内",
+        "the record is outside this device user's scope",
+    )
+}
+
+/// The ticket action a validated `ticket_action` record describes.
+fn ticket_action(record: &StoredRecord) -> TicketAction {
+    let values = record.values();
+    let text = |k: &str| values.get(k).and_then(Value::as_str).map(str::to_owned);
+    let uuid = |k: &str| {
+        text(k)
+            .and_then(|s| Uuid::try_parse(&s).ok())
+            .unwrap_or_default()
+    };
+    TicketAction {
+        action_id: record.id,
+        ticket_id: uuid("ticket_id"),
+        unit_id: uuid("unit_id"),
+        action: text("action").unwrap_or_default(),
+        message: text("message"),
+        acted_at: text("acted_at").unwrap_or_default(),
+        photos: values
+            .get("photos")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+fn conflict_row(
+    m: &Mutation,
+    fc: &FieldConflict,
+    unit: Option<Uuid>,
+    area: Option<Uuid>,
+    now_ms: i64,
+) -> NewConflict {
+    NewConflict {
+        id: Uuid::now_v7().to_string(),
+        record_type: m.record_type.clone(),
+        record_id: m.record_id.to_string(),
+        field: fc.field.clone(),
+        base_version: fc.base_version,
+        server_value: fc.server_value.to_string(),
+        device_value: fc.device_value.to_string(),
+        winner: match fc.winner {
+            Winner::Server => "server",
+            Winner::Device => "device",
+        }
+        .into(),
+        server_author: fc.server_author.clone(),
+        device_author: fc.device_author.clone(),
+        server_hlc: fc.server_hlc.clone(),
+        device_hlc: fc.device_hlc.clone(),
+        unit_id: unit.map(|u| u.to_string()),
+        area_id: area.map(|a| a.to_string()),
+        created_at: now_ms,
+        status: "open".into(),
+    }
+}

@@ -1,0 +1,142 @@
+//! Rows of `sync_records` and the change counter that orders them.
+
+use std::collections::BTreeMap;
+
+use anju_shared::merge::{FieldState, StoredRecord};
+use anju_shared::records::schema_for;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::{sync_counter, sync_records};
+use crate::db::DbConnection;
+
+/// One row of `sync_records`: a record's latest state and the change that produced it.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
+#[diesel(table_name = sync_records, treat_none_as_null = true)]
+pub struct RecordRow {
+    /// Record id (UUID text).
+    pub id: String,
+    /// Record type wire name.
+    pub record_type: String,
+    /// Record version (the change sequence number that made it).
+    pub version: i64,
+    /// Tombstone.
+    pub deleted: bool,
+    /// Position in the pull stream.
+    pub change_seq: i64,
+    /// Scope column: the responsible unit.
+    pub unit_id: Option<String>,
+    /// Scope column: the area.
+    pub area_id: Option<String>,
+    /// Queryable copy of `status`.
+    pub status: Option<String>,
+    /// Queryable copy of `programme` (projects).
+    pub programme: Option<String>,
+    /// The field states as JSON (`BTreeMap<String, FieldState>`).
+    pub state: String,
+    /// Wall time of the last change, ms since the epoch.
+    pub updated_at: i64,
+}
+
+impl RecordRow {
+    /// The row for `record` written by change `change_seq` at `now_ms`.
+    pub fn from_record(record: &StoredRecord, change_seq: i64, now_ms: i64) -> RecordRow {
+        let text = |name: &str| {
+            record
+                .fields
+                .get(name)
+                .and_then(|f| f.value.as_str())
+                .map(str::to_owned)
+        };
+        let (unit_id, area_id) = scope_columns(record);
+        RecordRow {
+            id: record.id.to_string(),
+            record_type: record.record_type.clone(),
+            version: record.version,
+            deleted: record.deleted,
+            change_seq,
+            unit_id: unit_id.map(|u| u.to_string()),
+            area_id: area_id.map(|a| a.to_string()),
+            status: text("status"),
+            programme: text("programme"),
+            // A map of plain values always serializes.
+            state: serde_json::to_string(&record.fields).unwrap_or_else(|_| "{}".into()),
+            updated_at: now_ms,
+        }
+    }
+
+    /// The stored record this row holds; an unreadable row is a server bug (logged by the
+    /// caller as an internal error).
+    pub fn to_record(&self) -> anyhow::Result<StoredRecord> {
+        let fields: BTreeMap<String, FieldState> = serde_json::from_str(&self.state)?;
+        Ok(StoredRecord {
+            record_type: self.record_type.clone(),
+            id: Uuid::try_parse(&self.id)?,
+            version: self.version,
+            deleted: self.deleted,
+            fields,
+        })
+    }
+
+    /// The scope ids of this row.
+    pub fn scope_ids(&self) -> (Option<Uuid>, Option<Uuid>) {
+        let parse = |s: &Option<String>| s.as_deref().and_then(|s| Uuid::try_parse(s).ok());
+        (parse(&self.unit_id), parse(&self.area_id))
+    }
+}
+
+/// The `(unit_id, area_id)` a record is scoped by, from its schema's scope fields.
+pub fn scope_columns(record: &StoredRecord) -> (Option<Uuid>, Option<Uuid>) {
+    let Some(schema) = schema_for(&record.record_type) else {
+        return (None, None);
+    };
+    let ids = schema.scope_ids(&record.values());
+    (ids.get("unit_id").copied(), ids.get("area_id").copied())
+}
+
+/// Takes the change counter for the rest of the transaction and returns `(seq, horizon)`.
+///
+/// This must be the first write of every transaction that adds changes: on PostgreSQL the row
+/// lock is held until commit, so writers commit one at a time in sequence order and a reader
+/// that sees the counter at `T` can see every change up to `T`; on SQLite the first write takes
+/// the database write lock before anything is read.
+pub fn lock_counter(conn: &mut DbConnection) -> QueryResult<(i64, i64)> {
+    diesel::update(sync_counter::table.filter(sync_counter::id.eq(1)))
+        .set(sync_counter::seq.eq(sync_counter::seq))
+        .execute(conn)?;
+    sync_counter::table
+        .filter(sync_counter::id.eq(1))
+        .select((sync_counter::seq, sync_counter::horizon))
+        .first(conn)
+}
+
+/// Records the last sequence number handed out in this transaction.
+pub fn store_counter(conn: &mut DbConnection, seq: i64) -> QueryResult<()> {
+    diesel::update(sync_counter::table.filter(sync_counter::id.eq(1)))
+        .set(sync_counter::seq.eq(seq))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The committed counter `(seq, horizon)`, without locking: every change up to `seq` is
+/// committed and visible to statements that start after this one.
+pub fn read_counter(conn: &mut DbConnection) -> QueryResult<(i64, i64)> {
+    sync_counter::table
+        .filter(sync_counter::id.eq(1))
+        .select((sync_counter::seq, sync_counter::horizon))
+        .first(conn)
+}
+
+/// Loads the rows of these record ids.
+pub fn load_rows(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<RecordRow>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        out.extend(
+            sync_records::table
+                .filter(sync_records::id.eq_any(chunk))
+                .select(RecordRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,206 @@
+//! Helpers for the sync tests: a simulated field device speaking the wire types of
+//! `anju_shared::protocol` (the same ones the device crate sends).
+
+use std::collections::BTreeMap;
+
+use anju_shared::hlc::{DEFAULT_MAX_DRIFT_MS, HlcClock};
+use anju_shared::protocol::{Change, Mutation, Op, PROTOCOL_VERSION, PullResponse};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{Answer, TestApp};
+
+/// A simulated device: its id, its user's token, its next sequence number, its cursor and its
+/// local copy of the records it pulled.
+pub struct Device {
+    /// Device id from registration.
+    pub id: String,
+    /// The user's access token.
+    pub token: String,
+    /// The last sequence number handed out.
+    pub seq: u64,
+    /// The pull cursor.
+    pub cursor: Option<String>,
+    /// Records as pulled: id → (type, version, fields); tombstones removed.
+    pub records: BTreeMap<Uuid, (String, i64, BTreeMap<String, Value>)>,
+    /// Every change pulled, in order.
+    pub log: Vec<Change>,
+    clock: HlcClock,
+}
+
+impl Device {
+    /// Registers a device for the user of `token`.
+    pub async fn register(app: &TestApp, token: &str) -> Device {
+        let a = app
+            .post(
+                "/api/v1/devices",
+                Some(token),
+                &json!({"name": "测试设备", "platform": "test"}),
+            )
+            .await;
+        assert_eq!(a.status, 201, "{:?}", a.body);
+        let id = a.body["device_id"].as_str().expect("device id").to_string();
+        Device {
+            clock: HlcClock::new(id.clone(), DEFAULT_MAX_DRIFT_MS),
+            id,
+            token: token.to_string(),
+            seq: 0,
+            cursor: None,
+            records: BTreeMap::new(),
+            log: Vec::new(),
+        }
+    }
+
+    /// A fresh clock stamp.
+    pub fn hlc(&mut self) -> String {
+        let now = u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or(0);
+        self.clock.tick(now).to_string()
+    }
+
+    /// An upsert with the next sequence number.
+    pub fn upsert(&mut self, record_type: &str, id: Uuid, base: Option<i64>, fields: Value) -> Mutation {
+        self.seq += 1;
+        let fields = fields
+            .as_object()
+            .map(|o| o.clone().into_iter().collect())
+            .unwrap_or_default();
+        Mutation {
+            seq: self.seq,
+            record_type: record_type.into(),
+            record_id: id,
+            op: Op::Upsert,
+            base_version: base,
+            fields,
+            hlc: self.hlc(),
+        }
+    }
+
+    /// A delete with the next sequence number.
+    pub fn delete(&mut self, record_type: &str, id: Uuid, base: i64) -> Mutation {
+        self.seq += 1;
+        Mutation {
+            seq: self.seq,
+            record_type: record_type.into(),
+            record_id: id,
+            op: Op::Delete,
+            base_version: Some(base),
+            fields: BTreeMap::new(),
+            hlc: self.hlc(),
+        }
+    }
+
+    /// Pushes `mutations`; the raw answer.
+    pub async fn push(&self, app: &TestApp, mutations: &[Mutation]) -> Answer {
+        app.post(
+            "/api/v1/sync/push",
+            Some(&self.token),
+            &json!({"protocol": PROTOCOL_VERSION, "device_id": self.id, "mutations": mutations}),
+        )
+        .await
+    }
+
+    /// Pushes and asserts 200; returns the results array.
+    pub async fn push_ok(&self, app: &TestApp, mutations: &[Mutation]) -> Vec<Value> {
+        let a = self.push(app, mutations).await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        a.body["results"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// One pull page with the current cursor; the raw answer.
+    pub async fn pull_page(&self, app: &TestApp, limit: u32) -> Answer {
+        let mut path = format!("/api/v1/sync/pull?device_id={}&limit={limit}", self.id);
+        if let Some(c) = &self.cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        app.get(&path, Some(&self.token)).await
+    }
+
+    /// Pulls until up to date, applying every change locally; returns the changes of this sync.
+    pub async fn pull_all(&mut self, app: &TestApp) -> Vec<Change> {
+        let mut got = Vec::new();
+        for _ in 0..10_000 {
+            let a = self.pull_page(app, 200).await;
+            assert_eq!(a.status, 200, "{:?}", a.body);
+            let page: PullResponse = serde_json::from_value(a.body).expect("a pull page");
+            for c in &page.changes {
+                self.apply(c);
+            }
+            got.extend(page.changes);
+            self.cursor = Some(page.next_cursor);
+            if !page.has_more {
+                return got;
+            }
+        }
+        panic!("pull never finished");
+    }
+
+    fn apply(&mut self, c: &Change) {
+        match c {
+            Change::Upsert {
+                record_type,
+                id,
+                version,
+                fields,
+                ..
+            } => {
+                if let Some((_, v, _)) = self.records.get(id) {
+                    assert!(version > v, "a pull went back in time for {id}");
+                }
+                self.records
+                    .insert(*id, (record_type.clone(), *version, fields.clone()));
+            }
+            Change::Tombstone { id, .. } | Change::Revoke { id, .. } => {
+                self.records.remove(id);
+            }
+        }
+        self.log.push(c.clone());
+    }
+
+    /// The local version of a record.
+    pub fn version(&self, id: Uuid) -> Option<i64> {
+        self.records.get(&id).map(|r| r.1)
+    }
+
+    /// A local field value.
+    pub fn field(&self, id: Uuid, name: &str) -> Value {
+        self.records
+            .get(&id)
+            .and_then(|r| r.2.get(name).cloned())
+            .unwrap_or(Value::Null)
+    }
+}
+
+impl TestApp {
+    /// The id of the area with `code`.
+    pub async fn area_id(&self, code: &str) -> String {
+        use diesel::prelude::*;
+        use anju_server::db::schema::areas;
+        let code = code.to_string();
+        self.state()
+            .db
+            .run(move |conn| {
+                Ok(areas::table
+                    .filter(areas::code.eq(code))
+                    .select(areas::id)
+                    .first::<String>(conn)?)
+            })
+            .await
+            .expect("area exists")
+    }
+}
+
+/// Fields of a new hazard in `area` for `unit`.
+pub fn hazard(unit: &str, area: &str, description: &str) -> Value {
+    json!({
+        "description": description,
+        "area_id": area,
+        "unit_id": unit,
+        "severity": "medium",
+        "status": "open",
+    })
+}
+
+/// A result's outcome name.
+pub fn outcome(r: &Value) -> &str {
+    r["outcome"].as_str().unwrap_or("")
+}
