@@ -183,11 +183,8 @@ fn stream_page(
                     sync_scope_exits::area_id,
                 ))
                 .load(conn)?;
-        let now_visible = current_visibility(
-            conn,
-            scope,
-            exits.iter().map(|e| e.1.clone()).collect(),
-        )?;
+        let now_visible =
+            current_visibility(conn, scope, exits.iter().map(|e| e.1.clone()).collect())?;
         for (seq, id, record_type, unit, area) in exits {
             let was = scope.sees(parse_id(&unit), parse_id(&area));
             let is = now_visible.get(&id).copied().unwrap_or(false);
@@ -289,18 +286,16 @@ fn rescope_page(
     let next_cursor = if done {
         // Records that left the old scope after `seq` are no longer found by their current
         // scope above; their exits say where they were.
-        let exits: Vec<(String, String, Option<String>, Option<String>)> =
-            sync_scope_exits::table
-                .filter(sync_scope_exits::seq.gt(seq))
-                .select((
-                    sync_scope_exits::record_id,
-                    sync_scope_exits::record_type,
-                    sync_scope_exits::unit_id,
-                    sync_scope_exits::area_id,
-                ))
-                .load(conn)?;
-        let visible =
-            current_visibility(conn, new, exits.iter().map(|e| e.0.clone()).collect())?;
+        let exits: Vec<(String, String, Option<String>, Option<String>)> = sync_scope_exits::table
+            .filter(sync_scope_exits::seq.gt(seq))
+            .select((
+                sync_scope_exits::record_id,
+                sync_scope_exits::record_type,
+                sync_scope_exits::unit_id,
+                sync_scope_exits::area_id,
+            ))
+            .load(conn)?;
+        let visible = current_visibility(conn, new, exits.iter().map(|e| e.0.clone()).collect())?;
         for (id, record_type, unit, area) in exits {
             if old.sees(parse_id(&unit), parse_id(&area))
                 && !visible.get(&id).copied().unwrap_or(false)
