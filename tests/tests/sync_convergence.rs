@@ -94,6 +94,23 @@ struct Answers {
     first: HashMap<(Uuid, u64), MutationOutcome>,
     /// Mutations answered as acted on more than once (a second effect).
     doubles: Vec<(Uuid, u64)>,
+    /// Re-sent mutations whose rejection or conflict was told again.
+    replayed: usize,
+}
+
+/// A second answer that repeats the first rejection or conflict (the record may have moved on
+/// since, so a conflict's version is not compared).
+fn same_news(first: &MutationOutcome, again: &MutationOutcome) -> bool {
+    match (first, again) {
+        (MutationOutcome::Rejected { code: a, .. }, MutationOutcome::Rejected { code: b, .. }) => {
+            a == b
+        }
+        (
+            MutationOutcome::Conflict { conflicts: a, .. },
+            MutationOutcome::Conflict { conflicts: b, .. },
+        ) => a == b,
+        _ => false,
+    }
 }
 
 struct Recorder {
@@ -125,10 +142,13 @@ impl Transport for Recorder {
                     continue;
                 }
                 let key = (req.device_id, r.seq);
-                if answers.first.contains_key(&key) {
-                    answers.doubles.push(key);
-                } else {
-                    answers.first.insert(key, r.outcome.clone());
+                match answers.first.get(&key) {
+                    None => {
+                        answers.first.insert(key, r.outcome.clone());
+                    }
+                    // A re-sent rejection or conflict is told again, with no second effect.
+                    Some(first) if same_news(first, &r.outcome) => answers.replayed += 1,
+                    Some(_) => answers.doubles.push(key),
                 }
             }
         }
@@ -736,14 +756,17 @@ struct Verdict {
     conflicts: usize,
     rejections: BTreeMap<String, usize>,
     answers_lost: usize,
+    /// Re-sent rejections and conflicts told again.
+    replayed: usize,
 }
 
 #[allow(clippy::too_many_lines)]
 fn check_log(log: &[Logged], server: &ServerState, answers: &Answers, sims: &mut [Sim]) -> Verdict {
     assert!(
         answers.doubles.is_empty(),
-        "mutations acted on twice: {:?}",
-        answers.doubles
+        "{} mutations acted on twice (device id, seq), e.g. {:?}",
+        answers.doubles.len(),
+        &answers.doubles[..answers.doubles.len().min(5)]
     );
     let mut rejected: BTreeMap<(String, i64), String> = BTreeMap::new();
     for (d, s, code) in &server.rejections {
@@ -1021,8 +1044,12 @@ fn check_log(log: &[Logged], server: &ServerState, answers: &Answers, sims: &mut
             }
         }
     }
+    let mut told_conflicts = 0;
+    let mut told_rejections = 0;
     for sim in sims.iter_mut() {
-        for c in sim.device.conflicts().expect("conflicts") {
+        let kept = sim.device.conflicts().expect("conflicts");
+        told_conflicts += kept.len();
+        for c in kept {
             assert!(
                 server.conflicts.iter().any(|s| s.device_hlc == c.device_hlc
                     && s.field == c.field
@@ -1032,7 +1059,9 @@ fn check_log(log: &[Logged], server: &ServerState, answers: &Answers, sims: &mut
                 sim.username
             );
         }
-        for r in sim.device.rejected().expect("rejected") {
+        let shown = sim.device.rejected().expect("rejected");
+        told_rejections += shown.len();
+        for r in shown {
             assert!(
                 rejected.contains_key(&(sim.device_id.to_string(), r.seq)),
                 "{} shows a rejection the server does not have: {r:?}",
@@ -1040,10 +1069,23 @@ fn check_log(log: &[Logged], server: &ServerState, answers: &Answers, sims: &mut
             );
         }
     }
+    // A device learns every rejection and conflict of its changes, even when the answer that
+    // carried it was lost and the change was sent again.
+    assert_eq!(
+        told_conflicts,
+        server.conflicts.len(),
+        "conflicts stored on the server that their device was never told of"
+    );
+    assert_eq!(
+        told_rejections,
+        rejected.len(),
+        "rejections stored on the server that their device was never told of"
+    );
     Verdict {
         conflicts: server.conflicts.len(),
         rejections: rejection_codes,
         answers_lost: log.iter().filter(|l| answer(l).is_none()).count(),
+        replayed: answers.replayed,
     }
 }
 
@@ -1235,9 +1277,19 @@ async fn devices_converge_through_faults_and_a_restart() {
         let server = Arc::new(server);
         let first = answers.first.clone();
         let doubles = answers.doubles.clone();
+        let replayed = answers.replayed;
         blocking(sims, move |sims| {
             check_devices(sims, &city2, &server);
-            let verdict = check_log(&log, &server, &Answers { first, doubles }, sims);
+            let verdict = check_log(
+                &log,
+                &server,
+                &Answers {
+                    first,
+                    doubles,
+                    replayed,
+                },
+                sims,
+            );
             // Devices hold blocking HTTP clients: dropped here, off the async threads.
             sims.clear();
             verdict
@@ -1247,12 +1299,13 @@ async fn devices_converge_through_faults_and_a_restart() {
     let creates = log.iter().filter(|l| l.m.base_version.is_none()).count();
     let deletes = log.iter().filter(|l| l.m.op == Op::Delete).count();
     eprintln!(
-        "sync_convergence: seed {seed}, {} devices, {ROUNDS} rounds, {} mutations ({creates} creates, {deletes} deletes), {} conflicts, rejections {:?}, {} answers lost to the restart, {failed_syncs} syncs failed and were carried on, {:?}",
+        "sync_convergence: seed {seed}, {} devices, {ROUNDS} rounds, {} mutations ({creates} creates, {deletes} deletes), {} conflicts, rejections {:?}, {} answers lost to the restart, {} rejections or conflicts told again after a lost answer, {failed_syncs} syncs failed and were carried on, {:?}",
         people_count(),
         log.len(),
         verdict.conflicts,
         verdict.rejections,
         verdict.answers_lost,
+        verdict.replayed,
         started.elapsed()
     );
     assert!(
