@@ -9,6 +9,7 @@ pub mod handlers;
 pub mod public;
 pub mod pull;
 pub mod push;
+pub mod replay;
 pub mod resolve;
 pub mod schema;
 pub mod scope;

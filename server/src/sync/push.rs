@@ -152,6 +152,9 @@ pub fn apply_push(
             .optional()?;
         let mut last = u64::try_from(stored_last.unwrap_or(0)).unwrap_or(0);
         check_batch(last, mutations)?;
+        // A re-sent mutation has no second effect, but its device learns again what happened.
+        let resent: Vec<&Mutation> = mutations.iter().filter(|m| m.seq <= last).collect();
+        let earlier = super::replay::earlier_outcomes(conn, ctx.device_id, &resent)?;
 
         let ids: Vec<String> = mutations
             .iter()
@@ -180,7 +183,10 @@ pub fn apply_push(
                 results.push(MutationResult {
                     seq: m.seq,
                     record_id: m.record_id,
-                    outcome: MutationOutcome::AlreadyApplied,
+                    outcome: earlier
+                        .get(&m.seq)
+                        .cloned()
+                        .unwrap_or(MutationOutcome::AlreadyApplied),
                 });
                 continue;
             }
