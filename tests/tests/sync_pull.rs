@@ -258,3 +258,41 @@ async fn pages_follow_the_cursor_without_loss_or_repeat() {
     }
     assert_eq!(seen.len(), 120);
 }
+
+#[tokio::test]
+async fn retention_forgets_old_tombstones_and_resets_only_cursors_behind_it() {
+    let app = TestApp::spawn().await;
+    let unit = app.unit_id("hexi_jianshe_office").await;
+    let area = app.area_id("hexi-jianshe-1").await;
+    let t = app.user_token("w", Role::Inspector, Some("hexi_jianshe_office")).await;
+    let mut d = Device::register(&app, &t).await;
+    let mut behind = Device::register(&app, &t).await;
+    let keep = Uuid::now_v7();
+    let gone = Uuid::now_v7();
+    let m1 = d.upsert("hazard", keep, None, hazard(&unit, &area, "保留"));
+    let m2 = d.upsert("hazard", gone, None, hazard(&unit, &area, "删除"));
+    let r = d.push_ok(&app, &[m1, m2]).await;
+    behind.pull_all(&app).await;
+    let m = d.delete("hazard", gone, r[1]["version"].as_i64().unwrap());
+    d.push_ok(&app, &[m]).await;
+    d.pull_all(&app).await;
+
+    app.clock().advance_ms(31 * 86_400_000);
+    let cutoff = app.clock().now_ms() - 30 * 86_400_000;
+    let horizon = app
+        .state()
+        .db
+        .run(move |conn| Ok(anju_server::sync::store::prune(conn, cutoff)?))
+        .await
+        .unwrap();
+    assert!(horizon > 0);
+    // Up to date: carries on. Behind the horizon: one reset, then a clean download.
+    assert_eq!(d.pull_page(&app, 10).await.status, 200);
+    let a = behind.pull_page(&app, 10).await;
+    assert_eq!((a.status, a.code()), (410, "reset_required"));
+    behind.cursor = None;
+    behind.records.clear();
+    behind.pull_all(&app).await;
+    assert!(behind.version(keep).is_some() && behind.version(gone).is_none());
+    assert_eq!(behind.pull_page(&app, 10).await.status, 200, "no reset loop");
+}

@@ -40,7 +40,23 @@ pub enum PullError {
 
 /// Stores `scope` under its fingerprint (once), so later cursors can name it.
 pub fn remember_scope(conn: &mut DbConnection, scope: &Scope, now_ms: i64) -> QueryResult<String> {
+    // Stored scopes never change or go away, so a process may remember which ones it stored.
+    static KNOWN: std::sync::Mutex<Option<std::collections::HashSet<String>>> =
+        std::sync::Mutex::new(None);
     let fp = scope.fingerprint();
+    if *scope == Scope::All {
+        return Ok(fp);
+    }
+    let is_known = |fp: &str| {
+        KNOWN
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|k| k.contains(fp))
+    };
+    if is_known(&fp) {
+        return Ok(fp);
+    }
     let known: i64 = sync_scopes::table
         .filter(sync_scopes::fingerprint.eq(&fp))
         .count()
@@ -64,6 +80,11 @@ pub fn remember_scope(conn: &mut DbConnection, scope: &Scope, now_ms: i64) -> Qu
             Err(e) => return Err(e),
         }
     }
+    KNOWN
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert_with(Default::default)
+        .insert(fp.clone());
     Ok(fp)
 }
 
@@ -113,6 +134,12 @@ pub fn pull(
             };
             rescope_page(conn, &old_scope, &old, scope, &fp, seq, None, limit)
         }
+        // Up to date: nothing can be newer than the counter.
+        Cursor::Stream { seq, .. } if seq == top => Ok(PullOutcome::Page(PullResponse {
+            changes: Vec::new(),
+            next_cursor: Cursor::Stream { seq, scope: fp }.to_string(),
+            has_more: false,
+        })),
         Cursor::Stream { seq, .. } => stream_page(conn, scope, &fp, seq, top, limit),
         Cursor::Rescope {
             seq,
