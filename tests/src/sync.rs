@@ -58,7 +58,13 @@ impl Device {
     }
 
     /// An upsert with the next sequence number.
-    pub fn upsert(&mut self, record_type: &str, id: Uuid, base: Option<i64>, fields: Value) -> Mutation {
+    pub fn upsert(
+        &mut self,
+        record_type: &str,
+        id: Uuid,
+        base: Option<i64>,
+        fields: Value,
+    ) -> Mutation {
         self.seq += 1;
         let fields = fields
             .as_object()
@@ -173,8 +179,8 @@ impl Device {
 impl TestApp {
     /// The id of the area with `code`.
     pub async fn area_id(&self, code: &str) -> String {
-        use diesel::prelude::*;
         use anju_server::db::schema::areas;
+        use diesel::prelude::*;
         let code = code.to_string();
         self.state()
             .db

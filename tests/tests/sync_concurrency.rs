@@ -26,7 +26,13 @@ async fn concurrent_pushers_and_pullers_lose_skip_and_duplicate_nothing() {
     for p in 0..PUSHERS {
         let app = app.clone();
         let (unit, area) = (unit.clone(), area.clone());
-        let token = app.user_token(&format!("w{p}"), Role::Inspector, Some("hexi_jianshe_office")).await;
+        let token = app
+            .user_token(
+                &format!("w{p}"),
+                Role::Inspector,
+                Some("hexi_jianshe_office"),
+            )
+            .await;
         let mut d = Device::register(&app, &token).await;
         pushers.push(tokio::spawn(async move {
             // Each pusher creates records, then keeps editing them (and one shared record).
@@ -36,10 +42,20 @@ async fn concurrent_pushers_and_pullers_lose_skip_and_duplicate_nothing() {
                 let mut batch = Vec::new();
                 for k in 0..5 {
                     let id = Uuid::now_v7();
-                    batch.push(d.upsert("hazard", id, None, hazard(&unit, &area, &format!("p{p} r{round} k{k}"))));
+                    batch.push(d.upsert(
+                        "hazard",
+                        id,
+                        None,
+                        hazard(&unit, &area, &format!("p{p} r{round} k{k}")),
+                    ));
                 }
                 for (id, v) in mine.iter().take(5) {
-                    batch.push(d.upsert("hazard", *id, Some(*v), json!({"location": format!("p{p} round {round}")})));
+                    batch.push(d.upsert(
+                        "hazard",
+                        *id,
+                        Some(*v),
+                        json!({"location": format!("p{p} round {round}")}),
+                    ));
                 }
                 let r = d.push_ok(&app, &batch).await;
                 for (m, r) in batch.iter().zip(&r) {

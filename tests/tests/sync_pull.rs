@@ -45,8 +45,12 @@ async fn a_device_sees_only_its_scope_and_cannot_write_outside_it() {
     let east = app.unit_id("hedong_xinhua_office").await;
     let west_area = app.area_id("hexi-jianshe-2").await;
     let east_area = app.area_id("hedong-xinhua-1").await;
-    let tw = app.user_token("w", Role::Inspector, Some("hexi_jianshe_office")).await;
-    let te = app.user_token("e", Role::Inspector, Some("hedong_xinhua_office")).await;
+    let tw = app
+        .user_token("w", Role::Inspector, Some("hexi_jianshe_office"))
+        .await;
+    let te = app
+        .user_token("e", Role::Inspector, Some("hedong_xinhua_office"))
+        .await;
     let ts = app.user_token("s", Role::Supervisor, None).await;
     let mut w = Device::register(&app, &tw).await;
     let mut e = Device::register(&app, &te).await;
@@ -60,7 +64,12 @@ async fn a_device_sees_only_its_scope_and_cannot_write_outside_it() {
     assert_eq!(outcome(&e.push_ok(&app, &[m]).await[0]), "applied");
     // A building only has an area.
     let b = Uuid::now_v7();
-    let m = w.upsert("building", b, None, json!({"address": "建设路 1 号", "area_id": west_area}));
+    let m = w.upsert(
+        "building",
+        b,
+        None,
+        json!({"address": "建设路 1 号", "area_id": west_area}),
+    );
     assert_eq!(outcome(&w.push_ok(&app, &[m]).await[0]), "applied");
 
     w.pull_all(&app).await;
@@ -71,13 +80,27 @@ async fn a_device_sees_only_its_scope_and_cannot_write_outside_it() {
     assert_eq!(s.records.len(), 3, "a supervisor sees everything");
 
     // Out of scope: creating in the other district, and editing the other district's record.
-    let m1 = w.upsert("hazard", Uuid::now_v7(), None, hazard(&east, &east_area, "越界"));
+    let m1 = w.upsert(
+        "hazard",
+        Uuid::now_v7(),
+        None,
+        hazard(&east, &east_area, "越界"),
+    );
     let m2 = w.upsert("hazard", he, Some(1), json!({"severity": "low"}));
-    let m3 = w.upsert("hazard", Uuid::now_v7(), None, hazard(&west, &west_area, "合法"));
+    let m3 = w.upsert(
+        "hazard",
+        Uuid::now_v7(),
+        None,
+        hazard(&west, &west_area, "合法"),
+    );
     let r = w.push_ok(&app, &[m1, m2, m3]).await;
     assert_eq!(r[0]["code"], "out_of_scope");
     assert_eq!(r[1]["code"], "out_of_scope");
-    assert_eq!(outcome(&r[2]), "applied", "a refused mutation costs the others nothing");
+    assert_eq!(
+        outcome(&r[2]),
+        "applied",
+        "a refused mutation costs the others nothing"
+    );
     e.pull_all(&app).await;
     assert_eq!(e.records.len(), 1);
 }
@@ -90,14 +113,23 @@ async fn widening_sends_older_records_and_narrowing_revokes_them() {
     let heping_area = app.area_id("hexi-heping-1").await;
     let heping_street = app.area_id("hexi-heping").await;
     let west_area = app.area_id("hexi-jianshe-1").await;
-    let tw = app.user_token("w", Role::Inspector, Some("hexi_jianshe_office")).await;
-    let th = app.user_token("h", Role::Inspector, Some("hexi_heping_office")).await;
+    let tw = app
+        .user_token("w", Role::Inspector, Some("hexi_jianshe_office"))
+        .await;
+    let th = app
+        .user_token("h", Role::Inspector, Some("hexi_heping_office"))
+        .await;
     let mut w = Device::register(&app, &tw).await;
     let mut h = Device::register(&app, &th).await;
 
     // Recorded long before the scope grows.
     let old = Uuid::now_v7();
-    let m = h.upsert("hazard", old, None, hazard(&heping, &heping_area, "和平街道旧隐患"));
+    let m = h.upsert(
+        "hazard",
+        old,
+        None,
+        hazard(&heping, &heping_area, "和平街道旧隐患"),
+    );
     h.push_ok(&app, &[m]).await;
     let mine = Uuid::now_v7();
     let m = w.upsert("hazard", mine, None, hazard(&west, &west_area, "建设街道"));
@@ -106,7 +138,12 @@ async fn widening_sends_older_records_and_narrowing_revokes_them() {
     assert!(w.version(old).is_none());
     // Later changes elsewhere move the stream on.
     for i in 0..3 {
-        let m = h.upsert("hazard", Uuid::now_v7(), None, hazard(&heping, &heping_area, &format!("后来的 {i}")));
+        let m = h.upsert(
+            "hazard",
+            Uuid::now_v7(),
+            None,
+            hazard(&heping, &heping_area, &format!("后来的 {i}")),
+        );
         h.push_ok(&app, &[m]).await;
     }
     w.pull_all(&app).await;
@@ -114,7 +151,10 @@ async fn widening_sends_older_records_and_narrowing_revokes_them() {
     // The west office now also serves the Heping street: its records arrive, old ones too.
     serve_area(&app, &west, &heping_street, true).await;
     w.pull_all(&app).await;
-    assert!(w.version(old).is_some(), "a record changed before the scope grew arrives");
+    assert!(
+        w.version(old).is_some(),
+        "a record changed before the scope grew arrives"
+    );
     assert_eq!(w.records.len(), 5);
     assert!(w.version(mine).is_some());
     // Nothing is sent twice once caught up.
@@ -131,17 +171,14 @@ async fn widening_sends_older_records_and_narrowing_revokes_them() {
 #[tokio::test]
 async fn a_record_moved_to_another_unit_is_revoked_for_the_old_one() {
     let app = TestApp::spawn().await;
-    let west = app.unit_id("water").await;
-    let gas = app.unit_id("gas").await;
     let area = app.area_id("hexi-jianshe-1").await;
-    // Utility staff: unit-only records (ticket actions are unit-scoped; hazards also have areas
-    // the utilities serve, so use a unit that serves no area for a clean check).
+    // A property manager's staff: pm_city does not serve hexi-jianshe-1, so it sees this hazard
+    // only because it is the responsible unit.
     let tw = app.user_token("w", Role::UnitStaff, Some("pm_city")).await;
     let pm_city = app.unit_id("pm_city").await;
     let ts = app.user_token("sup", Role::Supervisor, None).await;
     let mut w = Device::register(&app, &tw).await;
     let mut s = Device::register(&app, &ts).await;
-    let _ = (west, gas);
     let id = Uuid::now_v7();
     let m = w.upsert("hazard", id, None, hazard(&pm_city, &area, "物业负责"));
     assert_eq!(outcome(&w.push_ok(&app, &[m]).await[0]), "applied");
@@ -158,7 +195,11 @@ async fn a_record_moved_to_another_unit_is_revoked_for_the_old_one() {
     let list = app.get("/api/v1/sync/conflicts", Some(&ts)).await;
     let cid = list.body[0]["id"].as_str().unwrap().to_string();
     let res = app
-        .post(&format!("/api/v1/sync/conflicts/{cid}/resolve"), Some(&ts), &json!({"value": pm_hengan}))
+        .post(
+            &format!("/api/v1/sync/conflicts/{cid}/resolve"),
+            Some(&ts),
+            &json!({"value": pm_hengan}),
+        )
         .await;
     assert_eq!(res.status, 200, "{:?}", res.body);
     assert_eq!(res.body["conflict"]["status"], "resolved");
@@ -175,10 +216,17 @@ async fn old_or_foreign_cursors_get_one_clear_answer() {
     let app = TestApp::spawn().await;
     let unit = app.unit_id("hexi_jianshe_office").await;
     let area = app.area_id("hexi-jianshe-1").await;
-    let t = app.user_token("w", Role::Inspector, Some("hexi_jianshe_office")).await;
+    let t = app
+        .user_token("w", Role::Inspector, Some("hexi_jianshe_office"))
+        .await;
     let mut d = Device::register(&app, &t).await;
     for i in 0..3 {
-        let m = d.upsert("hazard", Uuid::now_v7(), None, hazard(&unit, &area, &format!("{i}")));
+        let m = d.upsert(
+            "hazard",
+            Uuid::now_v7(),
+            None,
+            hazard(&unit, &area, &format!("{i}")),
+        );
         d.push_ok(&app, &[m]).await;
     }
     d.pull_all(&app).await;
@@ -232,12 +280,19 @@ async fn pages_follow_the_cursor_without_loss_or_repeat() {
     let app = TestApp::spawn().await;
     let unit = app.unit_id("hexi_jianshe_office").await;
     let area = app.area_id("hexi-jianshe-1").await;
-    let t = app.user_token("w", Role::Inspector, Some("hexi_jianshe_office")).await;
+    let t = app
+        .user_token("w", Role::Inspector, Some("hexi_jianshe_office"))
+        .await;
     let mut d = Device::register(&app, &t).await;
     let mut r = Device::register(&app, &t).await;
     let mut muts = Vec::new();
     for i in 0..120 {
-        muts.push(d.upsert("hazard", Uuid::now_v7(), None, hazard(&unit, &area, &format!("{i}"))));
+        muts.push(d.upsert(
+            "hazard",
+            Uuid::now_v7(),
+            None,
+            hazard(&unit, &area, &format!("{i}")),
+        ));
     }
     d.push_ok(&app, &muts).await;
     let mut seen = std::collections::HashSet::new();
@@ -264,7 +319,9 @@ async fn retention_forgets_old_tombstones_and_resets_only_cursors_behind_it() {
     let app = TestApp::spawn().await;
     let unit = app.unit_id("hexi_jianshe_office").await;
     let area = app.area_id("hexi-jianshe-1").await;
-    let t = app.user_token("w", Role::Inspector, Some("hexi_jianshe_office")).await;
+    let t = app
+        .user_token("w", Role::Inspector, Some("hexi_jianshe_office"))
+        .await;
     let mut d = Device::register(&app, &t).await;
     let mut behind = Device::register(&app, &t).await;
     let keep = Uuid::now_v7();
@@ -294,5 +351,9 @@ async fn retention_forgets_old_tombstones_and_resets_only_cursors_behind_it() {
     behind.records.clear();
     behind.pull_all(&app).await;
     assert!(behind.version(keep).is_some() && behind.version(gone).is_none());
-    assert_eq!(behind.pull_page(&app, 10).await.status, 200, "no reset loop");
+    assert_eq!(
+        behind.pull_page(&app, 10).await.status,
+        200,
+        "no reset loop"
+    );
 }

@@ -17,26 +17,42 @@ struct Setup {
 /// Two devices of two inspectors of the same street office.
 async fn setup() -> Setup {
     let app = TestApp::spawn().await;
-    let t1 = app.user_token("insp1", Role::Inspector, Some("hexi_jianshe_office")).await;
-    let t2 = app.user_token("insp2", Role::Inspector, Some("hexi_jianshe_office")).await;
+    let t1 = app
+        .user_token("insp1", Role::Inspector, Some("hexi_jianshe_office"))
+        .await;
+    let t2 = app
+        .user_token("insp2", Role::Inspector, Some("hexi_jianshe_office"))
+        .await;
     let a = Device::register(&app, &t1).await;
     let b = Device::register(&app, &t2).await;
     let unit = app.unit_id("hexi_jianshe_office").await;
     let area = app.area_id("hexi-jianshe-1").await;
-    Setup { app, a, b, unit, area }
+    Setup {
+        app,
+        a,
+        b,
+        unit,
+        area,
+    }
 }
 
 #[tokio::test]
 async fn a_resent_batch_has_no_second_effect() {
-    let Setup { app, mut a, mut b, unit, area } = setup().await;
+    let Setup {
+        app,
+        mut a,
+        mut b,
+        unit,
+        area,
+    } = setup().await;
     let id = Uuid::now_v7();
     let m1 = a.upsert("hazard", id, None, hazard(&unit, &area, "楼梯扶手松动"));
-    let r = a.push_ok(&app, &[m1.clone()]).await;
+    let r = a.push_ok(&app, std::slice::from_ref(&m1)).await;
     assert_eq!(outcome(&r[0]), "applied");
     let version = r[0]["version"].as_i64().unwrap();
 
     // The answer was lost; the device sends the same batch again, then with a new mutation.
-    let r = a.push_ok(&app, &[m1.clone()]).await;
+    let r = a.push_ok(&app, std::slice::from_ref(&m1)).await;
     assert_eq!(outcome(&r[0]), "already_applied");
     let m2 = a.upsert("hazard", id, Some(version), json!({"severity": "high"}));
     let r = a.push_ok(&app, &[m1, m2.clone()]).await;
@@ -53,7 +69,13 @@ async fn a_resent_batch_has_no_second_effect() {
 
 #[tokio::test]
 async fn a_gap_refuses_the_whole_batch() {
-    let Setup { app, mut a, mut b, unit, area } = setup().await;
+    let Setup {
+        app,
+        mut a,
+        mut b,
+        unit,
+        area,
+    } = setup().await;
     let m1 = a.upsert("hazard", Uuid::now_v7(), None, hazard(&unit, &area, "一"));
     let m2 = a.upsert("hazard", Uuid::now_v7(), None, hazard(&unit, &area, "二"));
     let m3 = a.upsert("hazard", Uuid::now_v7(), None, hazard(&unit, &area, "三"));
@@ -64,7 +86,10 @@ async fn a_gap_refuses_the_whole_batch() {
     let ans = a.push(&app, &[m1.clone(), m3.clone()]).await;
     assert_eq!(ans.status, 409);
     assert_eq!(ans.body["expected"], 2);
-    assert!(b.pull_all(&app).await.is_empty(), "nothing of a refused batch is applied");
+    assert!(
+        b.pull_all(&app).await.is_empty(),
+        "nothing of a refused batch is applied"
+    );
     let r = a.push_ok(&app, &[m1, m2, m3]).await;
     assert!(r.iter().all(|r| outcome(r) == "applied"));
     assert_eq!(b.pull_all(&app).await.len(), 3);
@@ -72,7 +97,13 @@ async fn a_gap_refuses_the_whole_batch() {
 
 #[tokio::test]
 async fn merged_conflict_and_identical_edits() {
-    let Setup { app, mut a, mut b, unit, area } = setup().await;
+    let Setup {
+        app,
+        mut a,
+        mut b,
+        unit,
+        area,
+    } = setup().await;
     let id = Uuid::now_v7();
     let m = a.upsert("hazard", id, None, hazard(&unit, &area, "外墙脱落"));
     let v1 = a.push_ok(&app, &[m]).await[0]["version"].as_i64().unwrap();
@@ -120,7 +151,13 @@ async fn merged_conflict_and_identical_edits() {
 
 #[tokio::test]
 async fn last_writer_wins_keeps_the_later_stamp_and_reports_the_loser() {
-    let Setup { app, mut a, mut b, unit, area } = setup().await;
+    let Setup {
+        app,
+        mut a,
+        mut b,
+        unit,
+        area,
+    } = setup().await;
     let id = Uuid::now_v7();
     let m = a.upsert("hazard", id, None, hazard(&unit, &area, "原始描述"));
     let v1 = a.push_ok(&app, &[m]).await[0]["version"].as_i64().unwrap();
@@ -139,7 +176,13 @@ async fn last_writer_wins_keeps_the_later_stamp_and_reports_the_loser() {
 
 #[tokio::test]
 async fn server_authoritative_monotonic_and_add_wins_policies() {
-    let Setup { app, mut a, mut b, unit, area } = setup().await;
+    let Setup {
+        app,
+        mut a,
+        mut b,
+        unit,
+        area,
+    } = setup().await;
     let other_unit = app.unit_id("hexi_heping_office").await;
     let p1 = "1".repeat(64);
     let p2 = "2".repeat(64);
@@ -167,7 +210,12 @@ async fn server_authoritative_monotonic_and_add_wins_policies() {
     // Add-wins set: A adds p2; B, who never saw p2, removes p1 and p2: p2 stays.
     let m = a.upsert("hazard", id, Some(v1), json!({"photos": {"add": [p2]}}));
     a.push_ok(&app, &[m]).await;
-    let m = b.upsert("hazard", id, Some(v1), json!({"photos": {"remove": [p1, p2]}}));
+    let m = b.upsert(
+        "hazard",
+        id,
+        Some(v1),
+        json!({"photos": {"remove": [p1, p2]}}),
+    );
     b.push_ok(&app, &[m]).await;
 
     let mut c = Device::register(&app, &a.token).await;
@@ -179,7 +227,13 @@ async fn server_authoritative_monotonic_and_add_wins_policies() {
 
 #[tokio::test]
 async fn delete_wins_over_edits_and_an_edit_of_a_deleted_record_is_rejected_and_kept() {
-    let Setup { app, mut a, mut b, unit, area } = setup().await;
+    let Setup {
+        app,
+        mut a,
+        mut b,
+        unit,
+        area,
+    } = setup().await;
     let id = Uuid::now_v7();
     let m = a.upsert("hazard", id, None, hazard(&unit, &area, "待删除"));
     let v1 = a.push_ok(&app, &[m]).await[0]["version"].as_i64().unwrap();
@@ -188,12 +242,18 @@ async fn delete_wins_over_edits_and_an_edit_of_a_deleted_record_is_rejected_and_
     b.push_ok(&app, &[m]).await;
     let m = a.delete("hazard", id, v1);
     let r = a.push_ok(&app, &[m]).await;
-    assert_eq!(outcome(&r[0]), "conflict", "the lost edit is reported: {r:?}");
+    assert_eq!(
+        outcome(&r[0]),
+        "conflict",
+        "the lost edit is reported: {r:?}"
+    );
     assert_eq!(r[0]["conflicts"][0]["winner"], "device");
 
     let changes = b.pull_all(&app).await;
     assert!(
-        changes.iter().any(|c| matches!(c, anju_shared::protocol::Change::Tombstone { id: t, .. } if *t == id)),
+        changes.iter().any(
+            |c| matches!(c, anju_shared::protocol::Change::Tombstone { id: t, .. } if *t == id)
+        ),
         "{changes:?}"
     );
     assert!(b.version(id).is_none());
@@ -216,7 +276,9 @@ async fn delete_wins_over_edits_and_an_edit_of_a_deleted_record_is_rejected_and_
 #[tokio::test]
 async fn ticket_actions_are_refused_with_a_reason_until_tickets_are_wired() {
     let app = TestApp::spawn().await;
-    let t = app.user_token("staff", Role::UnitStaff, Some("water")).await;
+    let t = app
+        .user_token("staff", Role::UnitStaff, Some("water"))
+        .await;
     let mut d = Device::register(&app, &t).await;
     let unit = app.unit_id("water").await;
     let m = d.upsert(
@@ -229,5 +291,8 @@ async fn ticket_actions_are_refused_with_a_reason_until_tickets_are_wired() {
     let r = d.push_ok(&app, &[m]).await;
     assert_eq!(outcome(&r[0]), "rejected");
     assert_eq!(r[0]["code"], "tickets_unavailable");
-    assert!(d.pull_all(&app).await.is_empty(), "a refused action leaves no record");
+    assert!(
+        d.pull_all(&app).await.is_empty(),
+        "a refused action leaves no record"
+    );
 }

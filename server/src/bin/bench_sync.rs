@@ -57,15 +57,33 @@ fn main() -> anyhow::Result<()> {
         rows.push((name, figures));
     }
     let lines = [
-        ("raw batched diesel insert, 10,000 rows (rows/s)", "raw_rows_per_s"),
-        ("push 10,000 new records, batches of 500 (mutations/s)", "push_per_s"),
+        (
+            "raw batched diesel insert, 10,000 rows (rows/s)",
+            "raw_rows_per_s",
+        ),
+        (
+            "push 10,000 new records, batches of 500 (mutations/s)",
+            "push_per_s",
+        ),
         ("  ratio push / raw insert", "push_ratio"),
-        ("push 1,000 edits, 10 % conflicts (mutations/s)", "edits_per_s"),
+        (
+            "push 1,000 edits, 10 % conflicts (mutations/s)",
+            "edits_per_s",
+        ),
         ("  conflicts recorded", "conflicts"),
-        ("initial pull of 100,000 records, pages of 1000 (s)", "initial_pull_s"),
+        (
+            "initial pull of 100,000 records, pages of 1000 (s)",
+            "initial_pull_s",
+        ),
         ("  records received", "initial_pull_records"),
-        ("incremental pull, nothing new: p50 (ms)", "empty_pull_p50_ms"),
-        ("incremental pull, nothing new: p99 (ms)", "empty_pull_p99_ms"),
+        (
+            "incremental pull, nothing new: p50 (ms)",
+            "empty_pull_p50_ms",
+        ),
+        (
+            "incremental pull, nothing new: p99 (ms)",
+            "empty_pull_p99_ms",
+        ),
         ("peak memory of the process, VmHWM (MB)", "vmhwm_mb"),
     ];
     print!("| figure |");
@@ -224,7 +242,15 @@ async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
             use anju_server::db::schema::{areas, units};
             use diesel::prelude::*;
             for name in ["bench_a", "bench_b"] {
-                anju_server::users::insert(conn, name, name, Role::Supervisor, None, Some(&hash), now)?;
+                anju_server::users::insert(
+                    conn,
+                    name,
+                    name,
+                    Role::Supervisor,
+                    None,
+                    Some(&hash),
+                    now,
+                )?;
             }
             let unit: String = units::table
                 .filter(units::code.eq("hexi_jianshe_office"))
@@ -250,7 +276,10 @@ async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
             .await?
             .json()
             .await?;
-        let token = login["access_token"].as_str().unwrap_or_default().to_string();
+        let token = login["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let dev: Value = http
             .post(format!("{base}/api/v1/devices"))
             .bearer_auth(&token)
@@ -360,7 +389,12 @@ async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
         conflicts += r
             .results
             .iter()
-            .filter(|r| matches!(r.outcome, anju_shared::protocol::MutationOutcome::Conflict { .. }))
+            .filter(|r| {
+                matches!(
+                    r.outcome,
+                    anju_shared::protocol::MutationOutcome::Conflict { .. }
+                )
+            })
             .count();
     }
     figures.insert(
@@ -402,10 +436,7 @@ async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
     };
     let started = Instant::now();
     let (n, cursor) = fresh.pull_all().await?;
-    figures.insert(
-        "initial_pull_s".into(),
-        started.elapsed().as_secs_f64(),
-    );
+    figures.insert("initial_pull_s".into(), started.elapsed().as_secs_f64());
     figures.insert("initial_pull_records".into(), n as f64);
 
     // Incremental pulls with nothing new.
@@ -425,7 +456,13 @@ async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
 }
 
 /// `n` hazard rows made by the real merge, ids fresh, numbered from `from + 1`.
-fn rows_for(unit: &str, area: &str, n: usize, from: usize, now: i64) -> anyhow::Result<Vec<RecordRow>> {
+fn rows_for(
+    unit: &str,
+    area: &str,
+    n: usize,
+    from: usize,
+    now: i64,
+) -> anyhow::Result<Vec<RecordRow>> {
     let mut clock = HlcClock::new("seed", DEFAULT_MAX_DRIFT_MS);
     let mut rows = Vec::with_capacity(n);
     for i in 0..n {

@@ -68,7 +68,11 @@ pub async fn register(
             "device name must be 1 to 100 characters",
         ));
     }
-    if body.platform.as_ref().is_some_and(|p| p.chars().count() > 50) {
+    if body
+        .platform
+        .as_ref()
+        .is_some_and(|p| p.chars().count() > 50)
+    {
         return Err(ApiError::bad_request(
             "invalid_platform",
             "平台名称最多 50 个字",
@@ -145,16 +149,19 @@ pub async fn revoke(
                     .select(devices::user_id)
                     .first(conn)
                     .optional()?;
-                let not_found = || {
-                    ApiError::not_found("device_not_found", "找不到该设备", "No such device")
-                };
+                let not_found =
+                    || ApiError::not_found("device_not_found", "找不到该设备", "No such device");
                 let owner = owner.ok_or_else(not_found)?;
                 if owner != principal.user_id && principal.role != Role::Admin {
                     return Err(not_found());
                 }
-                diesel::update(devices::table.find(&id).filter(devices::revoked_at.is_null()))
-                    .set(devices::revoked_at.eq(Some(now)))
-                    .execute(conn)?;
+                diesel::update(
+                    devices::table
+                        .find(&id)
+                        .filter(devices::revoked_at.is_null()),
+                )
+                .set(devices::revoked_at.eq(Some(now)))
+                .execute(conn)?;
                 Ok(devices::table
                     .find(&id)
                     .select((

@@ -50,13 +50,11 @@ impl Cursor {
                     "" => None,
                     a => Some(Uuid::try_parse(a).ok()?.to_string()),
                 };
-                (seq >= 0 && fingerprint_ok(old) && fingerprint_ok(new)).then(|| {
-                    Cursor::Rescope {
-                        seq,
-                        old: (*old).to_owned(),
-                        new: (*new).to_owned(),
-                        after,
-                    }
+                (seq >= 0 && fingerprint_ok(old) && fingerprint_ok(new)).then(|| Cursor::Rescope {
+                    seq,
+                    old: (*old).to_owned(),
+                    new: (*new).to_owned(),
+                    after,
                 })
             }
             _ => None,
@@ -73,11 +71,7 @@ impl std::fmt::Display for Cursor {
                 old,
                 new,
                 after,
-            } => write!(
-                f,
-                "1r.{seq}.{old}.{new}.{}",
-                after.as_deref().unwrap_or("")
-            ),
+            } => write!(f, "1r.{seq}.{old}.{new}.{}", after.as_deref().unwrap_or("")),
         }
     }
 }
@@ -108,7 +102,15 @@ mod tests {
         ] {
             assert_eq!(Cursor::parse(&c.to_string()), Some(c));
         }
-        for bad in ["", "1", "1.-1.all", "1.x.all", "2.1.all", "1.1.a/b", "1r.1.a.b.nope"] {
+        for bad in [
+            "",
+            "1",
+            "1.-1.all",
+            "1.x.all",
+            "2.1.all",
+            "1.1.a/b",
+            "1r.1.a.b.nope",
+        ] {
             assert_eq!(Cursor::parse(bad), None, "{bad}");
         }
     }

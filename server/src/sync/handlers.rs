@@ -2,9 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use anju_shared::protocol::{
-    MutationOutcome, PushRequest, PushResponse, check_protocol,
-};
+use anju_shared::protocol::{MutationOutcome, PushRequest, PushResponse, check_protocol};
 use anju_shared::records::RECORD_TYPES;
 use diesel::prelude::*;
 use futures_util::StreamExt;
@@ -189,17 +187,18 @@ pub async fn push_handler(
                 clock: &sync.clock,
                 now_ms: now,
             };
-            apply_push(conn, &ctx, &request.mutations).map_err(|e| match e {
-                PushError::SequenceGap { expected } => ApiError::conflict(
-                    "sequence_gap",
-                    format!("缺少序号 {expected} 的修改，整批未处理"),
-                    format!("mutation {expected} is missing; the batch was not applied"),
-                )
-                .with("expected", json!(expected)),
-                PushError::Db(e) => e.into(),
-                PushError::Corrupt(e) => ApiError::internal(e),
-            })
-            .map(|r| (r, sync))
+            apply_push(conn, &ctx, &request.mutations)
+                .map_err(|e| match e {
+                    PushError::SequenceGap { expected } => ApiError::conflict(
+                        "sequence_gap",
+                        format!("缺少序号 {expected} 的修改，整批未处理"),
+                        format!("mutation {expected} is missing; the batch was not applied"),
+                    )
+                    .with("expected", json!(expected)),
+                    PushError::Db(e) => e.into(),
+                    PushError::Corrupt(e) => ApiError::internal(e),
+                })
+                .map(|r| (r, sync))
         })
         .await?;
     let (results, sync) = results;
@@ -549,8 +548,8 @@ pub async fn resolve_conflict(
         .run(move |conn| {
             let scope = scope_of(conn, &principal)?;
             let author = format!("user:{}", principal.user_id);
-            let version = resolve(conn, &sync.clock, &scope, &author, &id, &value, now)
-                .map_err(|e| match e {
+            let version = resolve(conn, &sync.clock, &scope, &author, &id, &value, now).map_err(
+                |e| match e {
                     ResolveError::NotFound => conflict_not_found(),
                     ResolveError::AlreadyResolved => ApiError::conflict(
                         "conflict_already_resolved",
@@ -569,7 +568,8 @@ pub async fn resolve_conflict(
                     ),
                     ResolveError::Db(e) => e.into(),
                     ResolveError::Corrupt(e) => ApiError::internal(e),
-                })?;
+                },
+            )?;
             let view = load_conflict(conn, &Scope::All, &id)?;
             Ok(json!({"conflict": view, "version": version}))
         })

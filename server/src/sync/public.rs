@@ -116,7 +116,9 @@ pub async fn list_projects(
                     status: text("status"),
                     planned_completion: text("planned_completion"),
                 };
-                let t = totals.entry(p.programme.clone().unwrap_or_default()).or_default();
+                let t = totals
+                    .entry(p.programme.clone().unwrap_or_default())
+                    .or_default();
                 t.projects += 1;
                 t.planned_units += p.planned_units.unwrap_or(0);
                 t.completed_units += p.completed_units.unwrap_or(0);

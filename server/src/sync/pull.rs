@@ -12,6 +12,9 @@ use super::scope::Scope;
 use super::store::{RecordRow, read_counter};
 use crate::db::DbConnection;
 
+/// A scope exit: seq, record id, record type, old unit id, old area id.
+type ExitRow = (i64, String, String, Option<String>, Option<String>);
+
 /// How many records one rescope page re-examines.
 const RESCOPE_SCAN: i64 = 2000;
 
@@ -196,25 +199,21 @@ fn stream_page(
         items.push((row.change_seq, Some(row.to_record()?.to_change())));
     }
     if after > 0 {
-        let exits: Vec<(i64, String, String, Option<String>, Option<String>)> =
-            sync_scope_exits::table
-                .filter(sync_scope_exits::seq.gt(after))
-                .filter(sync_scope_exits::seq.le(top))
-                .order(sync_scope_exits::seq.asc())
-                .limit(limit + 1)
-                .select((
-                    sync_scope_exits::seq,
-                    sync_scope_exits::record_id,
-                    sync_scope_exits::record_type,
-                    sync_scope_exits::unit_id,
-                    sync_scope_exits::area_id,
-                ))
-                .load(conn)?;
-        let now_visible = current_visibility(
-            conn,
-            scope,
-            exits.iter().map(|e| e.1.clone()).collect(),
-        )?;
+        let exits: Vec<ExitRow> = sync_scope_exits::table
+            .filter(sync_scope_exits::seq.gt(after))
+            .filter(sync_scope_exits::seq.le(top))
+            .order(sync_scope_exits::seq.asc())
+            .limit(limit + 1)
+            .select((
+                sync_scope_exits::seq,
+                sync_scope_exits::record_id,
+                sync_scope_exits::record_type,
+                sync_scope_exits::unit_id,
+                sync_scope_exits::area_id,
+            ))
+            .load(conn)?;
+        let now_visible =
+            current_visibility(conn, scope, exits.iter().map(|e| e.1.clone()).collect())?;
         for (seq, id, record_type, unit, area) in exits {
             let was = scope.sees(parse_id(&unit), parse_id(&area));
             let is = now_visible.get(&id).copied().unwrap_or(false);
@@ -316,18 +315,16 @@ fn rescope_page(
     let next_cursor = if done {
         // Records that left the old scope after `seq` are no longer found by their current
         // scope above; their exits say where they were.
-        let exits: Vec<(String, String, Option<String>, Option<String>)> =
-            sync_scope_exits::table
-                .filter(sync_scope_exits::seq.gt(seq))
-                .select((
-                    sync_scope_exits::record_id,
-                    sync_scope_exits::record_type,
-                    sync_scope_exits::unit_id,
-                    sync_scope_exits::area_id,
-                ))
-                .load(conn)?;
-        let visible =
-            current_visibility(conn, new, exits.iter().map(|e| e.0.clone()).collect())?;
+        let exits: Vec<(String, String, Option<String>, Option<String>)> = sync_scope_exits::table
+            .filter(sync_scope_exits::seq.gt(seq))
+            .select((
+                sync_scope_exits::record_id,
+                sync_scope_exits::record_type,
+                sync_scope_exits::unit_id,
+                sync_scope_exits::area_id,
+            ))
+            .load(conn)?;
+        let visible = current_visibility(conn, new, exits.iter().map(|e| e.0.clone()).collect())?;
         for (id, record_type, unit, area) in exits {
             if old.sees(parse_id(&unit), parse_id(&area))
                 && !visible.get(&id).copied().unwrap_or(false)

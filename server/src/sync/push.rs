@@ -15,9 +15,7 @@ use uuid::Uuid;
 
 use super::schema::{sync_conflicts, sync_device_seqs, sync_records, sync_rejections};
 use super::scope::Scope;
-use super::store::{
-    RecordRow, insert_rows, load_rows, lock_counter, scope_columns, store_counter,
-};
+use super::store::{RecordRow, insert_rows, load_rows, lock_counter, scope_columns, store_counter};
 use super::tickets::{TicketAction, TicketActions, TicketActor};
 use crate::db::DbConnection;
 

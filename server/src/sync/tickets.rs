@@ -74,8 +74,8 @@ impl TicketActions for TicketsUnavailable {
         Err(Rejection {
             code: "tickets_unavailable".into(),
             message_zh: "服务器尚未启用工单处理，该操作未生效".into(),
-            message_en: "ticket handling is not available on this server; the action was not applied"
-                .into(),
+            message_en:
+                "ticket handling is not available on this server; the action was not applied".into(),
         })
     }
 }
