@@ -65,7 +65,10 @@ async fn a_revoked_device_can_neither_push_nor_pull_nor_refresh() {
         None,
         hazard(&unit, &area, "丢失的设备"),
     );
-    assert_eq!(d.push(&app, &[m.clone()]).await.code(), "device_revoked");
+    assert_eq!(
+        d.push(&app, std::slice::from_ref(&m)).await.code(),
+        "device_revoked"
+    );
     assert_eq!(d.pull_page(&app, 10).await.code(), "device_revoked");
     // Even with the user's own (not device-bound) token the device id is refused.
     d.token = t.clone();

@@ -171,17 +171,14 @@ async fn widening_sends_older_records_and_narrowing_revokes_them() {
 #[tokio::test]
 async fn a_record_moved_to_another_unit_is_revoked_for_the_old_one() {
     let app = TestApp::spawn().await;
-    let west = app.unit_id("water").await;
-    let gas = app.unit_id("gas").await;
     let area = app.area_id("hexi-jianshe-1").await;
-    // Utility staff: unit-only records (ticket actions are unit-scoped; hazards also have areas
-    // the utilities serve, so use a unit that serves no area for a clean check).
+    // A property manager's staff: pm_city does not serve hexi-jianshe-1, so it sees this hazard
+    // only because it is the responsible unit.
     let tw = app.user_token("w", Role::UnitStaff, Some("pm_city")).await;
     let pm_city = app.unit_id("pm_city").await;
     let ts = app.user_token("sup", Role::Supervisor, None).await;
     let mut w = Device::register(&app, &tw).await;
     let mut s = Device::register(&app, &ts).await;
-    let _ = (west, gas);
     let id = Uuid::now_v7();
     let m = w.upsert("hazard", id, None, hazard(&pm_city, &area, "物业负责"));
     assert_eq!(outcome(&w.push_ok(&app, &[m]).await[0]), "applied");
@@ -315,4 +312,48 @@ async fn pages_follow_the_cursor_without_loss_or_repeat() {
         }
     }
     assert_eq!(seen.len(), 120);
+}
+
+#[tokio::test]
+async fn retention_forgets_old_tombstones_and_resets_only_cursors_behind_it() {
+    let app = TestApp::spawn().await;
+    let unit = app.unit_id("hexi_jianshe_office").await;
+    let area = app.area_id("hexi-jianshe-1").await;
+    let t = app
+        .user_token("w", Role::Inspector, Some("hexi_jianshe_office"))
+        .await;
+    let mut d = Device::register(&app, &t).await;
+    let mut behind = Device::register(&app, &t).await;
+    let keep = Uuid::now_v7();
+    let gone = Uuid::now_v7();
+    let m1 = d.upsert("hazard", keep, None, hazard(&unit, &area, "保留"));
+    let m2 = d.upsert("hazard", gone, None, hazard(&unit, &area, "删除"));
+    let r = d.push_ok(&app, &[m1, m2]).await;
+    behind.pull_all(&app).await;
+    let m = d.delete("hazard", gone, r[1]["version"].as_i64().unwrap());
+    d.push_ok(&app, &[m]).await;
+    d.pull_all(&app).await;
+
+    app.clock().advance_ms(31 * 86_400_000);
+    let cutoff = app.clock().now_ms() - 30 * 86_400_000;
+    let horizon = app
+        .state()
+        .db
+        .run(move |conn| Ok(anju_server::sync::store::prune(conn, cutoff)?))
+        .await
+        .unwrap();
+    assert!(horizon > 0);
+    // Up to date: carries on. Behind the horizon: one reset, then a clean download.
+    assert_eq!(d.pull_page(&app, 10).await.status, 200);
+    let a = behind.pull_page(&app, 10).await;
+    assert_eq!((a.status, a.code()), (410, "reset_required"));
+    behind.cursor = None;
+    behind.records.clear();
+    behind.pull_all(&app).await;
+    assert!(behind.version(keep).is_some() && behind.version(gone).is_none());
+    assert_eq!(
+        behind.pull_page(&app, 10).await.status,
+        200,
+        "no reset loop"
+    );
 }

@@ -47,12 +47,12 @@ async fn a_resent_batch_has_no_second_effect() {
     } = setup().await;
     let id = Uuid::now_v7();
     let m1 = a.upsert("hazard", id, None, hazard(&unit, &area, "楼梯扶手松动"));
-    let r = a.push_ok(&app, &[m1.clone()]).await;
+    let r = a.push_ok(&app, std::slice::from_ref(&m1)).await;
     assert_eq!(outcome(&r[0]), "applied");
     let version = r[0]["version"].as_i64().unwrap();
 
     // The answer was lost; the device sends the same batch again, then with a new mutation.
-    let r = a.push_ok(&app, &[m1.clone()]).await;
+    let r = a.push_ok(&app, std::slice::from_ref(&m1)).await;
     assert_eq!(outcome(&r[0]), "already_applied");
     let m2 = a.upsert("hazard", id, Some(version), json!({"severity": "high"}));
     let r = a.push_ok(&app, &[m1, m2.clone()]).await;

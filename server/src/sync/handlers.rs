@@ -86,9 +86,9 @@ pub fn check_device(
     device_id: &str,
     now_ms: i64,
 ) -> Result<(), ApiError> {
-    let row: Option<(String, Option<i64>)> = devices::table
+    let row: Option<(String, Option<i64>, Option<i64>)> = devices::table
         .find(device_id)
-        .select((devices::user_id, devices::revoked_at))
+        .select((devices::user_id, devices::revoked_at, devices::last_seen_at))
         .first(conn)
         .optional()?;
     match row {
@@ -97,16 +97,19 @@ pub fn check_device(
             "此设备尚未注册",
             "This device is not registered",
         )),
-        Some((owner, _)) if owner != principal.user_id => Err(ApiError::forbidden(
+        Some((owner, _, _)) if owner != principal.user_id => Err(ApiError::forbidden(
             "device_not_yours",
             "此设备不属于当前账号",
             "This device is not registered to this account",
         )),
-        Some((_, Some(_))) => Err(crate::auth::principal::device_revoked()),
-        Some((_, None)) => {
-            diesel::update(devices::table.find(device_id))
-                .set(devices::last_seen_at.eq(Some(now_ms)))
-                .execute(conn)?;
+        Some((_, Some(_), _)) => Err(crate::auth::principal::device_revoked()),
+        Some((_, None, seen)) => {
+            // At most once a minute: a write per pull would cost a commit flush each time.
+            if seen.is_none_or(|s| now_ms - s >= 60_000) {
+                diesel::update(devices::table.find(device_id))
+                    .set(devices::last_seen_at.eq(Some(now_ms)))
+                    .execute(conn)?;
+            }
             Ok(())
         }
     }

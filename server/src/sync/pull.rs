@@ -12,6 +12,9 @@ use super::scope::Scope;
 use super::store::{RecordRow, read_counter};
 use crate::db::DbConnection;
 
+/// A scope exit: seq, record id, record type, old unit id, old area id.
+type ExitRow = (i64, String, String, Option<String>, Option<String>);
+
 /// How many records one rescope page re-examines.
 const RESCOPE_SCAN: i64 = 2000;
 
@@ -40,7 +43,23 @@ pub enum PullError {
 
 /// Stores `scope` under its fingerprint (once), so later cursors can name it.
 pub fn remember_scope(conn: &mut DbConnection, scope: &Scope, now_ms: i64) -> QueryResult<String> {
+    // Stored scopes never change or go away, so a process may remember which ones it stored.
+    static KNOWN: std::sync::Mutex<Option<std::collections::HashSet<String>>> =
+        std::sync::Mutex::new(None);
     let fp = scope.fingerprint();
+    if *scope == Scope::All {
+        return Ok(fp);
+    }
+    let is_known = |fp: &str| {
+        KNOWN
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|k| k.contains(fp))
+    };
+    if is_known(&fp) {
+        return Ok(fp);
+    }
     let known: i64 = sync_scopes::table
         .filter(sync_scopes::fingerprint.eq(&fp))
         .count()
@@ -64,6 +83,11 @@ pub fn remember_scope(conn: &mut DbConnection, scope: &Scope, now_ms: i64) -> Qu
             Err(e) => return Err(e),
         }
     }
+    KNOWN
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert_with(Default::default)
+        .insert(fp.clone());
     Ok(fp)
 }
 
@@ -113,6 +137,12 @@ pub fn pull(
             };
             rescope_page(conn, &old_scope, &old, scope, &fp, seq, None, limit)
         }
+        // Up to date: nothing can be newer than the counter.
+        Cursor::Stream { seq, .. } if seq == top => Ok(PullOutcome::Page(PullResponse {
+            changes: Vec::new(),
+            next_cursor: Cursor::Stream { seq, scope: fp }.to_string(),
+            has_more: false,
+        })),
         Cursor::Stream { seq, .. } => stream_page(conn, scope, &fp, seq, top, limit),
         Cursor::Rescope {
             seq,
@@ -169,20 +199,19 @@ fn stream_page(
         items.push((row.change_seq, Some(row.to_record()?.to_change())));
     }
     if after > 0 {
-        let exits: Vec<(i64, String, String, Option<String>, Option<String>)> =
-            sync_scope_exits::table
-                .filter(sync_scope_exits::seq.gt(after))
-                .filter(sync_scope_exits::seq.le(top))
-                .order(sync_scope_exits::seq.asc())
-                .limit(limit + 1)
-                .select((
-                    sync_scope_exits::seq,
-                    sync_scope_exits::record_id,
-                    sync_scope_exits::record_type,
-                    sync_scope_exits::unit_id,
-                    sync_scope_exits::area_id,
-                ))
-                .load(conn)?;
+        let exits: Vec<ExitRow> = sync_scope_exits::table
+            .filter(sync_scope_exits::seq.gt(after))
+            .filter(sync_scope_exits::seq.le(top))
+            .order(sync_scope_exits::seq.asc())
+            .limit(limit + 1)
+            .select((
+                sync_scope_exits::seq,
+                sync_scope_exits::record_id,
+                sync_scope_exits::record_type,
+                sync_scope_exits::unit_id,
+                sync_scope_exits::area_id,
+            ))
+            .load(conn)?;
         let now_visible =
             current_visibility(conn, scope, exits.iter().map(|e| e.1.clone()).collect())?;
         for (seq, id, record_type, unit, area) in exits {

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::schema::{sync_conflicts, sync_device_seqs, sync_records, sync_rejections};
 use super::scope::Scope;
-use super::store::{RecordRow, load_rows, lock_counter, scope_columns, store_counter};
+use super::store::{RecordRow, insert_rows, load_rows, lock_counter, scope_columns, store_counter};
 use super::tickets::{TicketAction, TicketActions, TicketActor};
 use crate::db::DbConnection;
 
@@ -239,23 +239,21 @@ pub fn apply_push(
             });
         }
 
-        let mut inserts = Vec::new();
-        for t in touched.values() {
-            if !t.dirty {
-                continue;
-            }
-            let row = RecordRow::from_record(&t.record, t.change_seq, ctx.now_ms);
+        // Changed records are replaced: one delete and batched inserts instead of a statement
+        // per record (the same effect as updates, inside this transaction).
+        let mut replaced = Vec::new();
+        let mut rows = Vec::new();
+        for t in touched.values().filter(|t| t.dirty) {
             if t.existed {
-                diesel::update(sync_records::table.find(&row.id))
-                    .set(&row)
-                    .execute(conn)?;
-            } else {
-                inserts.push(row);
+                replaced.push(t.record.id.to_string());
             }
+            rows.push(RecordRow::from_record(&t.record, t.change_seq, ctx.now_ms));
         }
-        for chunk in inserts.chunks(500) {
-            batch_insert!(conn, sync_records::table, chunk)?;
+        for chunk in replaced.chunks(500) {
+            diesel::delete(sync_records::table.filter(sync_records::id.eq_any(chunk)))
+                .execute(conn)?;
         }
+        insert_rows(conn, &rows)?;
         for chunk in conflicts.chunks(500) {
             batch_insert!(conn, sync_conflicts::table, chunk)?;
         }

@@ -140,3 +140,57 @@ pub fn load_rows(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Rec
     }
     Ok(out)
 }
+
+/// Inserts new record rows, 500 per statement (batch inserts are not available through the
+/// `MultiConnection`, so each backend runs its own). The caller holds the counter and gives each
+/// row a fresh `change_seq`.
+pub fn insert_rows(conn: &mut DbConnection, rows: &[RecordRow]) -> QueryResult<usize> {
+    let mut n = 0;
+    for chunk in rows.chunks(500) {
+        n += match conn {
+            DbConnection::Pg(c) => diesel::insert_into(sync_records::table)
+                .values(chunk)
+                .execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_into(sync_records::table)
+                .values(chunk)
+                .execute(c)?,
+        };
+    }
+    Ok(n)
+}
+
+/// Retention: forgets tombstones and scope exits last changed before `cutoff_ms` and moves the
+/// horizon past them, in one transaction. Devices whose cursor is below the new horizon get
+/// one 410 `reset_required` and download their scope again; live records are never removed.
+/// Returns the new horizon.
+pub fn prune(conn: &mut DbConnection, cutoff_ms: i64) -> QueryResult<i64> {
+    use super::schema::sync_scope_exits;
+    conn.transaction(|conn| {
+        let (_, horizon) = lock_counter(conn)?;
+        let records: Option<i64> = sync_records::table
+            .filter(sync_records::deleted.eq(true))
+            .filter(sync_records::updated_at.lt(cutoff_ms))
+            .select(diesel::dsl::max(sync_records::change_seq))
+            .first(conn)?;
+        let exits: Option<i64> = sync_scope_exits::table
+            .filter(sync_scope_exits::created_at.lt(cutoff_ms))
+            .select(diesel::dsl::max(sync_scope_exits::seq))
+            .first(conn)?;
+        let new_horizon = horizon.max(records.unwrap_or(0)).max(exits.unwrap_or(0));
+        if new_horizon == horizon {
+            return Ok(horizon);
+        }
+        diesel::delete(
+            sync_records::table
+                .filter(sync_records::deleted.eq(true))
+                .filter(sync_records::change_seq.le(new_horizon)),
+        )
+        .execute(conn)?;
+        diesel::delete(sync_scope_exits::table.filter(sync_scope_exits::seq.le(new_horizon)))
+            .execute(conn)?;
+        diesel::update(sync_counter::table.filter(sync_counter::id.eq(1)))
+            .set(sync_counter::horizon.eq(new_horizon))
+            .execute(conn)?;
+        Ok(new_horizon)
+    })
+}
