@@ -21,7 +21,7 @@ use anju_client::{
 };
 use anju_server::db::schema::{areas, unit_areas, units};
 use anju_server::org::import_format::Role;
-use anju_server::sync::schema::{sync_conflicts, sync_counter, sync_records, sync_rejections};
+use anju_server::sync::schema::{sync_conflicts, sync_records, sync_rejections};
 use anju_server::sync::store::RecordRow;
 use anju_shared::hlc::Hlc;
 use anju_shared::merge::StoredRecord;
@@ -1384,12 +1384,16 @@ async fn reset_required_downloads_again_and_keeps_unsent_changes() {
         fields(json!({"description": d, "area_id": area, "unit_id": unit,
             "severity": "medium", "status": "open"}))
     };
-    let (sims, (shared, b_new)) = blocking(Vec::new(), move |sims| {
+    let (sims, (shared, b_new, doomed)) = blocking(Vec::new(), move |sims| {
         let mut a = new_sim(&base, &answers, "field_a", None);
         let mut b = new_sim(&base, &answers, "field_b", None);
         let shared = a
             .device
             .create("hazard", hazard("楼道堆物"))
+            .expect("queued");
+        let doomed = a
+            .device
+            .create("hazard", hazard("临时堆放"))
             .expect("queued");
         a.device.sync().expect("a syncs");
         b.device.sync().expect("b syncs");
@@ -1401,26 +1405,27 @@ async fn reset_required_downloads_again_and_keeps_unsent_changes() {
         b.device
             .edit(shared, fields(json!({"severity": "high"})))
             .expect("queued");
+        b.device.delete(doomed).expect("queued");
         b.device.sync().expect("b syncs");
         a.device
             .edit(shared, fields(json!({"location": "3号楼"})))
             .expect("queued");
         sims.push(a);
         sims.push(b);
-        (shared, b_new)
+        (shared, b_new, doomed)
     })
     .await;
-    // Prune up to now: a's cursor (from before b's changes) is behind the retention horizon.
-    app.state()
+    // A month later the server forgets old tombstones: a's cursor, from before b's delete, is
+    // now behind the retention horizon.
+    app.clock().advance_ms(31 * 86_400_000);
+    let cutoff = app.clock().now_ms() - 30 * 86_400_000;
+    let horizon = app
+        .state()
         .db
-        .run(|conn| {
-            diesel::update(sync_counter::table)
-                .set(sync_counter::horizon.eq(sync_counter::seq))
-                .execute(conn)?;
-            Ok(())
-        })
+        .run(move |conn| Ok(anju_server::sync::store::prune(conn, cutoff)?))
         .await
         .expect("prune");
+    assert!(horizon > 0, "the tombstone was pruned");
     let (_, ()) = blocking(sims, move |sims| {
         let a = &mut sims[0].device;
         let report = a.pull().expect("pull after a reset");
@@ -1432,6 +1437,10 @@ async fn reset_required_downloads_again_and_keeps_unsent_changes() {
         assert!(
             a.show(b_new).expect("view").is_some(),
             "b's record downloaded"
+        );
+        assert!(
+            a.show(doomed).expect("view").is_none(),
+            "the deleted one is gone"
         );
         // The kept change goes out on the next sync, and nobody asks for a reset again.
         let report = a.sync().expect("sync");
