@@ -1270,26 +1270,13 @@ async fn devices_converge_through_faults_and_a_restart() {
     .await;
 
     let server = server_state(&app).await;
-    let answers = answers.lock().unwrap_or_else(|p| p.into_inner());
+    let answers = std::mem::take(&mut *answers.lock().unwrap_or_else(|p| p.into_inner()));
     let city2 = city.clone();
     let (_, verdict) = {
         let log = log.clone();
-        let server = Arc::new(server);
-        let first = answers.first.clone();
-        let doubles = answers.doubles.clone();
-        let replayed = answers.replayed;
         blocking(sims, move |sims| {
             check_devices(sims, &city2, &server);
-            let verdict = check_log(
-                &log,
-                &server,
-                &Answers {
-                    first,
-                    doubles,
-                    replayed,
-                },
-                sims,
-            );
+            let verdict = check_log(&log, &server, &answers, sims);
             // Devices hold blocking HTTP clients: dropped here, off the async threads.
             sims.clear();
             verdict
