@@ -21,7 +21,7 @@ use anju_client::{
 };
 use anju_server::db::schema::{areas, unit_areas, units};
 use anju_server::org::import_format::Role;
-use anju_server::sync::schema::{sync_conflicts, sync_records, sync_rejections};
+use anju_server::sync::schema::{attachments, sync_conflicts, sync_records, sync_rejections};
 use anju_server::sync::store::RecordRow;
 use anju_shared::hlc::Hlc;
 use anju_shared::merge::StoredRecord;
@@ -512,7 +512,25 @@ fn offline_edits(
                     .edit(r.id, fields(json!({ "checklist_findings": set })))
                     .map(|_| ())
             }
-            (84..=90, Some(r)) => sim.device.delete(r.id).map(|_| ()),
+            (84..=89, Some(r)) => sim.device.delete(r.id).map(|_| ()),
+            (90..=94, Some(_)) => {
+                // A photo of a hazard or an inspection; a few photos exist, so two devices
+                // sometimes attach the same one (same hash).
+                let Some(r) = editable
+                    .iter()
+                    .filter(|r| r.record_type == "hazard" || r.record_type == "inspection")
+                    .nth(rng.below(4))
+                else {
+                    continue;
+                };
+                let k = rng.below(6);
+                let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+                bytes.extend(format!("anju test photo {k}").as_bytes());
+                bytes.extend([0xFF, 0xD9]);
+                let path = sim._dir.path().join(format!("camera-{k}.jpg"));
+                std::fs::write(&path, &bytes).expect("photo file");
+                sim.device.attach(r.id, "photos", &path).map(|_| ())
+            }
             _ => {
                 // A ticket action (受理) on some ticket of the user's unit.
                 let unit = sim
@@ -571,10 +589,11 @@ fn tolerable(e: &DeviceError) -> bool {
 /// One sync of `sim` with 0 to 3 injected faults on push and pull; returns how it ended.
 fn faulty_sync(rng: &mut Rng, sim: &mut Sim) -> Result<(), DeviceError> {
     for _ in 0..rng.below(4) {
-        let endpoint = if rng.chance(55) {
-            Endpoint::Push
-        } else {
-            Endpoint::Pull
+        let endpoint = match rng.below(10) {
+            0..=4 => Endpoint::Push,
+            5..=7 => Endpoint::Pull,
+            8 => Endpoint::Missing,
+            _ => Endpoint::PutAttachment,
         };
         sim.faults.inject(endpoint, random_fault(rng));
     }
@@ -615,6 +634,8 @@ struct ServerState {
     conflicts: Vec<ConflictRow>,
     /// (device id, seq, code).
     rejections: Vec<(String, i64, String)>,
+    /// SHA-256 of every stored photo.
+    photos: BTreeSet<String>,
 }
 
 async fn server_state(app: &TestApp) -> ServerState {
@@ -644,6 +665,7 @@ async fn server_state(app: &TestApp) -> ServerState {
                     sync_rejections::code,
                 ))
                 .load(conn)?;
+            let photos: Vec<String> = attachments::table.select(attachments::sha256).load(conn)?;
             let mut records = BTreeMap::new();
             let mut scope = BTreeMap::new();
             for row in rows {
@@ -656,6 +678,7 @@ async fn server_state(app: &TestApp) -> ServerState {
                 scope,
                 conflicts,
                 rejections,
+                photos: photos.into_iter().collect(),
             })
         })
         .await
@@ -923,6 +946,23 @@ fn check_log(log: &[Logged], server: &ServerState, answers: &Answers, sims: &mut
         }
     }
 
+    // Every photo a record refers to reached the server.
+    for (id, rec) in &server.records {
+        for f in ["photos", "rectification_photos"] {
+            for e in rec
+                .fields
+                .get(f)
+                .map(|s| s.elements.keys())
+                .into_iter()
+                .flatten()
+            {
+                assert!(
+                    server.photos.contains(e),
+                    "{id}.{f} refers to photo {e}, never uploaded"
+                );
+            }
+        }
+    }
     // Nothing on the server that no device wrote; no record twice.
     for (id, rec) in &server.records {
         assert!(created.contains(id), "record {id} was created by no device");
@@ -1285,8 +1325,12 @@ async fn devices_converge_through_faults_and_a_restart() {
     };
     let creates = log.iter().filter(|l| l.m.base_version.is_none()).count();
     let deletes = log.iter().filter(|l| l.m.op == Op::Delete).count();
+    let photos = log
+        .iter()
+        .filter(|l| l.m.base_version.is_some() && l.m.fields.contains_key("photos"))
+        .count();
     eprintln!(
-        "sync_convergence: seed {seed}, {} devices, {ROUNDS} rounds, {} mutations ({creates} creates, {deletes} deletes), {} conflicts, rejections {:?}, {} answers lost to the restart, {} rejections or conflicts told again after a lost answer, {failed_syncs} syncs failed and were carried on, {:?}",
+        "sync_convergence: seed {seed}, {} devices, {ROUNDS} rounds, {} mutations ({creates} creates, {deletes} deletes, {photos} photos attached), {} conflicts, rejections {:?}, {} answers lost to the restart, {} rejections or conflicts told again after a lost answer, {failed_syncs} syncs failed and were carried on, {:?}",
         people_count(),
         log.len(),
         verdict.conflicts,
