@@ -189,6 +189,13 @@ fn offline(config: Config, command: Command) -> Result<(), String> {
     let applied = db.migrate().map_err(|e| e.to_string())?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
     let now = Clock::default().now_ms();
+    // A fresh data dir gets the same first-start data as `serve`, so `user create --unit` can name
+    // a sample unit before the server has ever run.
+    if config.sample == crate::config::SampleMode::City
+        && !matches!(command, Command::Import { .. })
+    {
+        store::load_sample_if_empty(&mut conn, now).map_err(|e| e.to_string())?;
+    }
     match command {
         Command::Serve => unreachable!("handled by main"),
         Command::Migrate => {

@@ -23,3 +23,4 @@ pub mod startup;
 pub mod state;
 pub mod sync;
 pub mod users;
+pub mod web;

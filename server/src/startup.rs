@@ -101,7 +101,7 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<(AppState, Bootstra
     .await
     .map_err(|e| StartError::Setup(format!("start-up task: {e}")))??;
 
-    let hashing_permits =
+    let hashing_threads =
         std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
     let state = AppState {
         db,
@@ -109,7 +109,7 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<(AppState, Bootstra
         clock,
         keys: Arc::new(JwtKeys::new(secret.as_bytes())),
         metrics: Arc::new(Metrics::default()),
-        hashing: Arc::new(tokio::sync::Semaphore::new(hashing_permits)),
+        hasher: Arc::new(crate::auth::password::Hasher::new(hashing_threads)),
         sync: Arc::new(crate::sync::SyncState::default()),
     };
     Ok((state, bootstrap))
@@ -123,6 +123,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::auth::configure(cfg);
     crate::users::handlers::configure(cfg);
     crate::org::configure(cfg);
+    crate::web::configure(cfg);
     crate::devices::configure(cfg);
     crate::sync::configure(cfg);
     crate::attachments::configure(cfg);

@@ -23,8 +23,8 @@ pub struct AppState {
     pub keys: Arc<JwtKeys>,
     /// Request metrics.
     pub metrics: Arc<Metrics>,
-    /// Bounds concurrent password hashing so it cannot starve the request threads.
-    pub hashing: Arc<tokio::sync::Semaphore>,
+    /// The password-hashing threads (bounded, so argon2 cannot starve request handling).
+    pub hasher: Arc<crate::auth::password::Hasher>,
     /// Sync's per-process state: its hybrid clock and the ticket actions boundary.
     pub sync: Arc<crate::sync::SyncState>,
 }

@@ -60,38 +60,25 @@ fn client_ip(req: &HttpRequest) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Runs argon2 verification on the blocking pool, at most `hashing` permits at a time.
+/// Verifies on the bounded hashing threads.
 async fn verify_password(
     state: &AppState,
     password: String,
     stored: Option<String>,
 ) -> Result<bool, ApiError> {
-    let _permit = state
-        .hashing
-        .acquire()
+    state
+        .hasher
+        .verify(password, stored)
         .await
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing semaphore: {e}")))?;
-    tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => password::verify(&password, &hash),
-        None => {
-            password::verify_dummy(&password);
-            false
-        }
-    })
-    .await
-    .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing task: {e}")))
+        .map_err(ApiError::internal)
 }
 
-/// Hashes a new password on the blocking pool, bounded like verification.
+/// Hashes a new password on the bounded hashing threads.
 pub async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
-    let _permit = state
-        .hashing
-        .acquire()
+    state
+        .hasher
+        .hash(password)
         .await
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing semaphore: {e}")))?;
-    tokio::task::spawn_blocking(move || password::hash(&password))
-        .await
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing task: {e}")))?
         .map_err(ApiError::internal)
 }
 

@@ -1,0 +1,79 @@
+//! The files under `server/web/`, embedded in the binary at compile time.
+
+/// One embedded file: the URL path it answers, its media type and its bytes.
+pub struct Asset {
+    pub path: &'static str,
+    pub content_type: &'static str,
+    pub body: &'static [u8],
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+
+macro_rules! asset {
+    ($path:literal, $ctype:expr, $file:literal) => {
+        Asset {
+            path: $path,
+            content_type: $ctype,
+            body: include_bytes!(concat!("../../web/", $file)),
+        }
+    };
+}
+
+/// The pages (by route name, not URL: `/t/{code}` shares one page).
+pub mod page {
+    use super::Asset;
+    pub static RESIDENT: Asset = asset!("/", super::HTML, "index.html");
+    pub static TRACK: Asset = asset!("/t/", super::HTML, "track.html");
+    pub static TRACK_NOT_FOUND: Asset = asset!("/t/404", super::HTML, "notfound.html");
+    pub static CONSOLE: Asset = asset!("/console", super::HTML, "console.html");
+    pub static BOARD: Asset = asset!("/board", super::HTML, "board.html");
+    pub static PUBLIC: Asset = asset!("/public", super::HTML, "public.html");
+    pub static MANIFEST: Asset = asset!(
+        "/manifest.webmanifest",
+        "application/manifest+json",
+        "manifest.webmanifest"
+    );
+    /// The service worker; `__BUILD__` inside it is replaced by [`super::super::build_id`].
+    pub static SERVICE_WORKER: Asset = asset!("/sw.js", super::JS, "sw.js");
+
+    /// Every HTML page, for the tests that scan them.
+    pub static ALL_HTML: [&Asset; 6] = [
+        &RESIDENT,
+        &TRACK,
+        &TRACK_NOT_FOUND,
+        &CONSOLE,
+        &BOARD,
+        &PUBLIC,
+    ];
+}
+
+/// Everything under `/assets/`.
+pub static STATIC: &[Asset] = &[
+    asset!(
+        "/assets/app.css",
+        "text/css; charset=utf-8",
+        "assets/app.css"
+    ),
+    asset!("/assets/icon.svg", "image/svg+xml", "assets/icon.svg"),
+    asset!("/assets/api.js", JS, "assets/api.js"),
+    asset!("/assets/auth.js", JS, "assets/auth.js"),
+    asset!("/assets/board.js", JS, "assets/board.js"),
+    asset!("/assets/chart.js", JS, "assets/chart.js"),
+    asset!("/assets/console.js", JS, "assets/console.js"),
+    asset!("/assets/dom.js", JS, "assets/dom.js"),
+    asset!("/assets/i18n.js", JS, "assets/i18n.js"),
+    asset!("/assets/icons.js", JS, "assets/icons.js"),
+    asset!("/assets/image.js", JS, "assets/image.js"),
+    asset!("/assets/outbox.js", JS, "assets/outbox.js"),
+    asset!("/assets/public.js", JS, "assets/public.js"),
+    asset!("/assets/resident.js", JS, "assets/resident.js"),
+    asset!("/assets/track.js", JS, "assets/track.js"),
+];
+
+/// The asset under `/assets/{name}`, if there is one.
+pub fn find(name: &str) -> Option<&'static Asset> {
+    STATIC
+        .iter()
+        .find(|a| a.path.strip_prefix("/assets/") == Some(name))
+}

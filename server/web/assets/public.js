@@ -1,0 +1,108 @@
+// Public disclosure /public (信息公开): aggregate complaint figures per district and category,
+// and renovation project progress when the server publishes it. No personal data is shown.
+import { $, h, clear, say } from './dom.js';
+import { t, extend, initLang, name } from './i18n.js';
+import { request, ApiError, items } from './api.js';
+import { bars } from './chart.js';
+
+extend({
+  zh: { 'pub.title': '信息公开', 'pub.intro': '群众诉求办理情况和改造项目进度，按区、按类别统计，不含任何个人信息。', 'pub.stats': '诉求办理情况',
+    'pub.projects': '改造项目进度', 'pub.staff': '工作人员入口', 'brd.from': '开始日期', 'brd.to': '结束日期', 'brd.update': '更新',
+    'pub.district': '区', 'pub.received': '受理', 'pub.resolved': '办结', 'pub.rate': '办结率', 'pub.median': '办结中位用时（小时）', 'pub.sat': '满意率',
+    'pub.total': '合计', 'pub.chart': '各区受理与办结', 'pub.bycat': '{d}：按类别', 'pub.category': '类别', 'pub.none': '所选时段没有数据。',
+    'pub.p.name': '项目', 'pub.p.kind': '类型', 'pub.p.plan': '计划', 'pub.p.started': '已开工', 'pub.p.done': '已完成', 'pub.p.progress': '完成进度',
+    'prog.shantytown': '棚户区改造', 'prog.dilapidated': '危旧房改造', 'prog.old_community': '老旧小区改造' },
+  en: { 'pub.title': 'Public figures', 'pub.intro': 'How residents’ complaints are handled and how renovation projects progress, by district and category. No personal data.', 'pub.stats': 'Complaints handled',
+    'pub.projects': 'Renovation projects', 'pub.staff': 'Staff sign-in', 'brd.from': 'From', 'brd.to': 'To', 'brd.update': 'Update',
+    'pub.district': 'District', 'pub.received': 'Received', 'pub.resolved': 'Resolved', 'pub.rate': 'Resolved %', 'pub.median': 'Median hours to resolve', 'pub.sat': 'Satisfaction',
+    'pub.total': 'Total', 'pub.chart': 'Received and resolved per district', 'pub.bycat': '{d}: by category', 'pub.category': 'Category', 'pub.none': 'No data for this period.',
+    'pub.p.name': 'Project', 'pub.p.kind': 'Programme', 'pub.p.plan': 'Plan', 'pub.p.started': 'Started', 'pub.p.done': 'Completed', 'pub.p.progress': 'Progress',
+    'prog.shantytown': 'Shantytown renovation', 'prog.dilapidated': 'Dilapidated housing', 'prog.old_community': 'Old community renovation' },
+});
+
+const st = { stats: null, cats: [], projects: null };
+const pct = (v) => (v == null || !isFinite(v) ? '—' : Math.round((v > 1 ? v / 100 : v) * 1000) / 10 + '%');
+const ymd = (d) => d.toISOString().slice(0, 10);
+const num = (v) => (v == null ? '—' : String(v));
+const th = (k, n) => h('th', { scope: 'col', class: n ? 'num' : null, text: t(k) });
+
+async function load() {
+  say($('#msg'), 'info');
+  try {
+    st.stats = await request(`/api/v1/public/stats?from=${$('#from').value}&to=${$('#to').value}`);
+  } catch (e) {
+    say($('#msg'), 'err', e instanceof ApiError ? e.human() : t('err.generic'));
+    return;
+  }
+  render();
+}
+
+function render() {
+  const ds = (st.stats && st.stats.districts) || [];
+  const box = clear($('#stats'));
+  const fig = clear($('#chart'));
+  const cats = clear($('#bycat'));
+  if (!ds.length) { box.append(h('p', { class: 'meta', text: t('pub.none') })); return; }
+  const tot = ds.reduce((a, d) => ({ received: a.received + (d.received || 0), resolved: a.resolved + (d.resolved || 0) }), { received: 0, resolved: 0 });
+  box.append(h('table', null,
+    h('thead', null, h('tr', null, th('pub.district'), th('pub.received', 1), th('pub.resolved', 1), th('pub.rate', 1), th('pub.median', 1), th('pub.sat', 1))),
+    h('tbody', null, ...ds.map((d) => h('tr', null,
+      h('th', { scope: 'row', text: name(d) }),
+      h('td', { class: 'num', text: num(d.received) }), h('td', { class: 'num', text: num(d.resolved) }),
+      h('td', { class: 'num', text: d.received ? pct(d.resolved / d.received) : '—' }),
+      h('td', { class: 'num', text: d.median_hours_to_resolve == null ? '—' : String(Math.round(d.median_hours_to_resolve * 10) / 10) }),
+      h('td', { class: 'num', text: pct(d.satisfaction_rate) })))),
+    h('tfoot', null, h('tr', null, h('th', { scope: 'row', text: t('pub.total') }), h('td', { class: 'num', text: String(tot.received) }), h('td', { class: 'num', text: String(tot.resolved) }),
+      h('td', { class: 'num', text: tot.received ? pct(tot.resolved / tot.received) : '—' }), h('td'), h('td')))));
+  const max = Math.max(1, ...ds.map((d) => d.received || 0));
+  const rows = ds.flatMap((d) => [{ label: name(d) + ' · ' + t('pub.received'), value: d.received || 0 }, { label: name(d) + ' · ' + t('pub.resolved'), value: d.resolved || 0, alt: true }]);
+  fig.append(h('figcaption', { text: t('pub.chart') }), bars(rows, { title: t('pub.chart'), max, fmt: String }));
+  for (const d of ds) {
+    if (!d.by_category || !d.by_category.length) continue;
+    cats.append(h('details', { class: 'card' }, h('summary', { text: t('pub.bycat', { d: name(d) }) }),
+      h('div', { class: 'tablewrap' }, h('table', null,
+        h('thead', null, h('tr', null, th('pub.category'), th('pub.received', 1), th('pub.resolved', 1))),
+        h('tbody', null, ...d.by_category.map((c) => h('tr', null,
+          h('th', { scope: 'row', text: name(st.cats.find((x) => x.code === c.code)) || c.code }),
+          h('td', { class: 'num', text: num(c.received) }), h('td', { class: 'num', text: num(c.resolved) }))))))));
+  }
+}
+
+async function loadProjects() {
+  try { st.projects = items(await request('/api/v1/public/projects')); } catch { st.projects = null; }
+  renderProjects();
+}
+function renderProjects() {
+  const sec = $('#projects');
+  sec.hidden = !st.projects || !st.projects.length;
+  if (sec.hidden) return;
+  const box = clear($('#proj'));
+  box.append(h('table', null,
+    h('thead', null, h('tr', null, th('pub.p.name'), th('pub.district'), th('pub.p.kind'), th('pub.p.plan', 1), th('pub.p.started', 1), th('pub.p.done', 1), th('pub.p.progress'))),
+    h('tbody', null, ...st.projects.map((p) => {
+      const plan = p.planned ?? p.plan ?? null, done = p.completed ?? p.done ?? null;
+      const ratio = p.progress != null ? (p.progress > 1 ? p.progress / 100 : p.progress) : plan ? (done || 0) / plan : null;
+      const bar = h('span');
+      if (ratio != null) bar.style.width = Math.min(100, Math.round(ratio * 100)) + '%';
+      const kind = p.programme || p.kind || '';
+      return h('tr', null,
+        h('th', { scope: 'row', text: name(p) || p.name || '' }),
+        h('td', { text: p.district ? (typeof p.district === 'object' ? name(p.district) : String(p.district)) : '' }),
+        h('td', { text: kind ? t('prog.' + kind) : '' }),
+        h('td', { class: 'num', text: plan == null ? '—' : plan + (p.unit ? ' ' + p.unit : '') }),
+        h('td', { class: 'num', text: num(p.started) }), h('td', { class: 'num', text: num(done) }),
+        h('td', null, h('div', { class: 'progress', role: 'img', 'aria-label': pct(ratio) }, bar), h('span', { class: 'meta', text: pct(ratio) })));
+    }))));
+}
+
+async function start() {
+  const to = new Date(Date.now() + 8 * 3600e3);
+  $('#to').value = ymd(to);
+  $('#from').value = ymd(to).slice(0, 4) + '-01-01';
+  initLang($('#lang'), () => { render(); renderProjects(); });
+  $('#period').addEventListener('submit', (e) => { e.preventDefault(); load(); });
+  try { st.cats = await request('/api/v1/categories'); } catch { st.cats = []; }
+  await Promise.all([load(), loadProjects()]);
+  document.documentElement.dataset.ready = '1';
+}
+start();
