@@ -118,6 +118,9 @@ async fn photos_are_content_addressed_and_verified() {
     assert_eq!(put("nothex".into(), jpeg.clone()).await, 400);
     let text = b"not an image".to_vec();
     assert_eq!(put(hex::encode(Sha256::digest(&text)), text).await, 415);
+    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    photo.resize(3 * 1024 * 1024, 7);
+    assert_eq!(put(hex::encode(Sha256::digest(&photo)), photo).await, 201, "a 3 MB photo");
     let big = vec![0u8; 10 * 1024 * 1024 + 1];
     assert_eq!(put(hex::encode(Sha256::digest(&big)), big).await, 413);
 
