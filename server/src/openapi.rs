@@ -18,6 +18,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::auth::ApiDoc::openapi());
     doc.merge(crate::users::handlers::ApiDoc::openapi());
     doc.merge(crate::org::handlers::ApiDoc::openapi());
+    doc.merge(crate::sync::ApiDoc::openapi());
+    doc.merge(crate::devices::ApiDoc::openapi());
+    doc.merge(crate::attachments::ApiDoc::openapi());
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",

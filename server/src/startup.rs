@@ -123,10 +123,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::auth::configure(cfg);
     crate::users::handlers::configure(cfg);
     crate::org::configure(cfg);
+    crate::web::configure(cfg);
     crate::devices::configure(cfg);
     crate::sync::configure(cfg);
     crate::attachments::configure(cfg);
-    crate::web::configure(cfg);
 }
 
 /// Starts the background workers of every capability (when enabled in this process).

@@ -415,3 +415,18 @@ async fn health_metrics_and_api_docs() {
         "docs page must work offline"
     );
 }
+
+#[tokio::test]
+async fn failures_from_one_ip_across_many_accounts_are_throttled_too() {
+    let app = TestApp::spawn().await;
+    for i in 0..20 {
+        let a = app
+            .login_answer(&format!("guess{i}"), "wrong password")
+            .await;
+        assert_eq!(a.status, 401);
+    }
+    let blocked = app.login_answer("someone-else", "wrong password").await;
+    assert_eq!((blocked.status, blocked.code()), (429, "too_many_requests"));
+    assert_eq!(blocked.body["reason"], "ip");
+    assert!(blocked.headers.contains_key("retry-after"));
+}

@@ -118,6 +118,13 @@ async fn photos_are_content_addressed_and_verified() {
     assert_eq!(put("nothex".into(), jpeg.clone()).await, 400);
     let text = b"not an image".to_vec();
     assert_eq!(put(hex::encode(Sha256::digest(&text)), text).await, 415);
+    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    photo.resize(3 * 1024 * 1024, 7);
+    assert_eq!(
+        put(hex::encode(Sha256::digest(&photo)), photo).await,
+        201,
+        "a 3 MB photo"
+    );
     let big = vec![0u8; 10 * 1024 * 1024 + 1];
     assert_eq!(put(hex::encode(Sha256::digest(&big)), big).await, 413);
 
@@ -299,4 +306,20 @@ async fn bad_input_gets_specific_answers_and_never_costs_valid_mutations_their_p
     );
     assert_eq!(next.seq, 10);
     assert_eq!(outcome(&d.push_ok(&app, &[next]).await[0]), "applied");
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_sync_endpoints() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/api/openapi.json", None).await.body;
+    for path in [
+        "/api/v1/sync/push",
+        "/api/v1/sync/pull",
+        "/api/v1/sync/conflicts/{id}/resolve",
+        "/api/v1/devices/{id}/revoke",
+        "/api/v1/attachments/{sha256}",
+        "/api/v1/public/projects",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
 }

@@ -55,6 +55,7 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 /// `PUT /api/v1/attachments/{sha256}`: stores the bytes if they hash to the path → 201, or
 /// 200 when already stored; 422 `hash_mismatch`, 415 `unsupported_media_type`, 413 beyond
 /// 10 MB.
+#[utoipa::path(put, path = "/api/v1/attachments/{sha256}", tag = "attachments", params(("sha256" = String, Path)), request_body(content = Vec<u8>, description = "JPEG, PNG or WebP, ≤ 10 MB", content_type = "application/octet-stream"), responses((status = 201, description = "stored"), (status = 200, description = "already stored"), (status = 422, description = "hash_mismatch"), (status = 415, description = "unsupported_media_type"), (status = 413, description = "payload_too_large")), security(("bearer" = [])))]
 pub async fn put(
     state: web::Data<AppState>,
     principal: Principal,
@@ -126,6 +127,7 @@ pub async fn put(
 }
 
 /// `GET /api/v1/attachments/{sha256}`: the bytes, to logged-in staff only.
+#[utoipa::path(get, path = "/api/v1/attachments/{sha256}", tag = "attachments", params(("sha256" = String, Path)), responses((status = 200, description = "the bytes as uploaded"), (status = 404, description = "attachment_not_found")), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
     _principal: Principal,
@@ -168,6 +170,7 @@ pub struct MissingQuery {
 
 /// `POST /api/v1/attachments/missing {hashes}` → `{missing}`: which of these the server has
 /// not stored yet, so the device knows what to upload.
+#[utoipa::path(post, path = "/api/v1/attachments/missing", tag = "attachments", request_body(content = String, description = "{hashes: [sha256]}", content_type = "application/json"), responses((status = 200, description = "{missing: [sha256]}")), security(("bearer" = [])))]
 pub async fn missing(
     state: web::Data<AppState>,
     _principal: Principal,
@@ -202,3 +205,8 @@ pub async fn missing(
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "missing": missing })))
 }
+
+/// The OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(put, get, missing))]
+pub struct ApiDoc;

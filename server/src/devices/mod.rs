@@ -53,6 +53,7 @@ pub struct DeviceView {
 
 /// `POST /api/v1/devices`: registers a device of the logged-in user → 201
 /// `{device_id, name, registered_at}`.
+#[utoipa::path(post, path = "/api/v1/devices", tag = "devices", request_body(content = String, description = "{name, platform?}", content_type = "application/json"), responses((status = 201, description = "{device_id, name, registered_at}")), security(("bearer" = [])))]
 pub async fn register(
     state: web::Data<AppState>,
     principal: Principal,
@@ -103,6 +104,7 @@ pub async fn register(
 }
 
 /// `GET /api/v1/devices`: the caller's devices (admin: every device).
+#[utoipa::path(get, path = "/api/v1/devices", tag = "devices", responses((status = 200, description = "the caller's devices (admin: all)")), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
@@ -133,6 +135,7 @@ pub async fn list(
 /// `POST /api/v1/devices/{id}/revoke`: admin or the owner. The device can no longer push,
 /// pull or refresh (a refresh bound to it answers 403 `device_revoked`, so the device can tell
 /// the user plainly). Revoking twice is harmless.
+#[utoipa::path(post, path = "/api/v1/devices/{id}/revoke", tag = "devices", params(("id" = String, Path)), responses((status = 200, description = "the revoked device"), (status = 404, description = "device_not_found")), security(("bearer" = [])))]
 pub async fn revoke(
     state: web::Data<AppState>,
     principal: Principal,
@@ -179,3 +182,8 @@ pub async fn revoke(
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
+
+/// The OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(register, list, revoke))]
+pub struct ApiDoc;

@@ -119,6 +119,7 @@ pub fn check_device(
 /// mutation (`PushResponse`). The whole batch is refused on an unsupported protocol (400), a
 /// sequence gap (409 `sequence_gap` with `expected`), or a device that is not the caller's or
 /// is revoked (403).
+#[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", request_body(content = String, description = "PushRequest (anju_shared::protocol), ≤ 1000 mutations, ≤ 8 MB", content_type = "application/json"), responses((status = 200, description = "PushResponse: one MutationResult per mutation"), (status = 400, description = "protocol_version_unsupported / malformed_batch"), (status = 403, description = "device_revoked / device_not_yours / device_not_registered"), (status = 409, description = "sequence_gap, with expected")), security(("bearer" = [])))]
 pub async fn push_handler(
     state: web::Data<AppState>,
     sync: web::Data<super::SyncState>,
@@ -235,6 +236,7 @@ pub struct PullQuery {
 
 /// `GET /api/v1/sync/pull?device_id=&cursor=&limit=`: the next page of changes in the device's
 /// scope, or 410 `reset_required`.
+#[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(("device_id" = String, Query, description = "the pulling device"), ("cursor" = Option<String>, Query, description = "opaque cursor; none = from the start"), ("limit" = Option<i64>, Query, description = "1..=1000, default 500")), responses((status = 200, description = "PullResponse"), (status = 410, description = "reset_required"), (status = 400, description = "invalid_cursor / invalid_limit / protocol_version_unsupported")), security(("bearer" = [])))]
 pub async fn pull_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -301,6 +303,7 @@ pub async fn pull_handler(
 }
 
 /// `GET /api/v1/sync/schemas`: the record schemas the server enforces.
+#[utoipa::path(get, path = "/api/v1/sync/schemas", tag = "sync", responses((status = 200, description = "the record schemas (anju_shared::records::RECORD_TYPES)")), security(("bearer" = [])))]
 pub async fn schemas(_who: Principal) -> HttpResponse {
     HttpResponse::Ok().json(RECORD_TYPES)
 }
@@ -434,6 +437,7 @@ fn scope_filter<'a>(
 }
 
 /// `GET /api/v1/sync/conflicts`: conflict records in the caller's scope (supervisors: all).
+#[utoipa::path(get, path = "/api/v1/sync/conflicts", tag = "sync", params(("status" = Option<String>, Query, description = "open (default), resolved, all"), ("record_type" = Option<String>, Query), ("record_id" = Option<String>, Query), ("limit" = Option<i64>, Query)), responses((status = 200, description = "conflict records in the caller's scope")), security(("bearer" = [])))]
 pub async fn list_conflicts(
     state: web::Data<AppState>,
     principal: Authed<policy::Staff>,
@@ -503,6 +507,7 @@ fn load_conflict(
 }
 
 /// `GET /api/v1/sync/conflicts/{id}`: one conflict record.
+#[utoipa::path(get, path = "/api/v1/sync/conflicts/{id}", tag = "sync", params(("id" = String, Path)), responses((status = 200, description = "one conflict record"), (status = 404, description = "conflict_not_found")), security(("bearer" = [])))]
 pub async fn get_conflict(
     state: web::Data<AppState>,
     principal: Authed<policy::Staff>,
@@ -531,6 +536,7 @@ pub struct ResolveBody {
 
 /// `POST /api/v1/sync/conflicts/{id}/resolve`: writes the chosen value as an ordinary change
 /// (every device in scope pulls it) and marks the conflict resolved.
+#[utoipa::path(post, path = "/api/v1/sync/conflicts/{id}/resolve", tag = "sync", params(("id" = String, Path)), request_body(content = String, description = "{value}", content_type = "application/json"), responses((status = 200, description = "{conflict, version}"), (status = 409, description = "conflict_already_resolved"), (status = 422, description = "the field's validation code")), security(("bearer" = [])))]
 pub async fn resolve_conflict(
     state: web::Data<AppState>,
     sync: web::Data<super::SyncState>,
@@ -605,6 +611,7 @@ pub struct RejectionView {
 
 /// `GET /api/v1/sync/rejections`: rejected mutations kept for review: supervisors and admins
 /// see all, others those of their own devices. Newest first, at most 500.
+#[utoipa::path(get, path = "/api/v1/sync/rejections", tag = "sync", responses((status = 200, description = "rejected mutations kept for review")), security(("bearer" = [])))]
 pub async fn list_rejections(
     state: web::Data<AppState>,
     principal: Authed<policy::Staff>,

@@ -125,3 +125,17 @@ pub fn scope_of(conn: &mut DbConnection, principal: &Principal) -> Result<Scope,
         areas: parse(area_ids),
     })
 }
+
+/// The OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    public::list_projects,
+    handlers::push_handler,
+    handlers::pull_handler,
+    handlers::schemas,
+    handlers::list_conflicts,
+    handlers::get_conflict,
+    handlers::resolve_conflict,
+    handlers::list_rejections
+))]
+pub struct ApiDoc;

@@ -65,6 +65,7 @@ pub struct PublicQuery {
 
 /// `GET /api/v1/public/projects`: every live project's published fields, and totals by
 /// programme. No login; nothing personal.
+#[utoipa::path(get, path = "/api/v1/public/projects", tag = "public", params(("programme" = Option<String>, Query)), responses((status = 200, description = "{projects, totals}: published project progress, no personal data")))]
 pub async fn list_projects(
     state: web::Data<AppState>,
     query: web::Query<PublicQuery>,
