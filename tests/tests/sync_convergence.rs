@@ -611,6 +611,50 @@ fn faulty_sync(rng: &mut Rng, sim: &mut Sim) -> Result<(), DeviceError> {
     Ok(())
 }
 
+/// While changes wait in the outbox (a sync failed, or has not run), the device shows them on
+/// top of what it pulled: its latest pending value of each last-writer-wins field, and every
+/// record it created and has not sent yet.
+fn check_pending_shown(sim: &mut Sim) {
+    let pending = sim.device.pending().expect("outbox");
+    let mut latest: BTreeMap<(Uuid, String), Value> = BTreeMap::new();
+    let mut deleted = BTreeSet::new();
+    for m in &pending {
+        if m.op == Op::Delete {
+            deleted.insert(m.record_id);
+            continue;
+        }
+        for (f, v) in &m.fields {
+            if policy(&m.record_type, f) == Some(MergePolicy::LastWriterWins) {
+                latest.insert((m.record_id, f.clone()), v.clone());
+            }
+        }
+    }
+    for m in pending.iter().filter(|m| m.base_version.is_none()) {
+        if !deleted.contains(&m.record_id) {
+            assert!(
+                sim.device.show(m.record_id).expect("view").is_some(),
+                "{}: its unsent new record {} is not shown",
+                sim.username,
+                m.record_id
+            );
+        }
+    }
+    for ((id, f), v) in latest {
+        if deleted.contains(&id) {
+            continue;
+        }
+        // A record deleted on the server meanwhile is not shown; the edit will be refused.
+        if let Some(r) = sim.device.show(id).expect("view") {
+            assert_eq!(
+                r.fields.get(&f),
+                Some(&v),
+                "{}: its unsent change of {id}.{f} is not shown",
+                sim.username
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The server's state, read from its tables.
 
@@ -1133,13 +1177,15 @@ fn check_log(log: &[Logged], server: &ServerState, answers: &Answers, sims: &mut
 // The tests.
 
 /// Gives every device a fresh transport (no faults queued) to `base`, on a blocking thread:
-/// the old blocking HTTP clients must not be dropped on the async threads.
+/// the old blocking HTTP clients must not be dropped on the async threads. Checks on the way
+/// that each still shows its unsent changes.
 async fn reconnect(sims: Vec<Sim>, base: &str, answers: &Arc<Mutex<Answers>>) -> Vec<Sim> {
     let base = base.to_owned();
     let answers = answers.clone();
     blocking(sims, move |sims| {
         for sim in sims.iter_mut() {
             sim.connect(&base, &answers);
+            check_pending_shown(sim);
         }
     })
     .await
@@ -1237,6 +1283,7 @@ async fn devices_converge_through_faults_and_a_restart() {
                     assert!(tolerable(&e), "{}: sync failed: {e}", sims[i].username);
                     failed += 1;
                 }
+                check_pending_shown(&mut sims[i]);
             }
             ((log, born_now), failed)
         })
