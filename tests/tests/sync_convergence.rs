@@ -1133,6 +1133,22 @@ fn check_log(log: &[Logged], server: &ServerState, answers: &Answers, sims: &mut
     for sim in sims.iter_mut() {
         let kept = sim.device.conflicts().expect("conflicts");
         told_conflicts += kept.len();
+        let distinct: BTreeSet<(&str, &str, &str)> = kept
+            .iter()
+            .map(|c| {
+                (
+                    c.record_id.as_str(),
+                    c.field.as_str(),
+                    c.device_hlc.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            distinct.len(),
+            kept.len(),
+            "{} keeps a conflict twice",
+            sim.username
+        );
         for c in kept {
             assert!(
                 server.conflicts.iter().any(|s| s.device_hlc == c.device_hlc
