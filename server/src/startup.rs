@@ -134,7 +134,7 @@ fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     if !state.config.background_jobs {
         return Vec::new();
     }
-    Vec::new()
+    vec![tokio::spawn(crate::sync::retention_worker(state.clone()))]
 }
 
 /// A running server.

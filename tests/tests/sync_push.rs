@@ -147,6 +147,39 @@ async fn merged_conflict_and_identical_edits() {
     assert_eq!(list[0]["record_id"], id.to_string());
     assert_eq!(list[0]["server_value"], "high");
     assert_eq!(list[0]["base_version"], v1);
+
+    // A contractor serving the street sees the conflict but may not overrule the responsible
+    // unit; an inspector of that unit may, and every device pulls the decision.
+    let contractor = app
+        .user_token("cb", Role::UnitStaff, Some("contractor_chengjian"))
+        .await;
+    let cid = list[0]["id"].as_str().unwrap();
+    let seen = app
+        .get(&format!("/api/v1/sync/conflicts/{cid}"), Some(&contractor))
+        .await;
+    assert_eq!(seen.status, 200);
+    let path = format!("/api/v1/sync/conflicts/{cid}/resolve");
+    let refused = app
+        .post(&path, Some(&contractor), &json!({"value": "low"}))
+        .await;
+    assert_eq!((refused.status, refused.code()), (403, "not_your_unit"));
+    let bad = app
+        .post(&path, Some(&a.token), &json!({"value": "extreme"}))
+        .await;
+    assert_eq!((bad.status, bad.code()), (422, "not_allowed_value"));
+    let ok = app
+        .post(&path, Some(&a.token), &json!({"value": "high"}))
+        .await;
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    assert_eq!(ok.body["conflict"]["resolution"], "high");
+    let again = app
+        .post(&path, Some(&a.token), &json!({"value": "low"}))
+        .await;
+    assert_eq!(again.code(), "conflict_already_resolved");
+    b.pull_all(&app).await;
+    assert_eq!(b.field(id, "severity"), "high");
+    let open = app.get("/api/v1/sync/conflicts", Some(&sup)).await;
+    assert_eq!(open.body.as_array().map(Vec::len), Some(0));
 }
 
 #[tokio::test]

@@ -557,6 +557,7 @@ pub async fn resolve_conflict(
             let version = resolve(conn, &sync.clock, &scope, &author, &id, &value, now).map_err(
                 |e| match e {
                     ResolveError::NotFound => conflict_not_found(),
+                    ResolveError::NotYourUnit => crate::auth::principal::not_your_unit(),
                     ResolveError::AlreadyResolved => ApiError::conflict(
                         "conflict_already_resolved",
                         "该冲突已处理",

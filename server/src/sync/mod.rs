@@ -62,6 +62,26 @@ impl SyncState {
     }
 }
 
+/// How long tombstones and scope exits are kept (90 days): a device offline longer than that
+/// downloads its scope again (one 410 `reset_required`).
+pub const RETENTION_MS: i64 = 90 * 86_400_000;
+
+/// Background job: every six hours, prunes tombstones and scope exits older than
+/// [`RETENTION_MS`] (`store::prune`, safe to run in several processes at once).
+pub async fn retention_worker(state: crate::state::AppState) {
+    loop {
+        let cutoff = state.clock.now_ms() - RETENTION_MS;
+        let pruned = state
+            .db
+            .run(move |conn| Ok(store::prune(conn, cutoff)?))
+            .await;
+        if let Err(e) = pruned {
+            tracing::warn!(error = %e, "sync retention failed; retrying later");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
+    }
+}
+
 /// Mounts the sync endpoints and the public project progress.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     handlers::configure(cfg);

@@ -21,6 +21,9 @@ pub enum ResolveError {
     /// No such conflict (or not visible to the caller).
     #[error("conflict not found")]
     NotFound,
+    /// The caller sees the record but is not its responsible unit.
+    #[error("not the record's unit")]
+    NotYourUnit,
     /// Already resolved.
     #[error("conflict already resolved")]
     AlreadyResolved,
@@ -43,7 +46,7 @@ pub enum ResolveError {
 }
 
 /// Resolves conflict `id` with `value`, chosen by `author` (e.g. `user:<id>`) whose scope is
-/// `scope`. The field is set to `value` at a new version (a deleted record is restored, since a
+/// `scope` (it must be the record's unit, see [`Scope::may_decide`]). The field is set to `value` at a new version (a deleted record is restored, since a
 /// person chose to keep an edit of it), the conflict is marked resolved, and both commit
 /// together. Returns the record's new version.
 pub fn resolve(
@@ -76,6 +79,9 @@ pub fn resolve(
         let (unit, area) = row.scope_ids();
         if !scope.sees(unit, area) {
             return Err(ResolveError::NotFound);
+        }
+        if !scope.may_decide(unit, area) {
+            return Err(ResolveError::NotYourUnit);
         }
         if status != "open" {
             return Err(ResolveError::AlreadyResolved);

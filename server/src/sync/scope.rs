@@ -39,6 +39,20 @@ impl Scope {
         }
     }
 
+    /// Whether a person with this scope may decide a record's contested values: everyone for
+    /// [`Scope::All`]; otherwise the record's responsible unit (or a unit above it), or, for a
+    /// record without a unit (a building), the units serving its area. Seeing a record through
+    /// an area one serves is not enough to overrule its responsible unit.
+    pub fn may_decide(&self, unit_id: Option<Uuid>, area_id: Option<Uuid>) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Limited { units, areas } => match unit_id {
+                Some(u) => units.contains(&u),
+                None => area_id.is_some_and(|a| areas.contains(&a)),
+            },
+        }
+    }
+
     /// A short stable name of this scope: equal scopes have equal fingerprints.
     pub fn fingerprint(&self) -> String {
         match self {
