@@ -93,3 +93,104 @@ pub fn set_time(app: &TestApp, rfc3339: &str) {
     let now = app.clock().now_ms();
     app.clock().advance_ms(target.as_millisecond() - now);
 }
+
+/// One request a [`Receiver`] got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Path and query.
+    pub target: String,
+    /// Lower-case header names and values.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+/// A local HTTP receiver for notifications: answers every POST with a robot's `errcode: 0`.
+pub struct Receiver {
+    /// Requests received so far.
+    pub got: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    /// Listen on `127.0.0.1:port` (0 = any).
+    pub async fn start(port: u16) -> (Receiver, u16) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind receiver");
+        let port = listener.local_addr().expect("addr").port();
+        let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = got.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut s, _)) = listener.accept().await else { return };
+                let sink = sink.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    let head_end = loop {
+                        let Ok(n) = s.read(&mut chunk).await else { return };
+                        if n == 0 { return; }
+                        buf.extend_from_slice(&chunk[..n]);
+                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") { break p + 4; }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                    let mut lines = head.split("\r\n");
+                    let target = lines.next().unwrap_or("").split(' ').nth(1).unwrap_or("").to_string();
+                    let headers: Vec<(String, String)> = lines
+                        .filter_map(|l| l.split_once(':'))
+                        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+                        .collect();
+                    let len: usize = headers.iter().find(|h| h.0 == "content-length").and_then(|h| h.1.parse().ok()).unwrap_or(0);
+                    while buf.len() < head_end + len {
+                        let Ok(n) = s.read(&mut chunk).await else { return };
+                        if n == 0 { break; }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    let body = buf[head_end..].to_vec();
+                    if let Ok(mut g) = sink.lock() { g.push(Received { target, headers, body }); }
+                    let reply = br#"{"errcode":0,"errmsg":"ok"}"#;
+                    let resp = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", reply.len());
+                    let _ = s.write_all(resp.as_bytes()).await;
+                    let _ = s.write_all(reply).await;
+                    let _ = s.shutdown().await;
+                });
+            }
+        });
+        (Receiver { got, task }, port)
+    }
+
+    /// What arrived.
+    pub fn received(&self) -> Vec<Received> {
+        self.got.lock().map(|g| g.clone()).unwrap_or_default()
+    }
+
+    /// Stop listening (the port refuses connections afterwards).
+    pub fn stop(self) {
+        self.task.abort();
+    }
+}
+
+/// Add a notification target to the unit with `code`.
+pub async fn add_target(app: &TestApp, unit_code: &str, kind: &str, url: &str, secret_env: Option<&str>) {
+    use diesel::prelude::*;
+    use anju_server::db::schema::unit_notify_targets as t;
+    let unit = app.unit_id(unit_code).await;
+    let (kind, url, secret_env) = (kind.to_string(), url.to_string(), secret_env.map(str::to_string));
+    app.state()
+        .db
+        .run(move |conn| {
+            diesel::insert_into(t::table)
+                .values((
+                    t::id.eq(uuid::Uuid::new_v4().to_string()),
+                    t::unit_id.eq(unit),
+                    t::kind.eq(kind),
+                    t::url.eq(url),
+                    t::secret_env.eq(secret_env),
+                    t::created_at.eq(0i64),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .expect("target added");
+}
