@@ -17,6 +17,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod notify;
+pub mod open311;
 pub mod openapi;
 pub mod org;
 pub mod routing;

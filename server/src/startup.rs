@@ -127,6 +127,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::stats::configure(cfg);
     crate::notify::configure(cfg);
     crate::clocks::configure(cfg);
+    crate::open311::configure(cfg);
 }
 
 /// Starts the background workers of every capability (when enabled in this process).
