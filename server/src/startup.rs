@@ -128,6 +128,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::notify::configure(cfg);
     crate::clocks::configure(cfg);
     crate::open311::configure(cfg);
+    crate::routing::admin::configure(cfg);
 }
 
 /// Starts the background workers of every capability (when enabled in this process).
