@@ -157,7 +157,7 @@ pub fn run_pass(conn: &mut DbConnection, st: &AppState) -> Result<PassReport, Ap
     let statuses = ["dispatched", "accepted", "reopened", "escalated", "resolved"];
     let mut after = String::new();
     loop {
-        let (n, last) = conn.transaction::<_, ApiError, _>(|conn| {
+        let (n, last) = crate::tickets::store::write_tx(conn, |conn| {
             let batch = candidates(conn, &statuses, &after)?;
             for t in &batch {
                 process(conn, st, &catalog, t, now, &mut report)?;

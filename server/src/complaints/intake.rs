@@ -272,38 +272,44 @@ pub fn file(
     let ticket_no = next_ticket_no(conn, now, tz)?;
     let id = uuid::Uuid::now_v7().to_string();
     let photos_json = serde_json::to_string(&c.photos).unwrap_or_else(|_| "[]".into());
-    diesel::insert_into(tickets::table)
-        .values((
-            tickets::id.eq(&id),
-            tickets::ticket_no.eq(&ticket_no),
-            tickets::tracking_code.eq(code.as_str()),
-            tickets::source.eq(match c.source {
-                Source::Web => "web",
-                Source::Open311 => "open311",
-            }),
-            tickets::category_code.eq(&c.category),
-            tickets::description.eq(&c.description),
-            tickets::address.eq(&c.address),
-            tickets::area_id.eq(&c.area_id),
-            tickets::lat.eq(c.point.map(|p| p.0)),
-            tickets::lon.eq(c.point.map(|p| p.1)),
-            tickets::reporter_name.eq(&c.name),
-            tickets::reporter_phone.eq(c.phone.as_ref().map(|p| p.as_str())),
-            tickets::photos.eq(&photos_json),
-            tickets::status.eq(status.as_str()),
-            tickets::unit_id.eq(&unit_id),
-            tickets::route_rule_id.eq(&rule_id),
-            tickets::route_note.eq(note.to_string()),
-            tickets::clock_start.eq(now),
-            tickets::response_due.eq(response_due.as_millisecond()),
-            tickets::resolution_due.eq(resolution_due.as_millisecond()),
-            tickets::disputes.eq(0),
-            tickets::extension_pending.eq(false),
-            tickets::supporters.eq(0),
-            tickets::created_at.eq(now),
-            tickets::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    let ticket = TicketRow {
+        id: id.clone(),
+        ticket_no,
+        tracking_code: code.as_str().to_string(),
+        source: match c.source {
+            Source::Web => "web",
+            Source::Open311 => "open311",
+        }
+        .to_string(),
+        category_code: c.category.clone(),
+        description: c.description.clone(),
+        address: c.address.clone(),
+        area_id: c.area_id.clone(),
+        lat: c.point.map(|p| p.0),
+        lon: c.point.map(|p| p.1),
+        reporter_name: c.name.clone(),
+        reporter_phone: c.phone.as_ref().map(|p| p.as_str().to_string()),
+        photos: photos_json.clone(),
+        status: status.as_str().to_string(),
+        unit_id: unit_id.clone(),
+        route_rule_id: rule_id,
+        route_note: note.to_string(),
+        clock_start: now,
+        response_due: response_due.as_millisecond(),
+        resolution_due: resolution_due.as_millisecond(),
+        accepted_at: None,
+        resolved_at: None,
+        closed_at: None,
+        disputes: 0,
+        extension_pending: false,
+        supporters: 0,
+        rating: None,
+        rating_comment: None,
+        rated_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(tickets::table).values(&ticket).execute(conn)?;
     store::append(
         conn,
         NewEvent {
@@ -312,7 +318,7 @@ pub fn file(
             kind: "submitted".into(),
             actor_kind: "resident".into(),
             unit_id: unit_id.clone(),
-            photos: photos_json.clone(),
+            photos: photos_json,
             to_status: status.as_str().into(),
             response_due: Some(response_due.as_millisecond()),
             resolution_due: Some(resolution_due.as_millisecond()),
@@ -320,8 +326,6 @@ pub fn file(
             ..NewEvent::default()
         },
     )?;
-    let ticket = store::find(conn, &id)?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("ticket vanished in its own transaction")))?;
     let title = if status == TicketStatus::Dispatching { "新诉求待派单" } else { "新派工单" };
     store::notify(
         conn,
@@ -417,39 +421,183 @@ pub async fn submit(
         super::ratelimit::IntakeLimiter::global().check(&scope, ip, state.config.intake_per_minute, state.clock.now_ms())?;
     }
     let st = state.clone();
-    let answer = state
+    let db_key = state.config.database_url.clone();
+    let (catalog, complaint) = state
         .db
         .run(move |conn| {
-            let tz = st.config.timezone.clone();
-            let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+            let catalog = catalog::get(conn, &db_key, &st.config.timezone)?;
             let complaint = parse(parsed, &catalog, Source::Web, false)?;
-            let now = st.clock.now_ms();
-            let result = conn.transaction::<_, ApiError, _>(|conn| {
-                let (ticket, code) = file(conn, &catalog, &complaint, now, &tz, &st.config.public_url)?;
-                let answer = answer_json(&catalog, &ticket, &code, &tz);
-                if let Some(key) = &key {
-                    diesel::insert_into(idempotency_keys::table)
-                        .values((
-                            idempotency_keys::scope.eq("intake"),
-                            idempotency_keys::key.eq(key),
-                            idempotency_keys::request_hash.eq(&hash),
-                            idempotency_keys::response.eq(answer.to_string()),
-                            idempotency_keys::created_at.eq(now),
-                        ))
-                        .execute(conn)?;
-                }
-                Ok(answer)
-            });
-            match (result, &key) {
-                // A concurrent retry with the same key won the race: answer with its record.
-                (Err(e), Some(key)) if is_unique_violation(&e) => {
-                    stored_answer(conn, key, &hash)?.ok_or(e)
-                }
-                (r, _) => r,
+            if !complaint.photos.is_empty() {
+                check_photos(conn, &complaint.photos)?;
             }
+            Ok((catalog, complaint))
         })
         .await?;
+    let job = Job { complaint, key, hash, catalog };
+    let answer = if state.db.is_postgres() {
+        let st = state.clone();
+        state.db.run(move |conn| file_now(conn, &st, job)).await?
+    } else {
+        group_commit::submit(&state, job).await?
+    };
     Ok(HttpResponse::Created().json(answer))
+}
+
+/// One submission on its way to the database.
+pub struct Job {
+    complaint: NewComplaint,
+    key: Option<String>,
+    hash: String,
+    catalog: std::sync::Arc<Catalog>,
+}
+
+fn check_photos(conn: &mut DbConnection, photos: &[String]) -> Result<(), ApiError> {
+    let mut distinct = photos.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    let found: i64 = uploads::table
+        .filter(uploads::id.eq_any(&distinct))
+        .count()
+        .get_result(conn)?;
+    if found != distinct.len() as i64 {
+        return Err(ApiError::validation(json!({"photos": field_error("unknown_upload", "照片未上传或已失效", "A photo id names no upload")})));
+    }
+    Ok(())
+}
+
+/// File `job` inside the caller's transaction: ticket, event, outbox, idempotency record.
+fn file_in_tx(conn: &mut DbConnection, st: &AppState, job: &Job, now: i64) -> Result<Value, ApiError> {
+    let tz = &st.config.timezone;
+    let (ticket, code) = file(conn, &job.catalog, &job.complaint, now, tz, &st.config.public_url)?;
+    let answer = answer_json(&job.catalog, &ticket, &code, tz);
+    if let Some(key) = &job.key {
+        diesel::insert_into(idempotency_keys::table)
+            .values((
+                idempotency_keys::scope.eq("intake"),
+                idempotency_keys::key.eq(key),
+                idempotency_keys::request_hash.eq(&job.hash),
+                idempotency_keys::response.eq(answer.to_string()),
+                idempotency_keys::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(answer)
+}
+
+/// After a failed filing: a concurrent retry with the same key may have won; answer its record.
+fn settle(conn: &mut DbConnection, job: &Job, result: Result<Value, ApiError>) -> Result<Value, ApiError> {
+    match (result, &job.key) {
+        (Err(e), Some(key)) if is_unique_violation(&e) => stored_answer(conn, key, &job.hash)?.ok_or(e),
+        (r, _) => r,
+    }
+}
+
+/// One transaction per submission (PostgreSQL: concurrent transactions commit in parallel).
+fn file_now(conn: &mut DbConnection, st: &AppState, job: Job) -> Result<Value, ApiError> {
+    let now = st.clock.now_ms();
+    let result = crate::tickets::store::write_tx(conn, |conn| file_in_tx(conn, st, &job, now));
+    settle(conn, &job, result)
+}
+
+/// Group commit for SQLite (one writer at a time anyway): a writer thread per database takes
+/// the submissions waiting in its queue, files each in its own savepoint inside one
+/// transaction, commits once, and only then answers each. A failed submission rolls back its
+/// savepoint alone; a failed commit answers every submission of the batch with the error, so
+/// nothing is acknowledged that is not durable.
+mod group_commit {
+    use std::collections::HashMap;
+    use std::sync::mpsc;
+    use std::sync::{Mutex, OnceLock};
+
+    use diesel::Connection;
+    use serde_json::Value;
+
+    use super::{Job, file_in_tx, settle};
+    use crate::error::ApiError;
+    use crate::state::AppState;
+
+    type Reply = tokio::sync::oneshot::Sender<Result<Value, ApiError>>;
+
+    /// Most submissions in one transaction.
+    const MAX_BATCH: usize = 256;
+
+    fn writers() -> &'static Mutex<HashMap<String, mpsc::Sender<(Job, Reply)>>> {
+        static W: OnceLock<Mutex<HashMap<String, mpsc::Sender<(Job, Reply)>>>> = OnceLock::new();
+        W.get_or_init(|| Mutex::new(HashMap::new()))
+    }
+
+    fn writer_for(st: &AppState) -> Result<mpsc::Sender<(Job, Reply)>, ApiError> {
+        let mut map = writers().lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = map.get(&st.config.database_url) {
+            return Ok(tx.clone());
+        }
+        let (tx, rx) = mpsc::channel::<(Job, Reply)>();
+        let state = st.clone();
+        std::thread::Builder::new()
+            .name("anju-intake-writer".into())
+            .spawn(move || run(state, rx))
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("intake writer: {e}")))?;
+        map.insert(st.config.database_url.clone(), tx.clone());
+        Ok(tx)
+    }
+
+    fn run(st: AppState, rx: mpsc::Receiver<(Job, Reply)>) {
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(j) => batch.push(j),
+                    Err(_) => break,
+                }
+            }
+            let mut conn = match st.db.get() {
+                Ok(c) => c,
+                Err(e) => {
+                    let code = e.code().to_string();
+                    for (_, reply) in batch {
+                        let _ = reply.send(Err(ApiError::unavailable(format!("intake writer: {code}"))));
+                    }
+                    continue;
+                }
+            };
+            let now = st.clock.now_ms();
+            let mut results: Vec<Result<Value, ApiError>> = Vec::with_capacity(batch.len());
+            let committed = crate::tickets::store::write_tx(&mut conn, |conn| {
+                for (job, _) in &batch {
+                    // A savepoint per submission: one bad one does not spoil the batch.
+                    results.push(conn.transaction::<_, ApiError, _>(|c| file_in_tx(c, &st, job, now)));
+                }
+                Ok(())
+            });
+            match committed {
+                Ok(()) => {
+                    for ((job, reply), result) in batch.into_iter().zip(results) {
+                        let settled = settle(&mut conn, &job, result);
+                        let _ = reply.send(settled);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "intake batch not committed");
+                    for (_, reply) in batch {
+                        let _ = reply.send(Err(ApiError::unavailable("intake batch not committed")));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Queue `job` and wait for its committed answer.
+    pub async fn submit(st: &AppState, job: Job) -> Result<Value, ApiError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let writer = writer_for(st)?;
+        if writer.send((job, tx)).is_err() {
+            // The writer is gone (it never exits while its queue is referenced); start anew.
+            let mut map = writers().lock().unwrap_or_else(|p| p.into_inner());
+            map.remove(&st.config.database_url);
+            return Err(ApiError::unavailable("intake writer stopped"));
+        }
+        rx.await.map_err(|_| ApiError::unavailable("intake writer stopped"))?
+    }
 }
 
 fn is_unique_violation(e: &ApiError) -> bool {

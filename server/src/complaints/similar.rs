@@ -101,7 +101,7 @@ pub async fn support(
         .db
         .clone()
         .run(move |conn| {
-            conn.transaction::<_, ApiError, _>(|conn| {
+            crate::tickets::store::write_tx(conn, |conn| {
                 let id: Option<String> = tickets::table
                     .filter(tickets::ticket_no.eq(&ticket_no))
                     .select(tickets::id)

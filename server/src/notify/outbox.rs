@@ -108,7 +108,7 @@ pub struct OutboxRow {
 
 /// Lease up to [`BATCH`] due messages for this worker.
 pub fn claim(conn: &mut DbConnection, now: i64) -> Result<Vec<OutboxRow>, ApiError> {
-    conn.transaction::<_, ApiError, _>(|conn| {
+    crate::tickets::store::write_tx(conn, |conn| {
         macro_rules! due {
             () => {
                 outbox::table

@@ -393,7 +393,7 @@ fn act(
 ) -> Result<Value, ApiError> {
     let tz = st.config.timezone.clone();
     let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
-    conn.transaction::<_, ApiError, _>(|conn| {
+    crate::tickets::store::write_tx(conn, |conn| {
         let t = store::find_for_update(conn, id)?.ok_or_else(ticket_not_found)?;
         if !can_see(conn, p, &t)? {
             return Err(crate::auth::principal::not_your_unit());
@@ -655,7 +655,7 @@ async fn decide(
         .run(move |conn| {
             let tz = st.config.timezone.clone();
             let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
-            conn.transaction::<_, ApiError, _>(|conn| {
+            crate::tickets::store::write_tx(conn, |conn| {
                 let row: Option<(String, String, i64, String)> = extension_requests::table
                     .find(&ext_id)
                     .select((extension_requests::ticket_id, extension_requests::reason, extension_requests::requested_due, extension_requests::status))
