@@ -434,12 +434,7 @@ pub async fn submit(
         })
         .await?;
     let job = Job { complaint, key, hash, catalog };
-    let answer = if state.db.is_postgres() {
-        let st = state.clone();
-        state.db.run(move |conn| file_now(conn, &st, job)).await?
-    } else {
-        group_commit::submit(&state, job).await?
-    };
+    let answer = group_commit::submit(&state, job).await?;
     Ok(HttpResponse::Created().json(answer))
 }
 
@@ -492,27 +487,29 @@ fn settle(conn: &mut DbConnection, job: &Job, result: Result<Value, ApiError>) -
     }
 }
 
-/// One transaction per submission (PostgreSQL: concurrent transactions commit in parallel).
+/// One transaction for one submission.
 fn file_now(conn: &mut DbConnection, st: &AppState, job: Job) -> Result<Value, ApiError> {
     let now = st.clock.now_ms();
     let result = crate::tickets::store::write_tx(conn, |conn| file_in_tx(conn, st, &job, now));
     settle(conn, &job, result)
 }
 
-/// Group commit for SQLite (one writer at a time anyway): a writer thread per database takes
-/// the submissions waiting in its queue, files each in its own savepoint inside one
-/// transaction, commits once, and only then answers each. A failed submission rolls back its
-/// savepoint alone; a failed commit answers every submission of the batch with the error, so
-/// nothing is acknowledged that is not durable.
+/// Group commit: writer threads per database (one for SQLite, which has one writer at a time
+/// anyway; four for PostgreSQL) take the submissions waiting in the queue, file them in one
+/// transaction, commit once, and only then answer each. On SQLite each submission has its own
+/// savepoint, so a failed one rolls back alone. On PostgreSQL a failure rolls the batch back
+/// and each of its submissions is then filed in a transaction of its own. A failed commit
+/// answers every submission of the batch with the error: nothing is acknowledged that is not
+/// committed.
 mod group_commit {
     use std::collections::HashMap;
     use std::sync::mpsc;
-    use std::sync::{Mutex, OnceLock};
+    use std::sync::{Arc, Mutex, OnceLock};
 
     use diesel::Connection;
     use serde_json::Value;
 
-    use super::{Job, file_in_tx, settle};
+    use super::{Job, file_in_tx, file_now, settle};
     use crate::error::ApiError;
     use crate::state::AppState;
 
@@ -532,24 +529,35 @@ mod group_commit {
             return Ok(tx.clone());
         }
         let (tx, rx) = mpsc::channel::<(Job, Reply)>();
-        let state = st.clone();
-        std::thread::Builder::new()
-            .name("anju-intake-writer".into())
-            .spawn(move || run(state, rx))
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("intake writer: {e}")))?;
+        let rx = Arc::new(Mutex::new(rx));
+        let writers = if st.db.is_postgres() { 4 } else { 1 };
+        for _ in 0..writers {
+            let state = st.clone();
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name("anju-intake-writer".into())
+                .spawn(move || run(state, rx))
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("intake writer: {e}")))?;
+        }
         map.insert(st.config.database_url.clone(), tx.clone());
         Ok(tx)
     }
 
-    fn run(st: AppState, rx: mpsc::Receiver<(Job, Reply)>) {
-        while let Ok(first) = rx.recv() {
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(j) => batch.push(j),
-                    Err(_) => break,
-                }
+    fn next_batch(rx: &Mutex<mpsc::Receiver<(Job, Reply)>>) -> Option<Vec<(Job, Reply)>> {
+        let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
+        let first = rx.recv().ok()?;
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
             }
+        }
+        Some(batch)
+    }
+
+    fn run(st: AppState, rx: Arc<Mutex<mpsc::Receiver<(Job, Reply)>>>) {
+        while let Some(batch) = next_batch(&rx) {
             let mut conn = match st.db.get() {
                 Ok(c) => c,
                 Err(e) => {
@@ -561,6 +569,26 @@ mod group_commit {
                 }
             };
             let now = st.clock.now_ms();
+            if st.db.is_postgres() {
+                let filed = crate::tickets::store::write_tx(&mut conn, |conn| {
+                    batch.iter().map(|(job, _)| file_in_tx(conn, &st, job, now)).collect::<Result<Vec<_>, _>>()
+                });
+                match filed {
+                    Ok(answers) => {
+                        for ((_, reply), answer) in batch.into_iter().zip(answers) {
+                            let _ = reply.send(Ok(answer));
+                        }
+                    }
+                    Err(_) => {
+                        // Something in the batch failed (e.g. a retry racing its first
+                        // submission): file each on its own.
+                        for (job, reply) in batch {
+                            let _ = reply.send(file_now(&mut conn, &st, job));
+                        }
+                    }
+                }
+                continue;
+            }
             let mut results: Vec<Result<Value, ApiError>> = Vec::with_capacity(batch.len());
             let committed = crate::tickets::store::write_tx(&mut conn, |conn| {
                 for (job, _) in &batch {
