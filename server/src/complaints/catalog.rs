@@ -15,7 +15,7 @@ use jiff::tz::TimeZone;
 
 use crate::calendar::{DeadlineTier, WorkingCalendar};
 use crate::db::DbConnection;
-use crate::db::schema::{areas, categories, deadline_tiers, routing_rules, units};
+use crate::db::schema::{areas, categories, deadline_tiers, routing_rules, unit_notify_targets, units};
 use crate::error::ApiError;
 use crate::routing::{AreaIndex, AreaInput, AreaKind, Polygon, Router, RoutingRule};
 use crate::calendar::DeadlineRule;
@@ -94,6 +94,8 @@ pub struct Catalog {
     pub units: HashMap<String, UnitInfo>,
     /// The dispatch center (派单中心), where unrouted complaints wait.
     pub dispatch_center: Option<String>,
+    /// Notification targets per unit id: `(kind, url, secret_env)`.
+    pub targets: HashMap<String, Vec<(String, String, Option<String>)>>,
 }
 
 impl Catalog {
@@ -272,7 +274,21 @@ pub fn load(conn: &mut DbConnection, tz: &TimeZone) -> Result<Catalog, ApiError>
         }
         unit_map.insert(id.clone(), UnitInfo { id, code, kind, parent_id, name_zh, name_en, supervising_unit_id });
     }
+    let target_rows: Vec<(String, String, String, Option<String>)> = unit_notify_targets::table
+        .select((
+            unit_notify_targets::unit_id,
+            unit_notify_targets::kind,
+            unit_notify_targets::url,
+            unit_notify_targets::secret_env,
+        ))
+        .order(unit_notify_targets::id)
+        .load(conn)?;
+    let mut targets: HashMap<String, Vec<(String, String, Option<String>)>> = HashMap::new();
+    for (unit, kind, url, secret_env) in target_rows {
+        targets.entry(unit).or_default().push((kind, url, secret_env));
+    }
     Ok(Catalog {
+        targets,
         categories,
         category_order,
         calendar,

@@ -216,8 +216,30 @@ fn next_ticket_no(conn: &mut DbConnection, now: i64, tz: &jiff::tz::TimeZone) ->
             .returning(counters::value)
             .get_result(conn)?,
     };
+    Ok(format_ticket_no(seq, now, tz))
+}
+
+fn format_ticket_no(seq: i64, now: i64, tz: &jiff::tz::TimeZone) -> String {
     let year = tz.to_datetime(crate::clock::from_ms(now)).year();
-    Ok(format!("{year}-{seq:06}"))
+    format!("{year}-{seq:06}")
+}
+
+/// `n` ticket numbers from PostgreSQL's sequence in one round trip.
+fn ticket_seqs(conn: &mut DbConnection, n: usize) -> Result<Vec<i64>, ApiError> {
+    #[derive(QueryableByName)]
+    struct Next {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        v: i64,
+    }
+    match conn {
+        DbConnection::Pg(pg) => Ok(diesel::sql_query("SELECT nextval('ticket_no_seq') AS v FROM generate_series(1, $1)")
+            .bind::<diesel::sql_types::Integer, _>(n as i32)
+            .load::<Next>(pg)?
+            .into_iter()
+            .map(|r| r.v)
+            .collect()),
+        DbConnection::Sqlite(_) => Ok(Vec::new()),
+    }
 }
 
 /// File a parsed complaint in the caller's transaction; returns the ticket and its code.
@@ -228,6 +250,7 @@ pub fn file(
     now: i64,
     tz: &jiff::tz::TimeZone,
     public_url: &str,
+    seq: Option<i64>,
 ) -> Result<(TicketRow, TrackingCode), ApiError> {
     if !c.photos.is_empty() {
         let found: i64 = uploads::table
@@ -269,7 +292,10 @@ pub fn file(
         .deadlines(filed, &catalog.calendar)
         .map_err(|e| ApiError::internal(anyhow::anyhow!("deadline: {e}")))?;
     let code = TrackingCode::generate();
-    let ticket_no = next_ticket_no(conn, now, tz)?;
+    let ticket_no = match seq {
+        Some(n) => format_ticket_no(n, now, tz),
+        None => next_ticket_no(conn, now, tz)?,
+    };
     let id = uuid::Uuid::now_v7().to_string();
     let photos_json = serde_json::to_string(&c.photos).unwrap_or_else(|_| "[]".into());
     let ticket = TicketRow {
@@ -461,9 +487,9 @@ fn check_photos(conn: &mut DbConnection, photos: &[String]) -> Result<(), ApiErr
 }
 
 /// File `job` inside the caller's transaction: ticket, event, outbox, idempotency record.
-fn file_in_tx(conn: &mut DbConnection, st: &AppState, job: &Job, now: i64) -> Result<Value, ApiError> {
+fn file_in_tx(conn: &mut DbConnection, st: &AppState, job: &Job, now: i64, seq: Option<i64>) -> Result<Value, ApiError> {
     let tz = &st.config.timezone;
-    let (ticket, code) = file(conn, &job.catalog, &job.complaint, now, tz, &st.config.public_url)?;
+    let (ticket, code) = file(conn, &job.catalog, &job.complaint, now, tz, &st.config.public_url, seq)?;
     let answer = answer_json(&job.catalog, &ticket, &code, tz);
     if let Some(key) = &job.key {
         diesel::insert_into(idempotency_keys::table)
@@ -490,7 +516,7 @@ fn settle(conn: &mut DbConnection, job: &Job, result: Result<Value, ApiError>) -
 /// One transaction for one submission.
 fn file_now(conn: &mut DbConnection, st: &AppState, job: Job) -> Result<Value, ApiError> {
     let now = st.clock.now_ms();
-    let result = crate::tickets::store::write_tx(conn, |conn| file_in_tx(conn, st, &job, now));
+    let result = crate::tickets::store::write_tx(conn, |conn| file_in_tx(conn, st, &job, now, None));
     settle(conn, &job, result)
 }
 
@@ -509,7 +535,7 @@ mod group_commit {
     use diesel::Connection;
     use serde_json::Value;
 
-    use super::{Job, file_in_tx, file_now, settle};
+    use super::{Job, file_in_tx, file_now, settle, ticket_seqs};
     use crate::error::ApiError;
     use crate::state::AppState;
 
@@ -571,7 +597,12 @@ mod group_commit {
             let now = st.clock.now_ms();
             if st.db.is_postgres() {
                 let filed = crate::tickets::store::write_tx(&mut conn, |conn| {
-                    batch.iter().map(|(job, _)| file_in_tx(conn, &st, job, now)).collect::<Result<Vec<_>, _>>()
+                    let seqs = ticket_seqs(conn, batch.len())?;
+                    batch
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (job, _))| file_in_tx(conn, &st, job, now, seqs.get(i).copied()))
+                        .collect::<Result<Vec<_>, _>>()
                 });
                 match filed {
                     Ok(answers) => {
@@ -593,7 +624,7 @@ mod group_commit {
             let committed = crate::tickets::store::write_tx(&mut conn, |conn| {
                 for (job, _) in &batch {
                     // A savepoint per submission: one bad one does not spoil the batch.
-                    results.push(conn.transaction::<_, ApiError, _>(|c| file_in_tx(c, &st, job, now)));
+                    results.push(conn.transaction::<_, ApiError, _>(|c| file_in_tx(c, &st, job, now, None)));
                 }
                 Ok(())
             });

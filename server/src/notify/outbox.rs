@@ -66,6 +66,42 @@ pub fn enqueue(
     Ok(targets.len())
 }
 
+/// Queue `message` for each of `targets` (`(kind, url, secret_env)`) of `unit_id`.
+pub fn enqueue_to(
+    conn: &mut DbConnection,
+    unit_id: &str,
+    targets: &[(String, String, Option<String>)],
+    ticket_id: Option<&str>,
+    message: &Message,
+    now: i64,
+) -> Result<usize, ApiError> {
+    if targets.is_empty() {
+        return Ok(0);
+    }
+    let payload = serde_json::to_string(message)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("outbox payload: {e}")))?;
+    for (kind, url, secret_env) in targets {
+        diesel::insert_into(outbox::table)
+            .values((
+                outbox::id.eq(uuid::Uuid::now_v7().to_string()),
+                outbox::created_at.eq(now),
+                outbox::ticket_id.eq(ticket_id),
+                outbox::unit_id.eq(unit_id),
+                outbox::event_kind.eq(&message.event),
+                outbox::target_kind.eq(kind),
+                outbox::url.eq(url),
+                outbox::secret_env.eq(secret_env),
+                outbox::payload.eq(&payload),
+                outbox::status.eq("pending"),
+                outbox::attempts.eq(0),
+                outbox::next_attempt_at.eq(now),
+                outbox::locked_until.eq(0i64),
+            ))
+            .execute(conn)?;
+    }
+    Ok(targets.len())
+}
+
 /// A message as the admin list shows it.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = outbox)]

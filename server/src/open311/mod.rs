@@ -369,7 +369,7 @@ fn post_inner(state: &AppState, body: &[u8], peer: Option<std::net::IpAddr>) -> 
         o
     })?;
     let now = state.clock.now_ms();
-    let (t, code) = crate::tickets::store::write_tx(conn, |conn| intake::file(conn, &catalog, &complaint, now, &tz, &state.config.public_url))?;
+    let (t, code) = crate::tickets::store::write_tx(conn, |conn| intake::file(conn, &catalog, &complaint, now, &tz, &state.config.public_url, None))?;
     Ok(json!([{
         "service_request_id": t.ticket_no,
         "token": t.id,

@@ -253,7 +253,7 @@ pub fn set_status(
 }
 
 /// Queue a notification about `ticket` to every target of `units` (deduplicated), in the
-/// caller's transaction.
+/// caller's transaction. Targets come from the catalog (cached for 2 s).
 pub fn notify(
     conn: &mut DbConnection,
     catalog: &Catalog,
@@ -287,7 +287,8 @@ pub fn notify(
             resolution_due: crate::clock::format_local(ticket.resolution_due, tz),
             url: format!("{}/console/tickets/{}", public_url.trim_end_matches('/'), ticket.id),
         };
-        outbox::enqueue(conn, u, Some(&ticket.id), &message, now)?;
+        let targets = catalog.targets.get(*u).map(Vec::as_slice).unwrap_or(&[]);
+        outbox::enqueue_to(conn, u, targets, Some(&ticket.id), &message, now)?;
     }
     Ok(())
 }
