@@ -265,13 +265,21 @@ fn offline(config: Config, command: Command) -> Result<(), String> {
             println!("anju: API key {id} for {name:?} (shown only this once):");
             println!("{key}");
         }
-        Command::Route { category, area, lat, lon } => {
+        Command::Route {
+            category,
+            area,
+            lat,
+            lon,
+        } => {
             let catalog = crate::complaints::catalog::load(&mut conn, &config.timezone)
                 .map_err(|e| e.to_string())?;
             let point = lat.zip(lon);
             let v = crate::routing::admin::dry_run(&catalog, &category, area.as_deref(), point)
                 .map_err(|e| format!("{}: {}", e.code(), e.message(crate::error::Lang::En)))?;
-            println!("{}", serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
+            );
         }
         Command::Import { file } => {
             let text =

@@ -79,7 +79,13 @@ struct Inner {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.0.status.as_u16(), self.0.code, self.0.en)?;
+        write!(
+            f,
+            "{} {}: {}",
+            self.0.status.as_u16(),
+            self.0.code,
+            self.0.en
+        )?;
         if let Some(source) = &self.0.source {
             write!(f, " ({source:#})")?;
         }

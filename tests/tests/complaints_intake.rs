@@ -18,14 +18,27 @@ async fn a_complaint_is_routed_with_deadlines_and_a_tracking_code() {
     assert_eq!(code.len(), 14);
     assert_eq!(code.matches('-').count(), 2);
     assert_eq!(a.body["status"], "dispatched");
-    assert_eq!(a.body["unit"]["id"], app.unit_id("hexi_jianshe_office").await);
-    assert!(a.body["unit"]["name_zh"].as_str().unwrap().contains("建设街道"));
+    assert_eq!(
+        a.body["unit"]["id"],
+        app.unit_id("hexi_jianshe_office").await
+    );
+    assert!(
+        a.body["unit"]["name_zh"]
+            .as_str()
+            .unwrap()
+            .contains("建设街道")
+    );
     assert!(a.body["response_due"].as_str().unwrap().ends_with("+08:00"));
     assert!(a.body["ticket_no"].as_str().unwrap().contains('-'));
 
     // Tracking works with the code typed loosely.
     let loose = code.to_lowercase().replace('-', " ");
-    let t = app.get(&format!("/api/v1/track/{}", loose.replace(' ', "%20")), None).await;
+    let t = app
+        .get(
+            &format!("/api/v1/track/{}", loose.replace(' ', "%20")),
+            None,
+        )
+        .await;
     assert_eq!(t.status, 200, "{:?}", t.body);
     assert_eq!(t.body["status"], "dispatched");
     assert_eq!(t.body["timeline"][0]["kind"], "submitted");
@@ -33,8 +46,14 @@ async fn a_complaint_is_routed_with_deadlines_and_a_tracking_code() {
     // The routing decision is stored with its rule.
     let admin = app.admin_token().await;
     let id = ticket_id(&app, &admin, a.body["ticket_no"].as_str().unwrap()).await;
-    let v = app.get(&format!("/api/v1/tickets/{id}"), Some(&admin)).await;
-    assert!(v.body["route"]["rule_id"].is_string(), "{:?}", v.body["route"]);
+    let v = app
+        .get(&format!("/api/v1/tickets/{id}"), Some(&admin))
+        .await;
+    assert!(
+        v.body["route"]["rule_id"].is_string(),
+        "{:?}",
+        v.body["route"]
+    );
     assert_eq!(v.body["reporter"]["phone"], "13812345678");
 }
 
@@ -49,9 +68,20 @@ async fn a_point_routes_to_its_community_and_outside_the_city_is_refused() {
     body["lon"] = json!(125.20);
     let a = submit(&app, &body, None).await;
     assert_eq!(a.status, 201, "{:?}", a.body);
-    let t = app.get(&format!("/api/v1/track/{}", a.body["tracking_code"].as_str().unwrap()), None).await;
+    let t = app
+        .get(
+            &format!(
+                "/api/v1/track/{}",
+                a.body["tracking_code"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
     assert_eq!(t.body["area"]["id"], area_id(&app, "hexi-jianshe-1").await);
-    assert_eq!(a.body["unit"]["id"], app.unit_id("hexi_jianshe_office").await);
+    assert_eq!(
+        a.body["unit"]["id"],
+        app.unit_id("hexi_jianshe_office").await
+    );
 
     body["lat"] = json!(39.9);
     body["lon"] = json!(116.4);
@@ -69,7 +99,9 @@ async fn no_rule_goes_to_the_dispatch_center() {
     assert_eq!(a.body["status"], "dispatching");
     assert_eq!(a.body["unit"]["id"], app.unit_id("dispatch_center").await);
     let admin = app.admin_token().await;
-    let q = app.get("/api/v1/tickets?queue=dispatch", Some(&admin)).await;
+    let q = app
+        .get("/api/v1/tickets?queue=dispatch", Some(&admin))
+        .await;
     assert_eq!(q.body.as_array().unwrap().len(), 1);
 }
 
@@ -85,7 +117,10 @@ async fn a_retried_submit_returns_the_first_answer() {
     assert_eq!(a.body, b.body);
     // Concurrent retries too.
     let body2 = complaint(&app, "night_noise").await;
-    let (x, y) = tokio::join!(submit(&app, &body2, Some("k-456")), submit(&app, &body2, Some("k-456")));
+    let (x, y) = tokio::join!(
+        submit(&app, &body2, Some("k-456")),
+        submit(&app, &body2, Some("k-456"))
+    );
     assert_eq!(x.body["tracking_code"], y.body["tracking_code"]);
     assert_eq!(ticket_count(&app, &admin).await, 2);
     // The same key for another complaint is refused.
@@ -109,7 +144,13 @@ async fn bad_input_gets_its_own_code_and_changes_nothing() {
     b["category"] = json!("no_such_thing");
     let a = submit(&app, &b, None).await;
     assert_eq!((a.status, a.code()), (400, "unknown_category"));
-    assert!(a.body["valid_codes"].as_array().unwrap().iter().any(|c| c == "dust"));
+    assert!(
+        a.body["valid_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "dust")
+    );
 
     let mut b = good.clone();
     b["description"] = json!("太吵");
@@ -137,7 +178,13 @@ async fn bad_input_gets_its_own_code_and_changes_nothing() {
     let a = submit(&app, &b, None).await;
     assert_eq!(a.body["errors"]["photos"]["code"], "unknown_upload");
 
-    let a = answer(reqwest::Client::new().post(app.url("/api/v1/complaints")).header("Content-Type", "application/json").body("{not json")).await;
+    let a = answer(
+        reqwest::Client::new()
+            .post(app.url("/api/v1/complaints"))
+            .header("Content-Type", "application/json")
+            .body("{not json"),
+    )
+    .await;
     assert_eq!((a.status, a.code()), (400, "malformed_json"));
     let a = submit(&app, &json!({"category": 5}), None).await;
     assert_eq!(a.status, 400);
@@ -170,21 +217,38 @@ async fn photos_are_sniffed_and_stripped_of_metadata() {
     for (bytes, declared, ct) in [
         (samples::jpeg_with_exif(), "image/png", "image/jpeg"),
         (samples::png_with_text(), "image/png", "image/png"),
-        (samples::webp_with_exif(), "application/octet-stream", "image/webp"),
+        (
+            samples::webp_with_exif(),
+            "application/octet-stream",
+            "image/webp",
+        ),
     ] {
         let a = upload(&app, bytes, declared).await;
         assert_eq!(a.status, 201, "{:?}", a.body);
         assert_eq!(a.body["content_type"], ct);
-        let got = reqwest::get(app.url(a.body["url"].as_str().unwrap())).await.unwrap();
+        let got = reqwest::get(app.url(a.body["url"].as_str().unwrap()))
+            .await
+            .unwrap();
         assert_eq!(got.headers()["content-type"], ct);
         let data = got.bytes().await.unwrap();
-        assert!(!data.windows(11).any(|w| w == b"GPSLatitude"), "metadata left in {ct}");
+        assert!(
+            !data.windows(11).any(|w| w == b"GPSLatitude"),
+            "metadata left in {ct}"
+        );
         // Attach it to a complaint.
         let mut body = complaint(&app, "dust").await;
         body["photos"] = json!([a.body["id"]]);
         let c = submit(&app, &body, None).await;
         assert_eq!(c.status, 201);
-        let t = app.get(&format!("/api/v1/track/{}", c.body["tracking_code"].as_str().unwrap()), None).await;
+        let t = app
+            .get(
+                &format!(
+                    "/api/v1/track/{}",
+                    c.body["tracking_code"].as_str().unwrap()
+                ),
+                None,
+            )
+            .await;
         assert_eq!(t.body["photos"][0], a.body["url"]);
     }
     let a = upload(&app, b"<html>not an image</html>".to_vec(), "image/jpeg").await;
@@ -219,20 +283,41 @@ async fn similar_complaints_and_me_too() {
     let app = TestApp::spawn().await;
     let a = submit(&app, &complaint(&app, "dust").await, None).await;
     let area = area_id(&app, "hexi-jianshe-1").await;
-    let s = app.get(&format!("/api/v1/complaints/similar?category=dust&area_id={area}"), None).await;
+    let s = app
+        .get(
+            &format!("/api/v1/complaints/similar?category=dust&area_id={area}"),
+            None,
+        )
+        .await;
     assert_eq!(s.status, 200);
     let list = s.body.as_array().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["ticket_no"], a.body["ticket_no"]);
     assert!(list[0].get("tracking_code").is_none());
     assert!(!s.body.to_string().contains("13812345678"));
-    let other = app.get(&format!("/api/v1/complaints/similar?category=night_noise&area_id={area}"), None).await;
+    let other = app
+        .get(
+            &format!("/api/v1/complaints/similar?category=night_noise&area_id={area}"),
+            None,
+        )
+        .await;
     assert_eq!(other.body.as_array().unwrap().len(), 0);
-    let bad = app.get(&format!("/api/v1/complaints/similar?category=zzz&area_id={area}"), None).await;
+    let bad = app
+        .get(
+            &format!("/api/v1/complaints/similar?category=zzz&area_id={area}"),
+            None,
+        )
+        .await;
     assert_eq!(bad.code(), "unknown_category");
 
     let no = a.body["ticket_no"].as_str().unwrap();
-    let me = app.post(&format!("/api/v1/complaints/{no}/support"), None, &json!({"phone": "13900001111"})).await;
+    let me = app
+        .post(
+            &format!("/api/v1/complaints/{no}/support"),
+            None,
+            &json!({"phone": "13900001111"}),
+        )
+        .await;
     assert_eq!(me.status, 201, "{:?}", me.body);
     assert_eq!(me.body["supporters"], 1);
     let mine = me.body["tracking_code"].as_str().unwrap();
@@ -241,9 +326,20 @@ async fn similar_complaints_and_me_too() {
     assert_eq!(t.body["ticket_no"], no);
     assert_eq!(t.body["supporters"], 1);
     assert_eq!(t.body["can_rate"], false);
-    assert!(!t.body.to_string().contains("纺织厂家属院 3 号楼"), "a supporter sees no other resident's address");
-    let bad = app.post(&format!("/api/v1/complaints/{no}/support"), None, &json!({"phone": "1"})).await;
+    assert!(
+        !t.body.to_string().contains("纺织厂家属院 3 号楼"),
+        "a supporter sees no other resident's address"
+    );
+    let bad = app
+        .post(
+            &format!("/api/v1/complaints/{no}/support"),
+            None,
+            &json!({"phone": "1"}),
+        )
+        .await;
     assert_eq!(bad.status, 422);
-    let none = app.post("/api/v1/complaints/1999-999999/support", None, &json!({})).await;
+    let none = app
+        .post("/api/v1/complaints/1999-999999/support", None, &json!({}))
+        .await;
     assert_eq!((none.status, none.code()), (404, "ticket_not_found"));
 }

@@ -30,7 +30,11 @@ async fn post_form(app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, St
 
 async fn get_text(app: &TestApp, path: &str) -> (u16, String, String) {
     let res = reqwest::get(app.url(path)).await.unwrap();
-    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
     (res.status().as_u16(), ct, res.text().await.unwrap())
 }
 
@@ -39,11 +43,18 @@ async fn discovery_services_and_definitions_in_json_and_xml() {
     let app = TestApp::spawn().await;
     let d = app.get("/open311/v2/discovery.json", None).await;
     assert_eq!(d.status, 200);
-    assert_eq!(d.body["endpoints"][0]["specification"], "http://wiki.open311.org/GeoReport_v2");
+    assert_eq!(
+        d.body["endpoints"][0]["specification"],
+        "http://wiki.open311.org/GeoReport_v2"
+    );
     let (s, ct, x) = get_text(&app, "/open311/v2/discovery.xml").await;
     assert_eq!(s, 200);
     assert!(ct.starts_with("text/xml"));
-    assert!(x.contains("<discovery>") && x.contains("<endpoints><endpoint>") && x.contains("<format>text/xml</format>"));
+    assert!(
+        x.contains("<discovery>")
+            && x.contains("<endpoints><endpoint>")
+            && x.contains("<format>text/xml</format>")
+    );
 
     let s = app.get("/open311/v2/services.json", None).await;
     let list = s.body.as_array().unwrap();
@@ -57,9 +68,19 @@ async fn discovery_services_and_definitions_in_json_and_xml() {
     assert_eq!(def.body["service_code"], "dust");
     assert_eq!(def.body["attributes"][0]["code"], "community");
     assert_eq!(def.body["attributes"][0]["datatype"], "singlevaluelist");
-    assert!(def.body["attributes"][0]["values"].as_array().unwrap().len() >= 20);
+    assert!(
+        def.body["attributes"][0]["values"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 20
+    );
     let (_, _, x) = get_text(&app, "/open311/v2/services/dust.xml").await;
-    assert!(x.contains("<service_definition>") && x.contains("<attributes><attribute>") && x.contains("<values><value><key>"));
+    assert!(
+        x.contains("<service_definition>")
+            && x.contains("<attributes><attribute>")
+            && x.contains("<values><value><key>")
+    );
 
     let e = app.get("/open311/v2/services/nope.json", None).await;
     assert_eq!(e.status, 404);
@@ -68,8 +89,18 @@ async fn discovery_services_and_definitions_in_json_and_xml() {
     let (s, _, x) = get_text(&app, "/open311/v2/services/nope.xml").await;
     assert_eq!(s, 404);
     assert!(x.contains("<errors><error><code>404</code><description>"));
-    assert_eq!(app.get("/open311/v2/services.json?jurisdiction_id=qinghe", None).await.status, 200);
-    assert_eq!(app.get("/open311/v2/services.json?jurisdiction_id=elsewhere", None).await.status, 404);
+    assert_eq!(
+        app.get("/open311/v2/services.json?jurisdiction_id=qinghe", None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.get("/open311/v2/services.json?jurisdiction_id=elsewhere", None)
+            .await
+            .status,
+        404
+    );
     assert_eq!(app.get("/open311/v2/services", None).await.status, 404);
 }
 
@@ -94,8 +125,15 @@ async fn posting_and_reading_requests() {
     assert_eq!(s, 403, "{body}");
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v[0]["code"], 403);
-    let f: Vec<(&str, &str)> = form("").into_iter().filter(|p| p.0 != "api_key").chain([("attribute[community]", area.as_str())]).collect();
-    assert_eq!(post_form(&app, "/open311/v2/requests.json", &f).await.0, 403);
+    let f: Vec<(&str, &str)> = form("")
+        .into_iter()
+        .filter(|p| p.0 != "api_key")
+        .chain([("attribute[community]", area.as_str())])
+        .collect();
+    assert_eq!(
+        post_form(&app, "/open311/v2/requests.json", &f).await.0,
+        403
+    );
 
     let k: &'static str = Box::leak(key.clone().into_boxed_str());
     let no_location = form(k);
@@ -109,7 +147,10 @@ async fn posting_and_reading_requests() {
     let mut short = form(k);
     short[1] = ("description", "脏");
     short.push(("attribute[community]", &area));
-    assert_eq!(post_form(&app, "/open311/v2/requests.json", &short).await.0, 422);
+    assert_eq!(
+        post_form(&app, "/open311/v2/requests.json", &short).await.0,
+        422
+    );
 
     let mut good = form(k);
     good.push(("attribute[community]", &area));
@@ -124,28 +165,67 @@ async fn posting_and_reading_requests() {
     assert_eq!(s, 201);
     assert!(xml.contains("<service_requests><request>") && xml.contains("<service_request_id>"));
 
-    let r = app.get(&format!("/open311/v2/requests/{id}.json"), None).await;
+    let r = app
+        .get(&format!("/open311/v2/requests/{id}.json"), None)
+        .await;
     assert_eq!(r.status, 200);
     let arr = r.body.as_array().unwrap();
     assert_eq!(arr.len(), 1);
     assert_eq!(arr[0]["service_request_id"], id.as_str());
     assert_eq!(arr[0]["status"], "open");
-    assert!(arr[0]["agency_responsible"].as_str().unwrap().contains("建设街道"));
-    assert!(arr[0]["expected_datetime"].as_str().unwrap().ends_with("+08:00"));
-    assert!(arr[0]["requested_datetime"].as_str().unwrap().ends_with("+08:00"));
-    assert!(!r.body.to_string().contains("13812345678"), "no personal data");
+    assert!(
+        arr[0]["agency_responsible"]
+            .as_str()
+            .unwrap()
+            .contains("建设街道")
+    );
+    assert!(
+        arr[0]["expected_datetime"]
+            .as_str()
+            .unwrap()
+            .ends_with("+08:00")
+    );
+    assert!(
+        arr[0]["requested_datetime"]
+            .as_str()
+            .unwrap()
+            .ends_with("+08:00")
+    );
+    assert!(
+        !r.body.to_string().contains("13812345678"),
+        "no personal data"
+    );
     let (_, _, x) = get_text(&app, &format!("/open311/v2/requests/{id}.xml")).await;
     assert!(x.contains("<agency_responsible>") && x.contains("<status>open</status>"));
 
-    let all = app.get("/open311/v2/requests.json?status=open&service_code=dust", None).await;
+    let all = app
+        .get(
+            "/open311/v2/requests.json?status=open&service_code=dust",
+            None,
+        )
+        .await;
     assert_eq!(all.body.as_array().unwrap().len(), 2);
-    let none = app.get("/open311/v2/requests.json?status=closed", None).await;
+    let none = app
+        .get("/open311/v2/requests.json?status=closed", None)
+        .await;
     assert_eq!(none.body.as_array().unwrap().len(), 0);
-    let bad = app.get("/open311/v2/requests.json?start_date=yesterday", None).await;
+    let bad = app
+        .get("/open311/v2/requests.json?start_date=yesterday", None)
+        .await;
     assert_eq!(bad.status, 400);
     assert_eq!(bad.body[0]["code"], 400);
-    let t = app.get(&format!("/open311/v2/tokens/{token}.json"), None).await;
+    let t = app
+        .get(&format!("/open311/v2/tokens/{token}.json"), None)
+        .await;
     assert_eq!(t.body[0]["service_request_id"], id.as_str());
-    assert_eq!(app.get("/open311/v2/tokens/nope.json", None).await.status, 404);
-    assert_eq!(app.get("/open311/v2/requests/1999-000000.json", None).await.status, 404);
+    assert_eq!(
+        app.get("/open311/v2/tokens/nope.json", None).await.status,
+        404
+    );
+    assert_eq!(
+        app.get("/open311/v2/requests/1999-000000.json", None)
+            .await
+            .status,
+        404
+    );
 }

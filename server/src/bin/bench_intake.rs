@@ -28,7 +28,10 @@ struct Outcome {
 }
 
 fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn request_bytes(addr: SocketAddr, body: &str) -> Vec<u8> {
@@ -103,7 +106,13 @@ async fn drive(name: &str, addr: SocketAddr, body: &str, total: usize, conns: us
     let far = Instant::now() + Duration::from_secs(60);
     let mut w = Vec::new();
     for _ in 0..conns {
-        w.push(tokio::spawn(one_connection(addr, req.clone(), warm.clone(), 1000, far)));
+        w.push(tokio::spawn(one_connection(
+            addr,
+            req.clone(),
+            warm.clone(),
+            1000,
+            far,
+        )));
     }
     for h in w {
         let _ = h.await;
@@ -113,7 +122,13 @@ async fn drive(name: &str, addr: SocketAddr, body: &str, total: usize, conns: us
     let start = Instant::now();
     let mut handles = Vec::new();
     for _ in 0..conns {
-        handles.push(tokio::spawn(one_connection(addr, req.clone(), next.clone(), total, deadline)));
+        handles.push(tokio::spawn(one_connection(
+            addr,
+            req.clone(),
+            next.clone(),
+            total,
+            deadline,
+        )));
     }
     let (mut done, mut errors, mut lat_us) = (0, 0, Vec::new());
     for h in handles {
@@ -123,27 +138,40 @@ async fn drive(name: &str, addr: SocketAddr, body: &str, total: usize, conns: us
             lat_us.extend(l);
         }
     }
-    Outcome { name: name.to_string(), done, errors, secs: start.elapsed().as_secs_f64(), lat_us }
+    Outcome {
+        name: name.to_string(),
+        done,
+        errors,
+        secs: start.elapsed().as_secs_f64(),
+        lat_us,
+    }
 }
 
 async fn bare(body: web::Json<SubmitBody>) -> HttpResponse {
     let b = body.into_inner();
-    HttpResponse::Created().json(serde_json::json!({"category": b.category, "len": b.description.len()}))
+    HttpResponse::Created()
+        .json(serde_json::json!({"category": b.category, "len": b.description.len()}))
 }
 
 fn pg_schema_url(base: &str) -> Option<(String, String)> {
     use diesel::{Connection, RunQueryDsl};
     let mut conn = diesel::PgConnection::establish(base).ok()?;
     let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    diesel::sql_query(format!("CREATE SCHEMA {name}")).execute(&mut conn).ok()?;
+    diesel::sql_query(format!("CREATE SCHEMA {name}"))
+        .execute(&mut conn)
+        .ok()?;
     let sep = if base.contains('?') { '&' } else { '?' };
-    Some((format!("{base}{sep}options=-c%20search_path%3D{name}"), name))
+    Some((
+        format!("{base}{sep}options=-c%20search_path%3D{name}"),
+        name,
+    ))
 }
 
 fn drop_schema(base: &str, name: &str) {
     use diesel::{Connection, RunQueryDsl};
     if let Ok(mut conn) = diesel::PgConnection::establish(base) {
-        let _ = diesel::sql_query(format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&mut conn);
+        let _ =
+            diesel::sql_query(format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&mut conn);
     }
 }
 
@@ -168,8 +196,18 @@ fn bench_config(dir: &std::path::Path) -> Config {
 }
 
 async fn body_for(addr: SocketAddr) -> Option<String> {
-    let areas: serde_json::Value = reqwest::get(format!("http://{addr}/api/v1/areas")).await.ok()?.json().await.ok()?;
-    let area = areas.as_array()?.iter().find(|a| a["code"] == "hexi-jianshe-1")?["id"].as_str()?.to_string();
+    let areas: serde_json::Value = reqwest::get(format!("http://{addr}/api/v1/areas"))
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    let area = areas
+        .as_array()?
+        .iter()
+        .find(|a| a["code"] == "hexi-jianshe-1")?["id"]
+        .as_str()?
+        .to_string();
     Some(
         serde_json::json!({
             "category": "dust",
@@ -194,13 +232,16 @@ fn pct(sorted: &[u32], p: f64) -> f64 {
 async fn main() {
     let total = env_num("ANJU_BENCH_REQUESTS", 20_000);
     let conns = env_num("ANJU_BENCH_CONNECTIONS", 64);
-    let pg = std::env::var("ANJU_BENCH_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let pg = std::env::var("ANJU_BENCH_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let dir = std::env::temp_dir().join(format!("anju-bench-{}", uuid::Uuid::new_v4().simple()));
     let _ = std::fs::create_dir_all(&dir);
     let mut results = Vec::new();
 
     // SQLite.
-    let Some(sqlite) = anju_server(bench_config(&dir)).await else { return };
+    let Some(sqlite) = anju_server(bench_config(&dir)).await else {
+        return;
+    };
     let Some(body) = body_for(sqlite.addr).await else {
         eprintln!("bench_intake: the sample city did not load");
         return;
@@ -218,7 +259,8 @@ async fn main() {
                 c.db_pool_size = env_num("ANJU_BENCH_PG_POOL", 16) as u32;
                 if let Some(s) = anju_server(c).await {
                     if let Some(body) = body_for(s.addr).await {
-                        results.push(drive("anju on PostgreSQL", s.addr, &body, total, conns).await);
+                        results
+                            .push(drive("anju on PostgreSQL", s.addr, &body, total, conns).await);
                     }
                     s.stop().await;
                 }
@@ -253,7 +295,10 @@ async fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 
     let bare_rps = results.last().map_or(1.0, |r| r.done as f64 / r.secs);
-    println!("\nIntake, {conns} connections, {total} requests each, {} cores\n", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "\nIntake, {conns} connections, {total} requests each, {} cores\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     println!("| target | ok | errors | seconds | requests/s | p50 ms | p99 ms | share of bare |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for mut r in results {

@@ -25,7 +25,9 @@ fn main() {
         }
     };
     let queries = city.queries(1_000_000, 7);
-    println!("| rules | polygons | decisions | seconds | decisions/s | routed | dispatch center | outside |");
+    println!(
+        "| rules | polygons | decisions | seconds | decisions/s | routed | dispatch center | outside |"
+    );
     println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for _round in 0..3 {
         let (mut routed, mut unrouted, mut outside) = (0u64, 0u64, 0u64);

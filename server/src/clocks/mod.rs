@@ -42,7 +42,14 @@ pub struct PassReport {
 }
 
 /// Insert a mark; `false` when it already exists (the effect happened before).
-fn mark(conn: &mut DbConnection, ticket: &str, kind: &str, due: i64, day: &str, now: i64) -> Result<bool, ApiError> {
+fn mark(
+    conn: &mut DbConnection,
+    ticket: &str,
+    kind: &str,
+    due: i64,
+    day: &str,
+    now: i64,
+) -> Result<bool, ApiError> {
     let values = (
         clock_marks::ticket_id.eq(ticket),
         clock_marks::kind.eq(kind),
@@ -63,7 +70,11 @@ fn mark(conn: &mut DbConnection, ticket: &str, kind: &str, due: i64, day: &str, 
     Ok(n == 1)
 }
 
-fn candidates(conn: &mut DbConnection, statuses: &[&str], after: &str) -> Result<Vec<TicketRow>, ApiError> {
+fn candidates(
+    conn: &mut DbConnection,
+    statuses: &[&str],
+    after: &str,
+) -> Result<Vec<TicketRow>, ApiError> {
     let statuses: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
     macro_rules! query {
         () => {
@@ -95,7 +106,14 @@ fn internal_event(t: &TicketRow, kind: &str, now: i64, data: serde_json::Value) 
     }
 }
 
-fn process(conn: &mut DbConnection, st: &AppState, catalog: &Catalog, t: &TicketRow, now: i64, report: &mut PassReport) -> Result<(), ApiError> {
+fn process(
+    conn: &mut DbConnection,
+    st: &AppState,
+    catalog: &Catalog,
+    t: &TicketRow,
+    now: i64,
+    report: &mut PassReport,
+) -> Result<(), ApiError> {
     let tz = &st.config.timezone;
     let Some(category) = catalog.categories.get(&t.category_code) else {
         return Ok(());
@@ -103,14 +121,34 @@ fn process(conn: &mut DbConnection, st: &AppState, catalog: &Catalog, t: &Ticket
     let tier = &category.tier;
     let status = t.status();
     let unit = t.unit_id.as_deref();
-    let supervising = unit.and_then(|u| catalog.units.get(u)).and_then(|u| u.supervising_unit_id.as_deref());
+    let supervising = unit
+        .and_then(|u| catalog.units.get(u))
+        .and_then(|u| u.supervising_unit_id.as_deref());
     let url = &st.config.public_url;
     if status == TicketStatus::Resolved {
         let resolved = t.resolved_at.unwrap_or(t.updated_at);
-        if now - resolved >= AUTO_CLOSE_DAYS * 86_400_000 && check(Action::AutoClose, &Actor::System, &t.facts()).is_ok() && mark(conn, &t.id, "auto_close", resolved, "-", now)? {
-            store::append(conn, NewEvent { to_status: "closed".into(), ..internal_event(t, "closed_unconfirmed", now, serde_json::json!({"days": AUTO_CLOSE_DAYS})) })?;
+        if now - resolved >= AUTO_CLOSE_DAYS * 86_400_000
+            && check(Action::AutoClose, &Actor::System, &t.facts()).is_ok()
+            && mark(conn, &t.id, "auto_close", resolved, "-", now)?
+        {
+            store::append(
+                conn,
+                NewEvent {
+                    to_status: "closed".into(),
+                    ..internal_event(
+                        t,
+                        "closed_unconfirmed",
+                        now,
+                        serde_json::json!({"days": AUTO_CLOSE_DAYS}),
+                    )
+                },
+            )?;
             diesel::update(tickets::table.find(&t.id))
-                .set((tickets::status.eq("closed"), tickets::closed_at.eq(now), tickets::updated_at.eq(now)))
+                .set((
+                    tickets::status.eq("closed"),
+                    tickets::closed_at.eq(now),
+                    tickets::updated_at.eq(now),
+                ))
                 .execute(conn)?;
             report.auto_closed += 1;
         }
@@ -122,26 +160,98 @@ fn process(conn: &mut DbConnection, st: &AppState, catalog: &Catalog, t: &Ticket
     let start = from_ms(t.clock_start);
     let now_ts = from_ms(now);
     // Response reminder while not yet accepted.
-    if t.accepted_at.is_none() && matches!(status, TicketStatus::Dispatched | TicketStatus::Reopened) && now < t.response_due {
-        let share = tier.response.fraction_elapsed(start, from_ms(t.response_due), now_ts, &catalog.calendar);
-        if share >= REMINDER_SHARE && mark(conn, &t.id, "response_reminder", t.response_due, "-", now)? {
-            store::append(conn, internal_event(t, "reminder", now, serde_json::json!({"deadline": "response", "share": share})))?;
-            store::notify(conn, catalog, t, &[unit], "reminder", "催办：即将超过签收时限", "请尽快签收该工单", tz, url, now)?;
+    if t.accepted_at.is_none()
+        && matches!(status, TicketStatus::Dispatched | TicketStatus::Reopened)
+        && now < t.response_due
+    {
+        let share = tier.response.fraction_elapsed(
+            start,
+            from_ms(t.response_due),
+            now_ts,
+            &catalog.calendar,
+        );
+        if share >= REMINDER_SHARE
+            && mark(conn, &t.id, "response_reminder", t.response_due, "-", now)?
+        {
+            store::append(
+                conn,
+                internal_event(
+                    t,
+                    "reminder",
+                    now,
+                    serde_json::json!({"deadline": "response", "share": share}),
+                ),
+            )?;
+            store::notify(
+                conn,
+                catalog,
+                t,
+                &[unit],
+                "reminder",
+                "催办：即将超过签收时限",
+                "请尽快签收该工单",
+                tz,
+                url,
+                now,
+            )?;
             report.reminders += 1;
         }
     }
     if now < t.resolution_due {
-        let share = tier.resolution.fraction_elapsed(start, from_ms(t.resolution_due), now_ts, &catalog.calendar);
+        let share = tier.resolution.fraction_elapsed(
+            start,
+            from_ms(t.resolution_due),
+            now_ts,
+            &catalog.calendar,
+        );
         if share >= REMINDER_SHARE && mark(conn, &t.id, "reminder", t.resolution_due, "-", now)? {
-            store::append(conn, internal_event(t, "reminder", now, serde_json::json!({"deadline": "resolution", "share": share})))?;
-            store::notify(conn, catalog, t, &[unit], "reminder", "催办：即将超过办结时限", "请在时限内办结该工单", tz, url, now)?;
+            store::append(
+                conn,
+                internal_event(
+                    t,
+                    "reminder",
+                    now,
+                    serde_json::json!({"deadline": "resolution", "share": share}),
+                ),
+            )?;
+            store::notify(
+                conn,
+                catalog,
+                t,
+                &[unit],
+                "reminder",
+                "催办：即将超过办结时限",
+                "请在时限内办结该工单",
+                tz,
+                url,
+                now,
+            )?;
             report.reminders += 1;
         }
     } else {
         let day = tz.to_datetime(now_ts).date().to_string();
         if mark(conn, &t.id, "overdue", t.resolution_due, &day, now)? {
-            store::append(conn, internal_event(t, "overdue", now, serde_json::json!({"day": day, "to_units": [supervising, catalog.dispatch_center]})))?;
-            store::notify(conn, catalog, t, &[supervising, catalog.dispatch_center.as_deref()], "escalation", "督办：工单已超过办结时限", "责任单位未在时限内办结", tz, url, now)?;
+            store::append(
+                conn,
+                internal_event(
+                    t,
+                    "overdue",
+                    now,
+                    serde_json::json!({"day": day, "to_units": [supervising, catalog.dispatch_center]}),
+                ),
+            )?;
+            store::notify(
+                conn,
+                catalog,
+                t,
+                &[supervising, catalog.dispatch_center.as_deref()],
+                "escalation",
+                "督办：工单已超过办结时限",
+                "责任单位未在时限内办结",
+                tz,
+                url,
+                now,
+            )?;
             report.escalations += 1;
         }
     }
@@ -154,7 +264,13 @@ pub fn run_pass(conn: &mut DbConnection, st: &AppState) -> Result<PassReport, Ap
     let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
     let now = st.clock.now_ms();
     let mut report = PassReport::default();
-    let statuses = ["dispatched", "accepted", "reopened", "escalated", "resolved"];
+    let statuses = [
+        "dispatched",
+        "accepted",
+        "reopened",
+        "escalated",
+        "resolved",
+    ];
     let mut after = String::new();
     loop {
         let (n, last) = crate::tickets::store::write_tx(conn, |conn| {
@@ -184,7 +300,6 @@ pub async fn worker(state: AppState, interval: Duration) {
     }
 }
 
-
 /// `POST /api/v1/admin/clocks/run`: run one pass now (admins; for operations and tests).
 pub async fn run_now(
     state: actix_web::web::Data<AppState>,
@@ -210,6 +325,12 @@ pub async fn deliver_now(
 
 /// Mounts the clock admin endpoints.
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
-    cfg.route("/api/v1/admin/clocks/run", actix_web::web::post().to(run_now))
-        .route("/api/v1/admin/outbox/run", actix_web::web::post().to(deliver_now));
+    cfg.route(
+        "/api/v1/admin/clocks/run",
+        actix_web::web::post().to(run_now),
+    )
+    .route(
+        "/api/v1/admin/outbox/run",
+        actix_web::web::post().to(deliver_now),
+    );
 }

@@ -6,6 +6,9 @@
 //! is dropped); edits made elsewhere (another process, the org admin API) within
 //! [`CACHE_TTL`].
 
+// Row tuples mirror the columns each query selects; naming every one would hide that.
+#![allow(clippy::type_complexity)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -13,12 +16,14 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use jiff::tz::TimeZone;
 
+use crate::calendar::DeadlineRule;
 use crate::calendar::{DeadlineTier, WorkingCalendar};
 use crate::db::DbConnection;
-use crate::db::schema::{areas, categories, deadline_tiers, routing_rules, unit_notify_targets, units};
+use crate::db::schema::{
+    areas, categories, deadline_tiers, routing_rules, unit_notify_targets, units,
+};
 use crate::error::ApiError;
 use crate::routing::{AreaIndex, AreaInput, AreaKind, Polygon, Router, RoutingRule};
-use crate::calendar::DeadlineRule;
 
 /// How long a loaded catalog is reused.
 pub const CACHE_TTL: Duration = Duration::from_secs(2);
@@ -211,22 +216,36 @@ pub fn load(conn: &mut DbConnection, tz: &TimeZone) -> Result<Catalog, ApiError>
         }
         categories.insert(
             code.clone(),
-            CategoryInfo { code, name_zh, name_en, tier, needs_photo_proof, active },
+            CategoryInfo {
+                code,
+                name_zh,
+                name_en,
+                tier,
+                needs_photo_proof,
+                active,
+            },
         );
     }
     let calendar = crate::org::store::load_calendar(conn, tz)?;
-    let area_rows: Vec<(String, String, Option<String>, String, String, String, Option<String>)> =
-        areas::table
-            .select((
-                areas::id,
-                areas::code,
-                areas::parent_id,
-                areas::kind,
-                areas::name_zh,
-                areas::name_en,
-                areas::polygon,
-            ))
-            .load(conn)?;
+    let area_rows: Vec<(
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        String,
+        Option<String>,
+    )> = areas::table
+        .select((
+            areas::id,
+            areas::code,
+            areas::parent_id,
+            areas::kind,
+            areas::name_zh,
+            areas::name_en,
+            areas::polygon,
+        ))
+        .load(conn)?;
     let mut inputs = Vec::with_capacity(area_rows.len());
     let mut area_map = HashMap::with_capacity(area_rows.len());
     for (id, code, parent_id, kind, name_zh, name_en, polygon) in area_rows {
@@ -234,8 +253,23 @@ pub fn load(conn: &mut DbConnection, tz: &TimeZone) -> Result<Catalog, ApiError>
             .and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
             .and_then(|v| Polygon::from_geojson(&v).ok());
         let kind = area_kind(&kind);
-        inputs.push(AreaInput { id: id.clone(), parent_id: parent_id.clone(), kind, polygon });
-        area_map.insert(id.clone(), AreaInfo { id, code, parent_id, kind, name_zh, name_en });
+        inputs.push(AreaInput {
+            id: id.clone(),
+            parent_id: parent_id.clone(),
+            kind,
+            polygon,
+        });
+        area_map.insert(
+            id.clone(),
+            AreaInfo {
+                id,
+                code,
+                parent_id,
+                kind,
+                name_zh,
+                name_en,
+            },
+        );
     }
     let area_index = AreaIndex::new(inputs)
         .map_err(|e| ApiError::internal(anyhow::anyhow!("area tree: {e}")))?;
@@ -250,11 +284,25 @@ pub fn load(conn: &mut DbConnection, tz: &TimeZone) -> Result<Catalog, ApiError>
         .load(conn)?;
     let rules = rule_rows
         .into_iter()
-        .map(|(id, category, area_id, unit_id, priority)| RoutingRule { id, category, area_id, unit_id, priority })
+        .map(|(id, category, area_id, unit_id, priority)| RoutingRule {
+            id,
+            category,
+            area_id,
+            unit_id,
+            priority,
+        })
         .collect();
     let router = Router::new(&area_index, rules)
         .map_err(|e| ApiError::internal(anyhow::anyhow!("routing rules: {e}")))?;
-    let unit_rows: Vec<(String, String, String, Option<String>, String, String, Option<String>)> = units::table
+    let unit_rows: Vec<(
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+    )> = units::table
         .select((
             units::id,
             units::code,
@@ -272,7 +320,18 @@ pub fn load(conn: &mut DbConnection, tz: &TimeZone) -> Result<Catalog, ApiError>
         if kind == "dispatch_center" && dispatch_center.is_none() {
             dispatch_center = Some(id.clone());
         }
-        unit_map.insert(id.clone(), UnitInfo { id, code, kind, parent_id, name_zh, name_en, supervising_unit_id });
+        unit_map.insert(
+            id.clone(),
+            UnitInfo {
+                id,
+                code,
+                kind,
+                parent_id,
+                name_zh,
+                name_en,
+                supervising_unit_id,
+            },
+        );
     }
     let target_rows: Vec<(String, String, String, Option<String>)> = unit_notify_targets::table
         .select((
@@ -285,7 +344,10 @@ pub fn load(conn: &mut DbConnection, tz: &TimeZone) -> Result<Catalog, ApiError>
         .load(conn)?;
     let mut targets: HashMap<String, Vec<(String, String, Option<String>)>> = HashMap::new();
     for (unit, kind, url, secret_env) in target_rows {
-        targets.entry(unit).or_default().push((kind, url, secret_env));
+        targets
+            .entry(unit)
+            .or_default()
+            .push((kind, url, secret_env));
     }
     Ok(Catalog {
         targets,

@@ -77,7 +77,10 @@ mod tests {
         let c = TrackingCode::parse("k7q4-9xm2-h3ta").unwrap();
         assert_eq!(c.as_str(), "K7Q49XM2H3TA");
         assert_eq!(TrackingCode::parse("K7Q4 9XM2 H3TA"), Some(c));
-        assert_eq!(TrackingCode::parse("OIL0-0000-0000").unwrap().as_str(), "011000000000");
+        assert_eq!(
+            TrackingCode::parse("OIL0-0000-0000").unwrap().as_str(),
+            "011000000000"
+        );
     }
 
     #[test]

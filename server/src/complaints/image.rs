@@ -166,7 +166,11 @@ fn strip_webp(b: &[u8]) -> Result<Vec<u8>, ImageError> {
             .and_then(|x| x.checked_add(padded))
             .ok_or(ImageError::Malformed)?;
         // The final pad byte may be missing in sloppy encoders; accept an exact end.
-        let end = if end == total + 1 && len & 1 == 1 { total } else { end };
+        let end = if end == total + 1 && len & 1 == 1 {
+            total
+        } else {
+            end
+        };
         if end > total {
             return Err(ImageError::Malformed);
         }
@@ -255,8 +259,18 @@ pub mod samples {
     /// A WebP (VP8L 1×1) with VP8X flags and an EXIF chunk.
     pub fn webp_with_exif() -> Vec<u8> {
         let mut body = b"WEBP".to_vec();
-        riff_chunk(&mut body, b"VP8X", &[0b0000_1000, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-        riff_chunk(&mut body, b"VP8L", &[0x2F, 0, 0, 0, 0x00, 0x07, 0x10, 0x11, 0x11, 0x88, 0x88, 0xFE, 0x07, 0x00]);
+        riff_chunk(
+            &mut body,
+            b"VP8X",
+            &[0b0000_1000, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        );
+        riff_chunk(
+            &mut body,
+            b"VP8L",
+            &[
+                0x2F, 0, 0, 0, 0x00, 0x07, 0x10, 0x11, 0x11, 0x88, 0x88, 0xFE, 0x07, 0x00,
+            ],
+        );
         riff_chunk(&mut body, b"EXIF", b"MM\0*GPSLatitude 39.9042N");
         let mut v = b"RIFF".to_vec();
         v.extend_from_slice(&(body.len() as u32).to_le_bytes());
@@ -287,7 +301,11 @@ pub mod samples {
         for &byte in data {
             crc ^= u32::from(byte);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
@@ -338,7 +356,10 @@ mod tests {
     #[test]
     fn not_images_and_damage() {
         assert_eq!(sanitize(b"hello world"), Err(ImageError::UnsupportedFormat));
-        assert_eq!(sanitize(b"GIF89a........"), Err(ImageError::UnsupportedFormat));
+        assert_eq!(
+            sanitize(b"GIF89a........"),
+            Err(ImageError::UnsupportedFormat)
+        );
         assert_eq!(sanitize(b"%PDF-1.4"), Err(ImageError::UnsupportedFormat));
         let jpeg = samples::jpeg_with_exif();
         assert_eq!(sanitize(&jpeg[..10]), Err(ImageError::Malformed));

@@ -2,6 +2,9 @@
 //! compute deadlines, and write ticket + first event + outbox messages + the idempotency record
 //! in one transaction.
 
+// Row tuples mirror the columns each query selects; naming every one would hide that.
+#![allow(clippy::type_complexity)]
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -125,52 +128,116 @@ pub fn parse(
     let description = body.description.trim().to_string();
     let n = description.chars().count();
     if n < 5 {
-        errors.insert("description".into(), field_error("too_short", "请至少写 5 个字", "Write at least 5 characters"));
+        errors.insert(
+            "description".into(),
+            field_error(
+                "too_short",
+                "请至少写 5 个字",
+                "Write at least 5 characters",
+            ),
+        );
     } else if n > 2000 {
-        errors.insert("description".into(), field_error("too_long", "最多 2000 个字", "At most 2000 characters"));
+        errors.insert(
+            "description".into(),
+            field_error("too_long", "最多 2000 个字", "At most 2000 characters"),
+        );
     }
-    let address = body.address.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
+    let address = body
+        .address
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty());
     if address.as_ref().is_some_and(|a| a.chars().count() > 200) {
-        errors.insert("address".into(), field_error("too_long", "地址最多 200 个字", "At most 200 characters"));
+        errors.insert(
+            "address".into(),
+            field_error("too_long", "地址最多 200 个字", "At most 200 characters"),
+        );
     }
-    let name = body.name.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
+    let name = body
+        .name
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty());
     if name.as_ref().is_some_and(|a| a.chars().count() > 50) {
-        errors.insert("name".into(), field_error("too_long", "姓名最多 50 个字", "At most 50 characters"));
+        errors.insert(
+            "name".into(),
+            field_error("too_long", "姓名最多 50 个字", "At most 50 characters"),
+        );
     }
-    let phone = match body.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    let phone = match body
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         None => None,
         Some(p) => match MobilePhone::parse(p) {
             Some(m) => Some(m),
             None => {
-                errors.insert("phone".into(), field_error("invalid_phone", "请填写有效的手机号码", "Enter a valid mainland mobile number"));
+                errors.insert(
+                    "phone".into(),
+                    field_error(
+                        "invalid_phone",
+                        "请填写有效的手机号码",
+                        "Enter a valid mainland mobile number",
+                    ),
+                );
                 None
             }
         },
     };
     let photos = body.photos.unwrap_or_default();
     if photos.len() > MAX_PHOTOS {
-        errors.insert("photos".into(), field_error("too_many", "最多 6 张照片", "At most 6 photos"));
+        errors.insert(
+            "photos".into(),
+            field_error("too_many", "最多 6 张照片", "At most 6 photos"),
+        );
     }
     let point = match (body.lat, body.lon) {
         (None, None) => None,
         (Some(lat), Some(lon))
-            if lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
+            if lat.is_finite()
+                && lon.is_finite()
+                && (-90.0..=90.0).contains(&lat)
+                && (-180.0..=180.0).contains(&lon) =>
         {
             Some((lat, lon))
         }
         _ => {
-            errors.insert("location".into(), field_error("invalid_point", "经纬度无效", "lat and lon must both be valid degrees"));
+            errors.insert(
+                "location".into(),
+                field_error(
+                    "invalid_point",
+                    "经纬度无效",
+                    "lat and lon must both be valid degrees",
+                ),
+            );
             None
         }
     };
-    let area_id = body.area_id.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
+    let area_id = body
+        .area_id
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty());
     if let Some(a) = &area_id
         && !catalog.areas.contains_key(a)
     {
-        errors.insert("area_id".into(), field_error("unknown_area", "没有这个社区", "There is no such area"));
+        errors.insert(
+            "area_id".into(),
+            field_error("unknown_area", "没有这个社区", "There is no such area"),
+        );
     }
-    if area_id.is_none() && point.is_none() && !errors.contains_key("location") && !(allow_no_area && address.is_some()) {
-        errors.insert("location".into(), field_error("location_required", "请选择社区或使用当前位置", "Choose a community or give lat/lon"));
+    if area_id.is_none()
+        && point.is_none()
+        && !errors.contains_key("location")
+        && !(allow_no_area && address.is_some())
+    {
+        errors.insert(
+            "location".into(),
+            field_error(
+                "location_required",
+                "请选择社区或使用当前位置",
+                "Choose a community or give lat/lon",
+            ),
+        );
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(Value::Object(errors)));
@@ -183,11 +250,26 @@ pub fn parse(
         },
         (None, None) => None,
     };
-    Ok(NewComplaint { category, description, area_id, point, address, photos, name, phone, source })
+    Ok(NewComplaint {
+        category,
+        description,
+        area_id,
+        point,
+        address,
+        photos,
+        name,
+        phone,
+        source,
+    })
 }
 
 /// The intake answer.
-pub fn answer_json(catalog: &Catalog, t: &TicketRow, code: &TrackingCode, tz: &jiff::tz::TimeZone) -> Value {
+pub fn answer_json(
+    catalog: &Catalog,
+    t: &TicketRow,
+    code: &TrackingCode,
+    tz: &jiff::tz::TimeZone,
+) -> Value {
     json!({
         "tracking_code": code.display(),
         "ticket_no": t.ticket_no,
@@ -199,7 +281,11 @@ pub fn answer_json(catalog: &Catalog, t: &TicketRow, code: &TrackingCode, tz: &j
     })
 }
 
-fn next_ticket_no(conn: &mut DbConnection, now: i64, tz: &jiff::tz::TimeZone) -> Result<String, ApiError> {
+fn next_ticket_no(
+    conn: &mut DbConnection,
+    now: i64,
+    tz: &jiff::tz::TimeZone,
+) -> Result<String, ApiError> {
     let seq: i64 = match conn {
         DbConnection::Pg(pg) => {
             #[derive(QueryableByName)]
@@ -232,12 +318,14 @@ fn ticket_seqs(conn: &mut DbConnection, n: usize) -> Result<Vec<i64>, ApiError> 
         v: i64,
     }
     match conn {
-        DbConnection::Pg(pg) => Ok(diesel::sql_query("SELECT nextval('ticket_no_seq') AS v FROM generate_series(1, $1)")
-            .bind::<diesel::sql_types::Integer, _>(n as i32)
-            .load::<Next>(pg)?
-            .into_iter()
-            .map(|r| r.v)
-            .collect()),
+        DbConnection::Pg(pg) => Ok(diesel::sql_query(
+            "SELECT nextval('ticket_no_seq') AS v FROM generate_series(1, $1)",
+        )
+        .bind::<diesel::sql_types::Integer, _>(n as i32)
+        .load::<Next>(pg)?
+        .into_iter()
+        .map(|r| r.v)
+        .collect()),
         DbConnection::Sqlite(_) => Ok(Vec::new()),
     }
 }
@@ -261,7 +349,9 @@ pub fn file(
         distinct.sort();
         distinct.dedup();
         if found != distinct.len() as i64 {
-            return Err(ApiError::validation(json!({"photos": field_error("unknown_upload", "照片未上传或已失效", "A photo id names no upload")})));
+            return Err(ApiError::validation(
+                json!({"photos": field_error("unknown_upload", "照片未上传或已失效", "A photo id names no upload")}),
+            ));
         }
     }
     let category = catalog
@@ -335,7 +425,9 @@ pub fn file(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(tickets::table).values(&ticket).execute(conn)?;
+    diesel::insert_into(tickets::table)
+        .values(&ticket)
+        .execute(conn)?;
     store::append(
         conn,
         NewEvent {
@@ -352,13 +444,21 @@ pub fn file(
             ..NewEvent::default()
         },
     )?;
-    let title = if status == TicketStatus::Dispatching { "新诉求待派单" } else { "新派工单" };
+    let title = if status == TicketStatus::Dispatching {
+        "新诉求待派单"
+    } else {
+        "新派工单"
+    };
     store::notify(
         conn,
         catalog,
         &ticket,
         &[unit_id.as_deref()],
-        if status == TicketStatus::Dispatching { "ticket_awaiting_dispatch" } else { "ticket_dispatched" },
+        if status == TicketStatus::Dispatching {
+            "ticket_awaiting_dispatch"
+        } else {
+            "ticket_dispatched"
+        },
         title,
         &summary(&c.description),
         tz,
@@ -405,7 +505,11 @@ fn key_reused() -> ApiError {
 }
 
 /// Look up a stored answer for `key`; `Err(key_reused)` when the body differs.
-fn stored_answer(conn: &mut DbConnection, key: &str, hash: &str) -> Result<Option<Value>, ApiError> {
+fn stored_answer(
+    conn: &mut DbConnection,
+    key: &str,
+    hash: &str,
+) -> Result<Option<Value>, ApiError> {
     let row: Option<(String, String)> = idempotency_keys::table
         .find(("intake", key))
         .select((idempotency_keys::request_hash, idempotency_keys::response))
@@ -437,14 +541,23 @@ pub async fn submit(
     // A retry with a known key answers from the record and does not count against the limit.
     if let Some(key) = key.clone() {
         let h = hash.clone();
-        if let Some(answer) = state.db.run(move |conn| stored_answer(conn, &key, &h)).await? {
+        if let Some(answer) = state
+            .db
+            .run(move |conn| stored_answer(conn, &key, &h))
+            .await?
+        {
             return Ok(HttpResponse::Created().json(answer));
         }
     }
     let ip = req.peer_addr().map(|a| a.ip());
     if let Some(ip) = ip {
         let scope = format!("intake {}", state.config.database_url);
-        super::ratelimit::IntakeLimiter::global().check(&scope, ip, state.config.intake_per_minute, state.clock.now_ms())?;
+        super::ratelimit::IntakeLimiter::global().check(
+            &scope,
+            ip,
+            state.config.intake_per_minute,
+            state.clock.now_ms(),
+        )?;
     }
     let st = state.clone();
     let db_key = state.config.database_url.clone();
@@ -459,7 +572,12 @@ pub async fn submit(
             Ok((catalog, complaint))
         })
         .await?;
-    let job = Job { complaint, key, hash, catalog };
+    let job = Job {
+        complaint,
+        key,
+        hash,
+        catalog,
+    };
     let answer = group_commit::submit(&state, job).await?;
     Ok(HttpResponse::Created().json(answer))
 }
@@ -481,15 +599,31 @@ fn check_photos(conn: &mut DbConnection, photos: &[String]) -> Result<(), ApiErr
         .count()
         .get_result(conn)?;
     if found != distinct.len() as i64 {
-        return Err(ApiError::validation(json!({"photos": field_error("unknown_upload", "照片未上传或已失效", "A photo id names no upload")})));
+        return Err(ApiError::validation(
+            json!({"photos": field_error("unknown_upload", "照片未上传或已失效", "A photo id names no upload")}),
+        ));
     }
     Ok(())
 }
 
 /// File `job` inside the caller's transaction: ticket, event, outbox, idempotency record.
-fn file_in_tx(conn: &mut DbConnection, st: &AppState, job: &Job, now: i64, seq: Option<i64>) -> Result<Value, ApiError> {
+fn file_in_tx(
+    conn: &mut DbConnection,
+    st: &AppState,
+    job: &Job,
+    now: i64,
+    seq: Option<i64>,
+) -> Result<Value, ApiError> {
     let tz = &st.config.timezone;
-    let (ticket, code) = file(conn, &job.catalog, &job.complaint, now, tz, &st.config.public_url, seq)?;
+    let (ticket, code) = file(
+        conn,
+        &job.catalog,
+        &job.complaint,
+        now,
+        tz,
+        &st.config.public_url,
+        seq,
+    )?;
     let answer = answer_json(&job.catalog, &ticket, &code, tz);
     if let Some(key) = &job.key {
         diesel::insert_into(idempotency_keys::table)
@@ -506,9 +640,15 @@ fn file_in_tx(conn: &mut DbConnection, st: &AppState, job: &Job, now: i64, seq: 
 }
 
 /// After a failed filing: a concurrent retry with the same key may have won; answer its record.
-fn settle(conn: &mut DbConnection, job: &Job, result: Result<Value, ApiError>) -> Result<Value, ApiError> {
+fn settle(
+    conn: &mut DbConnection,
+    job: &Job,
+    result: Result<Value, ApiError>,
+) -> Result<Value, ApiError> {
     match (result, &job.key) {
-        (Err(e), Some(key)) if is_unique_violation(&e) => stored_answer(conn, key, &job.hash)?.ok_or(e),
+        (Err(e), Some(key)) if is_unique_violation(&e) => {
+            stored_answer(conn, key, &job.hash)?.ok_or(e)
+        }
         (r, _) => r,
     }
 }
@@ -516,7 +656,8 @@ fn settle(conn: &mut DbConnection, job: &Job, result: Result<Value, ApiError>) -
 /// One transaction for one submission.
 fn file_now(conn: &mut DbConnection, st: &AppState, job: Job) -> Result<Value, ApiError> {
     let now = st.clock.now_ms();
-    let result = crate::tickets::store::write_tx(conn, |conn| file_in_tx(conn, st, &job, now, None));
+    let result =
+        crate::tickets::store::write_tx(conn, |conn| file_in_tx(conn, st, &job, now, None));
     settle(conn, &job, result)
 }
 
@@ -589,7 +730,8 @@ mod group_commit {
                 Err(e) => {
                     let code = e.code().to_string();
                     for (_, reply) in batch {
-                        let _ = reply.send(Err(ApiError::unavailable(format!("intake writer: {code}"))));
+                        let _ = reply
+                            .send(Err(ApiError::unavailable(format!("intake writer: {code}"))));
                     }
                     continue;
                 }
@@ -624,7 +766,9 @@ mod group_commit {
             let committed = crate::tickets::store::write_tx(&mut conn, |conn| {
                 for (job, _) in &batch {
                     // A savepoint per submission: one bad one does not spoil the batch.
-                    results.push(conn.transaction::<_, ApiError, _>(|c| file_in_tx(c, &st, job, now, None)));
+                    results.push(
+                        conn.transaction::<_, ApiError, _>(|c| file_in_tx(c, &st, job, now, None)),
+                    );
                 }
                 Ok(())
             });
@@ -638,7 +782,8 @@ mod group_commit {
                 Err(e) => {
                     tracing::warn!(error = %e, "intake batch not committed");
                     for (_, reply) in batch {
-                        let _ = reply.send(Err(ApiError::unavailable("intake batch not committed")));
+                        let _ =
+                            reply.send(Err(ApiError::unavailable("intake batch not committed")));
                     }
                 }
             }
@@ -655,7 +800,8 @@ mod group_commit {
             map.remove(&st.config.database_url);
             return Err(ApiError::unavailable("intake writer stopped"));
         }
-        rx.await.map_err(|_| ApiError::unavailable("intake writer stopped"))?
+        rx.await
+            .map_err(|_| ApiError::unavailable("intake writer stopped"))?
     }
 }
 

@@ -22,10 +22,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(uploads::create)),
     )
     .route("/api/v1/uploads/{id}", web::get().to(uploads::get))
-    .route("/api/v1/complaints/similar", web::get().to(similar::similar))
-    .route("/api/v1/complaints/{ticket_no}/support", web::post().to(similar::support))
+    .route(
+        "/api/v1/complaints/similar",
+        web::get().to(similar::similar),
+    )
+    .route(
+        "/api/v1/complaints/{ticket_no}/support",
+        web::post().to(similar::support),
+    )
     .route("/api/v1/complaints", web::post().to(intake::submit))
     .route("/api/v1/track/{code}", web::get().to(track::get))
-    .route("/api/v1/track/{code}/confirm", web::post().to(track::confirm))
-    .route("/api/v1/track/{code}/dispute", web::post().to(track::dispute));
+    .route(
+        "/api/v1/track/{code}/confirm",
+        web::post().to(track::confirm),
+    )
+    .route(
+        "/api/v1/track/{code}/dispute",
+        web::post().to(track::dispute),
+    );
 }

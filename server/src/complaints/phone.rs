@@ -16,7 +16,11 @@ impl MobilePhone {
         let rest = digits
             .strip_prefix("+86")
             .or_else(|| digits.strip_prefix("0086"))
-            .or_else(|| (digits.len() == 13).then(|| digits.strip_prefix("86")).flatten())
+            .or_else(|| {
+                (digits.len() == 13)
+                    .then(|| digits.strip_prefix("86"))
+                    .flatten()
+            })
             .unwrap_or(&digits);
         let b = rest.as_bytes();
         let ok = b.len() == 11
@@ -38,15 +42,33 @@ mod tests {
 
     #[test]
     fn valid_numbers() {
-        for n in ["13812345678", "+86 138 1234 5678", "8613812345678", "0086-19912345678", "138-1234-5678"] {
+        for n in [
+            "13812345678",
+            "+86 138 1234 5678",
+            "8613812345678",
+            "0086-19912345678",
+            "138-1234-5678",
+        ] {
             assert!(MobilePhone::parse(n).is_some(), "{n}");
         }
-        assert_eq!(MobilePhone::parse("+8613812345678").unwrap().as_str(), "13812345678");
+        assert_eq!(
+            MobilePhone::parse("+8613812345678").unwrap().as_str(),
+            "13812345678"
+        );
     }
 
     #[test]
     fn invalid_numbers() {
-        for n in ["", "12345", "12812345678", "1381234567", "138123456789", "abcdefghijk", "010-12345678", "１３８１２３４５６７８"] {
+        for n in [
+            "",
+            "12345",
+            "12812345678",
+            "1381234567",
+            "138123456789",
+            "abcdefghijk",
+            "010-12345678",
+            "１３８１２３４５６７８",
+        ] {
             assert!(MobilePhone::parse(n).is_none(), "{n}");
         }
     }

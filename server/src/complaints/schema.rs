@@ -145,4 +145,9 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(tickets, ticket_events, ticket_supporters, extension_requests);
+diesel::allow_tables_to_appear_in_same_query!(
+    tickets,
+    ticket_events,
+    ticket_supporters,
+    extension_requests
+);

@@ -32,7 +32,10 @@ pub struct SimilarQuery {
 }
 
 /// `GET /api/v1/complaints/similar`.
-pub async fn similar(state: web::Data<AppState>, q: web::Query<SimilarQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn similar(
+    state: web::Data<AppState>,
+    q: web::Query<SimilarQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let st = state.into_inner();
     let list = st
@@ -91,10 +94,18 @@ pub async fn support(
             ApiError::validation(json!({"phone": {"code": "invalid_phone", "message_zh": "请填写有效的手机号码", "message_en": "Enter a valid mainland mobile number"}}))
         })?),
     };
-    let name = body.name.map(|n| n.trim().chars().take(50).collect::<String>()).filter(|n| !n.is_empty());
+    let name = body
+        .name
+        .map(|n| n.trim().chars().take(50).collect::<String>())
+        .filter(|n| !n.is_empty());
     if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
         let scope = format!("intake {}", state.config.database_url);
-        IntakeLimiter::global().check(&scope, ip, state.config.intake_per_minute, state.clock.now_ms())?;
+        IntakeLimiter::global().check(
+            &scope,
+            ip,
+            state.config.intake_per_minute,
+            state.clock.now_ms(),
+        )?;
     }
     let st = state.into_inner();
     let v = st

@@ -58,7 +58,12 @@ pub fn resolve_code(conn: &mut DbConnection, raw: &str) -> Result<(TicketRow, Vi
     Ok((t, viewer))
 }
 
-fn timeline_item(e: &EventRow, catalog: &Catalog, viewer: Viewer, tz: &jiff::tz::TimeZone) -> Value {
+fn timeline_item(
+    e: &EventRow,
+    catalog: &Catalog,
+    viewer: Viewer,
+    tz: &jiff::tz::TimeZone,
+) -> Value {
     let mut item = json!({
         "at": format_local(e.at, tz),
         "kind": e.kind,
@@ -146,7 +151,10 @@ pub fn view(
 }
 
 /// `GET /api/v1/track/{code}`.
-pub async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let raw = path.into_inner();
     let st = state.into_inner();
     let v = st
@@ -172,12 +180,20 @@ pub struct RatingBody {
     pub comment: Option<String>,
 }
 
-fn rating_errors(body: &RatingBody, comment_required: bool) -> Result<(i32, Option<String>), ApiError> {
+fn rating_errors(
+    body: &RatingBody,
+    comment_required: bool,
+) -> Result<(i32, Option<String>), ApiError> {
     let mut errors = serde_json::Map::new();
     if !(1..=5).contains(&body.rating) {
         errors.insert("rating".into(), json!({"code": "out_of_range", "message_zh": "评分为 1-5 星", "message_en": "rating is 1 to 5"}));
     }
-    let comment = body.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(String::from);
+    let comment = body
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(String::from);
     if comment_required && comment.is_none() {
         errors.insert("comment".into(), json!({"code": "required", "message_zh": "请说明未解决的情况", "message_en": "Say what is still wrong"}));
     }
@@ -194,11 +210,23 @@ fn rating_errors(body: &RatingBody, comment_required: bool) -> Result<(i32, Opti
 pub fn refusal_error(r: crate::tickets::state::Refusal) -> ApiError {
     use crate::tickets::state::Refusal as R;
     match r {
-        R::NotInState => ApiError::conflict("ticket_not_in_state", "工单当前状态不允许此操作", "The ticket's current status does not allow this action"),
+        R::NotInState => ApiError::conflict(
+            "ticket_not_in_state",
+            "工单当前状态不允许此操作",
+            "The ticket's current status does not allow this action",
+        ),
         R::NotYourUnit => crate::auth::principal::not_your_unit(),
         R::RoleNotAllowed => crate::auth::principal::role_not_allowed(),
-        R::ExtensionPending => ApiError::conflict("extension_pending", "已有延期申请在审批中", "An extension request is already waiting for a decision"),
-        R::NoPendingExtension => ApiError::conflict("no_pending_extension", "没有待审批的延期申请", "There is no pending extension request"),
+        R::ExtensionPending => ApiError::conflict(
+            "extension_pending",
+            "已有延期申请在审批中",
+            "An extension request is already waiting for a decision",
+        ),
+        R::NoPendingExtension => ApiError::conflict(
+            "no_pending_extension",
+            "没有待审批的延期申请",
+            "There is no pending extension request",
+        ),
     }
 }
 
@@ -227,18 +255,26 @@ async fn rate(
                 }
                 let tr = check(action, &Actor::Resident, &t.facts()).map_err(refusal_error)?;
                 let now = st.clock.now_ms();
-                store::append(conn, NewEvent {
-                    ticket_id: t.id.clone(),
-                    at: now,
-                    kind: if action == Action::Confirm { "confirmed" } else { "disputed" }.into(),
-                    actor_kind: "resident".into(),
-                    unit_id: t.unit_id.clone(),
-                    body: comment.clone(),
-                    from_status: Some(t.status.clone()),
-                    to_status: tr.to.as_str().into(),
-                    rating: Some(stars),
-                    ..NewEvent::default()
-                })?;
+                store::append(
+                    conn,
+                    NewEvent {
+                        ticket_id: t.id.clone(),
+                        at: now,
+                        kind: if action == Action::Confirm {
+                            "confirmed"
+                        } else {
+                            "disputed"
+                        }
+                        .into(),
+                        actor_kind: "resident".into(),
+                        unit_id: t.unit_id.clone(),
+                        body: comment.clone(),
+                        from_status: Some(t.status.clone()),
+                        to_status: tr.to.as_str().into(),
+                        rating: Some(stars),
+                        ..NewEvent::default()
+                    },
+                )?;
                 if action == Action::Confirm {
                     diesel::update(tickets::table.find(&t.id))
                         .set((
@@ -274,18 +310,21 @@ async fn rate(
                             tickets::updated_at.eq(now),
                         ))
                         .execute(conn)?;
-                    store::append(conn, NewEvent {
-                        ticket_id: t.id.clone(),
-                        at: now,
-                        kind: tr.event.into(),
-                        actor_kind: "resident".into(),
-                        unit_id: t.unit_id.clone(),
-                        from_status: Some(t.status.clone()),
-                        to_status: tr.to.as_str().into(),
-                        response_due: Some(resp),
-                        resolution_due: Some(res),
-                        ..NewEvent::default()
-                    })?;
+                    store::append(
+                        conn,
+                        NewEvent {
+                            ticket_id: t.id.clone(),
+                            at: now,
+                            kind: tr.event.into(),
+                            actor_kind: "resident".into(),
+                            unit_id: t.unit_id.clone(),
+                            from_status: Some(t.status.clone()),
+                            to_status: tr.to.as_str().into(),
+                            response_due: Some(resp),
+                            resolution_due: Some(res),
+                            ..NewEvent::default()
+                        },
+                    )?;
                     let t2 = store::find(conn, &t.id)?.ok_or_else(code_not_found)?;
                     let supervising = t
                         .unit_id
@@ -293,9 +332,31 @@ async fn rate(
                         .and_then(|u| catalog.units.get(u))
                         .and_then(|u| u.supervising_unit_id.as_deref());
                     if tr.to == TicketStatus::Reopened {
-                        store::notify(conn, &catalog, &t2, &[t.unit_id.as_deref()], "ticket_reopened", "居民不满意，工单重办", &comment.clone().unwrap_or_default(), &tz, &st.config.public_url, now)?;
+                        store::notify(
+                            conn,
+                            &catalog,
+                            &t2,
+                            &[t.unit_id.as_deref()],
+                            "ticket_reopened",
+                            "居民不满意，工单重办",
+                            &comment.clone().unwrap_or_default(),
+                            &tz,
+                            &st.config.public_url,
+                            now,
+                        )?;
                     } else {
-                        store::notify(conn, &catalog, &t2, &[supervising, catalog.dispatch_center.as_deref()], "ticket_escalated", "居民再次不满意，升级督办", &comment.clone().unwrap_or_default(), &tz, &st.config.public_url, now)?;
+                        store::notify(
+                            conn,
+                            &catalog,
+                            &t2,
+                            &[supervising, catalog.dispatch_center.as_deref()],
+                            "ticket_escalated",
+                            "居民再次不满意，升级督办",
+                            &comment.clone().unwrap_or_default(),
+                            &tz,
+                            &st.config.public_url,
+                            now,
+                        )?;
                     }
                 }
                 let t = store::find(conn, &t.id)?.ok_or_else(code_not_found)?;
@@ -307,11 +368,19 @@ async fn rate(
 }
 
 /// `POST /api/v1/track/{code}/confirm`.
-pub async fn confirm(state: web::Data<AppState>, path: web::Path<String>, body: web::Json<RatingBody>) -> Result<HttpResponse, ApiError> {
+pub async fn confirm(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<RatingBody>,
+) -> Result<HttpResponse, ApiError> {
     rate(state, path.into_inner(), body.into_inner(), Action::Confirm).await
 }
 
 /// `POST /api/v1/track/{code}/dispute`.
-pub async fn dispute(state: web::Data<AppState>, path: web::Path<String>, body: web::Json<RatingBody>) -> Result<HttpResponse, ApiError> {
+pub async fn dispute(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<RatingBody>,
+) -> Result<HttpResponse, ApiError> {
     rate(state, path.into_inner(), body.into_inner(), Action::Dispute).await
 }

@@ -23,7 +23,11 @@ pub async fn create(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     if body.is_empty() {
-        return Err(ApiError::bad_request("empty_upload", "没有收到图片", "The upload is empty"));
+        return Err(ApiError::bad_request(
+            "empty_upload",
+            "没有收到图片",
+            "The upload is empty",
+        ));
     }
     if body.len() > MAX_UPLOAD_BYTES {
         return Err(crate::http::payload_too_large());
@@ -31,7 +35,12 @@ pub async fn create(
     if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
         // Six photos per complaint, so six times the intake limit.
         let scope = format!("uploads {}", state.config.database_url);
-        IntakeLimiter::global().check(&scope, ip, state.config.intake_per_minute.saturating_mul(6), state.clock.now_ms())?;
+        IntakeLimiter::global().check(
+            &scope,
+            ip,
+            state.config.intake_per_minute.saturating_mul(6),
+            state.clock.now_ms(),
+        )?;
     }
     let (format, clean) = sanitize(&body).map_err(|e| match e {
         ImageError::UnsupportedFormat => ApiError::new(
@@ -76,7 +85,10 @@ pub async fn create(
 }
 
 /// `GET /api/v1/uploads/{id}`.
-pub async fn get(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(upload_not_found());

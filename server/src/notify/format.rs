@@ -86,7 +86,10 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
 pub fn webhook_signature(secret: &str, timestamp_s: i64, body: &[u8]) -> String {
     let mut signed = format!("{timestamp_s}.").into_bytes();
     signed.extend_from_slice(body);
-    format!("sha256={}", hex::encode(hmac_sha256(secret.as_bytes(), &signed)))
+    format!(
+        "sha256={}",
+        hex::encode(hmac_sha256(secret.as_bytes(), &signed))
+    )
 }
 
 /// DingTalk's `sign` parameter (already URL-encoded) for `timestamp_ms`.
@@ -150,10 +153,15 @@ pub fn build_request(
                     webhook_signature(secret, ts, &body),
                 ));
             }
-            OutgoingRequest { url: url.to_string(), headers, body }
+            OutgoingRequest {
+                url: url.to_string(),
+                headers,
+                body,
+            }
         }
         TargetKind::Wecom => {
-            let body: Value = json!({"msgtype": "markdown", "markdown": {"content": markdown(message)}});
+            let body: Value =
+                json!({"msgtype": "markdown", "markdown": {"content": markdown(message)}});
             OutgoingRequest {
                 url: url.to_string(),
                 headers: Vec::new(),
@@ -168,7 +176,10 @@ pub fn build_request(
             let url = match secret {
                 Some(secret) => {
                     let sep = if url.contains('?') { '&' } else { '?' };
-                    format!("{url}{sep}timestamp={now_ms}&sign={}", dingtalk_sign(secret, now_ms))
+                    format!(
+                        "{url}{sep}timestamp={now_ms}&sign={}",
+                        dingtalk_sign(secret, now_ms)
+                    )
                 }
                 None => url.to_string(),
             };
@@ -215,10 +226,29 @@ mod tests {
 
     #[test]
     fn webhook_is_signed_over_timestamp_and_body() {
-        let r = build_request(TargetKind::Webhook, "http://h/x", Some("s3cret"), "d1", &msg(), 1_700_000_000_123);
-        let ts = r.headers.iter().find(|h| h.0 == "X-Anju-Timestamp").unwrap().1.clone();
+        let r = build_request(
+            TargetKind::Webhook,
+            "http://h/x",
+            Some("s3cret"),
+            "d1",
+            &msg(),
+            1_700_000_000_123,
+        );
+        let ts = r
+            .headers
+            .iter()
+            .find(|h| h.0 == "X-Anju-Timestamp")
+            .unwrap()
+            .1
+            .clone();
         assert_eq!(ts, "1700000000");
-        let sig = r.headers.iter().find(|h| h.0 == "X-Anju-Signature").unwrap().1.clone();
+        let sig = r
+            .headers
+            .iter()
+            .find(|h| h.0 == "X-Anju-Signature")
+            .unwrap()
+            .1
+            .clone();
         assert_eq!(sig, webhook_signature("s3cret", 1_700_000_000, &r.body));
         assert_ne!(sig, webhook_signature("other", 1_700_000_000, &r.body));
     }
@@ -234,17 +264,41 @@ mod tests {
 
     #[test]
     fn robot_formats() {
-        let r = build_request(TargetKind::Wecom, "http://h/send?key=k", None, "d", &msg(), 0);
+        let r = build_request(
+            TargetKind::Wecom,
+            "http://h/send?key=k",
+            None,
+            "d",
+            &msg(),
+            0,
+        );
         let v: Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["msgtype"], "markdown");
-        assert!(v["markdown"]["content"].as_str().unwrap().contains("2026-000001"));
-        let r = build_request(TargetKind::Dingtalk, "http://h/robot/send?access_token=t", Some("SEC1"), "d", &msg(), 1_700_000_000_000);
-        assert!(r.url.starts_with("http://h/robot/send?access_token=t&timestamp=1700000000000&sign="));
+        assert!(
+            v["markdown"]["content"]
+                .as_str()
+                .unwrap()
+                .contains("2026-000001")
+        );
+        let r = build_request(
+            TargetKind::Dingtalk,
+            "http://h/robot/send?access_token=t",
+            Some("SEC1"),
+            "d",
+            &msg(),
+            1_700_000_000_000,
+        );
+        assert!(
+            r.url
+                .starts_with("http://h/robot/send?access_token=t&timestamp=1700000000000&sign=")
+        );
         assert!(r.url.ends_with(&dingtalk_sign("SEC1", 1_700_000_000_000)));
         let v: Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["markdown"]["title"], "新工单");
         assert!(robot_accepted(br#"{"errcode":0,"errmsg":"ok"}"#));
-        assert!(!robot_accepted(br#"{"errcode":310000,"errmsg":"sign not match"}"#));
+        assert!(!robot_accepted(
+            br#"{"errcode":310000,"errmsg":"sign not match"}"#
+        ));
     }
 
     #[test]

@@ -11,5 +11,8 @@ use actix_web::web;
 /// Mounts the outbox admin endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/admin/outbox", web::get().to(admin::list))
-        .route("/api/v1/admin/outbox/{id}/retry", web::post().to(admin::retry));
+        .route(
+            "/api/v1/admin/outbox/{id}/retry",
+            web::post().to(admin::retry),
+        );
 }

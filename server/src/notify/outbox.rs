@@ -192,7 +192,11 @@ pub fn mark_failed(
     now: i64,
 ) -> Result<(), ApiError> {
     let attempts = row.attempts + 1;
-    let status = if attempts >= MAX_ATTEMPTS { "dead" } else { "pending" };
+    let status = if attempts >= MAX_ATTEMPTS {
+        "dead"
+    } else {
+        "pending"
+    };
     let error: String = error.chars().take(500).collect();
     diesel::update(outbox::table.find(&row.id))
         .set((
@@ -223,7 +227,10 @@ pub async fn send(client: &reqwest::Client, row: &OutboxRow, now_ms: i64) -> Res
     for (k, v) in &req.headers {
         builder = builder.header(k, v);
     }
-    let resp = builder.send().await.map_err(|e| format!("send failed: {e}"))?;
+    let resp = builder
+        .send()
+        .await
+        .map_err(|e| format!("send failed: {e}"))?;
     let status = resp.status();
     let body = resp.bytes().await.unwrap_or_default();
     if !status.is_success() {
@@ -232,14 +239,21 @@ pub async fn send(client: &reqwest::Client, row: &OutboxRow, now_ms: i64) -> Res
     if kind != TargetKind::Webhook && !robot_accepted(&body) {
         return Err(format!(
             "robot refused: {}",
-            String::from_utf8_lossy(&body).chars().take(200).collect::<String>()
+            String::from_utf8_lossy(&body)
+                .chars()
+                .take(200)
+                .collect::<String>()
         ));
     }
     Ok(())
 }
 
 /// One worker round: lease, send, record. Returns how many were attempted.
-pub async fn run_once(db: &Db, client: &reqwest::Client, clock: &crate::clock::Clock) -> Result<usize, ApiError> {
+pub async fn run_once(
+    db: &Db,
+    client: &reqwest::Client,
+    clock: &crate::clock::Clock,
+) -> Result<usize, ApiError> {
     let now = clock.now_ms();
     let rows = db.run(move |conn| claim(conn, now)).await?;
     let n = rows.len();

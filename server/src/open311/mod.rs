@@ -42,7 +42,10 @@ pub struct Open311Error {
 
 impl Open311Error {
     fn new(status: StatusCode, description: impl Into<String>) -> Open311Error {
-        Open311Error { status, description: description.into() }
+        Open311Error {
+            status,
+            description: description.into(),
+        }
     }
 }
 
@@ -60,7 +63,9 @@ impl From<ApiError> for Open311Error {
 
 fn render(format: Format, root: &str, value: &Value, status: StatusCode) -> HttpResponse {
     match format {
-        Format::Json => HttpResponse::build(status).content_type("application/json; charset=utf-8").body(value.to_string()),
+        Format::Json => HttpResponse::build(status)
+            .content_type("application/json; charset=utf-8")
+            .body(value.to_string()),
         Format::Xml => HttpResponse::build(status)
             .content_type("text/xml; charset=utf-8")
             .body(xml::to_xml(root, value, &xml::georeport_item)),
@@ -90,20 +95,32 @@ fn form_pairs(bytes: &[u8]) -> Vec<(String, String)> {
 }
 
 fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.trim().is_empty())
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.trim().is_empty())
 }
 
 fn check_jurisdiction(catalog: &Catalog, pairs: &[(String, String)]) -> Result<(), Open311Error> {
     match param(pairs, "jurisdiction_id") {
         None => Ok(()),
         Some(j) if jurisdiction_id(catalog).as_deref() == Some(j) => Ok(()),
-        Some(_) => Err(Open311Error::new(StatusCode::NOT_FOUND, "jurisdiction_id not found")),
+        Some(_) => Err(Open311Error::new(
+            StatusCode::NOT_FOUND,
+            "jurisdiction_id not found",
+        )),
     }
 }
 
 /// The default jurisdiction: the code of the root (city) area.
 fn jurisdiction_id(catalog: &Catalog) -> Option<String> {
-    let mut cities: Vec<&String> = catalog.areas.values().filter(|a| a.kind == AreaKind::City).map(|a| &a.code).collect();
+    let mut cities: Vec<&String> = catalog
+        .areas
+        .values()
+        .filter(|a| a.kind == AreaKind::City)
+        .map(|a| &a.code)
+        .collect();
     cities.sort();
     cities.first().map(|c| c.to_string())
 }
@@ -142,7 +159,10 @@ fn communities(catalog: &Catalog) -> Vec<(&str, &str)> {
 
 fn definition(catalog: &Catalog, code: &str) -> Option<Value> {
     let c = catalog.categories.get(code).filter(|c| c.active)?;
-    let values: Vec<Value> = communities(catalog).into_iter().map(|(id, name)| json!({"key": id, "name": name})).collect();
+    let values: Vec<Value> = communities(catalog)
+        .into_iter()
+        .map(|(id, name)| json!({"key": id, "name": name}))
+        .collect();
     Some(json!({
         "service_code": c.code,
         "attributes": [{
@@ -159,10 +179,20 @@ fn definition(catalog: &Catalog, code: &str) -> Option<Value> {
 }
 
 fn status_of(t: &TicketRow) -> &'static str {
-    if matches!(t.status.as_str(), "resolved" | "closed") { "closed" } else { "open" }
+    if matches!(t.status.as_str(), "resolved" | "closed") {
+        "closed"
+    } else {
+        "open"
+    }
 }
 
-fn request_json(conn: &mut crate::db::DbConnection, catalog: &Catalog, t: &TicketRow, tz: &jiff::tz::TimeZone, base: &str) -> Result<Value, ApiError> {
+fn request_json(
+    conn: &mut crate::db::DbConnection,
+    catalog: &Catalog,
+    t: &TicketRow,
+    tz: &jiff::tz::TimeZone,
+    base: &str,
+) -> Result<Value, ApiError> {
     let cat = catalog.categories.get(&t.category_code);
     // The latest public reply or result is the status note.
     let notes: Option<String> = crate::complaints::schema::ticket_events::table
@@ -174,7 +204,10 @@ fn request_json(conn: &mut crate::db::DbConnection, catalog: &Catalog, t: &Ticke
         .optional()?
         .flatten();
     let round = |x: Option<f64>| x.map(|v| (v * 1000.0).round() / 1000.0);
-    let photo = t.photo_ids().first().map(|id| format!("{}{}", base.trim_end_matches('/'), store::photo_url(id)));
+    let photo = t
+        .photo_ids()
+        .first()
+        .map(|id| format!("{}{}", base.trim_end_matches('/'), store::photo_url(id)));
     Ok(json!({
         "service_request_id": t.ticket_no,
         "status": status_of(t),
@@ -199,10 +232,19 @@ fn request_json(conn: &mut crate::db::DbConnection, catalog: &Catalog, t: &Ticke
 fn parse_dt(s: &str) -> Result<i64, Open311Error> {
     s.parse::<jiff::Timestamp>()
         .map(|t| t.as_millisecond())
-        .map_err(|_| Open311Error::new(StatusCode::BAD_REQUEST, "start_date and end_date must be W3C datetimes with an offset"))
+        .map_err(|_| {
+            Open311Error::new(
+                StatusCode::BAD_REQUEST,
+                "start_date and end_date must be W3C datetimes with an offset",
+            )
+        })
 }
 
-fn get_inner(state: &AppState, pairs: Vec<(String, String)>, path: &str) -> Result<(String, Value), Open311Error> {
+fn get_inner(
+    state: &AppState,
+    pairs: Vec<(String, String)>,
+    path: &str,
+) -> Result<(String, Value), Open311Error> {
     let st = state.clone();
     let path = path.to_string();
     let base = state.config.public_url.clone();
@@ -215,30 +257,41 @@ fn get_inner(state: &AppState, pairs: Vec<(String, String)>, path: &str) -> Resu
     match path.as_str() {
         "discovery" => {
             let url = format!("{}/open311/v2/", base.trim_end_matches('/'));
-            Ok(("discovery".into(), json!({
-                "changeset": "2026-11-26T00:00:00+08:00",
-                "contact": "住房和城乡建设局 / housing bureau",
-                "key_service": "anju apikey create",
-                "endpoints": [{
-                    "specification": "http://wiki.open311.org/GeoReport_v2",
-                    "url": url,
+            Ok((
+                "discovery".into(),
+                json!({
                     "changeset": "2026-11-26T00:00:00+08:00",
-                    "type": "production",
-                    "formats": ["text/xml", "application/json"],
-                }],
-            })))
+                    "contact": "住房和城乡建设局 / housing bureau",
+                    "key_service": "anju apikey create",
+                    "endpoints": [{
+                        "specification": "http://wiki.open311.org/GeoReport_v2",
+                        "url": url,
+                        "changeset": "2026-11-26T00:00:00+08:00",
+                        "type": "production",
+                        "formats": ["text/xml", "application/json"],
+                    }],
+                }),
+            ))
         }
         "services" => Ok(("services".into(), services(&catalog))),
         "requests" => {
             let now = st.clock.now_ms();
-            let start = param(&pairs, "start_date").map(parse_dt).transpose()?.unwrap_or(now - 90 * 86_400_000);
-            let end = param(&pairs, "end_date").map(parse_dt).transpose()?.unwrap_or(now + 1);
+            let start = param(&pairs, "start_date")
+                .map(parse_dt)
+                .transpose()?
+                .unwrap_or(now - 90 * 86_400_000);
+            let end = param(&pairs, "end_date")
+                .map(parse_dt)
+                .transpose()?
+                .unwrap_or(now + 1);
             let mut q = tickets::table.into_boxed();
             if let Some(ids) = param(&pairs, "service_request_id") {
                 let ids: Vec<String> = ids.split(',').map(|s| s.trim().to_string()).collect();
                 q = q.filter(tickets::ticket_no.eq_any(ids));
             } else {
-                q = q.filter(tickets::created_at.ge(start)).filter(tickets::created_at.le(end));
+                q = q
+                    .filter(tickets::created_at.ge(start))
+                    .filter(tickets::created_at.le(end));
             }
             if let Some(codes) = param(&pairs, "service_code") {
                 let codes: Vec<String> = codes.split(',').map(|s| s.trim().to_string()).collect();
@@ -247,7 +300,10 @@ fn get_inner(state: &AppState, pairs: Vec<(String, String)>, path: &str) -> Resu
             if let Some(status) = param(&pairs, "status") {
                 let want: Vec<&str> = status.split(',').map(str::trim).collect();
                 if want.iter().any(|s| !matches!(*s, "open" | "closed")) {
-                    return Err(Open311Error::new(StatusCode::BAD_REQUEST, "status must be open or closed"));
+                    return Err(Open311Error::new(
+                        StatusCode::BAD_REQUEST,
+                        "status must be open or closed",
+                    ));
                 }
                 let closed = ["resolved", "closed"];
                 match (want.contains(&"open"), want.contains(&"closed")) {
@@ -262,12 +318,17 @@ fn get_inner(state: &AppState, pairs: Vec<(String, String)>, path: &str) -> Resu
                 .select(TicketRow::as_select())
                 .load(conn)
                 .map_err(ApiError::from)?;
-            let list: Result<Vec<Value>, ApiError> = rows.iter().map(|t| request_json(conn, &catalog, t, &tz, &base)).collect();
+            let list: Result<Vec<Value>, ApiError> = rows
+                .iter()
+                .map(|t| request_json(conn, &catalog, t, &tz, &base))
+                .collect();
             Ok(("service_requests".into(), Value::Array(list?)))
         }
         p => {
             if let Some(code) = p.strip_prefix("services/") {
-                let d = definition(&catalog, code).ok_or_else(|| Open311Error::new(StatusCode::NOT_FOUND, "service_code not found"))?;
+                let d = definition(&catalog, code).ok_or_else(|| {
+                    Open311Error::new(StatusCode::NOT_FOUND, "service_code not found")
+                })?;
                 return Ok(("service_definition".into(), d));
             }
             if let Some(no) = p.strip_prefix("requests/") {
@@ -277,8 +338,13 @@ fn get_inner(state: &AppState, pairs: Vec<(String, String)>, path: &str) -> Resu
                     .first(conn)
                     .optional()
                     .map_err(ApiError::from)?;
-                let t = t.ok_or_else(|| Open311Error::new(StatusCode::NOT_FOUND, "service_request_id not found"))?;
-                return Ok(("service_requests".into(), json!([request_json(conn, &catalog, &t, &tz, &base)?])));
+                let t = t.ok_or_else(|| {
+                    Open311Error::new(StatusCode::NOT_FOUND, "service_request_id not found")
+                })?;
+                return Ok((
+                    "service_requests".into(),
+                    json!([request_json(conn, &catalog, &t, &tz, &base)?]),
+                ));
             }
             if let Some(token) = p.strip_prefix("tokens/") {
                 let no: Option<String> = tickets::table
@@ -287,19 +353,36 @@ fn get_inner(state: &AppState, pairs: Vec<(String, String)>, path: &str) -> Resu
                     .first(conn)
                     .optional()
                     .map_err(ApiError::from)?;
-                let no = no.ok_or_else(|| Open311Error::new(StatusCode::NOT_FOUND, "token not found"))?;
-                return Ok(("service_requests".into(), json!([{"service_request_id": no, "token": token}])));
+                let no =
+                    no.ok_or_else(|| Open311Error::new(StatusCode::NOT_FOUND, "token not found"))?;
+                return Ok((
+                    "service_requests".into(),
+                    json!([{"service_request_id": no, "token": token}]),
+                ));
             }
-            Err(Open311Error::new(StatusCode::NOT_FOUND, "no such GeoReport v2 resource"))
+            Err(Open311Error::new(
+                StatusCode::NOT_FOUND,
+                "no such GeoReport v2 resource",
+            ))
         }
     }
 }
 
 /// `GET /open311/v2/{resource}.{json|xml}`.
-pub async fn get(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+pub async fn get(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
     let raw = path.into_inner();
     let Some((resource, format)) = split_format(&raw) else {
-        return render_error(Format::Json, Open311Error::new(StatusCode::NOT_FOUND, "append .json or .xml to the resource"));
+        return render_error(
+            Format::Json,
+            Open311Error::new(
+                StatusCode::NOT_FOUND,
+                "append .json or .xml to the resource",
+            ),
+        );
     };
     let resource = resource.to_string();
     let st = state.into_inner();
@@ -308,35 +391,62 @@ pub async fn get(state: web::Data<AppState>, req: HttpRequest, path: web::Path<S
     match result {
         Ok(Ok((root, value))) => render(format, &root, &value, StatusCode::OK),
         Ok(Err(e)) => render_error(format, e),
-        Err(_) => render_error(format, Open311Error::new(StatusCode::SERVICE_UNAVAILABLE, "service temporarily unavailable")),
+        Err(_) => render_error(
+            format,
+            Open311Error::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service temporarily unavailable",
+            ),
+        ),
     }
 }
 
-fn post_inner(state: &AppState, body: &[u8], peer: Option<std::net::IpAddr>) -> Result<Value, Open311Error> {
+fn post_inner(
+    state: &AppState,
+    body: &[u8],
+    peer: Option<std::net::IpAddr>,
+) -> Result<Value, Open311Error> {
     let pairs = form_pairs(body);
     let mut conn = state.db.get()?;
     let conn = &mut *conn;
     let tz = state.config.timezone.clone();
-    let key = param(&pairs, "api_key").ok_or_else(|| Open311Error::new(StatusCode::FORBIDDEN, "api_key missing"))?;
+    let key = param(&pairs, "api_key")
+        .ok_or_else(|| Open311Error::new(StatusCode::FORBIDDEN, "api_key missing"))?;
     if crate::apikeys::verify(conn, key)?.is_none() {
-        return Err(Open311Error::new(StatusCode::FORBIDDEN, "api_key not valid"));
+        return Err(Open311Error::new(
+            StatusCode::FORBIDDEN,
+            "api_key not valid",
+        ));
     }
     let catalog = catalog::get(conn, &state.config.database_url, &tz)?;
     check_jurisdiction(&catalog, &pairs)?;
-    let code = param(&pairs, "service_code").ok_or_else(|| Open311Error::new(StatusCode::BAD_REQUEST, "service_code missing"))?;
+    let code = param(&pairs, "service_code")
+        .ok_or_else(|| Open311Error::new(StatusCode::BAD_REQUEST, "service_code missing"))?;
     if !catalog.categories.get(code).is_some_and(|c| c.active) {
-        return Err(Open311Error::new(StatusCode::NOT_FOUND, "service_code not found"));
+        return Err(Open311Error::new(
+            StatusCode::NOT_FOUND,
+            "service_code not found",
+        ));
     }
     let num = |name: &str| -> Result<Option<f64>, Open311Error> {
         param(&pairs, name)
-            .map(|v| v.trim().parse::<f64>().map_err(|_| Open311Error::new(StatusCode::BAD_REQUEST, format!("{name} is not a number"))))
+            .map(|v| {
+                v.trim().parse::<f64>().map_err(|_| {
+                    Open311Error::new(StatusCode::BAD_REQUEST, format!("{name} is not a number"))
+                })
+            })
             .transpose()
     };
     let (lat, lon) = (num("lat")?, num("long")?);
-    let area_id = param(&pairs, "attribute[community]").or_else(|| param(&pairs, "address_id")).map(String::from);
+    let area_id = param(&pairs, "attribute[community]")
+        .or_else(|| param(&pairs, "address_id"))
+        .map(String::from);
     let address = param(&pairs, "address_string").map(String::from);
     if lat.is_none() && lon.is_none() && area_id.is_none() && address.is_none() {
-        return Err(Open311Error::new(StatusCode::BAD_REQUEST, "a location is required: lat and long, address_string, address_id or attribute[community]"));
+        return Err(Open311Error::new(
+            StatusCode::BAD_REQUEST,
+            "a location is required: lat and long, address_string, address_id or attribute[community]",
+        ));
     }
     let name = match (param(&pairs, "first_name"), param(&pairs, "last_name")) {
         (None, None) => None,
@@ -355,7 +465,12 @@ fn post_inner(state: &AppState, body: &[u8], peer: Option<std::net::IpAddr>) -> 
     };
     if let Some(ip) = peer {
         let scope = format!("intake {}", state.config.database_url);
-        crate::complaints::ratelimit::IntakeLimiter::global().check(&scope, ip, state.config.intake_per_minute, state.clock.now_ms())?;
+        crate::complaints::ratelimit::IntakeLimiter::global().check(
+            &scope,
+            ip,
+            state.config.intake_per_minute,
+            state.clock.now_ms(),
+        )?;
     }
     let complaint = intake::parse(body, &catalog, Source::Open311, true).map_err(|e| {
         let detail = serde_json::to_value(e.body(crate::error::Lang::En, None))
@@ -369,7 +484,17 @@ fn post_inner(state: &AppState, body: &[u8], peer: Option<std::net::IpAddr>) -> 
         o
     })?;
     let now = state.clock.now_ms();
-    let (t, code) = crate::tickets::store::write_tx(conn, |conn| intake::file(conn, &catalog, &complaint, now, &tz, &state.config.public_url, None))?;
+    let (t, code) = crate::tickets::store::write_tx(conn, |conn| {
+        intake::file(
+            conn,
+            &catalog,
+            &complaint,
+            now,
+            &tz,
+            &state.config.public_url,
+            None,
+        )
+    })?;
     Ok(json!([{
         "service_request_id": t.ticket_no,
         "token": t.id,
@@ -379,19 +504,43 @@ fn post_inner(state: &AppState, body: &[u8], peer: Option<std::net::IpAddr>) -> 
 }
 
 /// `POST /open311/v2/requests.{json|xml}` (form-encoded, with `api_key`).
-pub async fn post(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+pub async fn post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
     let raw = path.into_inner();
     let format = match split_format(&raw) {
         Some(("requests", f)) => f,
-        Some((_, f)) => return render_error(f, Open311Error::new(StatusCode::NOT_FOUND, "only requests can be posted")),
-        None => return render_error(Format::Json, Open311Error::new(StatusCode::NOT_FOUND, "append .json or .xml to the resource")),
+        Some((_, f)) => {
+            return render_error(
+                f,
+                Open311Error::new(StatusCode::NOT_FOUND, "only requests can be posted"),
+            );
+        }
+        None => {
+            return render_error(
+                Format::Json,
+                Open311Error::new(
+                    StatusCode::NOT_FOUND,
+                    "append .json or .xml to the resource",
+                ),
+            );
+        }
     };
     let st = state.into_inner();
     let peer = req.peer_addr().map(|a| a.ip());
     match web::block(move || post_inner(&st, &body, peer)).await {
         Ok(Ok(v)) => render(format, "service_requests", &v, StatusCode::CREATED),
         Ok(Err(e)) => render_error(format, e),
-        Err(_) => render_error(format, Open311Error::new(StatusCode::SERVICE_UNAVAILABLE, "service temporarily unavailable")),
+        Err(_) => render_error(
+            format,
+            Open311Error::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service temporarily unavailable",
+            ),
+        ),
     }
 }
 

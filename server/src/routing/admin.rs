@@ -2,6 +2,9 @@
 //! database. Edits take effect at once in this process (the intake catalog is dropped) and
 //! within [`crate::complaints::catalog::CACHE_TTL`] in other processes.
 
+// Row tuples mirror the columns each query selects; naming every one would hide that.
+#![allow(clippy::type_complexity)]
+
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -14,7 +17,12 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Explain where a complaint of `category` at `area_id` (or at the point) would go.
-pub fn dry_run(catalog: &Catalog, category: &str, area_id: Option<&str>, point: Option<(f64, f64)>) -> Result<Value, ApiError> {
+pub fn dry_run(
+    catalog: &Catalog,
+    category: &str,
+    area_id: Option<&str>,
+    point: Option<(f64, f64)>,
+) -> Result<Value, ApiError> {
     if !catalog.categories.contains_key(category) {
         return Err(crate::complaints::intake::unknown_category(catalog));
     }
@@ -22,8 +30,14 @@ pub fn dry_run(catalog: &Catalog, category: &str, area_id: Option<&str>, point: 
         (Some(a), _) => {
             if !catalog.areas.contains_key(a) {
                 // Accept an area code too, for people at a terminal.
-                let by_code = catalog.areas.values().find(|x| x.code == a).map(|x| x.id.clone());
-                by_code.ok_or_else(|| ApiError::not_found("area_not_found", "没有这个区域", "No such area"))?
+                let by_code = catalog
+                    .areas
+                    .values()
+                    .find(|x| x.code == a)
+                    .map(|x| x.id.clone());
+                by_code.ok_or_else(|| {
+                    ApiError::not_found("area_not_found", "没有这个区域", "No such area")
+                })?
             } else {
                 a.to_string()
             }
@@ -34,11 +48,19 @@ pub fn dry_run(catalog: &Catalog, category: &str, area_id: Option<&str>, point: 
             .map(str::to_string)
             .ok_or_else(crate::complaints::intake::outside_jurisdiction)?,
         (None, None) => {
-            return Err(ApiError::bad_request("location_required", "请给出区域或经纬度", "Give an area or lat/lon"));
+            return Err(ApiError::bad_request(
+                "location_required",
+                "请给出区域或经纬度",
+                "Give an area or lat/lon",
+            ));
         }
     };
     let area_json = catalog.areas.get(&area).map(|a| json!({"id": a.id, "code": a.code, "kind": a.kind, "name_zh": a.name_zh, "name_en": a.name_en}));
-    let unit_json = |id: &str| catalog.units.get(id).map(|u| json!({"id": u.id, "code": u.code, "name_zh": u.name_zh, "name_en": u.name_en}));
+    let unit_json = |id: &str| {
+        catalog.units.get(id).map(
+            |u| json!({"id": u.id, "code": u.code, "name_zh": u.name_zh, "name_en": u.name_en}),
+        )
+    };
     Ok(match catalog.router.route(category, &area) {
         Some(d) => {
             let rule = catalog.router.rules().iter().find(|r| r.id == d.rule_id);
@@ -77,7 +99,11 @@ pub struct DryRunQuery {
 }
 
 /// `GET /api/v1/routing/dry-run`.
-pub async fn dry_run_handler(state: web::Data<AppState>, _auth: Authed<policy::Dispatch>, q: web::Query<DryRunQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn dry_run_handler(
+    state: web::Data<AppState>,
+    _auth: Authed<policy::Dispatch>,
+    q: web::Query<DryRunQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let st = state.into_inner();
     let v = st
@@ -96,15 +122,30 @@ pub async fn dry_run_handler(state: web::Data<AppState>, _auth: Authed<policy::D
 }
 
 /// `GET /api/v1/admin/routing/rules`.
-pub async fn list(state: web::Data<AppState>, _auth: Authed<policy::Dispatch>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _auth: Authed<policy::Dispatch>,
+) -> Result<HttpResponse, ApiError> {
     let rows: Vec<(String, Option<String>, String, String, String, String, i32)> = state
         .db
         .run(|conn| {
             Ok(routing_rules::table
                 .inner_join(areas::table.on(areas::id.eq(routing_rules::area_id)))
                 .inner_join(units::table.on(units::id.eq(routing_rules::unit_id)))
-                .order((areas::code, routing_rules::category_code, routing_rules::priority.desc()))
-                .select((routing_rules::id, routing_rules::category_code, routing_rules::area_id, areas::code, routing_rules::unit_id, units::code, routing_rules::priority))
+                .order((
+                    areas::code,
+                    routing_rules::category_code,
+                    routing_rules::priority.desc(),
+                ))
+                .select((
+                    routing_rules::id,
+                    routing_rules::category_code,
+                    routing_rules::area_id,
+                    areas::code,
+                    routing_rules::unit_id,
+                    units::code,
+                    routing_rules::priority,
+                ))
                 .load(conn)?)
         })
         .await?;
@@ -132,7 +173,11 @@ pub struct NewRule {
 }
 
 /// `POST /api/v1/admin/routing/rules`.
-pub async fn create(state: web::Data<AppState>, _auth: Authed<policy::AdminOnly>, body: web::Json<NewRule>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    _auth: Authed<policy::AdminOnly>,
+    body: web::Json<NewRule>,
+) -> Result<HttpResponse, ApiError> {
     let r = body.into_inner();
     let st = state.into_inner();
     let v = st
@@ -179,7 +224,11 @@ pub async fn create(state: web::Data<AppState>, _auth: Authed<policy::AdminOnly>
 }
 
 /// `DELETE /api/v1/admin/routing/rules/{id}`.
-pub async fn delete(state: web::Data<AppState>, _auth: Authed<policy::AdminOnly>, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    _auth: Authed<policy::AdminOnly>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let st = state.into_inner();
     let n = st
@@ -192,7 +241,11 @@ pub async fn delete(state: web::Data<AppState>, _auth: Authed<policy::AdminOnly>
         })
         .await?;
     if n == 0 {
-        return Err(ApiError::not_found("rule_not_found", "没有这条规则", "No such rule"));
+        return Err(ApiError::not_found(
+            "rule_not_found",
+            "没有这条规则",
+            "No such rule",
+        ));
     }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,6 +1,9 @@
 //! Rates (考核指标) for supervisors and aggregate figures for the public (信息公开).
 //! Formulas: see [`rates`] and `docs/complaints.md`.
 
+// Row tuples mirror the columns each query selects; naming every one would hide that.
+#![allow(clippy::type_complexity)]
+
 pub mod rates;
 
 use std::collections::BTreeMap;
@@ -32,7 +35,11 @@ pub struct Period {
 /// The period as `[start, end)` in ms.
 pub fn window(p: &Period, now_ms: i64, tz: &jiff::tz::TimeZone) -> Result<(i64, i64), ApiError> {
     let bad = |field: &str| {
-        ApiError::bad_request("invalid_query", format!("{field} 应为 YYYY-MM-DD 日期"), format!("{field} must be a YYYY-MM-DD date"))
+        ApiError::bad_request(
+            "invalid_query",
+            format!("{field} 应为 YYYY-MM-DD 日期"),
+            format!("{field} must be a YYYY-MM-DD date"),
+        )
     };
     let today = tz.to_datetime(crate::clock::from_ms(now_ms)).date();
     let to = match p.to.as_deref().filter(|s| !s.is_empty()) {
@@ -41,24 +48,51 @@ pub fn window(p: &Period, now_ms: i64, tz: &jiff::tz::TimeZone) -> Result<(i64, 
     };
     let from = match p.from.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => s.parse::<jiff::civil::Date>().map_err(|_| bad("from"))?,
-        None => to.checked_sub(jiff::Span::new().days(29)).map_err(|_| bad("to"))?,
+        None => to
+            .checked_sub(jiff::Span::new().days(29))
+            .map_err(|_| bad("to"))?,
     };
     if from > to {
-        return Err(ApiError::bad_request("invalid_query", "from 不能晚于 to", "from must not be after to"));
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "from 不能晚于 to",
+            "from must not be after to",
+        ));
     }
-    let start = tz.to_timestamp(from.to_datetime(jiff::civil::Time::midnight())).map_err(|_| bad("from"))?;
+    let start = tz
+        .to_timestamp(from.to_datetime(jiff::civil::Time::midnight()))
+        .map_err(|_| bad("from"))?;
     let end_day = to.tomorrow().map_err(|_| bad("to"))?;
-    let end = tz.to_timestamp(end_day.to_datetime(jiff::civil::Time::midnight())).map_err(|_| bad("to"))?;
+    let end = tz
+        .to_timestamp(end_day.to_datetime(jiff::civil::Time::midnight()))
+        .map_err(|_| bad("to"))?;
     Ok((start.as_millisecond(), end.as_millisecond()))
 }
 
-type EventTuple = (String, i64, String, Option<String>, String, Option<i32>, Option<i64>, Option<i64>);
+type EventTuple = (
+    String,
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<i32>,
+    Option<i64>,
+    Option<i64>,
+);
 
 /// Histories of tickets filed before `end` that were still open at or after `start`.
-fn histories(conn: &mut crate::db::DbConnection, start: i64, end: i64) -> Result<Vec<(String, TicketHistory)>, ApiError> {
+fn histories(
+    conn: &mut crate::db::DbConnection,
+    start: i64,
+    end: i64,
+) -> Result<Vec<(String, TicketHistory)>, ApiError> {
     let rows: Vec<(String, i64)> = tickets::table
         .filter(tickets::created_at.lt(end))
-        .filter(tickets::closed_at.is_null().or(tickets::closed_at.ge(start)))
+        .filter(
+            tickets::closed_at
+                .is_null()
+                .or(tickets::closed_at.ge(start)),
+        )
         .select((tickets::id, tickets::created_at))
         .load(conn)?;
     let mut out = Vec::with_capacity(rows.len());
@@ -81,7 +115,11 @@ fn histories(conn: &mut crate::db::DbConnection, start: i64, end: i64) -> Result
         let mut by: BTreeMap<String, Vec<RateEvent>> = BTreeMap::new();
         for (tid, at, kind, unit_id, to_status, rating, rd, sd) in evs {
             // Time at the dispatch center is not a unit's dispatch.
-            let unit_id = if to_status == "dispatching" { None } else { unit_id };
+            let unit_id = if to_status == "dispatching" {
+                None
+            } else {
+                unit_id
+            };
             by.entry(tid).or_default().push(RateEvent {
                 at: crate::clock::from_ms(at),
                 kind,
@@ -93,14 +131,24 @@ fn histories(conn: &mut crate::db::DbConnection, start: i64, end: i64) -> Result
         }
         for (id, created) in chunk {
             let events = by.remove(id).unwrap_or_default();
-            out.push((id.clone(), TicketHistory { created_at: crate::clock::from_ms(*created), events }));
+            out.push((
+                id.clone(),
+                TicketHistory {
+                    created_at: crate::clock::from_ms(*created),
+                    events,
+                },
+            ));
         }
     }
     Ok(out)
 }
 
 /// `GET /api/v1/stats/units`.
-pub async fn units(state: web::Data<AppState>, _auth: Authed<policy::Supervision>, q: web::Query<Period>) -> Result<HttpResponse, ApiError> {
+pub async fn units(
+    state: web::Data<AppState>,
+    _auth: Authed<policy::Supervision>,
+    q: web::Query<Period>,
+) -> Result<HttpResponse, ApiError> {
     let st = state.into_inner();
     let (start, end) = window(&q, st.clock.now_ms(), &st.config.timezone)?;
     let v = st
@@ -108,14 +156,23 @@ pub async fn units(state: web::Data<AppState>, _auth: Authed<policy::Supervision
         .clone()
         .run(move |conn| {
             let catalog = catalog::get(conn, &st.config.database_url, &st.config.timezone)?;
-            let hist: Vec<TicketHistory> = histories(conn, start, end)?.into_iter().map(|(_, h)| h).collect();
-            let rates = unit_rates(&hist, crate::clock::from_ms(start), crate::clock::from_ms(end));
+            let hist: Vec<TicketHistory> = histories(conn, start, end)?
+                .into_iter()
+                .map(|(_, h)| h)
+                .collect();
+            let rates = unit_rates(
+                &hist,
+                crate::clock::from_ms(start),
+                crate::clock::from_ms(end),
+            );
             Ok(Value::Array(
                 rates
                     .into_iter()
                     .map(|r| {
                         let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
-                        if let (Some(obj), Some(u)) = (v.as_object_mut(), catalog.units.get(&r.unit_id)) {
+                        if let (Some(obj), Some(u)) =
+                            (v.as_object_mut(), catalog.units.get(&r.unit_id))
+                        {
                             obj.insert("name_zh".into(), json!(u.name_zh));
                             obj.insert("name_en".into(), json!(u.name_en));
                         }
@@ -129,7 +186,10 @@ pub async fn units(state: web::Data<AppState>, _auth: Authed<policy::Supervision
 }
 
 /// `GET /api/v1/public/stats`: per district and category, no personal data.
-pub async fn public(state: web::Data<AppState>, q: web::Query<Period>) -> Result<HttpResponse, ApiError> {
+pub async fn public(
+    state: web::Data<AppState>,
+    q: web::Query<Period>,
+) -> Result<HttpResponse, ApiError> {
     let st = state.into_inner();
     let (start, end) = window(&q, st.clock.now_ms(), &st.config.timezone)?;
     let v = st

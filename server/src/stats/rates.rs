@@ -192,7 +192,10 @@ pub fn unit_rates(tickets: &[TicketHistory], from: Timestamp, to: Timestamp) -> 
                 }
                 _ => {}
             }
-            if matches!(e.kind.as_str(), "resolved" | "closed" | "closed_unconfirmed" | "confirmed") {
+            if matches!(
+                e.kind.as_str(),
+                "resolved" | "closed" | "closed_unconfirmed" | "confirmed"
+            ) {
                 open_overdue_checked = true;
             }
             if matches!(e.kind.as_str(), "reopened" | "escalated") {
@@ -200,12 +203,12 @@ pub fn unit_rates(tickets: &[TicketHistory], from: Timestamp, to: Timestamp) -> 
             }
         }
         // Still held and unresolved with the deadline passed before the window's end.
-        if !open_overdue_checked {
-            if let (Some(u), Some(d)) = (&holder, resolution_due) {
-                if d < to && d >= from {
-                    entry(&mut acc, u).overdue += 1;
-                }
-            }
+        if !open_overdue_checked
+            && let (Some(u), Some(d)) = (&holder, resolution_due)
+            && d < to
+            && d >= from
+        {
+            entry(&mut acc, u).overdue += 1;
         }
     }
     acc.into_values()
@@ -258,7 +261,10 @@ mod tests {
     }
 
     fn rated(h: i64, kind: &str, stars: i32) -> RateEvent {
-        RateEvent { rating: Some(stars), ..ev(h, kind, None) }
+        RateEvent {
+            rating: Some(stars),
+            ..ev(h, kind, None)
+        }
     }
 
     #[test]
@@ -283,7 +289,11 @@ mod tests {
                     ev(3, "accepted", None),
                     ev(30, "resolved", None),
                     rated(31, "disputed", 2),
-                    RateEvent { response_due: Some(ts(33)), resolution_due: Some(ts(55)), ..ev(31, "reopened", None) },
+                    RateEvent {
+                        response_due: Some(ts(33)),
+                        resolution_due: Some(ts(55)),
+                        ..ev(31, "reopened", None)
+                    },
                     ev(32, "accepted", None),
                     ev(40, "resolved", None),
                     rated(41, "confirmed", 4),
@@ -295,7 +305,11 @@ mod tests {
                 events: vec![
                     dispatch(0, "b", 2, 24),
                     ev(1, "returned", None),
-                    RateEvent { response_due: Some(ts(4)), resolution_due: Some(ts(26)), ..ev(2, "dispatched", Some("a")) },
+                    RateEvent {
+                        response_due: Some(ts(4)),
+                        resolution_due: Some(ts(26)),
+                        ..ev(2, "dispatched", Some("a"))
+                    },
                     ev(3, "extension_requested", None),
                 ],
             },

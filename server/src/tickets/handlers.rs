@@ -2,6 +2,9 @@
 //! and one handler per action. Each action: auth → load with a row lock → state machine →
 //! event + new state + outbox in one transaction → the fresh ticket view.
 
+// Row tuples mirror the columns each query selects; naming every one would hide that.
+#![allow(clippy::type_complexity)]
+
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -32,7 +35,10 @@ pub fn actor_for(conn: &mut DbConnection, p: &Principal, t: &TicketRow) -> Resul
         Some(u) => p.can_access_unit(conn, u)?,
         None => false,
     };
-    Ok(Actor::Staff { role: p.role, same_unit })
+    Ok(Actor::Staff {
+        role: p.role,
+        same_unit,
+    })
 }
 
 /// Whether `p` may see `t` at all (city-wide roles: every ticket; others: their unit's).
@@ -48,7 +54,9 @@ fn can_see(conn: &mut DbConnection, p: &Principal, t: &TicketRow) -> Result<bool
 
 fn category_json(catalog: &Catalog, code: &str) -> Value {
     match catalog.categories.get(code) {
-        Some(c) => json!({"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en, "needs_photo_proof": c.needs_photo_proof}),
+        Some(c) => {
+            json!({"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en, "needs_photo_proof": c.needs_photo_proof})
+        }
         None => json!({"code": code}),
     }
 }
@@ -97,7 +105,11 @@ pub fn ticket_view(
     let pending: Option<(String, String, i64)> = extension_requests::table
         .filter(extension_requests::ticket_id.eq(&t.id))
         .filter(extension_requests::status.eq("pending"))
-        .select((extension_requests::id, extension_requests::reason, extension_requests::requested_due))
+        .select((
+            extension_requests::id,
+            extension_requests::reason,
+            extension_requests::requested_due,
+        ))
         .first(conn)
         .optional()?;
     let reporter = if t.reporter_name.is_some() || t.reporter_phone.is_some() {
@@ -186,14 +198,31 @@ pub async fn list(
     if let Some(s) = &q.status
         && TicketStatus::parse(s).is_none()
     {
-        return Err(ApiError::bad_request("invalid_query", "没有这个状态", "Unknown status").with(
-            "valid_statuses",
-            json!(TicketStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>()),
-        ));
+        return Err(
+            ApiError::bad_request("invalid_query", "没有这个状态", "Unknown status").with(
+                "valid_statuses",
+                json!(
+                    TicketStatus::ALL
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                ),
+            ),
+        );
     }
-    let queue = q.queue.clone().unwrap_or_else(|| if p.role.is_citywide() { "all".into() } else { "unit".into() });
+    let queue = q.queue.clone().unwrap_or_else(|| {
+        if p.role.is_citywide() {
+            "all".into()
+        } else {
+            "unit".into()
+        }
+    });
     if !matches!(queue.as_str(), "unit" | "dispatch" | "all") {
-        return Err(ApiError::bad_request("invalid_query", "queue 应为 unit、dispatch 或 all", "queue is unit, dispatch or all"));
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "queue 应为 unit、dispatch 或 all",
+            "queue is unit, dispatch or all",
+        ));
     }
     let st = state.into_inner();
     let v = st
@@ -226,8 +255,12 @@ pub async fn list(
                     .filter(tickets::status.ne_all(["resolved", "closed"]));
             }
             if let Some(text) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                let pattern = format!("%{}%", text.replace('\\', "").replace('%', "").replace('_', ""));
-                query = query.filter(tickets::ticket_no.like(pattern.clone()).or(tickets::description.like(pattern)));
+                let pattern = format!("%{}%", text.replace(['\\', '%', '_'], ""));
+                query = query.filter(
+                    tickets::ticket_no
+                        .like(pattern.clone())
+                        .or(tickets::description.like(pattern)),
+                );
             }
             let limit = q.limit.unwrap_or(100).clamp(1, 1000);
             let offset = q.offset.unwrap_or(0).max(0);
@@ -293,19 +326,34 @@ pub async fn get(
 enum Payload {
     None,
     Text(String),
-    Resolve { result: String, photos: Vec<String> },
-    Return { reason: String, suggested_unit_id: Option<String> },
-    Extension { reason: String, due: i64 },
-    Dispatch { unit_id: String },
+    Resolve {
+        result: String,
+        photos: Vec<String>,
+    },
+    Return {
+        reason: String,
+        suggested_unit_id: Option<String>,
+    },
+    Extension {
+        reason: String,
+        due: i64,
+    },
+    Dispatch {
+        unit_id: String,
+    },
 }
 
 fn text_field(v: Option<&str>, field: &str, max: usize) -> Result<String, ApiError> {
     let t = v.map(str::trim).unwrap_or("");
     if t.is_empty() {
-        return Err(ApiError::validation(json!({field: {"code": "required", "message_zh": "此项必填", "message_en": "This field is required"}})));
+        return Err(ApiError::validation(
+            json!({field: {"code": "required", "message_zh": "此项必填", "message_en": "This field is required"}}),
+        ));
     }
     if t.chars().count() > max {
-        return Err(ApiError::validation(json!({field: {"code": "too_long", "message_zh": format!("最多 {max} 个字"), "message_en": format!("At most {max} characters")}})));
+        return Err(ApiError::validation(
+            json!({field: {"code": "too_long", "message_zh": format!("最多 {max} 个字"), "message_en": format!("At most {max} characters")}}),
+        ));
     }
     Ok(t.to_string())
 }
@@ -346,9 +394,14 @@ fn parse_payload(action: Action, b: ActionBody) -> Result<Payload, ApiError> {
         Action::Resolve => {
             let photos = b.photos.unwrap_or_default();
             if photos.len() > 6 {
-                return Err(ApiError::validation(json!({"photos": {"code": "too_many", "message_zh": "最多 6 张照片", "message_en": "At most 6 photos"}})));
+                return Err(ApiError::validation(
+                    json!({"photos": {"code": "too_many", "message_zh": "最多 6 张照片", "message_en": "At most 6 photos"}}),
+                ));
             }
-            Payload::Resolve { result: text_field(b.result.as_deref(), "result", 2000)?, photos }
+            Payload::Resolve {
+                result: text_field(b.result.as_deref(), "result", 2000)?,
+                photos,
+            }
         }
         Action::Return => Payload::Return {
             reason: text_field(b.reason.as_deref(), "reason", 500)?,
@@ -361,9 +414,14 @@ fn parse_payload(action: Action, b: ActionBody) -> Result<Payload, ApiError> {
                 .as_deref()
                 .and_then(|s| s.parse::<jiff::Timestamp>().ok())
                 .ok_or_else(|| ApiError::validation(json!({"resolution_due": {"code": "invalid_datetime", "message_zh": "请填写新的办结时限（含时区的时间）", "message_en": "Give the new deadline as an RFC 3339 time"}})))?;
-            Payload::Extension { reason, due: due.as_millisecond() }
+            Payload::Extension {
+                reason,
+                due: due.as_millisecond(),
+            }
         }
-        Action::Dispatch => Payload::Dispatch { unit_id: text_field(b.unit_id.as_deref(), "unit_id", 100)? },
+        Action::Dispatch => Payload::Dispatch {
+            unit_id: text_field(b.unit_id.as_deref(), "unit_id", 100)?,
+        },
         _ => Payload::None,
     })
 }
@@ -375,9 +433,14 @@ fn check_uploads(conn: &mut DbConnection, ids: &[String]) -> Result<(), ApiError
     let mut distinct = ids.to_vec();
     distinct.sort();
     distinct.dedup();
-    let n: i64 = uploads::table.filter(uploads::id.eq_any(&distinct)).count().get_result(conn)?;
+    let n: i64 = uploads::table
+        .filter(uploads::id.eq_any(&distinct))
+        .count()
+        .get_result(conn)?;
     if n != distinct.len() as i64 {
-        return Err(ApiError::validation(json!({"photos": {"code": "unknown_upload", "message_zh": "照片未上传或已失效", "message_en": "A photo id names no upload"}})));
+        return Err(ApiError::validation(
+            json!({"photos": {"code": "unknown_upload", "message_zh": "照片未上传或已失效", "message_en": "A photo id names no upload"}}),
+        ));
     }
     Ok(())
 }
@@ -426,7 +489,9 @@ fn act(
             Payload::Text(text) => ev.body = Some(text),
             Payload::Resolve { result, photos } => {
                 if category.is_some_and(|c| c.needs_photo_proof) && photos.is_empty() {
-                    return Err(ApiError::validation(json!({"photos": {"code": "photos_required", "message_zh": "该类别办结时须上传整改后照片", "message_en": "This category needs after-photos to resolve"}})));
+                    return Err(ApiError::validation(
+                        json!({"photos": {"code": "photos_required", "message_zh": "该类别办结时须上传整改后照片", "message_en": "This category needs after-photos to resolve"}}),
+                    ));
                 }
                 check_uploads(conn, &photos)?;
                 ev.body = Some(result);
@@ -435,17 +500,25 @@ fn act(
                     .set(tickets::resolved_at.eq(now))
                     .execute(conn)?;
             }
-            Payload::Return { reason, suggested_unit_id } => {
+            Payload::Return {
+                reason,
+                suggested_unit_id,
+            } => {
                 if let Some(s) = &suggested_unit_id
                     && !catalog.units.contains_key(s)
                 {
-                    return Err(ApiError::validation(json!({"suggested_unit_id": {"code": "unknown_unit", "message_zh": "没有这个单位", "message_en": "No such unit"}})));
+                    return Err(ApiError::validation(
+                        json!({"suggested_unit_id": {"code": "unknown_unit", "message_zh": "没有这个单位", "message_en": "No such unit"}}),
+                    ));
                 }
                 ev.reason = Some(reason.clone());
                 ev.data = Some(json!({"suggested_unit_id": suggested_unit_id}).to_string());
                 ev.unit_id = t.unit_id.clone();
                 diesel::update(tickets::table.find(&t.id))
-                    .set((tickets::unit_id.eq(&catalog.dispatch_center), tickets::accepted_at.eq(None::<i64>)))
+                    .set((
+                        tickets::unit_id.eq(&catalog.dispatch_center),
+                        tickets::accepted_at.eq(None::<i64>),
+                    ))
                     .execute(conn)?;
                 // A return withdraws any pending extension.
                 diesel::update(
@@ -459,14 +532,31 @@ fn act(
                     .set(tickets::extension_pending.eq(false))
                     .execute(conn)?;
                 let t2 = store::find(conn, &t.id)?.ok_or_else(ticket_not_found)?;
-                store::notify(conn, &catalog, &t2, &[catalog.dispatch_center.as_deref()], "ticket_returned", "工单被退回派单中心", &reason, &tz, &public_url, now)?;
+                store::notify(
+                    conn,
+                    &catalog,
+                    &t2,
+                    &[catalog.dispatch_center.as_deref()],
+                    "ticket_returned",
+                    "工单被退回派单中心",
+                    &reason,
+                    &tz,
+                    &public_url,
+                    now,
+                )?;
             }
             Payload::Extension { reason, due } => {
                 if now >= t.resolution_due {
-                    return Err(ApiError::conflict("deadline_passed", "办结时限已过，不能再申请延期", "The resolution deadline has passed; an extension can no longer be asked for"));
+                    return Err(ApiError::conflict(
+                        "deadline_passed",
+                        "办结时限已过，不能再申请延期",
+                        "The resolution deadline has passed; an extension can no longer be asked for",
+                    ));
                 }
                 if due <= t.resolution_due {
-                    return Err(ApiError::validation(json!({"resolution_due": {"code": "not_later", "message_zh": "新时限须晚于当前办结时限", "message_en": "The new deadline must be later than the current one"}})));
+                    return Err(ApiError::validation(
+                        json!({"resolution_due": {"code": "not_later", "message_zh": "新时限须晚于当前办结时限", "message_en": "The new deadline must be later than the current one"}}),
+                    ));
                 }
                 let ext_id = uuid::Uuid::now_v7().to_string();
                 diesel::insert_into(extension_requests::table)
@@ -487,18 +577,41 @@ fn act(
                     .execute(conn)?;
                 ev.reason = Some(reason.clone());
                 ev.data = Some(json!({"extension_id": ext_id, "requested_due": due}).to_string());
-                let supervising = t.unit_id.as_deref().and_then(|u| catalog.units.get(u)).and_then(|u| u.supervising_unit_id.as_deref());
-                store::notify(conn, &catalog, &t, &[supervising], "extension_requested", "延期申请待审批", &reason, &tz, &public_url, now)?;
+                let supervising = t
+                    .unit_id
+                    .as_deref()
+                    .and_then(|u| catalog.units.get(u))
+                    .and_then(|u| u.supervising_unit_id.as_deref());
+                store::notify(
+                    conn,
+                    &catalog,
+                    &t,
+                    &[supervising],
+                    "extension_requested",
+                    "延期申请待审批",
+                    &reason,
+                    &tz,
+                    &public_url,
+                    now,
+                )?;
             }
             Payload::Dispatch { unit_id } => {
                 if !catalog.units.contains_key(&unit_id) {
-                    return Err(ApiError::validation(json!({"unit_id": {"code": "unknown_unit", "message_zh": "没有这个单位", "message_en": "No such unit"}})));
+                    return Err(ApiError::validation(
+                        json!({"unit_id": {"code": "unknown_unit", "message_zh": "没有这个单位", "message_en": "No such unit"}}),
+                    ));
                 }
-                if t.unit_id.as_deref() == Some(unit_id.as_str()) && t.status() != TicketStatus::Dispatching {
-                    return Err(ApiError::validation(json!({"unit_id": {"code": "same_unit", "message_zh": "工单已在该单位", "message_en": "The ticket is already at this unit"}})));
+                if t.unit_id.as_deref() == Some(unit_id.as_str())
+                    && t.status() != TicketStatus::Dispatching
+                {
+                    return Err(ApiError::validation(
+                        json!({"unit_id": {"code": "same_unit", "message_zh": "工单已在该单位", "message_en": "The ticket is already at this unit"}}),
+                    ));
                 }
                 // A new unit gets fresh clocks from now (it could not act before it had the ticket).
-                let tier = &category.ok_or_else(|| ApiError::internal(anyhow::anyhow!("category vanished")))?.tier;
+                let tier = &category
+                    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("category vanished")))?
+                    .tier;
                 let (resp, res) = tier
                     .deadlines(crate::clock::from_ms(now), &catalog.calendar)
                     .map_err(|e| ApiError::internal(anyhow::anyhow!("deadline: {e}")))?;
@@ -525,7 +638,18 @@ fn act(
                 ev.resolution_due = Some(res);
                 ev.data = Some(json!({"from_unit_id": t.unit_id}).to_string());
                 let t2 = store::find(conn, &t.id)?.ok_or_else(ticket_not_found)?;
-                store::notify(conn, &catalog, &t2, &[Some(unit_id.as_str())], "ticket_dispatched", "新派工单", &summary(&t.description), &tz, &public_url, now)?;
+                store::notify(
+                    conn,
+                    &catalog,
+                    &t2,
+                    &[Some(unit_id.as_str())],
+                    "ticket_dispatched",
+                    "新派工单",
+                    &summary(&t.description),
+                    &tz,
+                    &public_url,
+                    now,
+                )?;
             }
         }
         store::append(conn, ev)?;
@@ -544,7 +668,11 @@ async fn run_action(
 ) -> Result<HttpResponse, ApiError> {
     let payload = parse_payload(action, body.map(web::Json::into_inner).unwrap_or_default())?;
     let st = state.into_inner();
-    let v = st.db.clone().run(move |conn| act(conn, &st, &p, &id, action, payload)).await?;
+    let v = st
+        .db
+        .clone()
+        .run(move |conn| act(conn, &st, &p, &id, action, payload))
+        .await?;
     Ok(HttpResponse::Ok().json(v))
 }
 
@@ -562,13 +690,41 @@ macro_rules! action_handler {
     };
 }
 
-action_handler!(accept, Action::Accept, "`POST /api/v1/tickets/{id}/accept` (签收).");
-action_handler!(reply, Action::Reply, "`POST /api/v1/tickets/{id}/reply`: a public reply.");
-action_handler!(note, Action::Note, "`POST /api/v1/tickets/{id}/note`: an internal note, never public.");
-action_handler!(resolve, Action::Resolve, "`POST /api/v1/tickets/{id}/resolve` (办结).");
-action_handler!(return_ticket, Action::Return, "`POST /api/v1/tickets/{id}/return` (退单).");
-action_handler!(request_extension, Action::RequestExtension, "`POST /api/v1/tickets/{id}/extension` (延期申请).");
-action_handler!(dispatch, Action::Dispatch, "`POST /api/v1/tickets/{id}/dispatch` (派单/转派).");
+action_handler!(
+    accept,
+    Action::Accept,
+    "`POST /api/v1/tickets/{id}/accept` (签收)."
+);
+action_handler!(
+    reply,
+    Action::Reply,
+    "`POST /api/v1/tickets/{id}/reply`: a public reply."
+);
+action_handler!(
+    note,
+    Action::Note,
+    "`POST /api/v1/tickets/{id}/note`: an internal note, never public."
+);
+action_handler!(
+    resolve,
+    Action::Resolve,
+    "`POST /api/v1/tickets/{id}/resolve` (办结)."
+);
+action_handler!(
+    return_ticket,
+    Action::Return,
+    "`POST /api/v1/tickets/{id}/return` (退单)."
+);
+action_handler!(
+    request_extension,
+    Action::RequestExtension,
+    "`POST /api/v1/tickets/{id}/extension` (延期申请)."
+);
+action_handler!(
+    dispatch,
+    Action::Dispatch,
+    "`POST /api/v1/tickets/{id}/dispatch` (派单/转派)."
+);
 
 /// Query of the extension list.
 #[derive(Debug, Deserialize)]
@@ -598,7 +754,18 @@ pub async fn list_extensions(
             if status != "all" {
                 query = query.filter(extension_requests::status.eq(status.clone()));
             }
-            let rows: Vec<(String, String, String, String, String, i64, i64, String, Option<String>, i64)> = query
+            let rows: Vec<(
+                String,
+                String,
+                String,
+                String,
+                String,
+                i64,
+                i64,
+                String,
+                Option<String>,
+                i64,
+            )> = query
                 .order(extension_requests::created_at.asc())
                 .limit(500)
                 .select((
@@ -616,15 +783,17 @@ pub async fn list_extensions(
                 .load(conn)?;
             Ok(Value::Array(
                 rows.into_iter()
-                    .map(|(id, ticket_id, no, unit, reason, prev, req, status, dr, at)| {
-                        json!({
-                            "id": id, "ticket_id": ticket_id, "ticket_no": no,
-                            "unit": store::unit_json(&catalog, Some(&unit), true),
-                            "reason": reason, "current_due": format_local(prev, &tz),
-                            "requested_due": format_local(req, &tz), "status": status,
-                            "decision_reason": dr, "created_at": format_local(at, &tz),
-                        })
-                    })
+                    .map(
+                        |(id, ticket_id, no, unit, reason, prev, req, status, dr, at)| {
+                            json!({
+                                "id": id, "ticket_id": ticket_id, "ticket_no": no,
+                                "unit": store::unit_json(&catalog, Some(&unit), true),
+                                "reason": reason, "current_due": format_local(prev, &tz),
+                                "requested_due": format_local(req, &tz), "status": status,
+                                "decision_reason": dr, "created_at": format_local(at, &tz),
+                            })
+                        },
+                    )
                     .collect(),
             ))
         })
@@ -647,7 +816,10 @@ async fn decide(
     approve: bool,
     body: DecisionBody,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = body.reason.map(|r| r.trim().chars().take(500).collect::<String>()).filter(|r| !r.is_empty());
+    let reason = body
+        .reason
+        .map(|r| r.trim().chars().take(500).collect::<String>())
+        .filter(|r| !r.is_empty());
     let st = state.into_inner();
     let v = st
         .db
@@ -658,15 +830,34 @@ async fn decide(
             crate::tickets::store::write_tx(conn, |conn| {
                 let row: Option<(String, String, i64, String)> = extension_requests::table
                     .find(&ext_id)
-                    .select((extension_requests::ticket_id, extension_requests::reason, extension_requests::requested_due, extension_requests::status))
+                    .select((
+                        extension_requests::ticket_id,
+                        extension_requests::reason,
+                        extension_requests::requested_due,
+                        extension_requests::status,
+                    ))
                     .first(conn)
                     .optional()?;
-                let (ticket_id, ask_reason, due, status) = row.ok_or_else(|| ApiError::not_found("extension_not_found", "没有这个延期申请", "No such extension request"))?;
+                let (ticket_id, ask_reason, due, status) = row.ok_or_else(|| {
+                    ApiError::not_found(
+                        "extension_not_found",
+                        "没有这个延期申请",
+                        "No such extension request",
+                    )
+                })?;
                 let t = store::find_for_update(conn, &ticket_id)?.ok_or_else(ticket_not_found)?;
                 if status != "pending" {
-                    return Err(ApiError::conflict("extension_already_decided", "该延期申请已处理", "This extension request was already decided"));
+                    return Err(ApiError::conflict(
+                        "extension_already_decided",
+                        "该延期申请已处理",
+                        "This extension request was already decided",
+                    ));
                 }
-                let action = if approve { Action::ApproveExtension } else { Action::RefuseExtension };
+                let action = if approve {
+                    Action::ApproveExtension
+                } else {
+                    Action::RefuseExtension
+                };
                 let actor = actor_for(conn, &p, &t)?;
                 let tr = check(action, &actor, &t.facts()).map_err(refusal_error)?;
                 let now = st.clock.now_ms();
@@ -680,32 +871,65 @@ async fn decide(
                     .execute(conn)?;
                 if approve {
                     diesel::update(tickets::table.find(&t.id))
-                        .set((tickets::resolution_due.eq(due), tickets::extension_pending.eq(false), tickets::updated_at.eq(now)))
+                        .set((
+                            tickets::resolution_due.eq(due),
+                            tickets::extension_pending.eq(false),
+                            tickets::updated_at.eq(now),
+                        ))
                         .execute(conn)?;
                 } else {
                     diesel::update(tickets::table.find(&t.id))
-                        .set((tickets::extension_pending.eq(false), tickets::updated_at.eq(now)))
+                        .set((
+                            tickets::extension_pending.eq(false),
+                            tickets::updated_at.eq(now),
+                        ))
                         .execute(conn)?;
                 }
-                store::append(conn, NewEvent {
-                    ticket_id: t.id.clone(),
-                    at: now,
-                    kind: tr.event.into(),
-                    actor_kind: "staff".into(),
-                    actor_user_id: Some(p.user_id.clone()),
-                    actor_name: Some(p.display_name.clone()),
-                    unit_id: t.unit_id.clone(),
-                    // The resident sees the unit's reason for the new date.
-                    reason: Some(if approve { ask_reason.clone() } else { reason.clone().unwrap_or_default() }),
-                    body: reason.clone(),
-                    from_status: Some(t.status.clone()),
-                    to_status: tr.to.as_str().into(),
-                    resolution_due: approve.then_some(due),
-                    data: Some(json!({"extension_id": ext_id}).to_string()),
-                    ..NewEvent::default()
-                })?;
+                store::append(
+                    conn,
+                    NewEvent {
+                        ticket_id: t.id.clone(),
+                        at: now,
+                        kind: tr.event.into(),
+                        actor_kind: "staff".into(),
+                        actor_user_id: Some(p.user_id.clone()),
+                        actor_name: Some(p.display_name.clone()),
+                        unit_id: t.unit_id.clone(),
+                        // The resident sees the unit's reason for the new date.
+                        reason: Some(if approve {
+                            ask_reason.clone()
+                        } else {
+                            reason.clone().unwrap_or_default()
+                        }),
+                        body: reason.clone(),
+                        from_status: Some(t.status.clone()),
+                        to_status: tr.to.as_str().into(),
+                        resolution_due: approve.then_some(due),
+                        data: Some(json!({"extension_id": ext_id}).to_string()),
+                        ..NewEvent::default()
+                    },
+                )?;
                 let t = store::find(conn, &t.id)?.ok_or_else(ticket_not_found)?;
-                store::notify(conn, &catalog, &t, &[t.unit_id.as_deref()], if approve { "extension_granted" } else { "extension_refused" }, if approve { "延期申请已批准" } else { "延期申请未批准" }, &reason.clone().unwrap_or_default(), &tz, &st.config.public_url, now)?;
+                store::notify(
+                    conn,
+                    &catalog,
+                    &t,
+                    &[t.unit_id.as_deref()],
+                    if approve {
+                        "extension_granted"
+                    } else {
+                        "extension_refused"
+                    },
+                    if approve {
+                        "延期申请已批准"
+                    } else {
+                        "延期申请未批准"
+                    },
+                    &reason.clone().unwrap_or_default(),
+                    &tz,
+                    &st.config.public_url,
+                    now,
+                )?;
                 ticket_view(conn, &catalog, &p, &t, &tz)
             })
         })
@@ -714,11 +938,35 @@ async fn decide(
 }
 
 /// `POST /api/v1/extensions/{id}/approve`.
-pub async fn approve_extension(state: web::Data<AppState>, auth: Authed<policy::Supervision>, path: web::Path<String>, body: Option<web::Json<DecisionBody>>) -> Result<HttpResponse, ApiError> {
-    decide(state, auth.0, path.into_inner(), true, body.map(web::Json::into_inner).unwrap_or_default()).await
+pub async fn approve_extension(
+    state: web::Data<AppState>,
+    auth: Authed<policy::Supervision>,
+    path: web::Path<String>,
+    body: Option<web::Json<DecisionBody>>,
+) -> Result<HttpResponse, ApiError> {
+    decide(
+        state,
+        auth.0,
+        path.into_inner(),
+        true,
+        body.map(web::Json::into_inner).unwrap_or_default(),
+    )
+    .await
 }
 
 /// `POST /api/v1/extensions/{id}/refuse`.
-pub async fn refuse_extension(state: web::Data<AppState>, auth: Authed<policy::Supervision>, path: web::Path<String>, body: Option<web::Json<DecisionBody>>) -> Result<HttpResponse, ApiError> {
-    decide(state, auth.0, path.into_inner(), false, body.map(web::Json::into_inner).unwrap_or_default()).await
+pub async fn refuse_extension(
+    state: web::Data<AppState>,
+    auth: Authed<policy::Supervision>,
+    path: web::Path<String>,
+    body: Option<web::Json<DecisionBody>>,
+) -> Result<HttpResponse, ApiError> {
+    decide(
+        state,
+        auth.0,
+        path.into_inner(),
+        false,
+        body.map(web::Json::into_inner).unwrap_or_default(),
+    )
+    .await
 }

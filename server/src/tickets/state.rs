@@ -238,7 +238,11 @@ pub struct Transition {
 ///
 /// Guarantees: a unit worker can act only on tickets held by their own unit; residents only
 /// confirm or dispute; the result depends on nothing but the arguments.
-pub fn check(action: Action, actor: &Actor, facts: &TicketFacts<'_>) -> Result<Transition, Refusal> {
+pub fn check(
+    action: Action,
+    actor: &Actor,
+    facts: &TicketFacts<'_>,
+) -> Result<Transition, Refusal> {
     use TicketStatus as S;
     let st = facts.status;
     let role_ok = |pred: fn(Role) -> bool| -> Result<Role, Refusal> {
@@ -252,7 +256,11 @@ pub fn check(action: Action, actor: &Actor, facts: &TicketFacts<'_>) -> Result<T
     let own_unit = |allow_supervisor: bool| -> Result<(), Refusal> {
         match actor {
             Actor::Staff { role, same_unit } if is_unit_worker(*role) => {
-                if *same_unit { Ok(()) } else { Err(Refusal::NotYourUnit) }
+                if *same_unit {
+                    Ok(())
+                } else {
+                    Err(Refusal::NotYourUnit)
+                }
             }
             Actor::Staff { role, .. } if allow_supervisor && supervises(*role) => Ok(()),
             _ => Err(Refusal::RoleNotAllowed),
@@ -263,18 +271,34 @@ pub fn check(action: Action, actor: &Actor, facts: &TicketFacts<'_>) -> Result<T
         Action::Dispatch => {
             role_ok(dispatches)?;
             state(st != S::Resolved && st != S::Closed)?;
-            let event = if st == S::Dispatching { "dispatched" } else { "reassigned" };
-            Ok(Transition { to: S::Dispatched, event })
+            let event = if st == S::Dispatching {
+                "dispatched"
+            } else {
+                "reassigned"
+            };
+            Ok(Transition {
+                to: S::Dispatched,
+                event,
+            })
         }
         Action::Accept => {
             own_unit(false)?;
             state(matches!(st, S::Dispatched | S::Reopened))?;
-            Ok(Transition { to: S::Accepted, event: "accepted" })
+            Ok(Transition {
+                to: S::Accepted,
+                event: "accepted",
+            })
         }
         Action::Reply => {
             own_unit(true)?;
-            state(matches!(st, S::Accepted | S::Reopened | S::Escalated | S::Dispatched))?;
-            Ok(Transition { to: st, event: "replied" })
+            state(matches!(
+                st,
+                S::Accepted | S::Reopened | S::Escalated | S::Dispatched
+            ))?;
+            Ok(Transition {
+                to: st,
+                event: "replied",
+            })
         }
         Action::Note => {
             match actor {
@@ -290,25 +314,40 @@ pub fn check(action: Action, actor: &Actor, facts: &TicketFacts<'_>) -> Result<T
                 }
                 _ => return Err(Refusal::RoleNotAllowed),
             }
-            Ok(Transition { to: st, event: "note" })
+            Ok(Transition {
+                to: st,
+                event: "note",
+            })
         }
         Action::Resolve => {
             own_unit(true)?;
             state(matches!(st, S::Accepted | S::Escalated))?;
-            Ok(Transition { to: S::Resolved, event: "resolved" })
+            Ok(Transition {
+                to: S::Resolved,
+                event: "resolved",
+            })
         }
         Action::Return => {
             own_unit(false)?;
             state(matches!(st, S::Dispatched | S::Accepted | S::Reopened))?;
-            Ok(Transition { to: S::Dispatching, event: "returned" })
+            Ok(Transition {
+                to: S::Dispatching,
+                event: "returned",
+            })
         }
         Action::RequestExtension => {
             own_unit(false)?;
-            state(matches!(st, S::Dispatched | S::Accepted | S::Reopened | S::Escalated))?;
+            state(matches!(
+                st,
+                S::Dispatched | S::Accepted | S::Reopened | S::Escalated
+            ))?;
             if facts.extension_pending {
                 return Err(Refusal::ExtensionPending);
             }
-            Ok(Transition { to: st, event: "extension_requested" })
+            Ok(Transition {
+                to: st,
+                event: "extension_requested",
+            })
         }
         Action::ApproveExtension | Action::RefuseExtension => {
             role_ok(supervises)?;
@@ -328,7 +367,10 @@ pub fn check(action: Action, actor: &Actor, facts: &TicketFacts<'_>) -> Result<T
                 return Err(Refusal::RoleNotAllowed);
             }
             state(st == S::Resolved)?;
-            Ok(Transition { to: S::Closed, event: "confirmed" })
+            Ok(Transition {
+                to: S::Closed,
+                event: "confirmed",
+            })
         }
         Action::Dispute => {
             if *actor != Actor::Resident {
@@ -336,9 +378,15 @@ pub fn check(action: Action, actor: &Actor, facts: &TicketFacts<'_>) -> Result<T
             }
             state(st == S::Resolved)?;
             if facts.disputes == 0 {
-                Ok(Transition { to: S::Reopened, event: "reopened" })
+                Ok(Transition {
+                    to: S::Reopened,
+                    event: "reopened",
+                })
             } else {
-                Ok(Transition { to: S::Escalated, event: "escalated" })
+                Ok(Transition {
+                    to: S::Escalated,
+                    event: "escalated",
+                })
             }
         }
         Action::AutoClose => {
@@ -346,7 +394,10 @@ pub fn check(action: Action, actor: &Actor, facts: &TicketFacts<'_>) -> Result<T
                 return Err(Refusal::RoleNotAllowed);
             }
             state(st == S::Resolved)?;
-            Ok(Transition { to: S::Closed, event: "closed_unconfirmed" })
+            Ok(Transition {
+                to: S::Closed,
+                event: "closed_unconfirmed",
+            })
         }
     }
 }
@@ -386,10 +437,22 @@ mod tests {
         }
     }
 
-    const STAFF_U1: Actor = Actor::Staff { role: Role::UnitStaff, same_unit: true };
-    const STAFF_U2: Actor = Actor::Staff { role: Role::UnitStaff, same_unit: false };
-    const DISPATCHER: Actor = Actor::Staff { role: Role::Dispatcher, same_unit: false };
-    const SUPERVISOR: Actor = Actor::Staff { role: Role::Supervisor, same_unit: false };
+    const STAFF_U1: Actor = Actor::Staff {
+        role: Role::UnitStaff,
+        same_unit: true,
+    };
+    const STAFF_U2: Actor = Actor::Staff {
+        role: Role::UnitStaff,
+        same_unit: false,
+    };
+    const DISPATCHER: Actor = Actor::Staff {
+        role: Role::Dispatcher,
+        same_unit: false,
+    };
+    const SUPERVISOR: Actor = Actor::Staff {
+        role: Role::Supervisor,
+        same_unit: false,
+    };
 
     #[test]
     fn happy_path() {
@@ -399,66 +462,140 @@ mod tests {
         let t = check(Action::Dispatch, &DISPATCHER, &f).unwrap();
         assert_eq!((t.to, t.event), (S::Dispatched, "dispatched"));
         let f = facts(S::Dispatched);
-        assert_eq!(check(Action::Accept, &STAFF_U1, &f).unwrap().to, S::Accepted);
+        assert_eq!(
+            check(Action::Accept, &STAFF_U1, &f).unwrap().to,
+            S::Accepted
+        );
         let f = facts(S::Accepted);
-        assert_eq!(check(Action::Resolve, &STAFF_U1, &f).unwrap().to, S::Resolved);
+        assert_eq!(
+            check(Action::Resolve, &STAFF_U1, &f).unwrap().to,
+            S::Resolved
+        );
         let f = facts(S::Resolved);
-        assert_eq!(check(Action::Confirm, &Actor::Resident, &f).unwrap().to, S::Closed);
+        assert_eq!(
+            check(Action::Confirm, &Actor::Resident, &f).unwrap().to,
+            S::Closed
+        );
     }
 
     #[test]
     fn other_unit_is_refused() {
         let f = facts(TicketStatus::Dispatched);
-        assert_eq!(check(Action::Accept, &STAFF_U2, &f), Err(Refusal::NotYourUnit));
-        assert_eq!(check(Action::Note, &STAFF_U2, &f), Err(Refusal::NotYourUnit));
-        assert_eq!(check(Action::Return, &STAFF_U2, &f), Err(Refusal::NotYourUnit));
+        assert_eq!(
+            check(Action::Accept, &STAFF_U2, &f),
+            Err(Refusal::NotYourUnit)
+        );
+        assert_eq!(
+            check(Action::Note, &STAFF_U2, &f),
+            Err(Refusal::NotYourUnit)
+        );
+        assert_eq!(
+            check(Action::Return, &STAFF_U2, &f),
+            Err(Refusal::NotYourUnit)
+        );
     }
 
     #[test]
     fn wrong_state_is_refused() {
         let f = facts(TicketStatus::Dispatched);
-        assert_eq!(check(Action::Resolve, &STAFF_U1, &f), Err(Refusal::NotInState));
-        assert_eq!(check(Action::Confirm, &Actor::Resident, &f), Err(Refusal::NotInState));
+        assert_eq!(
+            check(Action::Resolve, &STAFF_U1, &f),
+            Err(Refusal::NotInState)
+        );
+        assert_eq!(
+            check(Action::Confirm, &Actor::Resident, &f),
+            Err(Refusal::NotInState)
+        );
         let f = facts(TicketStatus::Closed);
-        assert_eq!(check(Action::Accept, &STAFF_U1, &f), Err(Refusal::NotInState));
-        assert_eq!(check(Action::Dispatch, &DISPATCHER, &f), Err(Refusal::NotInState));
+        assert_eq!(
+            check(Action::Accept, &STAFF_U1, &f),
+            Err(Refusal::NotInState)
+        );
+        assert_eq!(
+            check(Action::Dispatch, &DISPATCHER, &f),
+            Err(Refusal::NotInState)
+        );
     }
 
     #[test]
     fn second_dispute_escalates() {
         let mut f = facts(TicketStatus::Resolved);
-        assert_eq!(check(Action::Dispute, &Actor::Resident, &f).unwrap().to, TicketStatus::Reopened);
+        assert_eq!(
+            check(Action::Dispute, &Actor::Resident, &f).unwrap().to,
+            TicketStatus::Reopened
+        );
         f.disputes = 1;
-        assert_eq!(check(Action::Dispute, &Actor::Resident, &f).unwrap().to, TicketStatus::Escalated);
+        assert_eq!(
+            check(Action::Dispute, &Actor::Resident, &f).unwrap().to,
+            TicketStatus::Escalated
+        );
     }
 
     #[test]
     fn return_goes_to_dispatch_and_reassign_is_named() {
         let f = facts(TicketStatus::Accepted);
-        assert_eq!(check(Action::Return, &STAFF_U1, &f).unwrap().to, TicketStatus::Dispatching);
-        assert_eq!(check(Action::Dispatch, &DISPATCHER, &f).unwrap().event, "reassigned");
-        assert_eq!(check(Action::Dispatch, &STAFF_U1, &f), Err(Refusal::RoleNotAllowed));
+        assert_eq!(
+            check(Action::Return, &STAFF_U1, &f).unwrap().to,
+            TicketStatus::Dispatching
+        );
+        assert_eq!(
+            check(Action::Dispatch, &DISPATCHER, &f).unwrap().event,
+            "reassigned"
+        );
+        assert_eq!(
+            check(Action::Dispatch, &STAFF_U1, &f),
+            Err(Refusal::RoleNotAllowed)
+        );
     }
 
     #[test]
     fn extensions() {
         let mut f = facts(TicketStatus::Accepted);
-        assert_eq!(check(Action::ApproveExtension, &SUPERVISOR, &f), Err(Refusal::NoPendingExtension));
+        assert_eq!(
+            check(Action::ApproveExtension, &SUPERVISOR, &f),
+            Err(Refusal::NoPendingExtension)
+        );
         assert!(check(Action::RequestExtension, &STAFF_U1, &f).is_ok());
         f.extension_pending = true;
-        assert_eq!(check(Action::RequestExtension, &STAFF_U1, &f), Err(Refusal::ExtensionPending));
-        assert_eq!(check(Action::ApproveExtension, &STAFF_U1, &f), Err(Refusal::RoleNotAllowed));
-        assert_eq!(check(Action::ApproveExtension, &SUPERVISOR, &f).unwrap().event, "extension_granted");
+        assert_eq!(
+            check(Action::RequestExtension, &STAFF_U1, &f),
+            Err(Refusal::ExtensionPending)
+        );
+        assert_eq!(
+            check(Action::ApproveExtension, &STAFF_U1, &f),
+            Err(Refusal::RoleNotAllowed)
+        );
+        assert_eq!(
+            check(Action::ApproveExtension, &SUPERVISOR, &f)
+                .unwrap()
+                .event,
+            "extension_granted"
+        );
     }
 
     #[test]
     fn residents_and_system_are_limited() {
         let f = facts(TicketStatus::Resolved);
-        assert_eq!(check(Action::Accept, &Actor::Resident, &f), Err(Refusal::RoleNotAllowed));
-        assert_eq!(check(Action::AutoClose, &Actor::Resident, &f), Err(Refusal::RoleNotAllowed));
-        assert_eq!(check(Action::AutoClose, &Actor::System, &f).unwrap().event, "closed_unconfirmed");
-        let inspector = Actor::Staff { role: Role::Inspector, same_unit: true };
-        assert_eq!(check(Action::Note, &inspector, &f), Err(Refusal::RoleNotAllowed));
+        assert_eq!(
+            check(Action::Accept, &Actor::Resident, &f),
+            Err(Refusal::RoleNotAllowed)
+        );
+        assert_eq!(
+            check(Action::AutoClose, &Actor::Resident, &f),
+            Err(Refusal::RoleNotAllowed)
+        );
+        assert_eq!(
+            check(Action::AutoClose, &Actor::System, &f).unwrap().event,
+            "closed_unconfirmed"
+        );
+        let inspector = Actor::Staff {
+            role: Role::Inspector,
+            same_unit: true,
+        };
+        assert_eq!(
+            check(Action::Note, &inspector, &f),
+            Err(Refusal::RoleNotAllowed)
+        );
     }
 
     #[test]
@@ -468,7 +605,10 @@ mod tests {
             allowed_actions(&STAFF_U1, &f),
             vec!["accept", "reply", "note", "return", "request_extension"]
         );
-        assert_eq!(allowed_actions(&DISPATCHER, &f), vec!["note", "dispatch", "reassign"]);
+        assert_eq!(
+            allowed_actions(&DISPATCHER, &f),
+            vec!["note", "dispatch", "reassign"]
+        );
         assert!(allowed_actions(&STAFF_U2, &f).is_empty());
     }
 

@@ -247,13 +247,17 @@ pub fn set_status(
     now: i64,
 ) -> Result<(), ApiError> {
     diesel::update(tickets::table.find(id))
-        .set((tickets::status.eq(status.as_str()), tickets::updated_at.eq(now)))
+        .set((
+            tickets::status.eq(status.as_str()),
+            tickets::updated_at.eq(now),
+        ))
         .execute(conn)?;
     Ok(())
 }
 
 /// Queue a notification about `ticket` to every target of `units` (deduplicated), in the
 /// caller's transaction. Targets come from the catalog (cached for 2 s).
+#[allow(clippy::too_many_arguments)] // the message's parts, each from a different place
 pub fn notify(
     conn: &mut DbConnection,
     catalog: &Catalog,
@@ -276,7 +280,10 @@ pub fn notify(
             continue;
         }
         seen.push(u);
-        let unit_name = catalog.units.get(*u).map_or(String::new(), |x| x.name_zh.clone());
+        let unit_name = catalog
+            .units
+            .get(*u)
+            .map_or(String::new(), |x| x.name_zh.clone());
         let message = crate::notify::format::Message {
             event: event.to_string(),
             ticket_no: ticket.ticket_no.clone(),
@@ -285,7 +292,11 @@ pub fn notify(
             title: title.to_string(),
             text: text.to_string(),
             resolution_due: crate::clock::format_local(ticket.resolution_due, tz),
-            url: format!("{}/console/tickets/{}", public_url.trim_end_matches('/'), ticket.id),
+            url: format!(
+                "{}/console/tickets/{}",
+                public_url.trim_end_matches('/'),
+                ticket.id
+            ),
         };
         let targets = catalog.targets.get(*u).map(Vec::as_slice).unwrap_or(&[]);
         outbox::enqueue_to(conn, u, targets, Some(&ticket.id), &message, now)?;

@@ -31,7 +31,9 @@ pub async fn complaint(app: &TestApp, category: &str) -> Value {
 
 /// Submit with an optional idempotency key.
 pub async fn submit(app: &TestApp, body: &Value, key: Option<&str>) -> Answer {
-    let mut req = reqwest::Client::new().post(app.url("/api/v1/complaints")).json(body);
+    let mut req = reqwest::Client::new()
+        .post(app.url("/api/v1/complaints"))
+        .json(body);
     if let Some(k) = key {
         req = req.header("Idempotency-Key", k);
     }
@@ -44,7 +46,11 @@ pub async fn answer(req: reqwest::RequestBuilder) -> Answer {
     let status = res.status().as_u16();
     let headers = res.headers().clone();
     let text = res.text().await.unwrap_or_default();
-    Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), headers }
+    Answer {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        headers,
+    }
 }
 
 /// File a complaint and return (tracking code, ticket id as the staff API knows it).
@@ -58,7 +64,9 @@ pub async fn file(app: &TestApp, category: &str, admin: &str) -> (String, String
 
 /// The staff id of ticket `no`.
 pub async fn ticket_id(app: &TestApp, admin: &str, no: &str) -> String {
-    let list = app.get(&format!("/api/v1/tickets?queue=all&q={no}"), Some(admin)).await;
+    let list = app
+        .get(&format!("/api/v1/tickets?queue=all&q={no}"), Some(admin))
+        .await;
     list.body
         .as_array()
         .and_then(|l| l.iter().find(|t| t["ticket_no"] == no))
@@ -116,40 +124,73 @@ impl Receiver {
     /// Listen on `127.0.0.1:port` (0 = any).
     pub async fn start(port: u16) -> (Receiver, u16) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind receiver");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind receiver");
         let port = listener.local_addr().expect("addr").port();
         let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let sink = got.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((mut s, _)) = listener.accept().await else { return };
+                let Ok((mut s, _)) = listener.accept().await else {
+                    return;
+                };
                 let sink = sink.clone();
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 4096];
                     let head_end = loop {
-                        let Ok(n) = s.read(&mut chunk).await else { return };
-                        if n == 0 { return; }
+                        let Ok(n) = s.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
                         buf.extend_from_slice(&chunk[..n]);
-                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") { break p + 4; }
+                        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break p + 4;
+                        }
                     };
                     let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
                     let mut lines = head.split("\r\n");
-                    let target = lines.next().unwrap_or("").split(' ').nth(1).unwrap_or("").to_string();
+                    let target = lines
+                        .next()
+                        .unwrap_or("")
+                        .split(' ')
+                        .nth(1)
+                        .unwrap_or("")
+                        .to_string();
                     let headers: Vec<(String, String)> = lines
                         .filter_map(|l| l.split_once(':'))
                         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
                         .collect();
-                    let len: usize = headers.iter().find(|h| h.0 == "content-length").and_then(|h| h.1.parse().ok()).unwrap_or(0);
+                    let len: usize = headers
+                        .iter()
+                        .find(|h| h.0 == "content-length")
+                        .and_then(|h| h.1.parse().ok())
+                        .unwrap_or(0);
                     while buf.len() < head_end + len {
-                        let Ok(n) = s.read(&mut chunk).await else { return };
-                        if n == 0 { break; }
+                        let Ok(n) = s.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            break;
+                        }
                         buf.extend_from_slice(&chunk[..n]);
                     }
                     let body = buf[head_end..].to_vec();
-                    if let Ok(mut g) = sink.lock() { g.push(Received { target, headers, body }); }
+                    if let Ok(mut g) = sink.lock() {
+                        g.push(Received {
+                            target,
+                            headers,
+                            body,
+                        });
+                    }
                     let reply = br#"{"errcode":0,"errmsg":"ok"}"#;
-                    let resp = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", reply.len());
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        reply.len()
+                    );
                     let _ = s.write_all(resp.as_bytes()).await;
                     let _ = s.write_all(reply).await;
                     let _ = s.shutdown().await;
@@ -171,11 +212,21 @@ impl Receiver {
 }
 
 /// Add a notification target to the unit with `code`.
-pub async fn add_target(app: &TestApp, unit_code: &str, kind: &str, url: &str, secret_env: Option<&str>) {
-    use diesel::prelude::*;
+pub async fn add_target(
+    app: &TestApp,
+    unit_code: &str,
+    kind: &str,
+    url: &str,
+    secret_env: Option<&str>,
+) {
     use anju_server::db::schema::unit_notify_targets as t;
+    use diesel::prelude::*;
     let unit = app.unit_id(unit_code).await;
-    let (kind, url, secret_env) = (kind.to_string(), url.to_string(), secret_env.map(str::to_string));
+    let (kind, url, secret_env) = (
+        kind.to_string(),
+        url.to_string(),
+        secret_env.map(str::to_string),
+    );
     app.state()
         .db
         .run(move |conn| {
