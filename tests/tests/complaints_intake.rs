@@ -55,6 +55,10 @@ async fn a_complaint_is_routed_with_deadlines_and_a_tracking_code() {
         v.body["route"]
     );
     assert_eq!(v.body["reporter"]["phone"], "13812345678");
+    // The endpoints are in the OpenAPI document.
+    let doc = app.get("/api/openapi.json", None).await;
+    assert!(doc.body["paths"]["/api/v1/complaints"]["post"].is_object());
+    assert!(doc.body["paths"]["/api/v1/track/{code}"]["get"].is_object());
 }
 
 #[tokio::test]

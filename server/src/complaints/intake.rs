@@ -27,7 +27,7 @@ use super::schema::{counters, idempotency_keys, tickets, uploads};
 pub const MAX_PHOTOS: usize = 6;
 
 /// The body residents send.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct SubmitBody {
     /// Category code.
     pub category: String,
@@ -523,6 +523,7 @@ fn stored_answer(
 }
 
 /// `POST /api/v1/complaints`.
+#[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints", request_body(content = SubmitBody, content_type = "application/json"), responses((status = 201, description = "Filed: {tracking_code, ticket_no, status, unit, response_due, resolution_due, track_url}; 4xx problem+json for bad input, 429 when flooding")))]
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -808,3 +809,8 @@ mod group_commit {
 fn is_unique_violation(e: &ApiError) -> bool {
     e.code() == "already_exists"
 }
+
+/// OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(submit))]
+pub struct ApiDoc;

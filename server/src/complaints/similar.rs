@@ -32,6 +32,7 @@ pub struct SimilarQuery {
 }
 
 /// `GET /api/v1/complaints/similar`.
+#[utoipa::path(get, path = "/api/v1/complaints/similar", tag = "complaints", responses((status = 200, description = "Open tickets of the category in the community from the last 30 days (query: category, area_id)")))]
 pub async fn similar(
     state: web::Data<AppState>,
     q: web::Query<SimilarQuery>,
@@ -69,7 +70,7 @@ pub async fn similar(
 }
 
 /// Body of "me too".
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct SupportBody {
     /// Name for callbacks.
     #[serde(default)]
@@ -80,6 +81,7 @@ pub struct SupportBody {
 }
 
 /// `POST /api/v1/complaints/{ticket_no}/support`.
+#[utoipa::path(post, path = "/api/v1/complaints/{ticket_no}/support", tag = "complaints", params(("ticket_no" = String, Path)), responses((status = 201, description = "Me too: {tracking_code, ticket_no, supporters}")))]
 pub async fn support(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -155,3 +157,8 @@ pub async fn support(
         .await?;
     Ok(HttpResponse::Created().json(v))
 }
+
+/// OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(similar, support))]
+pub struct ApiDoc;

@@ -151,6 +151,7 @@ pub fn view(
 }
 
 /// `GET /api/v1/track/{code}`.
+#[utoipa::path(get, path = "/api/v1/track/{code}", tag = "complaints", params(("code" = String, Path)), responses((status = 200, description = "The public tracking view; 404 tracking_code_not_found")))]
 pub async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -171,7 +172,7 @@ pub async fn get(
 }
 
 /// Body of confirm and dispute.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RatingBody {
     /// 1-5 stars.
     pub rating: i64,
@@ -368,6 +369,7 @@ async fn rate(
 }
 
 /// `POST /api/v1/track/{code}/confirm`.
+#[utoipa::path(post, path = "/api/v1/track/{code}/confirm", tag = "complaints", params(("code" = String, Path)), responses((status = 200, description = "Confirm a resolution with {rating, comment?}")))]
 pub async fn confirm(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -377,6 +379,7 @@ pub async fn confirm(
 }
 
 /// `POST /api/v1/track/{code}/dispute`.
+#[utoipa::path(post, path = "/api/v1/track/{code}/dispute", tag = "complaints", params(("code" = String, Path)), responses((status = 200, description = "Dispute a resolution with {rating, comment}: reopened, or escalated the second time")))]
 pub async fn dispute(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -384,3 +387,8 @@ pub async fn dispute(
 ) -> Result<HttpResponse, ApiError> {
     rate(state, path.into_inner(), body.into_inner(), Action::Dispute).await
 }
+
+/// OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(get, confirm, dispute))]
+pub struct ApiDoc;

@@ -17,6 +17,7 @@ use super::schema::uploads;
 pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 
 /// `POST /api/v1/uploads`.
+#[utoipa::path(post, path = "/api/v1/uploads", tag = "complaints", request_body(content = Vec<u8>, content_type = "image/jpeg"), responses((status = 201, description = "Stored without metadata: {id, url, content_type, bytes}; 415 unsupported_image, 422 damaged_image, 413")))]
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -85,6 +86,7 @@ pub async fn create(
 }
 
 /// `GET /api/v1/uploads/{id}`.
+#[utoipa::path(get, path = "/api/v1/uploads/{id}", tag = "complaints", params(("id" = String, Path)), responses((status = 200, description = "The image bytes")))]
 pub async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -114,3 +116,8 @@ pub async fn get(
 fn upload_not_found() -> ApiError {
     ApiError::not_found("upload_not_found", "找不到该图片", "No such upload")
 }
+
+/// OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create, get))]
+pub struct ApiDoc;

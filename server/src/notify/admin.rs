@@ -21,6 +21,7 @@ pub struct ListQuery {
 }
 
 /// `GET /api/v1/admin/outbox`.
+#[utoipa::path(get, path = "/api/v1/admin/outbox", tag = "notify", responses((status = 200, description = "Outbox messages (query: status)")), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     _auth: Authed<policy::AdminOnly>,
@@ -51,6 +52,7 @@ pub async fn list(
 }
 
 /// `POST /api/v1/admin/outbox/{id}/retry`: a dead (or pending) message is tried again now.
+#[utoipa::path(post, path = "/api/v1/admin/outbox/{id}/retry", tag = "notify", params(("id" = String, Path)), responses((status = 200, description = "Message queued again")), security(("bearer" = [])))]
 pub async fn retry(
     state: web::Data<AppState>,
     _auth: Authed<policy::AdminOnly>,
@@ -84,3 +86,8 @@ pub async fn retry(
     }
     Ok(HttpResponse::Ok().json(json!({"status": "pending"})))
 }
+
+/// OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, retry))]
+pub struct ApiDoc;

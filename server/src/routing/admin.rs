@@ -99,6 +99,7 @@ pub struct DryRunQuery {
 }
 
 /// `GET /api/v1/routing/dry-run`.
+#[utoipa::path(get, path = "/api/v1/routing/dry-run", tag = "routing", responses((status = 200, description = "Where a complaint would go and why (query: category, area_id | lat, lon)")), security(("bearer" = [])))]
 pub async fn dry_run_handler(
     state: web::Data<AppState>,
     _auth: Authed<policy::Dispatch>,
@@ -122,6 +123,7 @@ pub async fn dry_run_handler(
 }
 
 /// `GET /api/v1/admin/routing/rules`.
+#[utoipa::path(get, path = "/api/v1/admin/routing/rules", tag = "routing", responses((status = 200, description = "Routing rules")), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     _auth: Authed<policy::Dispatch>,
@@ -157,7 +159,7 @@ pub async fn list(
 }
 
 /// A new rule.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRule {
     /// Category code, or absent for every category.
@@ -173,6 +175,7 @@ pub struct NewRule {
 }
 
 /// `POST /api/v1/admin/routing/rules`.
+#[utoipa::path(post, path = "/api/v1/admin/routing/rules", tag = "routing", responses((status = 201, description = "Rule created")), security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<AppState>,
     _auth: Authed<policy::AdminOnly>,
@@ -224,6 +227,7 @@ pub async fn create(
 }
 
 /// `DELETE /api/v1/admin/routing/rules/{id}`.
+#[utoipa::path(delete, path = "/api/v1/admin/routing/rules/{id}", tag = "routing", params(("id" = String, Path)), responses((status = 204, description = "Rule removed")), security(("bearer" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,
     _auth: Authed<policy::AdminOnly>,
@@ -257,3 +261,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/admin/routing/rules", web::post().to(create))
         .route("/api/v1/admin/routing/rules/{id}", web::delete().to(delete));
 }
+
+/// OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(dry_run_handler, list, create, delete))]
+pub struct ApiDoc;

@@ -144,6 +144,7 @@ fn histories(
 }
 
 /// `GET /api/v1/stats/units`.
+#[utoipa::path(get, path = "/api/v1/stats/units", tag = "stats", responses((status = 200, description = "Rates per unit (query: from, to)")), security(("bearer" = [])))]
 pub async fn units(
     state: web::Data<AppState>,
     _auth: Authed<policy::Supervision>,
@@ -186,6 +187,7 @@ pub async fn units(
 }
 
 /// `GET /api/v1/public/stats`: per district and category, no personal data.
+#[utoipa::path(get, path = "/api/v1/public/stats", tag = "stats", responses((status = 200, description = "Aggregates per district and category (query: from, to)")))]
 pub async fn public(
     state: web::Data<AppState>,
     q: web::Query<Period>,
@@ -263,3 +265,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/stats/units", web::get().to(units))
         .route("/api/v1/public/stats", web::get().to(public));
 }
+
+/// OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(units, public))]
+pub struct ApiDoc;

@@ -188,6 +188,7 @@ fn units_of(catalog: &Catalog, own: &str, include_below: bool) -> Vec<String> {
 }
 
 /// `GET /api/v1/tickets`.
+#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", responses((status = 200, description = "Queue (query: queue, status, category, overdue, q, limit, offset)")), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
@@ -297,6 +298,7 @@ pub async fn list(
 }
 
 /// `GET /api/v1/tickets/{id}`.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = String, Path)), responses((status = 200, description = "The staff view with events and the actions this user may take")), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
@@ -359,7 +361,7 @@ fn text_field(v: Option<&str>, field: &str, max: usize) -> Result<String, ApiErr
 }
 
 /// Body of every action (fields as the action needs them).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ActionBody {
     /// Reply or note text.
     #[serde(default)]
@@ -735,6 +737,7 @@ pub struct ExtensionQuery {
 }
 
 /// `GET /api/v1/extensions`.
+#[utoipa::path(get, path = "/api/v1/extensions", tag = "tickets", responses((status = 200, description = "Extension requests (query: status)")), security(("bearer" = [])))]
 pub async fn list_extensions(
     state: web::Data<AppState>,
     _auth: Authed<policy::Supervision>,
@@ -802,7 +805,7 @@ pub async fn list_extensions(
 }
 
 /// Body of an extension decision.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct DecisionBody {
     /// Why (shown to the resident on approval).
     #[serde(default)]
@@ -938,6 +941,7 @@ async fn decide(
 }
 
 /// `POST /api/v1/extensions/{id}/approve`.
+#[utoipa::path(post, path = "/api/v1/extensions/{id}/approve", tag = "tickets", params(("id" = String, Path)), responses((status = 200, description = "Approve: the ticket view")), security(("bearer" = [])))]
 pub async fn approve_extension(
     state: web::Data<AppState>,
     auth: Authed<policy::Supervision>,
@@ -955,6 +959,7 @@ pub async fn approve_extension(
 }
 
 /// `POST /api/v1/extensions/{id}/refuse`.
+#[utoipa::path(post, path = "/api/v1/extensions/{id}/refuse", tag = "tickets", params(("id" = String, Path)), responses((status = 200, description = "Refuse: the ticket view")), security(("bearer" = [])))]
 pub async fn refuse_extension(
     state: web::Data<AppState>,
     auth: Authed<policy::Supervision>,
@@ -970,3 +975,8 @@ pub async fn refuse_extension(
     )
     .await
 }
+
+/// OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, get, list_extensions, approve_extension, refuse_extension))]
+pub struct ApiDoc;
