@@ -1,5 +1,5 @@
 //! The `anju` command line: `serve` (the default), `migrate`, `user …`, `apikey create`,
-//! `import FILE`. Passwords are read from standard input, never from arguments.
+//! `import FILE`, `route` (routing dry run). Passwords are read from standard input, never from arguments.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -37,6 +37,21 @@ enum Command {
     Import {
         /// The file (`.json` or `.toml`).
         file: std::path::PathBuf,
+    },
+    /// Dry-run routing (派单): which unit a complaint would go to, and by which rule.
+    Route {
+        /// Category code.
+        #[arg(long)]
+        category: String,
+        /// Area code or id.
+        #[arg(long)]
+        area: Option<String>,
+        /// Latitude (with --lon).
+        #[arg(long, allow_hyphen_values = true)]
+        lat: Option<f64>,
+        /// Longitude (with --lat).
+        #[arg(long, allow_hyphen_values = true)]
+        lon: Option<f64>,
     },
 }
 
@@ -256,6 +271,22 @@ fn offline(config: Config, command: Command) -> Result<(), String> {
                 crate::apikeys::create(&mut conn, &name, now).map_err(|e| e.to_string())?;
             println!("anju: API key {id} for {name:?} (shown only this once):");
             println!("{key}");
+        }
+        Command::Route {
+            category,
+            area,
+            lat,
+            lon,
+        } => {
+            let catalog = crate::complaints::catalog::load(&mut conn, &config.timezone)
+                .map_err(|e| e.to_string())?;
+            let point = lat.zip(lon);
+            let v = crate::routing::admin::dry_run(&catalog, &category, area.as_deref(), point)
+                .map_err(|e| format!("{}: {}", e.code(), e.message(crate::error::Lang::En)))?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
+            );
         }
         Command::Import { file } => {
             let text =

@@ -21,6 +21,14 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::sync::ApiDoc::openapi());
     doc.merge(crate::devices::ApiDoc::openapi());
     doc.merge(crate::attachments::ApiDoc::openapi());
+    doc.merge(crate::complaints::intake::ApiDoc::openapi());
+    doc.merge(crate::complaints::uploads::ApiDoc::openapi());
+    doc.merge(crate::complaints::similar::ApiDoc::openapi());
+    doc.merge(crate::complaints::track::ApiDoc::openapi());
+    doc.merge(crate::tickets::handlers::ApiDoc::openapi());
+    doc.merge(crate::stats::ApiDoc::openapi());
+    doc.merge(crate::routing::admin::ApiDoc::openapi());
+    doc.merge(crate::notify::admin::ApiDoc::openapi());
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",

@@ -123,10 +123,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::auth::configure(cfg);
     crate::users::handlers::configure(cfg);
     crate::org::configure(cfg);
-    crate::web::configure(cfg);
+    crate::complaints::configure(cfg);
+    crate::tickets::configure(cfg);
+    crate::stats::configure(cfg);
+    crate::notify::configure(cfg);
+    crate::clocks::configure(cfg);
+    crate::open311::configure(cfg);
+    crate::routing::admin::configure(cfg);
     crate::devices::configure(cfg);
     crate::sync::configure(cfg);
     crate::attachments::configure(cfg);
+    crate::web::configure(cfg);
 }
 
 /// Starts the background workers of every capability (when enabled in this process).
@@ -134,7 +141,18 @@ fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     if !state.config.background_jobs {
         return Vec::new();
     }
-    vec![tokio::spawn(crate::sync::retention_worker(state.clone()))]
+    vec![
+        tokio::spawn(crate::sync::retention_worker(state.clone())),
+        tokio::spawn(crate::clocks::worker(
+            state.clone(),
+            std::time::Duration::from_secs(30),
+        )),
+        tokio::spawn(crate::notify::outbox::worker(
+            state.db.clone(),
+            state.clock.clone(),
+            std::time::Duration::from_secs(2),
+        )),
+    ]
 }
 
 /// A running server.

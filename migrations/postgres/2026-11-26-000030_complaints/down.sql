@@ -1,0 +1,10 @@
+DROP SEQUENCE ticket_no_seq;
+DROP TABLE outbox;
+DROP TABLE clock_marks;
+DROP TABLE idempotency_keys;
+DROP TABLE extension_requests;
+DROP TABLE ticket_supporters;
+DROP TABLE ticket_events;
+DROP TABLE tickets;
+DROP TABLE counters;
+DROP TABLE uploads;

@@ -1,0 +1,9 @@
+DROP TABLE outbox;
+DROP TABLE clock_marks;
+DROP TABLE idempotency_keys;
+DROP TABLE extension_requests;
+DROP TABLE ticket_supporters;
+DROP TABLE ticket_events;
+DROP TABLE tickets;
+DROP TABLE counters;
+DROP TABLE uploads;

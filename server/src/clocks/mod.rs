@@ -1,0 +1,336 @@
+//! Clocks (催办/督办): a background pass that reminds a unit when a configurable share of a
+//! deadline's clock has run (default 80 %), records an escalation to the unit's supervising
+//! unit and the dispatch center when the resolution deadline passes (again every day while it
+//! stays overdue), and closes resolutions the resident left unanswered for N days.
+//!
+//! Exactly once per `(ticket, kind, deadline, day)`: each effect inserts a row into
+//! `clock_marks` in the same transaction as its event and outbox messages, and skips when the
+//! row exists. So a restart, a second pass, or a second server process never sends twice. On
+//! PostgreSQL a pass claims tickets with `FOR UPDATE SKIP LOCKED`, so two processes share the
+//! work instead of queueing on the same rows.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::clock::from_ms;
+use crate::complaints::catalog::{self, Catalog};
+use crate::complaints::schema::{clock_marks, tickets};
+use crate::db::{Db, DbConnection};
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::tickets::state::{Action, Actor, TicketStatus, check};
+use crate::tickets::store::{self, NewEvent, TicketRow};
+
+/// Share of a deadline's clock after which the unit is reminded (催办).
+pub const REMINDER_SHARE: f64 = 0.8;
+/// Days a resolution waits for the resident before it closes as unconfirmed.
+pub const AUTO_CLOSE_DAYS: i64 = 7;
+/// Tickets examined per transaction.
+const BATCH: i64 = 200;
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PassReport {
+    /// Reminders recorded.
+    pub reminders: u32,
+    /// Overdue escalations recorded.
+    pub escalations: u32,
+    /// Resolutions closed as unconfirmed.
+    pub auto_closed: u32,
+}
+
+/// Insert a mark; `false` when it already exists (the effect happened before).
+fn mark(
+    conn: &mut DbConnection,
+    ticket: &str,
+    kind: &str,
+    due: i64,
+    day: &str,
+    now: i64,
+) -> Result<bool, ApiError> {
+    let values = (
+        clock_marks::ticket_id.eq(ticket),
+        clock_marks::kind.eq(kind),
+        clock_marks::due.eq(due),
+        clock_marks::day.eq(day),
+        clock_marks::created_at.eq(now),
+    );
+    let n = match conn {
+        DbConnection::Pg(c) => diesel::insert_into(clock_marks::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Sqlite(c) => diesel::insert_into(clock_marks::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(n == 1)
+}
+
+fn candidates(
+    conn: &mut DbConnection,
+    statuses: &[&str],
+    after: &str,
+) -> Result<Vec<TicketRow>, ApiError> {
+    let statuses: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
+    macro_rules! query {
+        () => {
+            tickets::table
+                .filter(tickets::status.eq_any(statuses.clone()))
+                .filter(tickets::id.gt(after.to_string()))
+                .order(tickets::id)
+                .limit(BATCH)
+                .select(TicketRow::as_select())
+        };
+    }
+    Ok(match conn {
+        DbConnection::Pg(pg) => query!().for_update().skip_locked().load(pg)?,
+        DbConnection::Sqlite(c) => query!().load(c)?,
+    })
+}
+
+fn internal_event(t: &TicketRow, kind: &str, now: i64, data: serde_json::Value) -> NewEvent {
+    NewEvent {
+        ticket_id: t.id.clone(),
+        at: now,
+        kind: kind.into(),
+        actor_kind: "system".into(),
+        unit_id: t.unit_id.clone(),
+        from_status: Some(t.status.clone()),
+        to_status: t.status.clone(),
+        data: Some(data.to_string()),
+        ..NewEvent::default()
+    }
+}
+
+fn process(
+    conn: &mut DbConnection,
+    st: &AppState,
+    catalog: &Catalog,
+    t: &TicketRow,
+    now: i64,
+    report: &mut PassReport,
+) -> Result<(), ApiError> {
+    let tz = &st.config.timezone;
+    let Some(category) = catalog.categories.get(&t.category_code) else {
+        return Ok(());
+    };
+    let tier = &category.tier;
+    let status = t.status();
+    let unit = t.unit_id.as_deref();
+    let supervising = unit
+        .and_then(|u| catalog.units.get(u))
+        .and_then(|u| u.supervising_unit_id.as_deref());
+    let url = &st.config.public_url;
+    if status == TicketStatus::Resolved {
+        let resolved = t.resolved_at.unwrap_or(t.updated_at);
+        if now - resolved >= AUTO_CLOSE_DAYS * 86_400_000
+            && check(Action::AutoClose, &Actor::System, &t.facts()).is_ok()
+            && mark(conn, &t.id, "auto_close", resolved, "-", now)?
+        {
+            store::append(
+                conn,
+                NewEvent {
+                    to_status: "closed".into(),
+                    ..internal_event(
+                        t,
+                        "closed_unconfirmed",
+                        now,
+                        serde_json::json!({"days": AUTO_CLOSE_DAYS}),
+                    )
+                },
+            )?;
+            diesel::update(tickets::table.find(&t.id))
+                .set((
+                    tickets::status.eq("closed"),
+                    tickets::closed_at.eq(now),
+                    tickets::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            report.auto_closed += 1;
+        }
+        return Ok(());
+    }
+    if !status.at_unit() {
+        return Ok(());
+    }
+    let start = from_ms(t.clock_start);
+    let now_ts = from_ms(now);
+    // Response reminder while not yet accepted.
+    if t.accepted_at.is_none()
+        && matches!(status, TicketStatus::Dispatched | TicketStatus::Reopened)
+        && now < t.response_due
+    {
+        let share = tier.response.fraction_elapsed(
+            start,
+            from_ms(t.response_due),
+            now_ts,
+            &catalog.calendar,
+        );
+        if share >= REMINDER_SHARE
+            && mark(conn, &t.id, "response_reminder", t.response_due, "-", now)?
+        {
+            store::append(
+                conn,
+                internal_event(
+                    t,
+                    "reminder",
+                    now,
+                    serde_json::json!({"deadline": "response", "share": share}),
+                ),
+            )?;
+            store::notify(
+                conn,
+                catalog,
+                t,
+                &[unit],
+                "reminder",
+                "催办：即将超过签收时限",
+                "请尽快签收该工单",
+                tz,
+                url,
+                now,
+            )?;
+            report.reminders += 1;
+        }
+    }
+    if now < t.resolution_due {
+        let share = tier.resolution.fraction_elapsed(
+            start,
+            from_ms(t.resolution_due),
+            now_ts,
+            &catalog.calendar,
+        );
+        if share >= REMINDER_SHARE && mark(conn, &t.id, "reminder", t.resolution_due, "-", now)? {
+            store::append(
+                conn,
+                internal_event(
+                    t,
+                    "reminder",
+                    now,
+                    serde_json::json!({"deadline": "resolution", "share": share}),
+                ),
+            )?;
+            store::notify(
+                conn,
+                catalog,
+                t,
+                &[unit],
+                "reminder",
+                "催办：即将超过办结时限",
+                "请在时限内办结该工单",
+                tz,
+                url,
+                now,
+            )?;
+            report.reminders += 1;
+        }
+    } else {
+        let day = tz.to_datetime(now_ts).date().to_string();
+        if mark(conn, &t.id, "overdue", t.resolution_due, &day, now)? {
+            store::append(
+                conn,
+                internal_event(
+                    t,
+                    "overdue",
+                    now,
+                    serde_json::json!({"day": day, "to_units": [supervising, catalog.dispatch_center]}),
+                ),
+            )?;
+            store::notify(
+                conn,
+                catalog,
+                t,
+                &[supervising, catalog.dispatch_center.as_deref()],
+                "escalation",
+                "督办：工单已超过办结时限",
+                "责任单位未在时限内办结",
+                tz,
+                url,
+                now,
+            )?;
+            report.escalations += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Run one pass over every open ticket at `now`.
+pub fn run_pass(conn: &mut DbConnection, st: &AppState) -> Result<PassReport, ApiError> {
+    let tz = st.config.timezone.clone();
+    let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+    let now = st.clock.now_ms();
+    let mut report = PassReport::default();
+    let statuses = [
+        "dispatched",
+        "accepted",
+        "reopened",
+        "escalated",
+        "resolved",
+    ];
+    let mut after = String::new();
+    loop {
+        let (n, last) = crate::tickets::store::write_tx(conn, |conn| {
+            let batch = candidates(conn, &statuses, &after)?;
+            for t in &batch {
+                process(conn, st, &catalog, t, now, &mut report)?;
+            }
+            Ok((batch.len(), batch.last().map(|t| t.id.clone())))
+        })?;
+        match last {
+            Some(id) if n as i64 == BATCH => after = id,
+            _ => break,
+        }
+    }
+    Ok(report)
+}
+
+/// The background loop: a pass every `interval`.
+pub async fn worker(state: AppState, interval: Duration) {
+    loop {
+        let st = state.clone();
+        let db: Db = state.db.clone();
+        if let Err(e) = db.run(move |conn| run_pass(conn, &st)).await {
+            tracing::warn!(error = %e, "clock pass failed");
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// `POST /api/v1/admin/clocks/run`: run one pass now (admins; for operations and tests).
+pub async fn run_now(
+    state: actix_web::web::Data<AppState>,
+    _auth: crate::auth::Authed<crate::auth::policy::AdminOnly>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let st: AppState = state.get_ref().clone();
+    let report = state.db.run(move |conn| run_pass(conn, &st)).await?;
+    Ok(actix_web::HttpResponse::Ok().json(report))
+}
+
+/// `POST /api/v1/admin/outbox/run`: one delivery round now (admins; for operations and tests).
+pub async fn deliver_now(
+    state: actix_web::web::Data<AppState>,
+    _auth: crate::auth::Authed<crate::auth::policy::AdminOnly>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("http client: {e}")))?;
+    let n = crate::notify::outbox::run_once(&state.db, &client, &state.clock).await?;
+    Ok(actix_web::HttpResponse::Ok().json(serde_json::json!({"attempted": n})))
+}
+
+/// Mounts the clock admin endpoints.
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.route(
+        "/api/v1/admin/clocks/run",
+        actix_web::web::post().to(run_now),
+    )
+    .route(
+        "/api/v1/admin/outbox/run",
+        actix_web::web::post().to(deliver_now),
+    );
+}

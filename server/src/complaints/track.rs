@@ -1,0 +1,394 @@
+//! Resident tracking (进度查询) with the secret code: the public timeline, and confirm or dispute
+//! a resolution (回访评价). No internal notes, no staff names or phones, no other residents' data.
+
+use actix_web::{HttpResponse, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::clock::format_local;
+use crate::db::DbConnection;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::tickets::state::{Action, Actor, TicketStatus, check};
+use crate::tickets::store::{self, EventRow, NewEvent, TicketRow};
+
+use super::catalog::{self, Catalog};
+use super::code::TrackingCode;
+use super::schema::{ticket_supporters, tickets};
+
+/// 404 `tracking_code_not_found`.
+pub fn code_not_found() -> ApiError {
+    ApiError::not_found(
+        "tracking_code_not_found",
+        "查询码不存在，请核对后重试",
+        "No complaint has this tracking code; please check it",
+    )
+}
+
+/// Who is looking: the reporter, or a supporter following with their own code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    /// The resident who filed it.
+    Reporter,
+    /// A resident who said "me too".
+    Supporter,
+}
+
+/// Find the ticket a code opens.
+pub fn resolve_code(conn: &mut DbConnection, raw: &str) -> Result<(TicketRow, Viewer), ApiError> {
+    let code = TrackingCode::parse(raw).ok_or_else(code_not_found)?;
+    let id: Option<String> = tickets::table
+        .filter(tickets::tracking_code.eq(code.as_str()))
+        .select(tickets::id)
+        .first(conn)
+        .optional()?;
+    let (id, viewer) = match id {
+        Some(id) => (id, Viewer::Reporter),
+        None => {
+            let id: Option<String> = ticket_supporters::table
+                .filter(ticket_supporters::tracking_code.eq(code.as_str()))
+                .select(ticket_supporters::ticket_id)
+                .first(conn)
+                .optional()?;
+            (id.ok_or_else(code_not_found)?, Viewer::Supporter)
+        }
+    };
+    let t = store::find_for_update(conn, &id)?.ok_or_else(code_not_found)?;
+    Ok((t, viewer))
+}
+
+fn timeline_item(
+    e: &EventRow,
+    catalog: &Catalog,
+    viewer: Viewer,
+    tz: &jiff::tz::TimeZone,
+) -> Value {
+    let mut item = json!({
+        "at": format_local(e.at, tz),
+        "kind": e.kind,
+        "photos": store::photo_urls(&e.photos),
+    });
+    let text: Option<String> = match e.kind.as_str() {
+        "replied" | "resolved" => e.body.clone(),
+        "confirmed" | "disputed" if viewer == Viewer::Reporter => e.body.clone(),
+        "submitted" | "dispatched" | "reassigned" | "reopened" => e
+            .unit_id
+            .as_deref()
+            .and_then(|u| catalog.units.get(u))
+            .map(|u| u.name_zh.clone()),
+        _ => None,
+    };
+    if let Some(obj) = item.as_object_mut() {
+        if let Some(t) = text {
+            obj.insert("text".into(), json!(t));
+        }
+        if e.kind == "extension_granted" {
+            obj.insert("reason".into(), json!(e.reason));
+            if let Some(d) = e.resolution_due {
+                obj.insert("new_due".into(), json!(format_local(d, tz)));
+            }
+        }
+        if matches!(e.kind.as_str(), "reopened" | "reassigned" | "dispatched")
+            && let Some(d) = e.resolution_due
+        {
+            obj.insert("new_due".into(), json!(format_local(d, tz)));
+        }
+    }
+    item
+}
+
+/// The tracking view of a ticket.
+pub fn view(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    t: &TicketRow,
+    viewer: Viewer,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Value, ApiError> {
+    let events = store::events(conn, &t.id)?;
+    let timeline: Vec<Value> = events
+        .iter()
+        .filter(|e| e.public)
+        .map(|e| timeline_item(e, catalog, viewer, tz))
+        .collect();
+    let category = catalog.categories.get(&t.category_code);
+    let area = t
+        .area_id
+        .as_deref()
+        .and_then(|a| catalog.areas.get(a))
+        .map(|a| json!({"id": a.id, "name_zh": a.name_zh, "name_en": a.name_en}))
+        .unwrap_or(Value::Null);
+    let reporter = viewer == Viewer::Reporter;
+    let rating = match (t.rating, t.rated_at, reporter) {
+        (Some(stars), Some(at), true) => {
+            json!({"stars": stars, "comment": t.rating_comment, "at": format_local(at, tz)})
+        }
+        _ => Value::Null,
+    };
+    Ok(json!({
+        "ticket_no": t.ticket_no,
+        "status": t.status,
+        "category": {
+            "code": t.category_code,
+            "name_zh": category.map(|c| c.name_zh.as_str()),
+            "name_en": category.map(|c| c.name_en.as_str()),
+        },
+        "description": if reporter { t.description.clone() } else { super::intake::summary(&t.description) },
+        "address": if reporter { json!(t.address) } else { Value::Null },
+        "area": area,
+        "unit": store::unit_json(catalog, t.unit_id.as_deref(), false),
+        "created_at": format_local(t.created_at, tz),
+        "response_due": format_local(t.response_due, tz),
+        "resolution_due": format_local(t.resolution_due, tz),
+        "supporters": t.supporters,
+        "photos": if reporter { store::photo_urls(&t.photos) } else { Vec::new() },
+        "timeline": timeline,
+        "can_rate": reporter && t.status() == TicketStatus::Resolved,
+        "rating": rating,
+        "viewer": if reporter { "reporter" } else { "supporter" },
+    }))
+}
+
+/// `GET /api/v1/track/{code}`.
+#[utoipa::path(get, path = "/api/v1/track/{code}", tag = "complaints", params(("code" = String, Path)), responses((status = 200, description = "The public tracking view; 404 tracking_code_not_found")))]
+pub async fn get(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = path.into_inner();
+    let st = state.into_inner();
+    let v = st
+        .db
+        .clone()
+        .run(move |conn| {
+            let tz = st.config.timezone.clone();
+            let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+            let (t, viewer) = resolve_code(conn, &raw)?;
+            view(conn, &catalog, &t, viewer, &tz)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// Body of confirm and dispute.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RatingBody {
+    /// 1-5 stars.
+    pub rating: i64,
+    /// Comment (required for a dispute).
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+fn rating_errors(
+    body: &RatingBody,
+    comment_required: bool,
+) -> Result<(i32, Option<String>), ApiError> {
+    let mut errors = serde_json::Map::new();
+    if !(1..=5).contains(&body.rating) {
+        errors.insert("rating".into(), json!({"code": "out_of_range", "message_zh": "评分为 1-5 星", "message_en": "rating is 1 to 5"}));
+    }
+    let comment = body
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(String::from);
+    if comment_required && comment.is_none() {
+        errors.insert("comment".into(), json!({"code": "required", "message_zh": "请说明未解决的情况", "message_en": "Say what is still wrong"}));
+    }
+    if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
+        errors.insert("comment".into(), json!({"code": "too_long", "message_zh": "最多 1000 个字", "message_en": "At most 1000 characters"}));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(Value::Object(errors)));
+    }
+    Ok((body.rating as i32, comment))
+}
+
+/// Map a state-machine refusal to its API error.
+pub fn refusal_error(r: crate::tickets::state::Refusal) -> ApiError {
+    use crate::tickets::state::Refusal as R;
+    match r {
+        R::NotInState => ApiError::conflict(
+            "ticket_not_in_state",
+            "工单当前状态不允许此操作",
+            "The ticket's current status does not allow this action",
+        ),
+        R::NotYourUnit => crate::auth::principal::not_your_unit(),
+        R::RoleNotAllowed => crate::auth::principal::role_not_allowed(),
+        R::ExtensionPending => ApiError::conflict(
+            "extension_pending",
+            "已有延期申请在审批中",
+            "An extension request is already waiting for a decision",
+        ),
+        R::NoPendingExtension => ApiError::conflict(
+            "no_pending_extension",
+            "没有待审批的延期申请",
+            "There is no pending extension request",
+        ),
+    }
+}
+
+async fn rate(
+    state: web::Data<AppState>,
+    raw: String,
+    body: RatingBody,
+    action: Action,
+) -> Result<HttpResponse, ApiError> {
+    let (stars, comment) = rating_errors(&body, action == Action::Dispute)?;
+    let st = state.into_inner();
+    let v = st
+        .db
+        .clone()
+        .run(move |conn| {
+            let tz = st.config.timezone.clone();
+            let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+            crate::tickets::store::write_tx(conn, |conn| {
+                let (t, viewer) = resolve_code(conn, &raw)?;
+                if viewer != Viewer::Reporter {
+                    return Err(ApiError::forbidden(
+                        "supporter_cannot_rate",
+                        "只有投诉人本人可以评价",
+                        "Only the resident who filed the complaint can rate it",
+                    ));
+                }
+                let tr = check(action, &Actor::Resident, &t.facts()).map_err(refusal_error)?;
+                let now = st.clock.now_ms();
+                store::append(
+                    conn,
+                    NewEvent {
+                        ticket_id: t.id.clone(),
+                        at: now,
+                        kind: if action == Action::Confirm {
+                            "confirmed"
+                        } else {
+                            "disputed"
+                        }
+                        .into(),
+                        actor_kind: "resident".into(),
+                        unit_id: t.unit_id.clone(),
+                        body: comment.clone(),
+                        from_status: Some(t.status.clone()),
+                        to_status: tr.to.as_str().into(),
+                        rating: Some(stars),
+                        ..NewEvent::default()
+                    },
+                )?;
+                if action == Action::Confirm {
+                    diesel::update(tickets::table.find(&t.id))
+                        .set((
+                            tickets::status.eq(tr.to.as_str()),
+                            tickets::closed_at.eq(now),
+                            tickets::rating.eq(stars),
+                            tickets::rating_comment.eq(&comment),
+                            tickets::rated_at.eq(now),
+                            tickets::updated_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                } else {
+                    let tier = &catalog
+                        .categories
+                        .get(&t.category_code)
+                        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("category vanished")))?
+                        .tier;
+                    let (resp, res) = tier
+                        .deadlines(crate::clock::from_ms(now), &catalog.calendar)
+                        .map_err(|e| ApiError::internal(anyhow::anyhow!("deadline: {e}")))?;
+                    let (resp, res) = (resp.as_millisecond(), res.as_millisecond());
+                    diesel::update(tickets::table.find(&t.id))
+                        .set((
+                            tickets::status.eq(tr.to.as_str()),
+                            tickets::disputes.eq(t.disputes + 1),
+                            tickets::clock_start.eq(now),
+                            tickets::response_due.eq(resp),
+                            tickets::resolution_due.eq(res),
+                            tickets::accepted_at.eq(None::<i64>),
+                            tickets::rating.eq(stars),
+                            tickets::rating_comment.eq(&comment),
+                            tickets::rated_at.eq(now),
+                            tickets::updated_at.eq(now),
+                        ))
+                        .execute(conn)?;
+                    store::append(
+                        conn,
+                        NewEvent {
+                            ticket_id: t.id.clone(),
+                            at: now,
+                            kind: tr.event.into(),
+                            actor_kind: "resident".into(),
+                            unit_id: t.unit_id.clone(),
+                            from_status: Some(t.status.clone()),
+                            to_status: tr.to.as_str().into(),
+                            response_due: Some(resp),
+                            resolution_due: Some(res),
+                            ..NewEvent::default()
+                        },
+                    )?;
+                    let t2 = store::find(conn, &t.id)?.ok_or_else(code_not_found)?;
+                    let supervising = t
+                        .unit_id
+                        .as_deref()
+                        .and_then(|u| catalog.units.get(u))
+                        .and_then(|u| u.supervising_unit_id.as_deref());
+                    if tr.to == TicketStatus::Reopened {
+                        store::notify(
+                            conn,
+                            &catalog,
+                            &t2,
+                            &[t.unit_id.as_deref()],
+                            "ticket_reopened",
+                            "居民不满意，工单重办",
+                            &comment.clone().unwrap_or_default(),
+                            &tz,
+                            &st.config.public_url,
+                            now,
+                        )?;
+                    } else {
+                        store::notify(
+                            conn,
+                            &catalog,
+                            &t2,
+                            &[supervising, catalog.dispatch_center.as_deref()],
+                            "ticket_escalated",
+                            "居民再次不满意，升级督办",
+                            &comment.clone().unwrap_or_default(),
+                            &tz,
+                            &st.config.public_url,
+                            now,
+                        )?;
+                    }
+                }
+                let t = store::find(conn, &t.id)?.ok_or_else(code_not_found)?;
+                view(conn, &catalog, &t, Viewer::Reporter, &tz)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `POST /api/v1/track/{code}/confirm`.
+#[utoipa::path(post, path = "/api/v1/track/{code}/confirm", tag = "complaints", params(("code" = String, Path)), responses((status = 200, description = "Confirm a resolution with {rating, comment?}")))]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<RatingBody>,
+) -> Result<HttpResponse, ApiError> {
+    rate(state, path.into_inner(), body.into_inner(), Action::Confirm).await
+}
+
+/// `POST /api/v1/track/{code}/dispute`.
+#[utoipa::path(post, path = "/api/v1/track/{code}/dispute", tag = "complaints", params(("code" = String, Path)), responses((status = 200, description = "Dispute a resolution with {rating, comment}: reopened, or escalated the second time")))]
+pub async fn dispute(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<RatingBody>,
+) -> Result<HttpResponse, ApiError> {
+    rate(state, path.into_inner(), body.into_inner(), Action::Dispute).await
+}
+
+/// OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(get, confirm, dispute))]
+pub struct ApiDoc;

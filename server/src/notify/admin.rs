@@ -1,0 +1,93 @@
+//! Admin view of the outbox: list messages (dead letters by default) and retry one.
+
+use actix_web::{HttpResponse, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::{Authed, policy};
+use crate::complaints::schema::outbox;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+use super::outbox::OutboxRow;
+
+/// `?status=dead|pending|delivered|all` (default `dead`).
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// Status filter.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// `GET /api/v1/admin/outbox`.
+#[utoipa::path(get, path = "/api/v1/admin/outbox", tag = "notify", responses((status = 200, description = "Outbox messages (query: status)")), security(("bearer" = [])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    _auth: Authed<policy::AdminOnly>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let status = q.into_inner().status.unwrap_or_else(|| "dead".into());
+    if !matches!(status.as_str(), "dead" | "pending" | "delivered" | "all") {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "status 应为 dead、pending、delivered 或 all",
+            "status is dead, pending, delivered or all",
+        ));
+    }
+    let rows = state
+        .db
+        .run(move |conn| {
+            let mut q = outbox::table.into_boxed();
+            if status != "all" {
+                q = q.filter(outbox::status.eq(status));
+            }
+            Ok(q.order(outbox::created_at.desc())
+                .limit(500)
+                .select(OutboxRow::as_select())
+                .load(conn)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// `POST /api/v1/admin/outbox/{id}/retry`: a dead (or pending) message is tried again now.
+#[utoipa::path(post, path = "/api/v1/admin/outbox/{id}/retry", tag = "notify", params(("id" = String, Path)), responses((status = 200, description = "Message queued again")), security(("bearer" = [])))]
+pub async fn retry(
+    state: web::Data<AppState>,
+    _auth: Authed<policy::AdminOnly>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let now = state.clock.now_ms();
+    let n = state
+        .db
+        .run(move |conn| {
+            Ok(diesel::update(
+                outbox::table
+                    .find(&id)
+                    .filter(outbox::status.ne("delivered")),
+            )
+            .set((
+                outbox::status.eq("pending"),
+                outbox::attempts.eq(0),
+                outbox::next_attempt_at.eq(now),
+                outbox::locked_until.eq(0i64),
+            ))
+            .execute(conn)?)
+        })
+        .await?;
+    if n == 0 {
+        return Err(ApiError::not_found(
+            "outbox_message_not_found",
+            "没有这条待重发的消息",
+            "No such undelivered message",
+        ));
+    }
+    Ok(HttpResponse::Ok().json(json!({"status": "pending"})))
+}
+
+/// OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, retry))]
+pub struct ApiDoc;

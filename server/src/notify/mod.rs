@@ -1,0 +1,18 @@
+//! Notifications (通知) to units through a transactional outbox: the message formats (signed
+//! webhook, WeCom and DingTalk robots), the delivery worker with backoff and dead letters, and
+//! the admin endpoints to list and retry dead letters.
+
+pub mod admin;
+pub mod format;
+pub mod outbox;
+
+use actix_web::web;
+
+/// Mounts the outbox admin endpoints.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/admin/outbox", web::get().to(admin::list))
+        .route(
+            "/api/v1/admin/outbox/{id}/retry",
+            web::post().to(admin::retry),
+        );
+}

@@ -1,0 +1,268 @@
+//! Routing rules administration (派单规则管理) and the dry run that explains a decision, over the
+//! database. Edits take effect at once in this process (the intake catalog is dropped) and
+//! within [`crate::complaints::catalog::CACHE_TTL`] in other processes.
+
+// Row tuples mirror the columns each query selects; naming every one would hide that.
+#![allow(clippy::type_complexity)]
+
+use actix_web::{HttpResponse, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::{Authed, policy};
+use crate::complaints::catalog::{self, Catalog};
+use crate::db::schema::{areas, routing_rules, units};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Explain where a complaint of `category` at `area_id` (or at the point) would go.
+pub fn dry_run(
+    catalog: &Catalog,
+    category: &str,
+    area_id: Option<&str>,
+    point: Option<(f64, f64)>,
+) -> Result<Value, ApiError> {
+    if !catalog.categories.contains_key(category) {
+        return Err(crate::complaints::intake::unknown_category(catalog));
+    }
+    let area = match (area_id, point) {
+        (Some(a), _) => {
+            if !catalog.areas.contains_key(a) {
+                // Accept an area code too, for people at a terminal.
+                let by_code = catalog
+                    .areas
+                    .values()
+                    .find(|x| x.code == a)
+                    .map(|x| x.id.clone());
+                by_code.ok_or_else(|| {
+                    ApiError::not_found("area_not_found", "没有这个区域", "No such area")
+                })?
+            } else {
+                a.to_string()
+            }
+        }
+        (None, Some((lat, lon))) => catalog
+            .area_index
+            .locate_deepest(lat, lon)
+            .map(str::to_string)
+            .ok_or_else(crate::complaints::intake::outside_jurisdiction)?,
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "location_required",
+                "请给出区域或经纬度",
+                "Give an area or lat/lon",
+            ));
+        }
+    };
+    let area_json = catalog.areas.get(&area).map(|a| json!({"id": a.id, "code": a.code, "kind": a.kind, "name_zh": a.name_zh, "name_en": a.name_en}));
+    let unit_json = |id: &str| {
+        catalog.units.get(id).map(
+            |u| json!({"id": u.id, "code": u.code, "name_zh": u.name_zh, "name_en": u.name_en}),
+        )
+    };
+    Ok(match catalog.router.route(category, &area) {
+        Some(d) => {
+            let rule = catalog.router.rules().iter().find(|r| r.id == d.rule_id);
+            json!({
+                "area": area_json,
+                "unit": unit_json(d.unit_id),
+                "status": "dispatched",
+                "rule": rule.map(|r| json!({"id": r.id, "category": r.category, "area_id": r.area_id, "area_code": catalog.areas.get(&r.area_id).map(|a| a.code.clone()), "priority": r.priority})),
+                "reason": if d.matched_area_id == area { "rule_on_this_area" } else { "rule_on_an_enclosing_area" },
+            })
+        }
+        None => json!({
+            "area": area_json,
+            "unit": catalog.dispatch_center.as_deref().and_then(unit_json),
+            "status": "dispatching",
+            "rule": Value::Null,
+            "reason": "no_rule_dispatch_center",
+        }),
+    })
+}
+
+/// Query of the dry run.
+#[derive(Debug, Deserialize)]
+pub struct DryRunQuery {
+    /// Category code.
+    pub category: String,
+    /// Area id or code.
+    #[serde(default)]
+    pub area_id: Option<String>,
+    /// Latitude.
+    #[serde(default)]
+    pub lat: Option<f64>,
+    /// Longitude.
+    #[serde(default)]
+    pub lon: Option<f64>,
+}
+
+/// `GET /api/v1/routing/dry-run`.
+#[utoipa::path(get, path = "/api/v1/routing/dry-run", tag = "routing", responses((status = 200, description = "Where a complaint would go and why (query: category, area_id | lat, lon)")), security(("bearer" = [])))]
+pub async fn dry_run_handler(
+    state: web::Data<AppState>,
+    _auth: Authed<policy::Dispatch>,
+    q: web::Query<DryRunQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let st = state.into_inner();
+    let v = st
+        .db
+        .clone()
+        .run(move |conn| {
+            let catalog = catalog::get(conn, &st.config.database_url, &st.config.timezone)?;
+            let point = match (q.lat, q.lon) {
+                (Some(a), Some(b)) if a.is_finite() && b.is_finite() => Some((a, b)),
+                _ => None,
+            };
+            dry_run(&catalog, &q.category, q.area_id.as_deref(), point)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// `GET /api/v1/admin/routing/rules`.
+#[utoipa::path(get, path = "/api/v1/admin/routing/rules", tag = "routing", responses((status = 200, description = "Routing rules")), security(("bearer" = [])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    _auth: Authed<policy::Dispatch>,
+) -> Result<HttpResponse, ApiError> {
+    let rows: Vec<(String, Option<String>, String, String, String, String, i32)> = state
+        .db
+        .run(|conn| {
+            Ok(routing_rules::table
+                .inner_join(areas::table.on(areas::id.eq(routing_rules::area_id)))
+                .inner_join(units::table.on(units::id.eq(routing_rules::unit_id)))
+                .order((
+                    areas::code,
+                    routing_rules::category_code,
+                    routing_rules::priority.desc(),
+                ))
+                .select((
+                    routing_rules::id,
+                    routing_rules::category_code,
+                    routing_rules::area_id,
+                    areas::code,
+                    routing_rules::unit_id,
+                    units::code,
+                    routing_rules::priority,
+                ))
+                .load(conn)?)
+        })
+        .await?;
+    let v: Vec<Value> = rows
+        .into_iter()
+        .map(|(id, cat, area, area_code, unit, unit_code, p)| json!({"id": id, "category": cat, "area_id": area, "area_code": area_code, "unit_id": unit, "unit_code": unit_code, "priority": p}))
+        .collect();
+    Ok(HttpResponse::Ok().json(v))
+}
+
+/// A new rule.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRule {
+    /// Category code, or absent for every category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Area id.
+    pub area_id: String,
+    /// Unit id.
+    pub unit_id: String,
+    /// Higher wins at the same area and specificity.
+    #[serde(default)]
+    pub priority: i32,
+}
+
+/// `POST /api/v1/admin/routing/rules`.
+#[utoipa::path(post, path = "/api/v1/admin/routing/rules", tag = "routing", responses((status = 201, description = "Rule created")), security(("bearer" = [])))]
+pub async fn create(
+    state: web::Data<AppState>,
+    _auth: Authed<policy::AdminOnly>,
+    body: web::Json<NewRule>,
+) -> Result<HttpResponse, ApiError> {
+    let r = body.into_inner();
+    let st = state.into_inner();
+    let v = st
+        .db
+        .clone()
+        .run(move |conn| {
+            let catalog = catalog::get(conn, &st.config.database_url, &st.config.timezone)?;
+            let mut errors = serde_json::Map::new();
+            let field = |code: &str, zh: &str, en: &str| json!({"code": code, "message_zh": zh, "message_en": en});
+            if let Some(c) = &r.category
+                && !catalog.categories.contains_key(c)
+            {
+                errors.insert("category".into(), field("unknown_category", "没有这个类别", "No such category"));
+            }
+            let area_code = catalog.areas.get(&r.area_id).map(|a| a.code.clone());
+            if area_code.is_none() {
+                errors.insert("area_id".into(), field("unknown_area", "没有这个区域", "No such area"));
+            }
+            let unit_code = catalog.units.get(&r.unit_id).map(|u| u.code.clone());
+            if unit_code.is_none() {
+                errors.insert("unit_id".into(), field("unknown_unit", "没有这个单位", "No such unit"));
+            }
+            if !errors.is_empty() {
+                return Err(ApiError::validation(Value::Object(errors)));
+            }
+            let key = format!("{}/{}/{}", area_code.unwrap_or_default(), r.category.as_deref().unwrap_or("*"), unit_code.unwrap_or_default());
+            let id = uuid::Uuid::now_v7().to_string();
+            diesel::insert_into(routing_rules::table)
+                .values((
+                    routing_rules::id.eq(&id),
+                    routing_rules::rule_key.eq(&key),
+                    routing_rules::category_code.eq(&r.category),
+                    routing_rules::area_id.eq(&r.area_id),
+                    routing_rules::unit_id.eq(&r.unit_id),
+                    routing_rules::priority.eq(r.priority),
+                    routing_rules::created_at.eq(st.clock.now_ms()),
+                ))
+                .execute(conn)?;
+            catalog::invalidate(&st.config.database_url);
+            Ok(json!({"id": id, "rule_key": key, "category": r.category, "area_id": r.area_id, "unit_id": r.unit_id, "priority": r.priority}))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(v))
+}
+
+/// `DELETE /api/v1/admin/routing/rules/{id}`.
+#[utoipa::path(delete, path = "/api/v1/admin/routing/rules/{id}", tag = "routing", params(("id" = String, Path)), responses((status = 204, description = "Rule removed")), security(("bearer" = [])))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    _auth: Authed<policy::AdminOnly>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let st = state.into_inner();
+    let n = st
+        .db
+        .clone()
+        .run(move |conn| {
+            let n = diesel::delete(routing_rules::table.find(&id)).execute(conn)?;
+            catalog::invalidate(&st.config.database_url);
+            Ok(n)
+        })
+        .await?;
+    if n == 0 {
+        return Err(ApiError::not_found(
+            "rule_not_found",
+            "没有这条规则",
+            "No such rule",
+        ));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Mounts the routing admin endpoints.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/routing/dry-run", web::get().to(dry_run_handler))
+        .route("/api/v1/admin/routing/rules", web::get().to(list))
+        .route("/api/v1/admin/routing/rules", web::post().to(create))
+        .route("/api/v1/admin/routing/rules/{id}", web::delete().to(delete));
+}
+
+/// OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(dry_run_handler, list, create, delete))]
+pub struct ApiDoc;
