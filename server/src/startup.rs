@@ -197,11 +197,15 @@ pub fn start(state: AppState) -> Result<Running, StartError> {
         .local_addr()
         .map_err(|e| StartError::Bind(addr, e))?;
     let data = web::Data::new(state.clone());
+    let codes: Arc<dyn crate::web::TrackingCodes> =
+        Arc::new(crate::complaints::track::KnownCodes(state.db.clone()));
+    let codes = web::Data::new(codes);
     let sync = web::Data::from(state.sync.clone());
     let docs = crate::openapi::document();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(codes.clone())
             .app_data(sync.clone())
             .app_data(http::json_config(http::JSON_LIMIT))
             .app_data(http::query_config())

@@ -35,6 +35,33 @@ pub enum Viewer {
     Supporter,
 }
 
+/// The database's answer to "does this tracking code exist?", for the `/t/{code}` page.
+pub struct KnownCodes(pub crate::db::Db);
+
+impl crate::web::TrackingCodes for KnownCodes {
+    fn exists(&self, raw: &str) -> bool {
+        let Some(code) = TrackingCode::parse(raw) else {
+            return false;
+        };
+        let Ok(mut conn) = self.0.get() else {
+            // Unsure: serve the page; it asks the API, which answers properly.
+            return true;
+        };
+        let reporter: Result<i64, _> = tickets::table
+            .filter(tickets::tracking_code.eq(code.as_str()))
+            .count()
+            .get_result(&mut *conn);
+        let supporter: Result<i64, _> = ticket_supporters::table
+            .filter(ticket_supporters::tracking_code.eq(code.as_str()))
+            .count()
+            .get_result(&mut *conn);
+        match (reporter, supporter) {
+            (Ok(a), Ok(b)) => a + b > 0,
+            _ => true,
+        }
+    }
+}
+
 /// Find the ticket a code opens.
 pub fn resolve_code(conn: &mut DbConnection, raw: &str) -> Result<(TicketRow, Viewer), ApiError> {
     let code = TrackingCode::parse(raw).ok_or_else(code_not_found)?;

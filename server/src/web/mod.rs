@@ -111,10 +111,15 @@ async fn track(
     code: web::Path<String>,
     codes: Option<web::Data<Arc<dyn TrackingCodes>>>,
 ) -> HttpResponse {
-    let code = code.trim();
-    if let Some(codes) = codes
-        && !codes.exists(code)
-    {
+    let code = code.trim().to_string();
+    // The lookup may touch the database: keep it off the async worker.
+    let known = match codes {
+        Some(codes) => web::block(move || codes.exists(&code))
+            .await
+            .unwrap_or(true),
+        None => true,
+    };
+    if !known {
         let mut res = respond(
             &page::TRACK_NOT_FOUND,
             page::TRACK_NOT_FOUND.body.to_vec(),
