@@ -57,6 +57,12 @@ pub struct Config {
     pub workers: usize,
     /// Whether background workers (clocks, outbox) run in this process (`ANJU_WORKERS_ENABLED`).
     pub background_jobs: bool,
+    /// Percent of a deadline's clock after which the unit is reminded (催办),
+    /// `ANJU_REMINDER_PERCENT`, default 80.
+    pub reminder_percent: u32,
+    /// Days a resolution waits for the resident's answer before it closes as unconfirmed
+    /// (`ANJU_AUTO_CLOSE_DAYS`, default 7).
+    pub auto_close_days: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -75,6 +81,8 @@ impl std::fmt::Debug for Config {
             .field("db_pool_size", &self.db_pool_size)
             .field("workers", &self.workers)
             .field("background_jobs", &self.background_jobs)
+            .field("reminder_percent", &self.reminder_percent)
+            .field("auto_close_days", &self.auto_close_days)
             .finish()
     }
 }
@@ -113,6 +121,8 @@ struct FileConfig {
     db_pool: Option<u32>,
     workers: Option<usize>,
     workers_enabled: Option<bool>,
+    reminder_percent: Option<u32>,
+    auto_close_days: Option<u32>,
 }
 
 impl Config {
@@ -257,6 +267,23 @@ impl Config {
             }
         };
 
+        let reminder_percent = number(
+            "ANJU_REMINDER_PERCENT",
+            env("ANJU_REMINDER_PERCENT"),
+            file.reminder_percent,
+            80,
+            1,
+            99,
+        )?;
+        let auto_close_days = number(
+            "ANJU_AUTO_CLOSE_DAYS",
+            env("ANJU_AUTO_CLOSE_DAYS"),
+            file.auto_close_days,
+            7,
+            1,
+            90,
+        )?;
+
         Ok(Config {
             addr,
             data_dir,
@@ -272,6 +299,8 @@ impl Config {
             db_pool_size,
             workers,
             background_jobs,
+            reminder_percent,
+            auto_close_days,
         })
     }
 
@@ -284,6 +313,11 @@ impl Config {
         config.sample = SampleMode::None;
         config.workers = 2;
         config
+    }
+
+    /// [`Config::reminder_percent`] as a share of the clock (0.8 for 80 %).
+    pub fn reminder_share(&self) -> f64 {
+        f64::from(self.reminder_percent) / 100.0
     }
 
     /// Whether the database is PostgreSQL.
@@ -385,6 +419,8 @@ mod tests {
             ("ANJU_DB_POOL", "0"),
             ("ANJU_LOG_FORMAT", "xml"),
             ("ANJU_WORKERS_ENABLED", "maybe"),
+            ("ANJU_REMINDER_PERCENT", "100"),
+            ("ANJU_AUTO_CLOSE_DAYS", "0"),
         ] {
             let e = with(&[(var, value)]).unwrap_err();
             assert_eq!(e.variable, var, "{e}");

@@ -286,3 +286,20 @@ async fn undeliverable_messages_become_dead_letters_that_an_admin_retries() {
     assert_eq!((r.status, r.code()), (404, "outbox_message_not_found"));
     rx.stop();
 }
+
+#[tokio::test]
+async fn the_reminder_share_is_configurable() {
+    let app = TestApp::spawn_with(|c| {
+        c.background_jobs = false;
+        c.reminder_percent = 50;
+    })
+    .await;
+    let admin = app.admin_token().await;
+    set_time(&app, "2026-11-30T02:00:00Z"); // Monday 10:00 in the city
+    let (_code, id) = file(&app, "night_noise", &admin).await;
+    app.clock().advance_ms(50 * 60_000); // 41.7 % of the 2 h response clock
+    assert_eq!(run_clocks(&app, &admin).await["reminders"], 0);
+    app.clock().advance_ms(15 * 60_000); // 54 %
+    assert_eq!(run_clocks(&app, &admin).await["reminders"], 1);
+    assert_eq!(events(&app, &admin, &id, "reminder").await, 1);
+}

@@ -23,10 +23,6 @@ use crate::state::AppState;
 use crate::tickets::state::{Action, Actor, TicketStatus, check};
 use crate::tickets::store::{self, NewEvent, TicketRow};
 
-/// Share of a deadline's clock after which the unit is reminded (催办).
-pub const REMINDER_SHARE: f64 = 0.8;
-/// Days a resolution waits for the resident before it closes as unconfirmed.
-pub const AUTO_CLOSE_DAYS: i64 = 7;
 /// Tickets examined per transaction.
 const BATCH: i64 = 200;
 
@@ -127,7 +123,7 @@ fn process(
     let url = &st.config.public_url;
     if status == TicketStatus::Resolved {
         let resolved = t.resolved_at.unwrap_or(t.updated_at);
-        if now - resolved >= AUTO_CLOSE_DAYS * 86_400_000
+        if now - resolved >= i64::from(st.config.auto_close_days) * 86_400_000
             && check(Action::AutoClose, &Actor::System, &t.facts()).is_ok()
             && mark(conn, &t.id, "auto_close", resolved, "-", now)?
         {
@@ -139,7 +135,7 @@ fn process(
                         t,
                         "closed_unconfirmed",
                         now,
-                        serde_json::json!({"days": AUTO_CLOSE_DAYS}),
+                        serde_json::json!({"days": st.config.auto_close_days}),
                     )
                 },
             )?;
@@ -170,7 +166,7 @@ fn process(
             now_ts,
             &catalog.calendar,
         );
-        if share >= REMINDER_SHARE
+        if share >= st.config.reminder_share()
             && mark(conn, &t.id, "response_reminder", t.response_due, "-", now)?
         {
             store::append(
@@ -204,7 +200,9 @@ fn process(
             now_ts,
             &catalog.calendar,
         );
-        if share >= REMINDER_SHARE && mark(conn, &t.id, "reminder", t.resolution_due, "-", now)? {
+        if share >= st.config.reminder_share()
+            && mark(conn, &t.id, "reminder", t.resolution_due, "-", now)?
+        {
             store::append(
                 conn,
                 internal_event(
