@@ -532,7 +532,7 @@ fn offline_edits(
                 sim.device.attach(r.id, "photos", &path).map(|_| ())
             }
             _ => {
-                // A ticket action (受理) on some ticket of the user's unit.
+                // A ticket action (受理) on a ticket that does not exist (a random id).
                 let unit = sim
                     .unit_id
                     .clone()
@@ -857,7 +857,9 @@ fn check_log(log: &[Logged], server: &ServerState, answers: &Answers, sims: &mut
             .find(|l| l.device_id.to_string() == *d && i64::try_from(l.m.seq).ok() == Some(*s))
             .unwrap_or_else(|| panic!("server rejected {d} #{s}, which no device sent"));
         let expected = match (l.m.record_type.as_str(), code.as_str()) {
-            ("ticket_action", "tickets_unavailable") => true,
+            // Ticket actions here name tickets that do not exist (random ids): the ticket state
+            // machine refuses them with its reason.
+            ("ticket_action", "ticket_not_found") => true,
             // Edited or … after another device deleted it.
             (_, "record_deleted") => true,
             _ => false,
