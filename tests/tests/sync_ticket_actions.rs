@@ -110,7 +110,7 @@ async fn a_device_accepts_replies_and_resolves_and_the_console_and_resident_see_
             &s.unit,
             "resolve",
             Some("已洒水降尘并覆盖裸土"),
-            &[sha.clone()],
+            std::slice::from_ref(&sha),
         ),
     );
     let batch = vec![accept, reply, resolve];
@@ -243,7 +243,10 @@ async fn console_first_then_the_devices_offline_action_is_refused_with_the_reaso
     assert_eq!(a.status, 200, "{:?}", a.body);
     let before = view(&s, &id).await["events"].as_array().unwrap().len();
 
-    let r = s.device.push_ok(&s.app, &[offline_accept.clone()]).await;
+    let r = s
+        .device
+        .push_ok(&s.app, std::slice::from_ref(&offline_accept))
+        .await;
     assert_eq!(outcome(&r[0]), "rejected");
     assert_eq!(r[0]["code"], "ticket_not_in_state");
     assert_eq!(
