@@ -1408,6 +1408,21 @@ async fn devices_converge_through_faults_and_a_restart() {
         verdict.conflicts > 0,
         "the run made no conflict: nothing was tested"
     );
+    // Every ticket action names a ticket that does not exist: each one reached the ticket state
+    // machine and was refused `ticket_not_found`, none was dropped or applied.
+    let ticket_actions = log
+        .iter()
+        .filter(|l| l.m.record_type == "ticket_action")
+        .count();
+    assert_eq!(
+        verdict
+            .rejections
+            .get("ticket_not_found")
+            .copied()
+            .unwrap_or(0),
+        ticket_actions,
+        "ticket actions and their ticket_not_found rejections"
+    );
 }
 
 fn people_count() -> usize {
