@@ -103,6 +103,8 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<(AppState, Bootstra
 
     let hashing_threads =
         std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
+    // Device ticket actions reach the same state machine as the console.
+    let tickets = crate::tickets::device::DeviceActions::new(config.clone(), clock.clone());
     let state = AppState {
         db,
         config,
@@ -110,7 +112,7 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<(AppState, Bootstra
         keys: Arc::new(JwtKeys::new(secret.as_bytes())),
         metrics: Arc::new(Metrics::default()),
         hasher: Arc::new(crate::auth::password::Hasher::new(hashing_threads)),
-        sync: Arc::new(crate::sync::SyncState::default()),
+        sync: Arc::new(crate::sync::SyncState::with_tickets(Arc::new(tickets))),
     };
     Ok((state, bootstrap))
 }

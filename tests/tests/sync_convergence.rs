@@ -532,7 +532,7 @@ fn offline_edits(
                 sim.device.attach(r.id, "photos", &path).map(|_| ())
             }
             _ => {
-                // A ticket action (受理) on some ticket of the user's unit.
+                // A ticket action (受理) on a ticket that does not exist (a random id).
                 let unit = sim
                     .unit_id
                     .clone()
@@ -857,7 +857,9 @@ fn check_log(log: &[Logged], server: &ServerState, answers: &Answers, sims: &mut
             .find(|l| l.device_id.to_string() == *d && i64::try_from(l.m.seq).ok() == Some(*s))
             .unwrap_or_else(|| panic!("server rejected {d} #{s}, which no device sent"));
         let expected = match (l.m.record_type.as_str(), code.as_str()) {
-            ("ticket_action", "tickets_unavailable") => true,
+            // Ticket actions here name tickets that do not exist (random ids): the ticket state
+            // machine refuses them with its reason.
+            ("ticket_action", "ticket_not_found") => true,
             // Edited or … after another device deleted it.
             (_, "record_deleted") => true,
             _ => false,
@@ -1405,6 +1407,21 @@ async fn devices_converge_through_faults_and_a_restart() {
     assert!(
         verdict.conflicts > 0,
         "the run made no conflict: nothing was tested"
+    );
+    // Every ticket action names a ticket that does not exist: each one reached the ticket state
+    // machine and was refused `ticket_not_found`, none was dropped or applied.
+    let ticket_actions = log
+        .iter()
+        .filter(|l| l.m.record_type == "ticket_action")
+        .count();
+    assert_eq!(
+        verdict
+            .rejections
+            .get("ticket_not_found")
+            .copied()
+            .unwrap_or(0),
+        ticket_actions,
+        "ticket actions and their ticket_not_found rejections"
     );
 }
 

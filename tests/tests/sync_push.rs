@@ -307,7 +307,7 @@ async fn delete_wins_over_edits_and_an_edit_of_a_deleted_record_is_rejected_and_
 }
 
 #[tokio::test]
-async fn ticket_actions_are_refused_with_a_reason_until_tickets_are_wired() {
+async fn a_ticket_action_on_an_unknown_ticket_is_refused_with_a_reason() {
     let app = TestApp::spawn().await;
     let t = app
         .user_token("staff", Role::UnitStaff, Some("water"))
@@ -323,7 +323,7 @@ async fn ticket_actions_are_refused_with_a_reason_until_tickets_are_wired() {
     );
     let r = d.push_ok(&app, &[m]).await;
     assert_eq!(outcome(&r[0]), "rejected");
-    assert_eq!(r[0]["code"], "tickets_unavailable");
+    assert_eq!(r[0]["code"], "ticket_not_found");
     assert!(
         d.pull_all(&app).await.is_empty(),
         "a refused action leaves no record"

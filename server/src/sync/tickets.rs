@@ -3,8 +3,9 @@
 //! A device's `ticket_action` record is an action of unit staff on a ticket (受理/答复/办结). Sync
 //! hands it to [`TicketActions::apply`] inside the push transaction; the tickets side applies it
 //! to its state machine (event + new state + change-log + outbox) on the same connection, or
-//! refuses it with a reason that the device shows. Until the tickets side is wired in, every
-//! ticket action is refused with `tickets_unavailable`, never silently dropped.
+//! refuses it with a reason that the device shows. The server wires in
+//! `tickets::device::DeviceActions`; [`TicketsUnavailable`] (every action refused with
+//! `tickets_unavailable`, never silently dropped) is the default of a bare `SyncState`.
 
 use anju_shared::merge::Rejection;
 use uuid::Uuid;
@@ -51,7 +52,7 @@ pub struct TicketAction {
 /// event, the new state, its change-log entry and outbox message on `conn`.
 pub trait TicketActions: Send + Sync {
     /// Applies `action`, or refuses it with a stable code and reasons in Chinese and English
-    /// (e.g. `ticket_state_changed` when the ticket moved on meanwhile).
+    /// (e.g. `ticket_not_in_state` when the ticket moved on meanwhile).
     fn apply(
         &self,
         conn: &mut DbConnection,
@@ -60,7 +61,7 @@ pub trait TicketActions: Send + Sync {
     ) -> Result<(), Rejection>;
 }
 
-/// The default until the tickets capability is wired in: refuses every action.
+/// The default of a bare `SyncState` (the server wires the tickets side in): refuses every action.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TicketsUnavailable;
 

@@ -325,7 +325,7 @@ pub async fn get(
 
 /// What an action carries, after parsing.
 #[derive(Debug, Clone)]
-enum Payload {
+pub(crate) enum Payload {
     None,
     Text(String),
     Resolve {
@@ -459,13 +459,63 @@ fn act(
     let tz = st.config.timezone.clone();
     let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
     crate::tickets::store::write_tx(conn, |conn| {
+        let env = ActEnv {
+            catalog: &catalog,
+            tz: &tz,
+            public_url: &st.config.public_url,
+            now: st.clock.now_ms(),
+            data: None,
+        };
+        let t = act_in_tx(conn, &env, p, id, action, payload)?;
+        ticket_view(conn, &catalog, p, &t, &tz)
+    })
+}
+
+/// What a transition needs besides the connection, the actor and the action.
+pub(crate) struct ActEnv<'a> {
+    /// The catalog (categories, units, targets, calendar).
+    pub catalog: &'a Catalog,
+    /// The city's time zone.
+    pub tz: &'a jiff::tz::TimeZone,
+    /// Base of the links in outbox messages.
+    pub public_url: &'a str,
+    /// The instant the transition happens at.
+    pub now: i64,
+    /// Extra JSON merged into the event's `data` (e.g. the device action it came from).
+    pub data: Option<Value>,
+}
+
+/// Action payloads as the device path builds them.
+pub(crate) fn device_payload(action: Action, text: String, photos: Vec<String>) -> Payload {
+    match action {
+        Action::Reply | Action::Note => Payload::Text(text),
+        Action::Resolve => Payload::Resolve {
+            result: text,
+            photos,
+        },
+        _ => Payload::None,
+    }
+}
+
+/// The one transition path of the staff actions (console and devices): inside the caller's
+/// write transaction, lock the ticket, check role, unit and state, then append the event, set
+/// the new state and queue the outbox messages. Returns the ticket after the action.
+pub(crate) fn act_in_tx(
+    conn: &mut DbConnection,
+    env: &ActEnv<'_>,
+    p: &Principal,
+    id: &str,
+    action: Action,
+    payload: Payload,
+) -> Result<TicketRow, ApiError> {
+    let (catalog, tz, now) = (env.catalog, env.tz, env.now);
+    {
         let t = store::find_for_update(conn, id)?.ok_or_else(ticket_not_found)?;
         if !can_see(conn, p, &t)? {
             return Err(crate::auth::principal::not_your_unit());
         }
         let actor = actor_for(conn, p, &t)?;
         let tr = check(action, &actor, &t.facts()).map_err(refusal_error)?;
-        let now = st.clock.now_ms();
         let mut ev = NewEvent {
             ticket_id: t.id.clone(),
             at: now,
@@ -478,7 +528,7 @@ fn act(
             to_status: tr.to.as_str().into(),
             ..NewEvent::default()
         };
-        let public_url = st.config.public_url.clone();
+        let public_url = env.public_url.to_string();
         let category = catalog.categories.get(&t.category_code);
         match payload {
             Payload::None => {
@@ -536,13 +586,13 @@ fn act(
                 let t2 = store::find(conn, &t.id)?.ok_or_else(ticket_not_found)?;
                 store::notify(
                     conn,
-                    &catalog,
+                    catalog,
                     &t2,
                     &[catalog.dispatch_center.as_deref()],
                     "ticket_returned",
                     "工单被退回派单中心",
                     &reason,
-                    &tz,
+                    tz,
                     &public_url,
                     now,
                 )?;
@@ -586,13 +636,13 @@ fn act(
                     .and_then(|u| u.supervising_unit_id.as_deref());
                 store::notify(
                     conn,
-                    &catalog,
+                    catalog,
                     &t,
                     &[supervising],
                     "extension_requested",
                     "延期申请待审批",
                     &reason,
-                    &tz,
+                    tz,
                     &public_url,
                     now,
                 )?;
@@ -642,23 +692,33 @@ fn act(
                 let t2 = store::find(conn, &t.id)?.ok_or_else(ticket_not_found)?;
                 store::notify(
                     conn,
-                    &catalog,
+                    catalog,
                     &t2,
                     &[Some(unit_id.as_str())],
                     "ticket_dispatched",
                     "新派工单",
                     &summary(&t.description),
-                    &tz,
+                    tz,
                     &public_url,
                     now,
                 )?;
             }
         }
+        if let Some(extra) = &env.data {
+            let mut data = ev
+                .data
+                .as_deref()
+                .and_then(|d| serde_json::from_str::<serde_json::Map<String, Value>>(d).ok())
+                .unwrap_or_default();
+            if let Value::Object(m) = extra {
+                data.extend(m.clone());
+            }
+            ev.data = Some(Value::Object(data).to_string());
+        }
         store::append(conn, ev)?;
         store::set_status(conn, &t.id, tr.to, now)?;
-        let t = store::find(conn, &t.id)?.ok_or_else(ticket_not_found)?;
-        ticket_view(conn, &catalog, p, &t, &tz)
-    })
+        store::find(conn, &t.id)?.ok_or_else(ticket_not_found)
+    }
 }
 
 async fn run_action(

@@ -2,6 +2,7 @@
 //! staff API (queues, ticket view, accept/reply/note/resolve/return/extension/dispatch, and
 //! extension decisions).
 
+pub mod device;
 pub mod handlers;
 pub mod state;
 pub mod store;

@@ -1,0 +1,246 @@
+//! Ticket actions from field devices (sync's `ticket_action` records): the tickets side of
+//! [`crate::sync::tickets::TicketActions`].
+//!
+//! A device action goes through the same transition function as the console's
+//! accept/reply/resolve ([`handlers::act_in_tx`]): the same role, unit and state checks, the same
+//! event in the append-only history, deadlines and outbox messages. It runs inside the push
+//! transaction (sync wraps it in a savepoint), so a refusal leaves nothing behind and comes back
+//! to the device as a rejection with a stable code and reasons in Chinese and English.
+//!
+//! Photos: a device references its proof photos by SHA-256 (attachments it uploaded before
+//! pushing). The attachment keeps the original bytes (with EXIF location, evidence for staff);
+//! for the resident's tracking page each photo is copied, with its metadata stripped, into an
+//! upload, and the event references the upload ids as console resolutions do.
+
+use std::sync::Arc;
+
+use anju_shared::merge::Rejection;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::auth::Principal;
+use crate::clock::Clock;
+use crate::complaints::catalog;
+use crate::complaints::schema::{ticket_events, uploads};
+use crate::config::Config;
+use crate::db::DbConnection;
+use crate::error::{ApiError, Lang};
+use crate::sync::schema::attachments;
+use crate::sync::tickets::{TicketAction, TicketActions, TicketActor};
+
+use super::handlers::{self, ActEnv};
+use super::state::Action;
+
+/// Applies device ticket actions to the ticket state machine.
+#[derive(Clone)]
+pub struct DeviceActions {
+    config: Arc<Config>,
+    clock: Clock,
+}
+
+impl DeviceActions {
+    /// Device actions on the database `config` names, at the times `clock` gives.
+    pub fn new(config: Arc<Config>, clock: Clock) -> DeviceActions {
+        DeviceActions { config, clock }
+    }
+}
+
+fn rejection(code: &str, zh: &str, en: &str) -> Rejection {
+    Rejection {
+        code: code.into(),
+        message_zh: zh.into(),
+        message_en: en.into(),
+    }
+}
+
+/// A console error as a device rejection: the same code and messages.
+fn from_api(e: &ApiError) -> Rejection {
+    if e.status().is_server_error() {
+        tracing::error!(error = %e, "device ticket action failed");
+        return rejection(
+            "ticket_action_failed",
+            "服务器处理该工单操作时出错，操作未生效",
+            "the server failed to apply this ticket action; it was not applied",
+        );
+    }
+    Rejection {
+        code: e.code().to_string(),
+        message_zh: e.message(Lang::Zh).to_string(),
+        message_en: e.message(Lang::En).to_string(),
+    }
+}
+
+fn db(e: diesel::result::Error) -> Rejection {
+    from_api(&ApiError::from(e))
+}
+
+impl TicketActions for DeviceActions {
+    fn apply(
+        &self,
+        conn: &mut DbConnection,
+        actor: &TicketActor,
+        action: &TicketAction,
+    ) -> Result<(), Rejection> {
+        let kind = match action.action.as_str() {
+            "accept" => Action::Accept,
+            "reply" => Action::Reply,
+            "resolve" => Action::Resolve,
+            other => {
+                return Err(rejection(
+                    "unknown_ticket_action",
+                    &format!("未知的工单操作：{other}"),
+                    &format!("unknown ticket action: {other}"),
+                ));
+            }
+        };
+        let action_id = action.action_id.to_string();
+        // Idempotent by action id: an action already in the history is not applied again.
+        let pattern = format!("%\"device_action_id\":\"{action_id}\"%");
+        let seen: i64 = ticket_events::table
+            .filter(ticket_events::data.like(pattern))
+            .count()
+            .get_result(conn)
+            .map_err(db)?;
+        if seen > 0 {
+            return Ok(());
+        }
+        let Some(role) = crate::org::import_format::Role::parse(&actor.role) else {
+            return Err(rejection(
+                "role_not_allowed",
+                "您的角色无权执行此操作",
+                "Your role may not do this",
+            ));
+        };
+        let user_id = actor.user_id.to_string();
+        let account = crate::users::get(conn, &user_id)
+            .map_err(|e| from_api(&e))?
+            .ok_or_else(|| rejection("user_not_found", "没有这个用户", "No such user"))?;
+        let principal = Principal {
+            user_id,
+            username: account.username,
+            display_name: account.display_name,
+            role,
+            unit_id: actor.unit_id.map(|u| u.to_string()),
+            device_id: Some(actor.device_id.to_string()),
+        };
+        let ticket_id = action.ticket_id.to_string();
+        let ticket = super::store::find(conn, &ticket_id)
+            .map_err(|e| from_api(&e))?
+            .ok_or_else(|| rejection("ticket_not_found", "没有这个工单", "No such ticket"))?;
+        // The record's unit is the unit the person acted for; the ticket must still be there.
+        if ticket.unit_id.as_deref() != Some(action.unit_id.to_string().as_str()) {
+            return Err(rejection(
+                "not_your_unit",
+                "这不是您所在单位的事项（工单可能已转派或退回）",
+                "This belongs to another unit (the ticket may have been reassigned or returned)",
+            ));
+        }
+        let text = action
+            .message
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or("")
+            .to_string();
+        if matches!(kind, Action::Reply | Action::Resolve) && text.is_empty() {
+            return Err(rejection(
+                "message_required",
+                "答复或办结须填写内容",
+                "A reply or resolution needs its text",
+            ));
+        }
+        if text.chars().count() > 2000 {
+            return Err(rejection(
+                "message_too_long",
+                "内容最多 2000 个字",
+                "At most 2000 characters",
+            ));
+        }
+        let now = self.clock.now_ms();
+        let mut upload_ids = Vec::new();
+        if kind == Action::Resolve {
+            if action.photos.len() > 6 {
+                return Err(rejection(
+                    "too_many_photos",
+                    "最多 6 张照片",
+                    "At most 6 photos",
+                ));
+            }
+            for sha in &action.photos {
+                upload_ids.push(public_copy(conn, sha, now)?);
+            }
+        }
+        let tz = self.config.timezone.clone();
+        let catalog =
+            catalog::get(conn, &self.config.database_url, &tz).map_err(|e| from_api(&e))?;
+        if kind == Action::Resolve
+            && upload_ids.is_empty()
+            && catalog
+                .categories
+                .get(&ticket.category_code)
+                .is_some_and(|c| c.needs_photo_proof)
+        {
+            return Err(rejection(
+                "photos_required",
+                "该类别办结时须上传整改后照片",
+                "This category needs after-photos to resolve",
+            ));
+        }
+        let env = ActEnv {
+            catalog: &catalog,
+            tz: &tz,
+            public_url: &self.config.public_url,
+            now,
+            data: Some(json!({
+                "device_action_id": action_id,
+                "device_id": actor.device_id.to_string(),
+                "acted_at": action.acted_at,
+                "photo_sha256": if kind == Action::Resolve { json!(action.photos) } else { json!(null) },
+            })),
+        };
+        let payload = handlers::device_payload(kind, text, upload_ids);
+        handlers::act_in_tx(conn, &env, &principal, &ticket_id, kind, payload)
+            .map(|_| ())
+            .map_err(|e| from_api(&e))
+    }
+}
+
+/// Copies attachment `sha` into an upload without its metadata (EXIF location and the like),
+/// so the public tracking page can show it; returns the upload id.
+fn public_copy(conn: &mut DbConnection, sha: &str, now: i64) -> Result<String, Rejection> {
+    let bytes: Option<Vec<u8>> = if crate::attachments::is_sha256(sha) {
+        attachments::table
+            .find(sha)
+            .select(attachments::bytes)
+            .first(conn)
+            .optional()
+            .map_err(db)?
+    } else {
+        None
+    };
+    let Some(bytes) = bytes else {
+        return Err(rejection(
+            "photo_not_uploaded",
+            &format!("办结照片尚未上传到服务器：{sha}"),
+            &format!("a resolution photo was not uploaded to the server: {sha}"),
+        ));
+    };
+    let (format, clean) = crate::complaints::image::sanitize(&bytes).map_err(|_| {
+        rejection(
+            "photo_unreadable",
+            "办结照片无法读取（仅支持 JPEG、PNG、WebP）",
+            "a resolution photo could not be read (JPEG, PNG or WebP only)",
+        )
+    })?;
+    let id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(uploads::table)
+        .values((
+            uploads::id.eq(&id),
+            uploads::content_type.eq(format.content_type()),
+            uploads::size_bytes.eq(clean.len() as i64),
+            uploads::data.eq(&clean),
+            uploads::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map_err(db)?;
+    Ok(id)
+}
