@@ -140,7 +140,7 @@ test('"me too": the same problem in the same community is offered before filing,
   assert.notEqual(code, first.tracking_code);
   const view = await apiCall('GET', '/api/v1/track/' + encodeURIComponent(code));
   assert.equal(view.ticket_no, first.ticket_no);
-  assert.ok(view.supporters >= 2);
+  assert.ok(view.supporters >= 1, 'the "me too" is counted (supporters counts them, not the reporter)');
   assert.deepEqual(problems, []);
   await page.close();
 });

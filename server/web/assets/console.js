@@ -133,7 +133,7 @@ function renderDetail() {
       h('dt', { text: t('trk.created') }), h('dd', { text: fmtTime(tk.created_at) }),
       h('dt', { text: t('trk.respdue') }), h('dd', { text: fmtTime(tk.response_due) }),
       h('dt', { text: t('trk.resdue') }), h('dd', { text: fmtTime(tk.resolution_due) }),
-      h('dt', { text: t('trk.supporters') }), h('dd', { text: t('res.supporters', { n: tk.supporters || 1 }) })),
+      h('dt', { text: t('trk.supporters') }), h('dd', { text: t('res.supporters', { n: (Number(tk.supporters) || 0) + 1 }) })),
     h('h3', { text: t('trk.report') }),
     h('p', { class: 'card report', text: tk.description || '' }),
     photoLinks(tk.photos));
