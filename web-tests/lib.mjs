@@ -51,7 +51,12 @@ export const list = (r) => (Array.isArray(r) ? r : (r && (r.items || r.tickets |
 /** The staff view of the ticket whose description contains text (as a supervisor sees it). */
 export async function findTicket(token, text) {
   const r = list(await apiCall('GET', '/api/v1/tickets?queue=all&limit=50&q=' + encodeURIComponent(text), { token }));
-  return r.filter((t) => String(t.description || t.summary || '').includes(text));
+  // the list answers a summary (the first 60 characters and '…'), the full description only in the detail
+  return r.filter((t) => {
+    if (t.description) return String(t.description).includes(text);
+    const s = String(t.summary || '').replace(/…$/, '');
+    return s.length > 0 && (text.includes(s) || s.includes(text));
+  });
 }
 
 /** Fills and sends the resident form on an open resident page (category, text, first community). */

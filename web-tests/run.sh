@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 cargo build -q -p anju-server --bin anju
-bin="$root/target/debug/anju"
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/anju"
 data="$(mktemp -d)"
 port="${ANJU_TEST_PORT:-18765}"
 export ANJU_DATA_DIR="$data" ANJU_ADDR="127.0.0.1:$port" ANJU_ADMIN_PASSWORD="admin-password-for-browser" \

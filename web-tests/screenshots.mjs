@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BASE, PHONE, DESKTOP, launch, has, apiCall, login, findTicket, staffSignIn, fillComplaint } from './lib.mjs';
+import { BASE, PHONE, DESKTOP, PHOTO, launch, has, apiCall, login, list, findTicket, staffSignIn, fillComplaint } from './lib.mjs';
 
 const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
 fs.mkdirSync(OUT, { recursive: true });
@@ -28,15 +28,42 @@ async function shot(name, size, prepare) {
 }
 const ready = (page) => page.waitForFunction(() => document.documentElement.dataset.ready === '1', null, { timeout: 20000 });
 
-// one complaint to show on the tracking page, the console and the board
+// Real data for every page: complaints filed where the sample routing sends them to the unit
+// user's office (dust / night noise / construction quality in Jianshe Street communities), one
+// carried through accept → reply → resolve (with a photo) → confirmed, one accepted, the rest waiting.
 const text = '小区改造施工每天早上六点开始电钻，楼道里堆满建筑垃圾，消防通道被堵。';
+const upload = async () => {
+  const res = await fetch(BASE + '/api/v1/uploads', { method: 'POST', headers: { 'Content-Type': 'image/jpeg' }, body: fs.readFileSync(PHOTO) });
+  if (!res.ok) throw new Error('upload → ' + res.status);
+  return (await res.json()).id;
+};
+const file = (category, area, description, extra = {}) => apiCall('POST', '/api/v1/complaints', { headers: { 'Idempotency-Key': crypto.randomUUID() },
+  json: { category, description, area_id: area && area.id, ...extra } });
 const filed = await (async () => {
   const cats = await apiCall('GET', '/api/v1/categories');
   const areas = await apiCall('GET', '/api/v1/areas');
-  const community = areas.find((a) => a.kind === 'community');
-  return apiCall('POST', '/api/v1/complaints', { headers: { 'Idempotency-Key': crypto.randomUUID() },
-    json: { category: cats[0].code, description: text, area_id: community && community.id, address: '3 号楼 2 单元' } });
-})().catch((e) => { console.error('could not file a sample complaint: ' + e.message); return null; });
+  const jianshe = areas.filter((a) => a.kind === 'community' && /^hexi-jianshe-/.test(a.code || ''));
+  const community = jianshe[0] || areas.find((a) => a.kind === 'community');
+  const cat = (code) => (cats.find((c) => c.code === code) || cats[0]).code;
+  const main = await file(cat('construction_quality'), community, text, { address: '3 号楼 2 单元', photos: [await upload()], name: '王女士', phone: '13800138000' });
+  const done = await file(cat('dust'), jianshe[1] || community, '拆迁工地没有洒水，扬尘很大，窗户都不敢开。');
+  const busy = await file(cat('night_noise'), jianshe[2] || community, '夜里十一点以后还在浇筑混凝土，噪音太大。');
+  await file(cat('dust'), jianshe[3] || community, '渣土车不盖篷布，路面全是泥。');
+  if (has('unit')) {
+    const unit = await login('unit');
+    const staffList = list(await apiCall('GET', '/api/v1/tickets?limit=100', { token: unit.access_token }));
+    const idOf = (no) => (staffList.find((t) => t.ticket_no === no) || {}).id;
+    const act = (no, a, json = {}) => idOf(no) && apiCall('POST', `/api/v1/tickets/${idOf(no)}/${a}`, { token: unit.access_token, json });
+    await act(done.ticket_no, 'accept');
+    await act(done.ticket_no, 'reply', { text: '已通知施工单位，今天起每两小时洒水一次。', public: true });
+    await act(done.ticket_no, 'resolve', { result: '已加装喷淋设施并覆盖裸土，复查扬尘达标。', photos: [await upload()] });
+    await apiCall('POST', `/api/v1/track/${encodeURIComponent(done.tracking_code)}/confirm`, { json: { rating: 5, comment: '洒水以后好多了，谢谢。' } }).catch(() => {});
+    await act(busy.ticket_no, 'accept');
+    await act(busy.ticket_no, 'reply', { text: '已约谈施工单位，夜间施工须持许可证。', public: true });
+    await act(main.ticket_no, 'note', { text: '联系了物业，明早现场查看。' });
+  }
+  return main;
+})().catch((e) => { console.error('could not file the sample complaints: ' + e.message); return null; });
 let ticketId = null;
 if (filed && has('supervisor')) {
   const sup = await login('supervisor');
@@ -62,8 +89,9 @@ for (const size of ['phone', 'desktop']) {
   await shot('public', size, async (page) => { await page.goto(BASE + '/public'); await ready(page); });
   if (has('unit')) {
     await shot('console', size, async (page) => {
-      await staffSignIn(page, '/console', 'unit');
+      await staffSignIn(page, ticketId ? '/console#t=' + encodeURIComponent(ticketId) : '/console', 'unit');
       await ready(page);
+      if (ticketId) { await page.waitForSelector('#detail-body .report'); await page.evaluate(() => window.scrollTo(0, 0)); return; }
       const first = page.locator('#queue tbody a').first();
       if (await first.count()) { await first.click(); await page.waitForSelector('#detail-body .report'); }
       await page.evaluate(() => window.scrollTo(0, 0));

@@ -58,6 +58,7 @@ test('(c)(d)(e) unit accepts and resolves with a photo, resident confirms, board
   await page.keyboard.press('Enter');
   await page.waitForSelector('form[data-action=accept]');
   await page.click('form[data-action=accept] button[type=submit]');
+  await page.waitForSelector('form[data-action=accept]', { state: 'detached' });
   await page.waitForSelector('form[data-action=resolve]');
   await page.fill('form[data-action=reply] textarea', '已联系物业，明天上午维修。');
   await page.click('form[data-action=reply] button[type=submit]');
@@ -140,6 +141,9 @@ test('an extension asked for in the console, approved on the board, shows on the
   const problems = watch(page);
   await staffSignIn(page, '/console#t=' + encodeURIComponent(ticket.id), 'unit');
   await page.click('form[data-action=accept] button[type=submit]');
+  // request_extension is offered before accepting too: wait for the accepted view, or the
+  // re-render after accepting wipes what the test typed
+  await page.waitForSelector('form[data-action=accept]', { state: 'detached' });
   await page.waitForSelector('form[data-action=request_extension]');
   const due = new Date(Date.parse(ticket.resolution_due || new Date()) + 10 * 864e5 + 8 * 3600e3).toISOString().slice(0, 10) + 'T18:00';
   await page.fill('form[data-action=request_extension] textarea', '等待材料到货');

@@ -180,9 +180,9 @@ async function loadConflicts() {
   catch (e) { box.append(h('p', { class: 'meta', text: e instanceof ApiError && e.status === 404 ? t('brd.conf.off') : t('brd.none') })); return; }
   if (!list.length) { box.append(h('p', { class: 'meta', text: t('brd.none') })); return; }
   box.append(h('ul', { class: 'list' }, ...list.map((c) => h('li', null,
-    h('p', null, h('strong', { text: [c.entity || c.table || c.kind, c.record_id || c.row_id || c.entity_id].filter(Boolean).join(' #') }), ' ', c.field ? h('code', { text: c.field }) : null),
-    h('p', { class: 'meta', text: fmtTime(c.at || c.created_at) }),
-    h('p', { text: JSON.stringify({ kept: c.kept ?? c.current ?? c.winner, other: c.other ?? c.loser ?? c.value }) })))));
+    h('p', null, h('strong', { text: [c.record_type, c.record_id].filter(Boolean).join(' #') }), ' ', c.field ? h('code', { text: c.field }) : null),
+    h('p', { class: 'meta', text: fmtTime(c.created_at) + (c.device_author ? ' · ' + c.device_author : '') }),
+    h('p', { text: JSON.stringify({ winner: c.winner, server: c.server_value, device: c.device_value }) })))));
 }
 
 async function refreshAll() {

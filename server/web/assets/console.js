@@ -133,7 +133,7 @@ function renderDetail() {
       h('dt', { text: t('trk.created') }), h('dd', { text: fmtTime(tk.created_at) }),
       h('dt', { text: t('trk.respdue') }), h('dd', { text: fmtTime(tk.response_due) }),
       h('dt', { text: t('trk.resdue') }), h('dd', { text: fmtTime(tk.resolution_due) }),
-      h('dt', { text: t('trk.supporters') }), h('dd', { text: t('res.supporters', { n: tk.supporters || 1 }) })),
+      h('dt', { text: t('trk.supporters') }), h('dd', { text: t('res.supporters', { n: (Number(tk.supporters) || 0) + 1 }) })),
     h('h3', { text: t('trk.report') }),
     h('p', { class: 'card report', text: tk.description || '' }),
     photoLinks(tk.photos));
@@ -150,7 +150,8 @@ function renderDetail() {
       h('strong', { text: t('ev.' + ev.kind) }), ' ',
       ev.public === false ? h('span', { class: 'badge warn', text: t('con.internal') }) : null, ' ',
       h('time', { class: 'meta', datetime: ev.at, text: fmtTime(ev.at) }),
-      ev.actor ? h('span', { class: 'meta', text: ' · ' + t('con.by') + (typeof ev.actor === 'object' ? (ev.actor.display_name || ev.actor.name || ev.actor.username || '') : ev.actor) }) : null);
+      actorName(ev.actor) ? h('span', { class: 'meta', text: ' · ' + t('con.by') + actorName(ev.actor) }) : null,
+      ev.unit && !ev.text ? h('span', { class: 'meta', text: ' · ' + name(ev.unit) }) : null);
     if (ev.text) li.append(h('p', { text: ev.text }));
     if (ev.reason) li.append(h('p', { class: 'meta', text: t('trk.reason') + ev.reason }));
     if (ev.photos && ev.photos.length) li.append(photoLinks(ev.photos));
@@ -158,6 +159,9 @@ function renderDetail() {
   }
   body.append(h('h3', { text: t('con.history') }), hist);
 }
+
+/** Who did it: staff by name ({kind: staff, name}); residents and the system are not named. */
+const actorName = (a) => (a && typeof a === 'object' ? (a.kind === 'staff' ? a.name || '' : '') : a || '');
 
 let uid = 0;
 function field(labelKey, control, hint) {

@@ -11,13 +11,15 @@ extend({
     'pub.district': '区', 'pub.received': '受理', 'pub.resolved': '办结', 'pub.rate': '办结率', 'pub.median': '办结中位用时（小时）', 'pub.sat': '满意率',
     'pub.total': '合计', 'pub.chart': '各区受理与办结', 'pub.bycat': '{d}：按类别', 'pub.category': '类别', 'pub.none': '所选时段没有数据。',
     'pub.p.name': '项目', 'pub.p.kind': '类型', 'pub.p.plan': '计划', 'pub.p.started': '已开工', 'pub.p.done': '已完成', 'pub.p.progress': '完成进度',
-    'prog.shantytown': '棚户区改造', 'prog.dilapidated': '危旧房改造', 'prog.old_community': '老旧小区改造' },
+    'prog.shantytown': '棚户区改造', 'prog.dilapidated': '危旧房改造', 'prog.dangerous_housing': '危旧房改造', 'prog.old_community': '老旧小区改造',
+    'pub.p.status': '状态', 'pst.planned': '计划中', 'pst.in_progress': '施工中', 'pst.completed': '已完工', 'msr.flat': '套', 'msr.household': '户' },
   en: { 'pub.title': 'Public figures', 'pub.intro': 'How residents’ complaints are handled and how renovation projects progress, by district and category. No personal data.', 'pub.stats': 'Complaints handled',
     'pub.projects': 'Renovation projects', 'pub.staff': 'Staff sign-in', 'brd.from': 'From', 'brd.to': 'To', 'brd.update': 'Update',
     'pub.district': 'District', 'pub.received': 'Received', 'pub.resolved': 'Resolved', 'pub.rate': 'Resolved %', 'pub.median': 'Median hours to resolve', 'pub.sat': 'Satisfaction',
     'pub.total': 'Total', 'pub.chart': 'Received and resolved per district', 'pub.bycat': '{d}: by category', 'pub.category': 'Category', 'pub.none': 'No data for this period.',
     'pub.p.name': 'Project', 'pub.p.kind': 'Programme', 'pub.p.plan': 'Plan', 'pub.p.started': 'Started', 'pub.p.done': 'Completed', 'pub.p.progress': 'Progress',
-    'prog.shantytown': 'Shantytown renovation', 'prog.dilapidated': 'Dilapidated housing', 'prog.old_community': 'Old community renovation' },
+    'prog.shantytown': 'Shantytown renovation', 'prog.dilapidated': 'Dilapidated housing', 'prog.dangerous_housing': 'Dilapidated housing', 'prog.old_community': 'Old community renovation',
+    'pub.p.status': 'Status', 'pst.planned': 'Planned', 'pst.in_progress': 'In progress', 'pst.completed': 'Completed', 'msr.flat': 'flats', 'msr.household': 'households' },
 });
 
 const st = { stats: null, cats: [], projects: null };
@@ -69,7 +71,7 @@ function render() {
 }
 
 async function loadProjects() {
-  try { st.projects = items(await request('/api/v1/public/projects')); } catch { st.projects = null; }
+  try { const r = await request('/api/v1/public/projects'); st.projects = Array.isArray(r && r.projects) ? r.projects : items(r); } catch { st.projects = null; }
   renderProjects();
 }
 function renderProjects() {
@@ -78,19 +80,22 @@ function renderProjects() {
   if (sec.hidden) return;
   const box = clear($('#proj'));
   box.append(h('table', null,
-    h('thead', null, h('tr', null, th('pub.p.name'), th('pub.district'), th('pub.p.kind'), th('pub.p.plan', 1), th('pub.p.started', 1), th('pub.p.done', 1), th('pub.p.progress'))),
+    h('thead', null, h('tr', null, th('pub.p.name'), th('trk.where'), th('pub.p.kind'), th('pub.p.status'), th('pub.p.plan', 1), th('pub.p.done', 1), th('pub.p.progress'))),
     h('tbody', null, ...st.projects.map((p) => {
-      const plan = p.planned ?? p.plan ?? null, done = p.completed ?? p.done ?? null;
-      const ratio = p.progress != null ? (p.progress > 1 ? p.progress / 100 : p.progress) : plan ? (done || 0) / plan : null;
+      // {name, programme, area_name, measure: flat|household, planned_units, completed_units, progress_percent, status}
+      const plan = p.planned_units ?? null, done = p.completed_units ?? null;
+      const ratio = p.progress_percent != null ? p.progress_percent / 100 : plan ? (done || 0) / plan : null;
+      const measure = p.measure ? ' ' + t('msr.' + p.measure) : '';
       const bar = h('span');
       if (ratio != null) bar.style.width = Math.min(100, Math.round(ratio * 100)) + '%';
-      const kind = p.programme || p.kind || '';
+      const kind = p.programme || '';
       return h('tr', null,
-        h('th', { scope: 'row', text: name(p) || p.name || '' }),
-        h('td', { text: p.district ? (typeof p.district === 'object' ? name(p.district) : String(p.district)) : '' }),
+        h('th', { scope: 'row', text: p.name || '' }),
+        h('td', { text: p.area_name || '' }),
         h('td', { text: kind ? t('prog.' + kind) : '' }),
-        h('td', { class: 'num', text: plan == null ? '—' : plan + (p.unit ? ' ' + p.unit : '') }),
-        h('td', { class: 'num', text: num(p.started) }), h('td', { class: 'num', text: num(done) }),
+        h('td', { text: p.status ? t('pst.' + p.status) : '' }),
+        h('td', { class: 'num', text: plan == null ? '—' : plan + measure }),
+        h('td', { class: 'num', text: done == null ? '—' : done + measure }),
         h('td', null, h('div', { class: 'progress', role: 'img', 'aria-label': pct(ratio) }, bar), h('span', { class: 'meta', text: pct(ratio) })));
     }))));
 }

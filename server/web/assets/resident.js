@@ -146,7 +146,7 @@ async function loadSimilar() {
     btn.addEventListener('click', () => meToo(it.ticket_no, btn, msg));
     ul.append(h('li', null,
       h('p', { text: it.summary }),
-      h('p', { class: 'meta' }, it.ticket_no, ' · ', fmt(it.created_at), ' · ', t('status.' + it.status), ' · ', t('res.supporters', { n: it.supporters || 0 })),
+      h('p', { class: 'meta' }, it.ticket_no, ' · ', fmt(it.created_at), ' · ', t('status.' + it.status), ' · ', t('res.supporters', { n: (Number(it.supporters) || 0) + 1 })),
       btn, msg));
   }
 }

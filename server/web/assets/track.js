@@ -43,7 +43,7 @@ function render() {
   $('#created').textContent = fmtTime(v.created_at);
   $('#respdue').textContent = fmtTime(v.response_due);
   $('#resdue').textContent = fmtTime(v.resolution_due);
-  $('#supporters').textContent = t('res.supporters', { n: v.supporters || 0 });
+  $('#supporters').textContent = t('res.supporters', { n: (Number(v.supporters) || 0) + 1 });
   $('#description').textContent = v.description || '';
   clear($('#photos')).append(...photoList(v.photos));
 
