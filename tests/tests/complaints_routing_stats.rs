@@ -259,3 +259,27 @@ async fn rates_on_a_small_known_data_set() {
     let text = p.body.to_string();
     assert!(!text.contains("13812345678") && !text.contains("王女士"));
 }
+
+#[tokio::test]
+async fn an_org_edit_applies_to_the_next_complaint_at_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    // Warm the cached catalog, then add a category through the org admin API.
+    assert_eq!(
+        submit(&app, &complaint(&app, "dust").await, None)
+            .await
+            .status,
+        201
+    );
+    let added = app
+        .post(
+            "/api/v1/admin/categories",
+            Some(&admin),
+            &json!({"code": "lift_fault", "name_zh": "加装电梯故障", "name_en": "Added lift fault",
+                    "tier": "general", "icon": "facility"}),
+        )
+        .await;
+    assert_eq!(added.status, 200, "{:?}", added.body);
+    let filed = submit(&app, &complaint(&app, "lift_fault").await, None).await;
+    assert_eq!(filed.status, 201, "{:?}", filed.body);
+}

@@ -293,6 +293,7 @@ pub async fn put_calendar_day(
             store::set_calendar_day(conn, &date.to_string(), &body.kind, note.as_deref())
         })
         .await?;
+    org_changed(&state);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -312,6 +313,7 @@ pub async fn delete_calendar_day(
             Ok(())
         })
         .await?;
+    org_changed(&state);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -350,12 +352,20 @@ pub async fn list_tiers(
     Ok(HttpResponse::Ok().json(list))
 }
 
+/// Every write to the organisation model ends here: routing and deadlines read a cached copy,
+/// which must not serve the old data after an edit.
+fn org_changed(state: &AppState) {
+    crate::complaints::catalog::invalidate(&state.config.database_url);
+}
+
 async fn upsert(state: &AppState, file: ImportFile) -> Result<ImportSummary, ApiError> {
     let now = state.clock.now_ms();
-    state
+    let summary = state
         .db
         .run(move |conn| store::import(conn, &file, Completeness::Partial, now))
-        .await
+        .await?;
+    org_changed(state);
+    Ok(summary)
 }
 
 /// Create or update an area by code.
@@ -432,6 +442,7 @@ pub async fn import(
         .db
         .run(move |conn| store::import(conn, &file, Completeness::Whole, now))
         .await?;
+    org_changed(&state);
     Ok(HttpResponse::Ok().json(summary))
 }
 
