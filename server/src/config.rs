@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
+use crate::http::client_ip::{TrustedProxies, parse_nets};
+
 /// What to load into an empty database at first start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SampleMode {
@@ -63,6 +65,58 @@ pub struct Config {
     /// Days a resolution waits for the resident's answer before it closes as unconfirmed
     /// (`ANJU_AUTO_CLOSE_DAYS`, default 7).
     pub auto_close_days: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`ANJU_TRUSTED_PROXIES`,
+    /// CIDRs); none by default, and then the header is ignored.
+    pub trusted_proxies: TrustedProxies,
+    /// Tracking look-ups (`/api/v1/track/{code}`, `/t/{code}`) one client address may make per
+    /// minute (`ANJU_TRACK_PER_MINUTE`, default 60).
+    pub track_per_minute: u32,
+    /// Password checks that may wait for a hashing thread before logins are answered 503
+    /// (`ANJU_HASH_QUEUE`, default 32).
+    pub hash_queue: u32,
+    /// Webhook targets on loopback, link-local or private networks that are allowed anyway
+    /// (`ANJU_WEBHOOK_ALLOW`: CIDRs and host names); none by default.
+    pub webhook_allow: WebhookAllowList,
+}
+
+/// Webhook targets an administrator allows although they resolve to loopback, link-local or
+/// private addresses: networks (`10.20.0.0/16`) and host names (`hooks.intranet.gov.cn`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebhookAllowList {
+    nets: Vec<ipnet::IpNet>,
+    hosts: Vec<String>,
+}
+
+impl WebhookAllowList {
+    /// Parses a comma-separated list: entries that read as an address or CIDR are networks,
+    /// the others host names (letters, digits, `-` and `.`).
+    pub fn parse(text: &str) -> Result<WebhookAllowList, String> {
+        let mut list = WebhookAllowList::default();
+        for entry in text.split([',', ' ', '\n', '\t']).map(str::trim) {
+            if entry.is_empty() {
+                continue;
+            }
+            match parse_nets(entry) {
+                Ok(nets) => list.nets.extend(nets),
+                Err(_)
+                    if entry
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.') =>
+                {
+                    list.hosts.push(entry.to_ascii_lowercase())
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(list)
+    }
+
+    /// Whether a target at `host` resolving to `ip` is allowed although `ip` is not public.
+    pub fn permits(&self, host: &str, ip: std::net::IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+            || self.nets.iter().any(|n| n.contains(&ip))
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -83,6 +137,10 @@ impl std::fmt::Debug for Config {
             .field("background_jobs", &self.background_jobs)
             .field("reminder_percent", &self.reminder_percent)
             .field("auto_close_days", &self.auto_close_days)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("track_per_minute", &self.track_per_minute)
+            .field("hash_queue", &self.hash_queue)
+            .field("webhook_allow", &self.webhook_allow)
             .finish()
     }
 }
@@ -123,6 +181,10 @@ struct FileConfig {
     workers_enabled: Option<bool>,
     reminder_percent: Option<u32>,
     auto_close_days: Option<u32>,
+    trusted_proxies: Option<String>,
+    track_per_minute: Option<u32>,
+    hash_queue: Option<u32>,
+    webhook_allow: Option<String>,
 }
 
 impl Config {
@@ -284,6 +346,31 @@ impl Config {
             90,
         )?;
 
+        let trusted_proxies = TrustedProxies::parse(
+            &pick("ANJU_TRUSTED_PROXIES", file.trusted_proxies).unwrap_or_default(),
+        )
+        .map_err(|e| err("ANJU_TRUSTED_PROXIES", e))?;
+        let track_per_minute = number(
+            "ANJU_TRACK_PER_MINUTE",
+            env("ANJU_TRACK_PER_MINUTE"),
+            file.track_per_minute,
+            60,
+            1,
+            1_000_000,
+        )?;
+        let hash_queue = number(
+            "ANJU_HASH_QUEUE",
+            env("ANJU_HASH_QUEUE"),
+            file.hash_queue,
+            32,
+            0,
+            100_000,
+        )?;
+        let webhook_allow = WebhookAllowList::parse(
+            &pick("ANJU_WEBHOOK_ALLOW", file.webhook_allow).unwrap_or_default(),
+        )
+        .map_err(|e| err("ANJU_WEBHOOK_ALLOW", e))?;
+
         Ok(Config {
             addr,
             data_dir,
@@ -301,6 +388,10 @@ impl Config {
             background_jobs,
             reminder_percent,
             auto_close_days,
+            trusted_proxies,
+            track_per_minute,
+            hash_queue,
+            webhook_allow,
         })
     }
 
@@ -421,11 +512,32 @@ mod tests {
             ("ANJU_WORKERS_ENABLED", "maybe"),
             ("ANJU_REMINDER_PERCENT", "100"),
             ("ANJU_AUTO_CLOSE_DAYS", "0"),
+            ("ANJU_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("ANJU_TRUSTED_PROXIES", "proxy.local"),
+            ("ANJU_TRACK_PER_MINUTE", "0"),
+            ("ANJU_HASH_QUEUE", "-1"),
+            ("ANJU_WEBHOOK_ALLOW", "10.0.0.0/8,bad_host!"),
         ] {
             let e = with(&[(var, value)]).unwrap_err();
             assert_eq!(e.variable, var, "{e}");
             assert!(e.to_string().starts_with(var));
         }
+    }
+
+    #[test]
+    fn proxies_and_webhook_allow_lists_parse() {
+        let c = with(&[
+            ("ANJU_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1"),
+            ("ANJU_WEBHOOK_ALLOW", "127.0.0.1/32,Hooks.Intranet"),
+        ])
+        .unwrap();
+        assert!(c.trusted_proxies.contains("10.9.8.7".parse().unwrap()));
+        assert!(!c.trusted_proxies.contains("192.168.1.2".parse().unwrap()));
+        let allow = &c.webhook_allow;
+        assert!(allow.permits("x", "127.0.0.1".parse().unwrap()));
+        assert!(allow.permits("hooks.intranet", "10.1.1.1".parse().unwrap()));
+        assert!(!allow.permits("x", "10.1.1.1".parse().unwrap()));
+        assert!(with(&[]).unwrap().trusted_proxies.is_empty());
     }
 
     #[test]

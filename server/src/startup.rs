@@ -105,13 +105,18 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<(AppState, Bootstra
         std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
     // Device ticket actions reach the same state machine as the console.
     let tickets = crate::tickets::device::DeviceActions::new(config.clone(), clock.clone());
+    let hash_queue = config.hash_queue as usize;
     let state = AppState {
         db,
         config,
         clock,
         keys: Arc::new(JwtKeys::new(secret.as_bytes())),
         metrics: Arc::new(Metrics::default()),
-        hasher: Arc::new(crate::auth::password::Hasher::new(hashing_threads)),
+        hasher: Arc::new(crate::auth::password::Hasher::new(
+            hashing_threads,
+            hash_queue,
+        )),
+        limiter: Arc::default(),
         sync: Arc::new(crate::sync::SyncState::with_tickets(Arc::new(tickets))),
     };
     Ok((state, bootstrap))
@@ -152,6 +157,7 @@ fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
         tokio::spawn(crate::notify::outbox::worker(
             state.db.clone(),
             state.clock.clone(),
+            state.config.webhook_allow.clone(),
             std::time::Duration::from_secs(2),
         )),
     ]

@@ -25,6 +25,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The password-hashing threads (bounded, so argon2 cannot starve request handling).
     pub hasher: Arc<crate::auth::password::Hasher>,
+    /// The per-client limits of the public endpoints (intake, uploads, tracking look-ups).
+    pub limiter: Arc<crate::complaints::ratelimit::IntakeLimiter>,
     /// Sync's per-process state: its hybrid clock and the ticket actions boundary.
     pub sync: Arc<crate::sync::SyncState>,
 }

@@ -115,6 +115,7 @@ impl TestApp {
         config.sample = SampleMode::City;
         config.admin_password = Some(ADMIN_PASSWORD.into());
         config.intake_per_minute = 10_000;
+        config.track_per_minute = 10_000;
         let schema = postgres_url().map(|url| PgSchema::create(&url));
         if let Some(s) = &schema {
             config.database_url = s.url();

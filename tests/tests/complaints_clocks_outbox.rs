@@ -10,6 +10,12 @@ use anju_tests::TestApp;
 use serde_json::{Value, json};
 use support::*;
 
+/// No background jobs, and the local receiver (127.0.0.1) allowed as a webhook target.
+fn local_receiver_allowed(c: &mut anju_server::config::Config) {
+    c.background_jobs = false;
+    c.webhook_allow = anju_server::config::WebhookAllowList::parse("127.0.0.1/32").unwrap();
+}
+
 async fn run_clocks(app: &TestApp, admin: &str) -> Value {
     let r = app
         .post("/api/v1/admin/clocks/run", Some(admin), &json!({}))
@@ -105,20 +111,20 @@ async fn reminders_and_escalations_happen_once_per_deadline_and_day() {
 
 #[tokio::test]
 async fn the_outbox_delivers_when_the_receiver_comes_back_and_signs_each_format() {
-    let app = TestApp::spawn_with(|c| c.background_jobs = false).await;
+    let app = TestApp::spawn_with(local_receiver_allowed).await;
     let admin = app.admin_token().await;
     // A port that is free now and refuses connections until the receiver starts.
     let (probe, port) = Receiver::start(0).await;
     probe.stop();
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     // SAFETY: tests in this binary that read this variable only read it; set once here.
-    unsafe { std::env::set_var("ANJU_TEST_HOOK_SECRET", "s3cret") };
+    unsafe { std::env::set_var("ANJU_WEBHOOK_TEST_SECRET", "s3cret") };
     add_target(
         &app,
         "hexi_jianshe_office",
         "webhook",
         &format!("http://127.0.0.1:{port}/hook"),
-        Some("ANJU_TEST_HOOK_SECRET"),
+        Some("ANJU_WEBHOOK_TEST_SECRET"),
     )
     .await;
     add_target(
@@ -134,7 +140,7 @@ async fn the_outbox_delivers_when_the_receiver_comes_back_and_signs_each_format(
         "hexi_jianshe_office",
         "dingtalk",
         &format!("http://127.0.0.1:{port}/robot/send?access_token=t"),
-        Some("ANJU_TEST_HOOK_SECRET"),
+        Some("ANJU_WEBHOOK_TEST_SECRET"),
     )
     .await;
     let (_code, _id) = file(&app, "dust", &admin).await;
@@ -193,12 +199,14 @@ async fn the_outbox_delivers_when_the_receiver_comes_back_and_signs_each_format(
         .expect("wecom");
     let body: Value = serde_json::from_slice(&wecom.body).unwrap();
     assert_eq!(body["msgtype"], "markdown");
+    let content = body["markdown"]["content"].as_str().unwrap();
+    assert!(content.contains("新派工单"));
     assert!(
-        body["markdown"]["content"]
-            .as_str()
-            .unwrap()
-            .contains("新派工单")
+        content.contains("小区"),
+        "the community is named: {content}"
     );
+    // The resident's words stay out of third-party robots (the webhook to the unit keeps them).
+    assert!(!content.contains("扬尘很大"), "{content}");
 
     let ding = got
         .iter()
@@ -217,12 +225,13 @@ async fn the_outbox_delivers_when_the_receiver_comes_back_and_signs_each_format(
     let body: Value = serde_json::from_slice(&ding.body).unwrap();
     assert_eq!(body["msgtype"], "markdown");
     assert!(body["markdown"]["title"].is_string());
+    assert!(!body.to_string().contains("扬尘很大"), "{body}");
     rx.stop();
 }
 
 #[tokio::test]
 async fn undeliverable_messages_become_dead_letters_that_an_admin_retries() {
-    let app = TestApp::spawn_with(|c| c.background_jobs = false).await;
+    let app = TestApp::spawn_with(local_receiver_allowed).await;
     let admin = app.admin_token().await;
     let (probe, port) = Receiver::start(0).await;
     probe.stop();

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::password;
+use crate::auth::password::{self, HashSlot};
 use crate::auth::principal::{Principal, device_revoked};
 use crate::auth::session::{self, Refreshed, TokenPair, UserView};
 use crate::auth::throttle;
@@ -54,30 +54,44 @@ fn invalid_credentials() -> ApiError {
     )
 }
 
-fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+/// 503 `server_busy` with `Retry-After`: every hashing thread is busy and the queue is full.
+pub fn hashing_busy() -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+        "server_busy",
+        "登录请求过多，请稍后再试",
+        "Too many sign-ins at once; please try again shortly",
+    )
+    .retry_after(2)
+}
+
+/// The throttle key of the request's client address.
+fn ip_key(req: &HttpRequest) -> String {
+    throttle::ip_key(
+        &crate::http::client_ip(req).map_or_else(|| "unknown".to_string(), |ip| ip.to_string()),
+    )
 }
 
 /// Verifies on the bounded hashing threads.
 async fn verify_password(
     state: &AppState,
+    slot: HashSlot,
     password: String,
     stored: Option<String>,
 ) -> Result<bool, ApiError> {
     state
         .hasher
-        .verify(password, stored)
+        .verify(slot, password, stored)
         .await
         .map_err(ApiError::internal)
 }
 
-/// Hashes a new password on the bounded hashing threads.
+/// Hashes a new password on the bounded hashing threads; 503 `server_busy` when they are full.
 pub async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
+    let slot = state.hasher.try_slot().map_err(|_| hashing_busy())?;
     state
         .hasher
-        .hash(password)
+        .hash(slot, password)
         .await
         .map_err(ApiError::internal)
 }
@@ -85,7 +99,8 @@ pub async fn hash_password(state: &AppState, password: String) -> Result<String,
 /// Log in with username and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenPair), (status = 401, description = "invalid_credentials"),
-              (status = 429, description = "too_many_requests, with Retry-After")))]
+              (status = 429, description = "too_many_requests, with Retry-After"),
+              (status = 503, description = "server_busy (the password-hashing queue is full), with Retry-After")))]
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -103,39 +118,47 @@ pub async fn login(
     {
         return Err(invalid_credentials());
     }
+    // A place in the hashing queue first: refusing costs nothing when it is full.
+    let slot = state.hasher.try_slot().map_err(|_| hashing_busy())?;
     let now = state.clock.now_ms();
     let account_key = throttle::account_key(&username);
-    let ip_key = throttle::ip_key(&client_ip(&req));
+    let ip_key = ip_key(&req);
 
-    let (ak, ik) = (account_key.clone(), ip_key.clone());
+    let (ak, ik) = (account_key.clone(), ip_key);
     let name = username.trim().to_string();
-    let user: Option<(String, Option<String>, bool)> = state
+    let (user, reservation) = state
         .db
         .run(move |conn| {
-            throttle::check(
+            let reservation = throttle::reserve(
                 conn,
                 &[(&ak, throttle::PER_ACCOUNT), (&ik, throttle::PER_IP)],
                 now,
             )?;
-            Ok(users::table
+            let user: Option<(String, Option<String>, bool)> = users::table
                 .filter(users::username.eq(&name))
                 .select((users::id, users::password_hash, users::disabled))
                 .first(conn)
-                .optional()?)
+                .optional()?;
+            Ok((user, reservation))
         })
         .await?;
 
     let stored = user.as_ref().and_then(|(_, h, _)| h.clone());
-    let ok = verify_password(&state, pw, stored).await?;
+    let ok = verify_password(&state, slot, pw, stored).await?;
     let now = state.clock.now_ms();
     let Some((user_id, _, disabled)) = user.filter(|_| ok) else {
-        let (ak, ik) = (account_key, ip_key);
+        // The reserved attempt stays recorded as the failure it was.
         state
             .db
-            .run(move |conn| throttle::record_failure(conn, &[&ak, &ik], now))
+            .run(move |conn| throttle::forget_old(conn, now))
             .await?;
         return Err(invalid_credentials());
     };
+    // The right password: the attempt was not a failure.
+    state
+        .db
+        .run(move |conn| throttle::release(conn, &reservation))
+        .await?;
     if disabled {
         return Err(ApiError::forbidden(
             "account_disabled",
@@ -249,8 +272,11 @@ pub async fn me(state: web::Data<AppState>, who: Principal) -> Result<HttpRespon
 
 /// Change one's own password; every session of the account ends.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = ChangePasswordRequest,
-    responses((status = 204), (status = 401), (status = 422)), security(("bearer" = [])))]
+    responses((status = 204), (status = 401, description = "invalid_credentials"), (status = 422),
+              (status = 429, description = "too_many_requests (throttled like login), with Retry-After"),
+              (status = 503, description = "server_busy, with Retry-After")), security(("bearer" = [])))]
 pub async fn change_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     who: Principal,
     body: web::Json<ChangePasswordRequest>,
@@ -264,21 +290,41 @@ pub async fn change_password(
             json!({"new_password": {"code": "weak_password", "message_zh": zh, "message_en": en}}),
         ));
     }
-    let uid = who.user_id.clone();
-    let stored: Option<String> = state
-        .db
-        .run(move |conn| {
-            Ok(users::table
-                .find(&uid)
-                .select(users::password_hash)
-                .first::<Option<String>>(conn)?)
-        })
-        .await?;
-    if current_password.len() > password::MAX_PASSWORD_BYTES
-        || !verify_password(&state, current_password, stored).await?
-    {
+    if current_password.len() > password::MAX_PASSWORD_BYTES {
         return Err(invalid_credentials());
     }
+    // Throttled like a login, under the same account key: a stolen access token must not
+    // become a way around the login throttle to guess the password.
+    let slot = state.hasher.try_slot().map_err(|_| hashing_busy())?;
+    let uid = who.user_id.clone();
+    let ik = ip_key(&req);
+    let now = state.clock.now_ms();
+    let (stored, reservation, account_key) = state
+        .db
+        .run(move |conn| {
+            let (username, stored): (String, Option<String>) = users::table
+                .find(&uid)
+                .select((users::username, users::password_hash))
+                .first(conn)?;
+            let ak = throttle::account_key(&username);
+            let reservation = throttle::reserve(
+                conn,
+                &[(&ak, throttle::PER_ACCOUNT), (&ik, throttle::PER_IP)],
+                now,
+            )?;
+            Ok((stored, reservation, ak))
+        })
+        .await?;
+    if !verify_password(&state, slot, current_password, stored).await? {
+        return Err(invalid_credentials());
+    }
+    state
+        .db
+        .run(move |conn| {
+            throttle::release(conn, &reservation)?;
+            throttle::clear(conn, &account_key)
+        })
+        .await?;
     let hash = hash_password(&state, new_password).await?;
     let now = state.clock.now_ms();
     state

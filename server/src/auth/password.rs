@@ -76,19 +76,32 @@ pub fn generate() -> String {
 /// A small fixed set of threads that do all password hashing. Bounding the threads bounds both
 /// the CPU argon2 takes from request handling and its memory: each hash allocates 19 MiB, and
 /// allocators keep freed blocks per thread, so hashing on the general blocking pool would leave
-/// 19 MiB behind on every one of its threads.
+/// 19 MiB behind on every one of its threads. The queue in front of them is bounded too: a
+/// caller first takes a [`HashSlot`] and is refused ([`HashingBusy`]) when none is free.
 pub struct Hasher {
     jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+    slots: std::sync::Arc<tokio::sync::Semaphore>,
+    checks: std::sync::atomic::AtomicU64,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// A place in the hashing queue; the job that uses it gives it back when it is done.
+pub struct HashSlot {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+/// Every thread is busy and the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashingBusy;
+
 impl Hasher {
-    /// Starts `threads` hashing threads (at least one).
-    pub fn new(threads: usize) -> Hasher {
+    /// Starts `threads` hashing threads (at least one) with room for `queue` more jobs waiting.
+    pub fn new(threads: usize, queue: usize) -> Hasher {
+        let threads = threads.max(1);
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
-        for i in 0..threads.max(1) {
+        for i in 0..threads {
             let rx = rx.clone();
             let _ = std::thread::Builder::new()
                 .name(format!("anju-hash-{i}"))
@@ -107,16 +120,36 @@ impl Hasher {
         }
         Hasher {
             jobs: std::sync::Mutex::new(tx),
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(threads + queue)),
+            checks: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// A place in the queue, or [`HashingBusy`] at once when there is none.
+    pub fn try_slot(&self) -> Result<HashSlot, HashingBusy> {
+        self.slots
+            .clone()
+            .try_acquire_owned()
+            .map(|permit| HashSlot { _permit: permit })
+            .map_err(|_| HashingBusy)
+    }
+
+    /// How many password checks ([`Hasher::verify`]) this hasher has run.
+    pub fn password_checks(&self) -> u64 {
+        self.checks.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     async fn run<T: Send + 'static>(
         &self,
+        slot: HashSlot,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, anyhow::Error> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
-            let _ = tx.send(f());
+            let out = f();
+            // Free before answering, so the caller finds its place free again.
+            drop(slot);
+            let _ = tx.send(out);
         });
         self.jobs
             .lock()
@@ -130,10 +163,13 @@ impl Hasher {
     /// [`verify`] on a hashing thread; with no stored hash, spends the same time and fails.
     pub async fn verify(
         &self,
+        slot: HashSlot,
         password: String,
         stored: Option<String>,
     ) -> Result<bool, anyhow::Error> {
-        self.run(move || match stored {
+        self.checks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.run(slot, move || match stored {
             Some(h) => verify(&password, &h),
             None => {
                 verify_dummy(&password);
@@ -144,8 +180,8 @@ impl Hasher {
     }
 
     /// [`hash`] on a hashing thread.
-    pub async fn hash(&self, password: String) -> Result<String, anyhow::Error> {
-        self.run(move || hash(&password)).await?
+    pub async fn hash(&self, slot: HashSlot, password: String) -> Result<String, anyhow::Error> {
+        self.run(slot, move || hash(&password)).await?
     }
 }
 
@@ -160,6 +196,25 @@ mod tests {
         assert!(verify("correct horse battery", &h));
         assert!(!verify("wrong horse battery", &h));
         assert!(!verify("x", "not a hash"));
+    }
+
+    #[tokio::test]
+    async fn the_queue_is_bounded_and_slots_come_back() {
+        let h = Hasher::new(1, 1);
+        let a = h.try_slot().unwrap();
+        let b = h.try_slot().unwrap();
+        assert_eq!(h.try_slot().err(), Some(HashingBusy));
+        drop(b);
+        let stored = hash("correct horse battery").unwrap();
+        assert!(
+            h.verify(a, "correct horse battery".into(), Some(stored))
+                .await
+                .unwrap()
+        );
+        assert_eq!(h.password_checks(), 1);
+        // Both places are free again once the job is done.
+        let _a = h.try_slot().unwrap();
+        let _b = h.try_slot().unwrap();
     }
 
     #[test]

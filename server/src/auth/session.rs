@@ -1,12 +1,13 @@
 //! Sessions: a login creates a refresh-token family; each refresh spends one token and issues
 //! the next in the same family; presenting a spent token revokes the whole family (someone
 //! copied it). Password changes and disabling an account bump the token version and revoke
-//! every family.
+//! every family. A family ends [`SESSION_MAX_MS`] after its login however often it is
+//! refreshed (an absolute lifetime on top of the sliding one).
 
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::auth::token::{self, JwtKeys, REFRESH_TTL_MS};
+use crate::auth::token::{self, JwtKeys, REFRESH_TTL_MS, SESSION_MAX_MS};
 use crate::db::DbConnection;
 use crate::db::schema::{refresh_tokens, users};
 use crate::error::ApiError;
@@ -67,9 +68,11 @@ fn insert_refresh(
     family_id: &str,
     user_id: &str,
     device_id: Option<&str>,
+    session_started_at: i64,
     now_ms: i64,
 ) -> Result<String, ApiError> {
     let token = token::new_refresh_token();
+    let expires_at = (now_ms + REFRESH_TTL_MS).min(session_started_at + SESSION_MAX_MS);
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::id.eq(uuid::Uuid::now_v7().to_string()),
@@ -78,7 +81,7 @@ fn insert_refresh(
             refresh_tokens::device_id.eq(device_id),
             refresh_tokens::token_hash.eq(token::hash_token(&token)),
             refresh_tokens::created_at.eq(now_ms),
-            refresh_tokens::expires_at.eq(now_ms + REFRESH_TTL_MS),
+            refresh_tokens::expires_at.eq(expires_at),
         ))
         .execute(conn)?;
     Ok(token)
@@ -118,7 +121,7 @@ pub fn start(
 ) -> Result<TokenPair, ApiError> {
     conn.transaction(|conn| {
         let family = uuid::Uuid::now_v7().to_string();
-        let refresh = insert_refresh(conn, &family, user_id, device_id, now_ms)?;
+        let refresh = insert_refresh(conn, &family, user_id, device_id, now_ms, now_ms)?;
         pair(conn, keys, user_id, device_id, refresh, now_ms)
     })
 }
@@ -127,7 +130,8 @@ pub fn start(
 pub enum Refreshed {
     /// A new pair; the presented token is spent.
     Ok(Box<TokenPair>),
-    /// Unknown, expired, or belonging to a disabled account.
+    /// Unknown, expired (also past the session's absolute lifetime), or belonging to a
+    /// disabled account.
     Invalid,
     /// Already spent: the whole family has been revoked.
     Reused,
@@ -180,6 +184,16 @@ pub fn refresh(
         if expires_at <= now_ms {
             return Ok(Refreshed::Invalid);
         }
+        // The family's first token was issued at its login (tokens are never deleted).
+        let started: Option<i64> = refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(&family))
+            .select(diesel::dsl::min(refresh_tokens::created_at))
+            .first(conn)?;
+        let started = started.unwrap_or(now_ms);
+        if started + SESSION_MAX_MS <= now_ms {
+            revoke_family(conn, &family, now_ms)?;
+            return Ok(Refreshed::Invalid);
+        }
         let disabled: bool = users::table
             .find(&user_id)
             .select(users::disabled)
@@ -208,7 +222,14 @@ pub fn refresh(
             revoke_family(conn, &family, now_ms)?;
             return Ok(Refreshed::Reused);
         }
-        let next = insert_refresh(conn, &family, &user_id, device_id.as_deref(), now_ms)?;
+        let next = insert_refresh(
+            conn,
+            &family,
+            &user_id,
+            device_id.as_deref(),
+            started,
+            now_ms,
+        )?;
         Ok(Refreshed::Ok(Box::new(pair(
             conn,
             keys,

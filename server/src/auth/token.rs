@@ -12,6 +12,9 @@ pub const ACCESS_TTL_SECONDS: i64 = 15 * 60;
 /// Lifetime of a refresh token from its issue, in milliseconds (60 days: a device offline for
 /// weeks still refreshes quietly; each use issues a new one).
 pub const REFRESH_TTL_MS: i64 = 60 * 24 * 3600 * 1000;
+/// The longest a session (a refresh-token family) lasts from its login, however often it is
+/// refreshed (90 days); then its owner logs in again.
+pub const SESSION_MAX_MS: i64 = 90 * 24 * 3600 * 1000;
 
 const ISSUER: &str = "anju";
 const AUDIENCE: &str = "anju-api";

@@ -313,11 +313,9 @@ pub async fn deliver_now(
     state: actix_web::web::Data<AppState>,
     _auth: crate::auth::Authed<crate::auth::policy::AdminOnly>,
 ) -> Result<actix_web::HttpResponse, ApiError> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("http client: {e}")))?;
-    let n = crate::notify::outbox::run_once(&state.db, &client, &state.clock).await?;
+    let deliverer = crate::notify::delivery::Deliverer::new(state.config.webhook_allow.clone())
+        .map_err(ApiError::internal)?;
+    let n = crate::notify::outbox::run_once(&state.db, &deliverer, &state.clock).await?;
     Ok(actix_web::HttpResponse::Ok().json(serde_json::json!({"attempted": n})))
 }
 

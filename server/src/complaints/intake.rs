@@ -550,16 +550,7 @@ pub async fn submit(
             return Ok(HttpResponse::Created().json(answer));
         }
     }
-    let ip = req.peer_addr().map(|a| a.ip());
-    if let Some(ip) = ip {
-        let scope = format!("intake {}", state.config.database_url);
-        super::ratelimit::IntakeLimiter::global().check(
-            &scope,
-            ip,
-            state.config.intake_per_minute,
-            state.clock.now_ms(),
-        )?;
-    }
+    super::ratelimit::check_client(&state, &req, "intake", state.config.intake_per_minute)?;
     let st = state.clone();
     let db_key = state.config.database_url.clone();
     let (catalog, complaint) = state

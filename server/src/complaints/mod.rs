@@ -31,13 +31,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(similar::support),
     )
     .route("/api/v1/complaints", web::post().to(intake::submit))
-    .route("/api/v1/track/{code}", web::get().to(track::get))
-    .route(
-        "/api/v1/track/{code}/confirm",
-        web::post().to(track::confirm),
-    )
-    .route(
-        "/api/v1/track/{code}/dispute",
-        web::post().to(track::dispute),
+    .service(
+        // Every answer here says whether a code exists: limited per client address.
+        web::scope("/api/v1/track")
+            .wrap(actix_web::middleware::from_fn(ratelimit::tracking_lookups))
+            .route("/{code}", web::get().to(track::get))
+            .route("/{code}/confirm", web::post().to(track::confirm))
+            .route("/{code}/dispute", web::post().to(track::dispute)),
     );
 }

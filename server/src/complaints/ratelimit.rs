@@ -1,5 +1,7 @@
-//! Per-IP intake limit (`ANJU_INTAKE_PER_MINUTE`): a sliding one-minute window per address.
-//! Kept in this process's memory: with several processes behind a balancer each enforces the
+//! Per-client limits of the public endpoints (intake `ANJU_INTAKE_PER_MINUTE`, uploads, tracking
+//! look-ups `ANJU_TRACK_PER_MINUTE`): a sliding one-minute window per client address, the
+//! address decided by [`crate::http::client_ip`]. Kept in this process's memory (one limiter
+//! per server, in [`AppState`]): with several processes behind a balancer each enforces the
 //! limit on what it sees, which bounds a flood just as well and needs no shared state.
 
 // Row tuples mirror the columns each query selects; naming every one would hide that.
@@ -9,23 +11,55 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-use crate::error::ApiError;
+use actix_web::HttpRequest;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
 
-/// The limiter shared by every worker thread of the process. Windows are kept per
-/// `(scope, address)`; the scope names the limit and the server (its database) so that several
-/// servers in one process (tests) do not share counts.
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The limiter shared by every worker thread of one server. Windows are kept per
+/// `(scope, address)`; the scope names the limit.
 #[derive(Debug, Default)]
 pub struct IntakeLimiter {
     windows: Mutex<HashMap<(String, IpAddr), (i64, u32, u32)>>,
 }
 
-impl IntakeLimiter {
-    /// The process-wide limiter.
-    pub fn global() -> &'static IntakeLimiter {
-        static L: std::sync::OnceLock<IntakeLimiter> = std::sync::OnceLock::new();
-        L.get_or_init(IntakeLimiter::default)
+/// Counts one request of `req`'s client under `scope`; 429 `too_many_requests` with
+/// `Retry-After` past `per_minute`. A request with no known address is not limited.
+pub fn check_client(
+    state: &AppState,
+    req: &HttpRequest,
+    scope: &str,
+    per_minute: u32,
+) -> Result<(), ApiError> {
+    match crate::http::client_ip(req) {
+        Some(ip) => state
+            .limiter
+            .check(scope, ip, per_minute, state.clock.now_ms()),
+        None => Ok(()),
     }
+}
 
+/// Middleware for the tracking look-ups (`/api/v1/track/{code}`, `/t/{code}`): each client
+/// address gets `ANJU_TRACK_PER_MINUTE` of them, so tracking codes cannot be guessed at speed.
+pub async fn tracking_lookups(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let refused = req.app_data::<web::Data<AppState>>().and_then(|state| {
+        check_client(state, req.request(), "track", state.config.track_per_minute).err()
+    });
+    if let Some(e) = refused {
+        // As a response, so the outer middleware renders it in the caller's language.
+        return Ok(req.error_response(e));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+impl IntakeLimiter {
     /// Count one submission from `ip` at `now_ms`; 429 `too_many_requests` with `Retry-After`
     /// when `per_minute` were already accepted in the last minute (two fixed windows weighted:
     /// a cheap sliding-window estimate). `per_minute = 0` disables the limit.

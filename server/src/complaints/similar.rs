@@ -16,7 +16,7 @@ use super::catalog;
 use super::code::TrackingCode;
 use super::intake::{summary, unknown_category};
 use super::phone::MobilePhone;
-use super::ratelimit::IntakeLimiter;
+use super::ratelimit::check_client;
 use super::schema::{ticket_supporters, tickets};
 
 /// How far back similar complaints are looked for.
@@ -100,15 +100,7 @@ pub async fn support(
         .name
         .map(|n| n.trim().chars().take(50).collect::<String>())
         .filter(|n| !n.is_empty());
-    if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
-        let scope = format!("intake {}", state.config.database_url);
-        IntakeLimiter::global().check(
-            &scope,
-            ip,
-            state.config.intake_per_minute,
-            state.clock.now_ms(),
-        )?;
-    }
+    check_client(&state, &req, "intake", state.config.intake_per_minute)?;
     let st = state.into_inner();
     let v = st
         .db

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 use super::image::{ImageError, sanitize};
-use super::ratelimit::IntakeLimiter;
+use super::ratelimit::check_client;
 use super::schema::uploads;
 
 /// Largest accepted upload.
@@ -33,16 +33,13 @@ pub async fn create(
     if body.len() > MAX_UPLOAD_BYTES {
         return Err(crate::http::payload_too_large());
     }
-    if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
-        // Six photos per complaint, so six times the intake limit.
-        let scope = format!("uploads {}", state.config.database_url);
-        IntakeLimiter::global().check(
-            &scope,
-            ip,
-            state.config.intake_per_minute.saturating_mul(6),
-            state.clock.now_ms(),
-        )?;
-    }
+    // Six photos per complaint, so six times the intake limit.
+    check_client(
+        &state,
+        &req,
+        "uploads",
+        state.config.intake_per_minute.saturating_mul(6),
+    )?;
     let (format, clean) = sanitize(&body).map_err(|e| match e {
         ImageError::UnsupportedFormat => ApiError::new(
             actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,

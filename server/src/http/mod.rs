@@ -1,7 +1,10 @@
 //! HTTP plumbing below every capability: request ids, one log line per request, metrics,
 //! problem+json in the caller's language, extractor error mapping, health and readiness.
 
+pub mod client_ip;
 pub mod metrics;
+
+pub use client_ip::{ClientIp, client_ip};
 
 use std::time::Instant;
 
@@ -52,6 +55,12 @@ pub async fn observe(
     let lang = lang_of(req.request());
     let method = req.method().to_string();
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    let client = match &state {
+        Some(s) => client_ip::decide(req.request(), &s.config.trusted_proxies),
+        None => client_ip::decide(req.request(), &client_ip::TrustedProxies::default()),
+    };
+    req.extensions_mut().insert(ClientIp(client));
+    let client = client.map_or_else(|| "-".to_string(), |ip| ip.to_string());
 
     let res = match next.call(req).await {
         Ok(res) => res.map_into_boxed_body(),
@@ -78,9 +87,9 @@ pub async fn observe(
             .error()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        tracing::error!(request_id = %request_id, %method, %route, status, ms = elapsed * 1000.0, %cause, "request failed");
+        tracing::error!(request_id = %request_id, %method, %route, status, ms = elapsed * 1000.0, %client, %cause, "request failed");
     } else {
-        tracing::info!(request_id = %request_id, %method, %route, status, ms = elapsed * 1000.0, "request");
+        tracing::info!(request_id = %request_id, %method, %route, status, ms = elapsed * 1000.0, %client, "request");
     }
     Ok(res)
 }

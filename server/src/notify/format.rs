@@ -6,6 +6,11 @@
 //!   HMAC-SHA256 with the unit's secret over `"{timestamp}.{body}"`.
 //! - `wecom` (企业微信群机器人): `{"msgtype":"markdown","markdown":{"content":…}}` posted to the
 //!   robot URL (which carries its `key`).
+//!
+//! Robots are third-party services: their markdown carries the headline, ticket number,
+//! category, community (小区), responsible unit, deadline and the console link, never the
+//! message's free text (which may quote what a resident wrote). The signed webhook, which goes
+//! to the unit's own system, carries the whole message.
 //! - `dingtalk` (钉钉自定义机器人): `{"msgtype":"markdown","markdown":{"title":…,"text":…}}`; with
 //!   a secret the URL gets `timestamp` (ms) and `sign` = urlencode(base64(HMAC-SHA256(secret,
 //!   "{timestamp}\n{secret}"))).
@@ -25,11 +30,15 @@ pub struct Message {
     pub ticket_no: String,
     /// Category name (zh).
     pub category: String,
+    /// The community (小区) the complaint is about (zh); empty when unknown.
+    #[serde(default)]
+    pub community: String,
     /// The receiving unit's name (zh).
     pub unit: String,
     /// One-line headline (zh).
     pub title: String,
-    /// Short text (zh), never personal data of the resident.
+    /// Short text (zh), never personal data of the resident; sent only in the signed webhook,
+    /// never to a robot.
     pub text: String,
     /// Resolution deadline, RFC 3339 with offset.
     pub resolution_due: String,
@@ -111,10 +120,16 @@ fn url_encode(s: &str) -> String {
     out
 }
 
+/// The robots' markdown: no free text (see the module documentation).
 fn markdown(m: &Message) -> String {
+    let community = if m.community.is_empty() {
+        String::new()
+    } else {
+        format!("\n> 小区：{}", m.community)
+    };
     let mut text = format!(
-        "### {}\n> 工单 **{}** · {}\n> 责任单位：{}\n> 办结时限：{}\n\n{}\n\n[查看工单]({})",
-        m.title, m.ticket_no, m.category, m.unit, m.resolution_due, m.text, m.url
+        "### {}\n> 工单 **{}** · {}{}\n> 责任单位：{}\n> 办结时限：{}\n\n[查看工单]({})",
+        m.title, m.ticket_no, m.category, community, m.unit, m.resolution_due, m.url
     );
     // WeCom limits markdown content to 4096 bytes; cut on a character boundary.
     if text.len() > 4000 {
@@ -216,9 +231,10 @@ mod tests {
             event: "ticket_dispatched".into(),
             ticket_no: "2026-000001".into(),
             category: "施工扬尘".into(),
+            community: "建设一社区".into(),
             unit: "建设街道".into(),
             title: "新工单".into(),
-            text: "工地扬尘".into(),
+            text: "居民原话：3号楼502室 13812345678".into(),
             resolution_due: "2026-11-26T09:30:00+08:00".into(),
             url: "http://x/console".into(),
         }
@@ -274,11 +290,18 @@ mod tests {
         );
         let v: Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["msgtype"], "markdown");
+        let content = v["markdown"]["content"].as_str().unwrap();
+        for part in [
+            "2026-000001",
+            "施工扬尘",
+            "建设一社区",
+            "2026-11-26T09:30:00+08:00",
+        ] {
+            assert!(content.contains(part), "{part} in {content}");
+        }
         assert!(
-            v["markdown"]["content"]
-                .as_str()
-                .unwrap()
-                .contains("2026-000001")
+            !content.contains("502") && !content.contains("138"),
+            "{content}"
         );
         let r = build_request(
             TargetKind::Dingtalk,
@@ -295,6 +318,7 @@ mod tests {
         assert!(r.url.ends_with(&dingtalk_sign("SEC1", 1_700_000_000_000)));
         let v: Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["markdown"]["title"], "新工单");
+        assert!(!v.to_string().contains("13812345678"));
         assert!(robot_accepted(br#"{"errcode":0,"errmsg":"ok"}"#));
         assert!(!robot_accepted(
             br#"{"errcode":310000,"errmsg":"sign not match"}"#

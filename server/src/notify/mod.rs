@@ -1,8 +1,11 @@
 //! Notifications (通知) to units through a transactional outbox: the message formats (signed
-//! webhook, WeCom and DingTalk robots), the delivery worker with backoff and dead letters, and
-//! the admin endpoints to list and retry dead letters.
+//! webhook, WeCom and DingTalk robots), the delivery worker with backoff and dead letters
+//! (sending under the rules of [`delivery`]: no redirects, bounded time and answer, no private
+//! targets unless allowed, no secrets in errors), and the admin endpoints to list and retry
+//! dead letters.
 
 pub mod admin;
+pub mod delivery;
 pub mod format;
 pub mod outbox;
 

@@ -17,7 +17,10 @@ use crate::db::schema::unit_notify_targets;
 use crate::db::{Db, DbConnection};
 use crate::error::ApiError;
 
-use super::format::{Message, TargetKind, backoff_ms, build_request, robot_accepted};
+use crate::config::WebhookAllowList;
+
+use super::delivery::Deliverer;
+use super::format::{Message, backoff_ms};
 
 /// Failures before a message becomes dead.
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -210,55 +213,17 @@ pub fn mark_failed(
     Ok(())
 }
 
-/// Send one message; `Err` carries the reason for the log and `last_error`.
-pub async fn send(client: &reqwest::Client, row: &OutboxRow, now_ms: i64) -> Result<(), String> {
-    let kind = TargetKind::parse(&row.target_kind).ok_or("unknown target kind")?;
-    let message: Message =
-        serde_json::from_str(&row.payload).map_err(|e| format!("bad payload: {e}"))?;
-    let secret = row
-        .secret_env
-        .as_deref()
-        .and_then(|name| std::env::var(name).ok());
-    let req = build_request(kind, &row.url, secret.as_deref(), &row.id, &message, now_ms);
-    let mut builder = client
-        .post(&req.url)
-        .header("Content-Type", "application/json")
-        .body(req.body);
-    for (k, v) in &req.headers {
-        builder = builder.header(k, v);
-    }
-    let resp = builder
-        .send()
-        .await
-        .map_err(|e| format!("send failed: {e}"))?;
-    let status = resp.status();
-    let body = resp.bytes().await.unwrap_or_default();
-    if !status.is_success() {
-        return Err(format!("HTTP {}", status.as_u16()));
-    }
-    if kind != TargetKind::Webhook && !robot_accepted(&body) {
-        return Err(format!(
-            "robot refused: {}",
-            String::from_utf8_lossy(&body)
-                .chars()
-                .take(200)
-                .collect::<String>()
-        ));
-    }
-    Ok(())
-}
-
 /// One worker round: lease, send, record. Returns how many were attempted.
 pub async fn run_once(
     db: &Db,
-    client: &reqwest::Client,
+    deliverer: &Deliverer,
     clock: &crate::clock::Clock,
 ) -> Result<usize, ApiError> {
     let now = clock.now_ms();
     let rows = db.run(move |conn| claim(conn, now)).await?;
     let n = rows.len();
     for row in rows {
-        let result = send(client, &row, clock.now_ms()).await;
+        let result = deliverer.send(&row, clock.now_ms()).await;
         let done = clock.now_ms();
         db.run(move |conn| match result {
             Ok(()) => mark_delivered(conn, &row.id, done),
@@ -272,20 +237,23 @@ pub async fn run_once(
     Ok(n)
 }
 
-/// The delivery loop: a round every `interval` until the process ends.
-pub async fn worker(db: Db, clock: crate::clock::Clock, interval: Duration) {
-    let client = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-    {
-        Ok(c) => c,
+/// The delivery loop: a round every `interval` until the process ends. Targets that are not
+/// public are refused unless `allow` names them.
+pub async fn worker(
+    db: Db,
+    clock: crate::clock::Clock,
+    allow: WebhookAllowList,
+    interval: Duration,
+) {
+    let deliverer = match Deliverer::new(allow) {
+        Ok(d) => d,
         Err(e) => {
             tracing::error!(error = %e, "outbox worker cannot build its HTTP client");
             return;
         }
     };
     loop {
-        match run_once(&db, &client, &clock).await {
+        match run_once(&db, &deliverer, &clock).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "outbox round failed"),

@@ -464,9 +464,8 @@ fn post_inner(
         phone: param(&pairs, "phone").map(String::from),
     };
     if let Some(ip) = peer {
-        let scope = format!("intake {}", state.config.database_url);
-        crate::complaints::ratelimit::IntakeLimiter::global().check(
-            &scope,
+        state.limiter.check(
+            "intake",
             ip,
             state.config.intake_per_minute,
             state.clock.now_ms(),
@@ -530,7 +529,7 @@ pub async fn post(
         }
     };
     let st = state.into_inner();
-    let peer = req.peer_addr().map(|a| a.ip());
+    let peer = crate::http::client_ip(&req);
     match web::block(move || post_inner(&st, &body, peer)).await {
         Ok(Ok(v)) => render(format, "service_requests", &v, StatusCode::CREATED),
         Ok(Err(e)) => render_error(format, e),

@@ -573,6 +573,15 @@ pub fn validate(file: &ImportFile) -> Result<(), Vec<String>> {
                     u.code, n.url
                 ));
             }
+            if let Some(env) = &n.secret_env
+                && !env.starts_with(crate::notify::delivery::SECRET_ENV_PREFIX)
+            {
+                errs.push(format!(
+                    "unit {}: secret_env {env:?} must start with {}",
+                    u.code,
+                    crate::notify::delivery::SECRET_ENV_PREFIX
+                ));
+            }
         }
         let mut seen = HashSet::new();
         let mut cur = u.parent.as_deref();

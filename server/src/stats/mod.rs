@@ -32,7 +32,11 @@ pub struct Period {
     pub to: Option<String>,
 }
 
-/// The period as `[start, end)` in ms.
+/// The longest period the figures are computed over: two years (the public endpoint is
+/// unauthenticated, and a longer window would read the whole history on every call).
+pub const MAX_WINDOW_YEARS: i64 = 2;
+
+/// The period as `[start, end)` in ms; 400 `window_too_long` beyond [`MAX_WINDOW_YEARS`].
 pub fn window(p: &Period, now_ms: i64, tz: &jiff::tz::TimeZone) -> Result<(i64, i64), ApiError> {
     let bad = |field: &str| {
         ApiError::bad_request(
@@ -58,6 +62,17 @@ pub fn window(p: &Period, now_ms: i64, tz: &jiff::tz::TimeZone) -> Result<(i64, 
             "from 不能晚于 to",
             "from must not be after to",
         ));
+    }
+    let earliest = to
+        .checked_sub(jiff::Span::new().years(MAX_WINDOW_YEARS))
+        .unwrap_or(jiff::civil::Date::MIN);
+    if from < earliest {
+        return Err(ApiError::bad_request(
+            "window_too_long",
+            "统计区间最长为两年",
+            "The period may be at most two years long",
+        )
+        .with("max_years", serde_json::json!(MAX_WINDOW_YEARS)));
     }
     let start = tz
         .to_timestamp(from.to_datetime(jiff::civil::Time::midnight()))
@@ -144,7 +159,7 @@ fn histories(
 }
 
 /// `GET /api/v1/stats/units`.
-#[utoipa::path(get, path = "/api/v1/stats/units", tag = "stats", responses((status = 200, description = "Rates per unit (query: from, to)")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/stats/units", tag = "stats", responses((status = 200, description = "Rates per unit (query: from, to)"), (status = 400, description = "invalid_query, or window_too_long (more than two years)")), security(("bearer" = [])))]
 pub async fn units(
     state: web::Data<AppState>,
     _auth: Authed<policy::Supervision>,
@@ -187,7 +202,7 @@ pub async fn units(
 }
 
 /// `GET /api/v1/public/stats`: per district and category, no personal data.
-#[utoipa::path(get, path = "/api/v1/public/stats", tag = "stats", responses((status = 200, description = "Aggregates per district and category (query: from, to)")))]
+#[utoipa::path(get, path = "/api/v1/public/stats", tag = "stats", responses((status = 200, description = "Aggregates per district and category (query: from, to)"), (status = 400, description = "invalid_query, or window_too_long (more than two years)")))]
 pub async fn public(
     state: web::Data<AppState>,
     q: web::Query<Period>,

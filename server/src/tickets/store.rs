@@ -288,6 +288,11 @@ pub fn notify(
             event: event.to_string(),
             ticket_no: ticket.ticket_no.clone(),
             category: category.clone(),
+            community: ticket
+                .area_id
+                .as_ref()
+                .and_then(|a| catalog.areas.get(a))
+                .map_or(String::new(), |a| a.name_zh.clone()),
             unit: unit_name,
             title: title.to_string(),
             text: text.to_string(),

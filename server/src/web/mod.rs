@@ -53,6 +53,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/t/{code}")
             .wrap(Compress::default())
+            // The page answers 404 for an unknown code: limited per client like the API.
+            .wrap(actix_web::middleware::from_fn(
+                crate::complaints::ratelimit::tracking_lookups,
+            ))
             .route(get_or_head().to(track)),
     )
     .service(
