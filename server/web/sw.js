@@ -11,9 +11,12 @@ var PRECACHE = ['/', '/t/', '/manifest.webmanifest', '/assets/app.css', '/assets
   '/assets/image.js', '/assets/resident.js', '/assets/track.js'];
 // Public, personal-data-free GETs kept for offline use. Categories and the area tree rarely
 // change: answered from the cache at once and refreshed behind (a weak signal must not hold the
-// form back). A complaint's status and the public figures: network first, cache when offline.
+// form back). The public figures: network first, cache when offline. Tracking answers
+// (/api/v1/track/…) hold the resident's description and address: never stored here, so they
+// do not outlive the page that asked (a shared phone keeps nothing).
 var STALE_OK = [/^\/api\/v1\/categories$/, /^\/api\/v1\/areas$/];
-var DATA_PATHS = [/^\/api\/v1\/track\/[^/]+$/, /^\/api\/v1\/public\//];
+var DATA_PATHS = [/^\/api\/v1\/public\//];
+var TRACK = /^\/api\/v1\/track\//;
 
 self.addEventListener('install', function (e) {
   e.waitUntil(caches.open(SHELL).then(function (c) {
@@ -22,11 +25,21 @@ self.addEventListener('install', function (e) {
   }).then(function () { return self.skipWaiting(); }));
 });
 
+// Tracking answers an older worker stored are dropped.
+function dropTrackingAnswers() {
+  return caches.open(DATA).then(function (c) {
+    return c.keys().then(function (reqs) {
+      return Promise.all(reqs.filter(function (r) { return TRACK.test(new URL(r.url).pathname); })
+        .map(function (r) { return c.delete(r); }));
+    });
+  });
+}
+
 self.addEventListener('activate', function (e) {
   e.waitUntil(caches.keys().then(function (keys) {
     return Promise.all(keys.filter(function (k) { return k.indexOf('anju-shell-') === 0 && k !== SHELL; })
       .map(function (k) { return caches.delete(k); }));
-  }).then(function () { return self.clients.claim(); }));
+  }).then(dropTrackingAnswers).then(function () { return self.clients.claim(); }));
 });
 
 function networkFirst(req, cacheName, fallbackUrl) {

@@ -83,7 +83,16 @@ export async function api(path, opts = {}) {
   }
 }
 
-export function signOut() { store(null); location.reload(); }
+/** Ends the session on the server too (its refresh token stops working), then forgets it. */
+export async function signOut() {
+  const s = read() || sess;
+  if (s && s.refresh_token) {
+    // offline or refused: the local copy is dropped all the same, and the token expires
+    try { await request('/api/v1/auth/logout', { json: { refresh_token: s.refresh_token } }); } catch { /* see above */ }
+  }
+  store(null);
+  location.reload();
+}
 
 export function wireDialog() {
   // the dialog can't be dismissed without signing in: Escape would leave a page with no data
