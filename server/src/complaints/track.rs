@@ -178,7 +178,7 @@ pub fn view(
 }
 
 /// `GET /api/v1/track/{code}`.
-#[utoipa::path(get, path = "/api/v1/track/{code}", tag = "complaints", params(("code" = String, Path)), responses((status = 200, description = "The public tracking view; 404 tracking_code_not_found")))]
+#[utoipa::path(get, path = "/api/v1/track/{code}", tag = "complaints", params(("code" = String, Path)), responses((status = 200, description = "The public tracking view; 404 tracking_code_not_found; 429 too_many_requests (ANJU_TRACK_PER_MINUTE per client) with Retry-After")))]
 pub async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
