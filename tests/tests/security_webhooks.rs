@@ -272,3 +272,39 @@ async fn a_target_that_never_answers_times_out() {
         "{m}"
     );
 }
+
+#[tokio::test]
+async fn only_the_first_kilobytes_of_an_answer_are_read() {
+    let app = TestApp::spawn_with(allow_local).await;
+    let admin = app.admin_token().await;
+    // A "robot" that says yes at the end of a megabyte: read in full it would be accepted.
+    let body = format!(
+        "{{\"pad\":\"{}\",\"errcode\":0,\"errmsg\":\"ok\"}}",
+        "x".repeat(1 << 20)
+    );
+    let (huge, hits) = canned(Some(format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )))
+    .await;
+    add_target(
+        &app,
+        "hexi_jianshe_office",
+        "wecom",
+        &format!("http://127.0.0.1:{huge}/cgi-bin/webhook/send?key=k"),
+        None,
+    )
+    .await;
+    file(&app, "dust", &admin).await;
+    deliver(&app, &admin).await;
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let m = &messages(&app, &admin, "wecom").await[0];
+    assert_eq!(m["status"], "pending", "{m}");
+    assert!(
+        m["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not its JSON"),
+        "{m}"
+    );
+}
