@@ -9,17 +9,20 @@
 //! PostgreSQL a pass claims tickets with `FOR UPDATE SKIP LOCKED`, so two processes share the
 //! work instead of queueing on the same rows.
 
+pub mod schema;
+
 use std::time::Duration;
 
 use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::clock::from_ms;
-use crate::complaints::catalog::{self, Catalog};
-use crate::complaints::schema::{clock_marks, tickets};
+use crate::clocks::schema::clock_marks;
 use crate::db::{Db, DbConnection};
 use crate::error::ApiError;
+use crate::org::catalog::{self, Catalog};
 use crate::state::AppState;
+use crate::tickets::schema::tickets;
 use crate::tickets::state::{Action, Actor, TicketStatus, check};
 use crate::tickets::store::TicketRow;
 use crate::tickets::transition::{self, Change, Env, Mover, RemarkNotice};
@@ -230,7 +233,7 @@ pub fn run_pass(conn: &mut DbConnection, st: &AppState) -> Result<PassReport, Ap
     ];
     let mut after = String::new();
     loop {
-        let (n, last) = crate::tickets::store::write_tx(conn, |conn| {
+        let (n, last) = crate::db::write_tx(conn, |conn| {
             let batch = candidates(conn, &statuses, &after)?;
             for t in &batch {
                 process(conn, st, &catalog, t, now, &mut report)?;

@@ -20,10 +20,10 @@ use crate::tickets::store::{self, TicketRow};
 pub use crate::tickets::transition::summary;
 use crate::tickets::transition::{self, Env};
 
-use super::catalog::{self, Catalog};
 use super::code::TrackingCode;
 use super::phone::MobilePhone;
 use super::schema::{counters, idempotency_keys, uploads};
+use crate::org::catalog::{self, Catalog};
 
 /// Most photos one complaint may carry.
 pub const MAX_PHOTOS: usize = 6;
@@ -617,8 +617,7 @@ fn settle(
 /// One transaction for one submission.
 fn file_now(conn: &mut DbConnection, st: &AppState, job: Job) -> Result<Value, ApiError> {
     let now = st.clock.now_ms();
-    let result =
-        crate::tickets::store::write_tx(conn, |conn| file_in_tx(conn, st, &job, now, None));
+    let result = crate::db::write_tx(conn, |conn| file_in_tx(conn, st, &job, now, None));
     settle(conn, &job, result)
 }
 
@@ -699,7 +698,7 @@ mod group_commit {
             };
             let now = st.clock.now_ms();
             if st.db.is_postgres() {
-                let filed = crate::tickets::store::write_tx(&mut conn, |conn| {
+                let filed = crate::db::write_tx(&mut conn, |conn| {
                     let seqs = ticket_seqs(conn, batch.len())?;
                     batch
                         .iter()
@@ -724,7 +723,7 @@ mod group_commit {
                 continue;
             }
             let mut results: Vec<Result<Value, ApiError>> = Vec::with_capacity(batch.len());
-            let committed = crate::tickets::store::write_tx(&mut conn, |conn| {
+            let committed = crate::db::write_tx(&mut conn, |conn| {
                 for (job, _) in &batch {
                     // A savepoint per submission: one bad one does not spoil the batch.
                     results.push(

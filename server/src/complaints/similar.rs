@@ -12,12 +12,12 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tickets::transition;
 
-use super::catalog;
 use super::code::TrackingCode;
 use super::intake::{summary, unknown_category};
 use super::phone::MobilePhone;
 use super::ratelimit::IntakeLimiter;
-use super::schema::{ticket_supporters, tickets};
+use crate::org::catalog;
+use crate::tickets::schema::{ticket_supporters, tickets};
 
 /// How far back similar complaints are looked for.
 pub const SIMILAR_WINDOW_MS: i64 = 30 * 24 * 3_600_000;
@@ -114,7 +114,7 @@ pub async fn support(
         .db
         .clone()
         .run(move |conn| {
-            crate::tickets::store::write_tx(conn, |conn| {
+            crate::db::write_tx(conn, |conn| {
                 let id: Option<String> = tickets::table
                     .filter(tickets::ticket_no.eq(&ticket_no))
                     .select(tickets::id)

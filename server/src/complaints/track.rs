@@ -14,9 +14,9 @@ use crate::tickets::state::{Action, TicketStatus};
 use crate::tickets::store::{self, EventRow, TicketRow};
 use crate::tickets::transition::{self, Change, Env, Mover};
 
-use super::catalog::{self, Catalog};
 use super::code::TrackingCode;
-use super::schema::{ticket_supporters, tickets};
+use crate::org::catalog::{self, Catalog};
+use crate::tickets::schema::{ticket_supporters, tickets};
 
 /// 404 `tracking_code_not_found`.
 pub fn code_not_found() -> ApiError {
@@ -249,7 +249,7 @@ async fn rate(
         .run(move |conn| {
             let tz = st.config.timezone.clone();
             let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
-            crate::tickets::store::write_tx(conn, |conn| {
+            crate::db::write_tx(conn, |conn| {
                 let (t, viewer) = resolve_code(conn, &raw)?;
                 if viewer != Viewer::Reporter {
                     return Err(ApiError::forbidden(

@@ -7,11 +7,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::{Authed, Principal, policy};
-use crate::complaints::catalog;
 use crate::error::ApiError;
+use crate::org::catalog;
 use crate::state::AppState;
 
-use super::store;
 use super::transition::{self, Change, Env, Mover};
 use super::view::ticket_view;
 
@@ -77,7 +76,7 @@ async fn run(
         .run(move |conn| {
             let tz = st.config.timezone.clone();
             let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
-            store::write_tx(conn, |conn| {
+            crate::db::write_tx(conn, |conn| {
                 let env = Env {
                     catalog: &catalog,
                     tz: &tz,

@@ -18,15 +18,16 @@ use anju_shared::merge::Rejection;
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::attachments::schema::attachments;
 use crate::auth::Principal;
 use crate::clock::Clock;
-use crate::complaints::catalog;
-use crate::complaints::schema::{ticket_events, uploads};
+use crate::complaints::schema::uploads;
 use crate::config::Config;
 use crate::db::DbConnection;
 use crate::error::{ApiError, Lang};
-use crate::sync::schema::attachments;
+use crate::org::catalog;
 use crate::sync::tickets::{TicketAction, TicketActions, TicketActor};
+use crate::tickets::schema::ticket_events;
 
 use super::state::Action;
 use super::transition::{self, Change, Env, Mover};
@@ -104,7 +105,7 @@ impl TicketActions for DeviceActions {
         if seen > 0 {
             return Ok(());
         }
-        let Some(role) = crate::org::import_format::Role::parse(&actor.role) else {
+        let Some(role) = crate::auth::Role::parse(&actor.role) else {
             return Err(rejection(
                 "role_not_allowed",
                 "您的角色无权执行此操作",

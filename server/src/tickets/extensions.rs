@@ -11,10 +11,10 @@ use serde_json::{Value, json};
 
 use crate::auth::{Authed, Principal, policy};
 use crate::clock::format_local;
-use crate::complaints::catalog;
-use crate::complaints::schema::{extension_requests, tickets};
 use crate::error::ApiError;
+use crate::org::catalog;
 use crate::state::AppState;
+use crate::tickets::schema::{extension_requests, tickets};
 
 use super::store;
 use super::transition::{self, Change, Env, Mover};
@@ -122,7 +122,7 @@ async fn decide(
         .run(move |conn| {
             let tz = st.config.timezone.clone();
             let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
-            store::write_tx(conn, |conn| {
+            crate::db::write_tx(conn, |conn| {
                 let ticket_id: Option<String> = extension_requests::table
                     .find(&ext_id)
                     .select(extension_requests::ticket_id)

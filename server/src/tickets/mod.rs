@@ -6,6 +6,7 @@ pub mod actions;
 pub mod device;
 pub mod extensions;
 pub mod queue;
+pub mod schema;
 pub mod state;
 pub mod store;
 pub mod transition;

@@ -5,13 +5,13 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::auth::Role;
 use crate::auth::{Authed, policy};
 use crate::clock::format_local;
-use crate::complaints::catalog::{self, Catalog};
-use crate::complaints::schema::tickets;
 use crate::error::ApiError;
-use crate::org::import_format::Role;
+use crate::org::catalog::{self, Catalog};
 use crate::state::AppState;
+use crate::tickets::schema::tickets;
 
 use super::state::TicketStatus;
 use super::store::{self, TicketRow};

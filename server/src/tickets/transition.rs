@@ -10,10 +10,11 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::auth::Principal;
-use crate::complaints::catalog::Catalog;
-use crate::complaints::schema::{extension_requests, ticket_events, tickets, uploads};
+use crate::complaints::schema::uploads;
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::org::catalog::Catalog;
+use crate::tickets::schema::{extension_requests, ticket_events, tickets};
 
 use super::state::{Action, Actor, Refusal, TicketStatus, check};
 use super::store::{self, NewEvent, TicketRow, is_public_kind};

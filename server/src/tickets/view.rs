@@ -7,11 +7,11 @@ use serde_json::{Value, json};
 
 use crate::auth::{Authed, Principal, policy};
 use crate::clock::format_local;
-use crate::complaints::catalog::{self, Catalog};
-use crate::complaints::schema::extension_requests;
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::org::catalog::{self, Catalog};
 use crate::state::AppState;
+use crate::tickets::schema::extension_requests;
 
 use super::state::allowed_actions;
 use super::store::{self, TicketRow};
