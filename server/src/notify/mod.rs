@@ -8,6 +8,7 @@ pub mod admin;
 pub mod delivery;
 pub mod format;
 pub mod outbox;
+pub mod schema;
 
 use actix_web::web;
 
