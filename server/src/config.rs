@@ -63,6 +63,12 @@ pub struct Config {
     /// Days a resolution waits for the resident's answer before it closes as unconfirmed
     /// (`ANJU_AUTO_CLOSE_DAYS`, default 7).
     pub auto_close_days: u32,
+    /// Hours an upload that no complaint or resolution references is kept before it is deleted
+    /// (`ANJU_UPLOAD_TTL_HOURS`, default 24).
+    pub upload_ttl_hours: u32,
+    /// Bytes of photos one IP address may upload anonymously per day
+    /// (`ANJU_UPLOAD_BYTES_PER_IP_DAY`, default 200 MB; 0 turns the budget off).
+    pub upload_bytes_per_ip_day: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -83,6 +89,8 @@ impl std::fmt::Debug for Config {
             .field("background_jobs", &self.background_jobs)
             .field("reminder_percent", &self.reminder_percent)
             .field("auto_close_days", &self.auto_close_days)
+            .field("upload_ttl_hours", &self.upload_ttl_hours)
+            .field("upload_bytes_per_ip_day", &self.upload_bytes_per_ip_day)
             .finish()
     }
 }
@@ -123,6 +131,8 @@ struct FileConfig {
     workers_enabled: Option<bool>,
     reminder_percent: Option<u32>,
     auto_close_days: Option<u32>,
+    upload_ttl_hours: Option<u32>,
+    upload_bytes_per_ip_day: Option<u64>,
 }
 
 impl Config {
@@ -283,6 +293,23 @@ impl Config {
             1,
             90,
         )?;
+        let upload_ttl_hours = number(
+            "ANJU_UPLOAD_TTL_HOURS",
+            env("ANJU_UPLOAD_TTL_HOURS"),
+            file.upload_ttl_hours,
+            24,
+            1,
+            24 * 365,
+        )?;
+        let upload_bytes_per_ip_day = match env("ANJU_UPLOAD_BYTES_PER_IP_DAY") {
+            Some(v) => v.trim().parse::<u64>().map_err(|_| {
+                err(
+                    "ANJU_UPLOAD_BYTES_PER_IP_DAY",
+                    format!("{v:?} is not a whole number of bytes"),
+                )
+            })?,
+            None => file.upload_bytes_per_ip_day.unwrap_or(200_000_000),
+        };
 
         Ok(Config {
             addr,
@@ -301,6 +328,8 @@ impl Config {
             background_jobs,
             reminder_percent,
             auto_close_days,
+            upload_ttl_hours,
+            upload_bytes_per_ip_day,
         })
     }
 
@@ -421,6 +450,8 @@ mod tests {
             ("ANJU_WORKERS_ENABLED", "maybe"),
             ("ANJU_REMINDER_PERCENT", "100"),
             ("ANJU_AUTO_CLOSE_DAYS", "0"),
+            ("ANJU_UPLOAD_TTL_HOURS", "0"),
+            ("ANJU_UPLOAD_BYTES_PER_IP_DAY", "lots"),
         ] {
             let e = with(&[(var, value)]).unwrap_err();
             assert_eq!(e.variable, var, "{e}");

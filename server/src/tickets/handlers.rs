@@ -15,7 +15,7 @@ use crate::auth::{Authed, policy};
 use crate::clock::format_local;
 use crate::complaints::catalog::{self, Catalog};
 use crate::complaints::intake::summary;
-use crate::complaints::schema::{extension_requests, tickets, uploads};
+use crate::complaints::schema::{extension_requests, tickets};
 use crate::complaints::track::refusal_error;
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -429,22 +429,8 @@ fn parse_payload(action: Action, b: ActionBody) -> Result<Payload, ApiError> {
 }
 
 fn check_uploads(conn: &mut DbConnection, ids: &[String]) -> Result<(), ApiError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let mut distinct = ids.to_vec();
-    distinct.sort();
-    distinct.dedup();
-    let n: i64 = uploads::table
-        .filter(uploads::id.eq_any(&distinct))
-        .count()
-        .get_result(conn)?;
-    if n != distinct.len() as i64 {
-        return Err(ApiError::validation(
-            json!({"photos": {"code": "unknown_upload", "message_zh": "照片未上传或已失效", "message_en": "A photo id names no upload"}}),
-        ));
-    }
-    Ok(())
+    // Referenced by the resolution from now on, so never cleaned up as unreferenced.
+    crate::complaints::uploads::claim(conn, ids)
 }
 
 /// Run `action` on ticket `id` for `p`; returns the fresh staff view.
