@@ -152,7 +152,7 @@ fn spend_budget(
         .select(upload_budgets::bytes)
         .first(conn)?;
     if u64::try_from(spent).unwrap_or(u64::MAX) > limit {
-        let wait = ((day + 1) * DAY_MS - now).div_euclid(1000).max(1) as u64;
+        let wait = ((day + 1) * DAY_MS - now + 999).div_euclid(1000).max(1) as u64;
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "upload_budget_exhausted",
@@ -234,10 +234,19 @@ pub fn claim(conn: &mut crate::db::DbConnection, ids: &[String]) -> Result<(), A
     Ok(())
 }
 
+/// What one clean-up batch deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cleaned {
+    /// Unreferenced uploads.
+    pub uploads: usize,
+    /// Budget counts of days before yesterday.
+    pub budgets: usize,
+}
+
 /// One clean-up batch: deletes up to [`CLEANUP_BATCH`] unreferenced uploads whose time has
-/// come, in one short write transaction, and yesterday's budget counts; returns how many
-/// uploads went. Reads only the index of due uploads.
-pub fn cleanup_batch(conn: &mut crate::db::DbConnection, now: i64) -> Result<usize, ApiError> {
+/// come and as many old budget counts, in one short write transaction. Reads only the index of
+/// due uploads (and the budgets' day index).
+pub fn cleanup_batch(conn: &mut crate::db::DbConnection, now: i64) -> Result<Cleaned, ApiError> {
     let due: Vec<String> = uploads::table
         .filter(uploads::expires_at.le(now))
         .order(uploads::expires_at.asc())
@@ -251,37 +260,37 @@ pub fn cleanup_batch(conn: &mut crate::db::DbConnection, now: i64) -> Result<usi
         .select(upload_budgets::ip)
         .load(conn)?;
     if due.is_empty() && old_ips.is_empty() {
-        return Ok(0);
+        return Ok(Cleaned::default());
     }
     crate::tickets::store::write_tx(conn, |conn| {
         // Checked again in the delete: a complaint may have claimed one since the read.
-        let n = diesel::delete(
+        let uploads = diesel::delete(
             uploads::table
                 .filter(uploads::id.eq_any(&due))
                 .filter(uploads::expires_at.le(now)),
         )
         .execute(conn)?;
-        diesel::delete(
+        let budgets = diesel::delete(
             upload_budgets::table
                 .filter(upload_budgets::day.lt(old_day))
                 .filter(upload_budgets::ip.eq_any(&old_ips)),
         )
         .execute(conn)?;
-        Ok(n.max(usize::from(!old_ips.is_empty())))
+        Ok(Cleaned { uploads, budgets })
     })
 }
 
-/// Deletes every due upload now, batch after batch; returns how many went. For the worker and
-/// for tests.
+/// Deletes every due upload (and old budget count) now, batch after batch; returns how many
+/// uploads went. For the worker and for tests.
 pub async fn cleanup_due(state: &AppState) -> Result<usize, ApiError> {
     let mut total = 0;
     loop {
         let now = state.clock.now_ms();
-        let n = state.db.run(move |conn| cleanup_batch(conn, now)).await?;
-        if n == 0 {
+        let done = state.db.run(move |conn| cleanup_batch(conn, now)).await?;
+        if done == Cleaned::default() {
             return Ok(total);
         }
-        total += n;
+        total += done.uploads;
         // Between batches the write lock is free for requests.
         tokio::task::yield_now().await;
     }
