@@ -115,7 +115,11 @@ fn number_run(chars: &[char], start: usize) -> Run {
         }
     }
     let digits: usize = groups.iter().sum();
-    if digits == 17 && chars.get(i).is_some_and(|c| matches!(c, 'X' | 'x' | 'Ｘ' | 'ｘ')) {
+    if digits == 17
+        && chars
+            .get(i)
+            .is_some_and(|c| matches!(c, 'X' | 'x' | 'Ｘ' | 'ｘ'))
+    {
         i += 1;
     }
     let first = groups.first().copied().unwrap_or(0);

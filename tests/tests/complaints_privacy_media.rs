@@ -21,8 +21,16 @@ use support::*;
 use uuid::Uuid;
 
 const UNIT: &str = "hexi_jianshe_office";
-const PRIVATE_TEXT: &str = "我住3号楼2单元501室，电话13812345678，身份证11010519491231002X，楼下工地扬尘很大";
-const LEAKS: [&str; 6] = ["13812345678", "501", "11010519491231002X", "13900001111", "2-302", "/api/v1/uploads/"];
+const PRIVATE_TEXT: &str =
+    "我住3号楼2单元501室，电话13812345678，身份证11010519491231002X，楼下工地扬尘很大";
+const LEAKS: [&str; 6] = [
+    "13812345678",
+    "501",
+    "11010519491231002X",
+    "13900001111",
+    "2-302",
+    "/api/v1/uploads/",
+];
 
 fn assert_no_leak(text: &str, what: &str) {
     for leak in LEAKS {
@@ -57,7 +65,12 @@ async fn private_ticket(app: &TestApp, admin: &str) -> (String, String, String, 
     let id = ticket_id(app, admin, &no).await;
     let unit = app.user_token("js1", Role::UnitStaff, Some(UNIT)).await;
     let path = |a: &str| format!("/api/v1/tickets/{id}/{a}");
-    assert_eq!(app.post(&path("accept"), Some(&unit), &json!({})).await.status, 200);
+    assert_eq!(
+        app.post(&path("accept"), Some(&unit), &json!({}))
+            .await
+            .status,
+        200
+    );
     let r = app
         .post(
             &path("reply"),
@@ -87,7 +100,14 @@ async fn open311_requests_without_a_key_carry_only_public_fields() {
         for k in ["description", "status_notes", "media_url"] {
             assert!(r.get(k).is_none(), "{path}: {k} in {keys:?}");
         }
-        for k in ["status", "service_code", "service_name", "agency_responsible", "requested_datetime", "address"] {
+        for k in [
+            "status",
+            "service_code",
+            "service_name",
+            "agency_responsible",
+            "requested_datetime",
+            "address",
+        ] {
             assert!(!r[k].is_null(), "{path}: {k} missing");
         }
         assert_no_leak(&a.body.to_string(), &path);
@@ -120,7 +140,9 @@ async fn open311_requests_without_a_key_carry_only_public_fields() {
     assert!(r.get("media_url").is_none());
     assert_no_leak(&a.body.to_string(), "requests with key");
     // A wrong key is refused, not answered as the public.
-    let a = app.get("/open311/v2/requests.json?api_key=nope", None).await;
+    let a = app
+        .get("/open311/v2/requests.json?api_key=nope", None)
+        .await;
     assert_eq!(a.status, 403);
     assert_eq!(a.body[0]["description"], "api_key not valid");
 }
@@ -153,7 +175,12 @@ async fn open311_pages_are_one_query_whatever_their_size() {
                 }
             });
             let mut out = Vec::new();
-            for (size, reader) in [(2, Reader::Public), (12, Reader::Public), (12, Reader::Partner), (5, Reader::Partner)] {
+            for (size, reader) in [
+                (2, Reader::Public),
+                (12, Reader::Public),
+                (12, Reader::Partner),
+                (5, Reader::Partner),
+            ] {
                 let before = queries.load(Ordering::SeqCst);
                 let filter = RequestFilter {
                     start: 0,
@@ -174,13 +201,22 @@ async fn open311_pages_are_one_query_whatever_their_size() {
 
     // Pages over HTTP: distinct, newest first; bad sizes are a clear 400.
     let p1 = app.get("/open311/v2/requests.json?page_size=5", None).await;
-    let p3 = app.get("/open311/v2/requests.json?page_size=5&page=3", None).await;
+    let p3 = app
+        .get("/open311/v2/requests.json?page_size=5&page=3", None)
+        .await;
     assert_eq!(p1.body.as_array().unwrap().len(), 5);
     assert_eq!(p3.body.as_array().unwrap().len(), 2);
     assert_eq!(p1.body[0]["service_request_id"], numbers[11].as_str());
     assert_eq!(p3.body[1]["service_request_id"], numbers[0].as_str());
-    for bad in ["page_size=1000000", "page_size=0", "page=0", "page_size=abc"] {
-        let a = app.get(&format!("/open311/v2/requests.json?{bad}"), None).await;
+    for bad in [
+        "page_size=1000000",
+        "page_size=0",
+        "page=0",
+        "page_size=abc",
+    ] {
+        let a = app
+            .get(&format!("/open311/v2/requests.json?{bad}"), None)
+            .await;
         assert_eq!(a.status, 400, "{bad}");
     }
 }
@@ -192,14 +228,21 @@ async fn similar_and_a_supporters_view_show_no_photo_and_no_private_numbers() {
     let (code, no, _, _) = private_ticket(&app, &admin).await;
     let area = area_id(&app, "hexi-jianshe-1").await;
     let s = app
-        .get(&format!("/api/v1/complaints/similar?category=dust&area_id={area}"), None)
+        .get(
+            &format!("/api/v1/complaints/similar?category=dust&area_id={area}"),
+            None,
+        )
         .await;
     assert_eq!(s.status, 200);
     assert!(s.body[0]["summary"].as_str().unwrap().contains("扬尘"));
     assert_no_leak(&s.body.to_string(), "similar");
 
     let me = app
-        .post(&format!("/api/v1/complaints/{no}/support"), None, &json!({}))
+        .post(
+            &format!("/api/v1/complaints/{no}/support"),
+            None,
+            &json!({}),
+        )
         .await;
     assert_eq!(me.status, 201, "{:?}", me.body);
     let mine = me.body["tracking_code"].as_str().unwrap();
@@ -208,8 +251,17 @@ async fn similar_and_a_supporters_view_show_no_photo_and_no_private_numbers() {
     assert_eq!(t.body["status"], "accepted");
     assert_no_leak(&t.body.to_string(), "supporter view");
     let text = t.body.to_string();
-    assert!(text.contains("现场查看"), "public replies are shown: {text}");
-    assert!(t.body["timeline"].as_array().unwrap().iter().all(|e| e["photos"] == json!([])));
+    assert!(
+        text.contains("现场查看"),
+        "public replies are shown: {text}"
+    );
+    assert!(
+        t.body["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["photos"] == json!([]))
+    );
 
     // The reporter still sees everything that is theirs.
     let r = app.get(&format!("/api/v1/track/{code}"), None).await;
@@ -282,7 +334,12 @@ async fn a_device_proof_photo_becomes_a_public_copy_cut_at_its_end() {
         }
         f
     };
-    let accept = device.upsert("ticket_action", Uuid::now_v7(), None, act("accept", None, vec![]));
+    let accept = device.upsert(
+        "ticket_action",
+        Uuid::now_v7(),
+        None,
+        act("accept", None, vec![]),
+    );
     let resolve = device.upsert(
         "ticket_action",
         Uuid::now_v7(),
@@ -301,13 +358,27 @@ async fn a_device_proof_photo_becomes_a_public_copy_cut_at_its_end() {
         .cloned()
         .unwrap_or(Value::Null);
     let url = resolved["photos"][0].as_str().expect("proof photo");
-    let data = reqwest::get(app.url(url)).await.unwrap().bytes().await.unwrap();
-    assert!(!contains(&data, SECRET), "no GPS from the photo or its preview");
-    assert_eq!(data.windows(2).filter(|w| w == &[0xFF, 0xD8]).count(), 1, "cut at the end");
+    let data = reqwest::get(app.url(url))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        !contains(&data, SECRET),
+        "no GPS from the photo or its preview"
+    );
+    assert_eq!(
+        data.windows(2).filter(|w| w == &[0xFF, 0xD8]).count(),
+        1,
+        "cut at the end"
+    );
     assert!(data.ends_with(&[0xFF, 0xD9]));
     // Referenced by the resolution: never cleaned up.
     app.clock().advance_ms(30 * 86_400_000);
-    anju_server::complaints::uploads::cleanup_due(app.state()).await.unwrap();
+    anju_server::complaints::uploads::cleanup_due(app.state())
+        .await
+        .unwrap();
     assert_eq!(reqwest::get(app.url(url)).await.unwrap().status(), 200);
 }
 
@@ -335,7 +406,11 @@ async fn unreferenced_uploads_are_deleted_after_their_time_and_used_ones_stay() 
     let path = |a: &str| format!("/api/v1/tickets/{id}/{a}");
     app.post(&path("accept"), Some(&unit), &json!({})).await;
     let r = app
-        .post(&path("resolve"), Some(&unit), &json!({"result": "已处理", "photos": [proof.body["id"]]}))
+        .post(
+            &path("resolve"),
+            Some(&unit),
+            &json!({"result": "已处理", "photos": [proof.body["id"]]}),
+        )
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
 
@@ -345,10 +420,20 @@ async fn unreferenced_uploads_are_deleted_after_their_time_and_used_ones_stay() 
     };
     // Not yet due: nothing goes.
     app.clock().advance_ms(2 * 3_600_000 - 120_000);
-    assert_eq!(anju_server::complaints::uploads::cleanup_due(app.state()).await.unwrap(), 0);
+    assert_eq!(
+        anju_server::complaints::uploads::cleanup_due(app.state())
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(status(&unused).await, 200);
     app.clock().advance_ms(120_000);
-    assert_eq!(anju_server::complaints::uploads::cleanup_due(app.state()).await.unwrap(), 2);
+    assert_eq!(
+        anju_server::complaints::uploads::cleanup_due(app.state())
+            .await
+            .unwrap(),
+        2
+    );
     assert_eq!(status(&unused).await, 404);
     assert_eq!(status(&late).await, 404);
     assert_eq!(status(&used).await, 200);
@@ -366,20 +451,38 @@ async fn unreferenced_uploads_are_deleted_after_their_time_and_used_ones_stay() 
 #[tokio::test]
 async fn an_address_has_a_daily_upload_budget() {
     let size = {
-        let (_, clean) = anju_server::complaints::image::sanitize(&samples::png_with_text()).unwrap();
+        let (_, clean) =
+            anju_server::complaints::image::sanitize(&samples::png_with_text()).unwrap();
         clean.len() as u64
     };
     let app = TestApp::spawn_with(|c| c.upload_bytes_per_ip_day = size * 2 + size / 2).await;
     set_time(&app, "2026-12-02T08:00:00Z");
     for _ in 0..2 {
-        assert_eq!(upload(&app, samples::png_with_text(), "image/png").await.status, 201);
+        assert_eq!(
+            upload(&app, samples::png_with_text(), "image/png")
+                .await
+                .status,
+            201
+        );
     }
     let before = upload_count(&app).await;
     let a = upload(&app, samples::png_with_text(), "image/png").await;
-    assert_eq!((a.status, a.code()), (429, "upload_budget_exhausted"), "{:?}", a.body);
+    assert_eq!(
+        (a.status, a.code()),
+        (429, "upload_budget_exhausted"),
+        "{:?}",
+        a.body
+    );
     let wait: i64 = a.headers["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!((16 * 3600 - 60..=16 * 3600).contains(&wait), "until the next UTC day: {wait}");
-    assert_eq!(upload_count(&app).await, before, "the refusal stored nothing");
+    assert!(
+        (16 * 3600 - 60..=16 * 3600).contains(&wait),
+        "until the next UTC day: {wait}"
+    );
+    assert_eq!(
+        upload_count(&app).await,
+        before,
+        "the refusal stored nothing"
+    );
     // A logged-in staff member is not anonymous.
     let staff = app.user_token("js1", Role::UnitStaff, Some(UNIT)).await;
     let s = answer(
@@ -392,5 +495,10 @@ async fn an_address_has_a_daily_upload_budget() {
     assert_eq!(s.status, 201);
     // The next day the budget is back.
     app.clock().advance_ms(16 * 3_600_000);
-    assert_eq!(upload(&app, samples::png_with_text(), "image/png").await.status, 201);
+    assert_eq!(
+        upload(&app, samples::png_with_text(), "image/png")
+            .await
+            .status,
+        201
+    );
 }

@@ -13,8 +13,8 @@
 mod exif;
 mod jpeg;
 mod png;
-mod webp;
 pub mod samples;
+mod webp;
 
 /// An image format we accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,7 +161,10 @@ mod tests {
         assert!(!contains(&out, b"tEXt"));
         assert!(!contains(&out, b"tIME"));
         assert!(contains(&out, b"IDAT"));
-        let at = out.windows(4).position(|w| w == b"eXIf").expect("orientation kept");
+        let at = out
+            .windows(4)
+            .position(|w| w == b"eXIf")
+            .expect("orientation kept");
         assert!(at < out.windows(4).position(|w| w == b"IDAT").expect("data"));
         assert_eq!(orientation(&out[at + 4..]), Some(6));
         assert!(out.ends_with(&[0xAE, 0x42, 0x60, 0x82]));
@@ -184,7 +187,10 @@ mod tests {
         assert!(!contains(&out, b"ZZZZ"));
         // VP8X flags: EXIF (orientation) kept, XMP gone.
         assert_eq!(out[20] & 0b1100, 0b1000);
-        let at = out.windows(4).position(|w| w == b"EXIF").expect("orientation");
+        let at = out
+            .windows(4)
+            .position(|w| w == b"EXIF")
+            .expect("orientation");
         assert_eq!(orientation(&out[at + 8..]), Some(6));
         let size = u32::from_le_bytes([out[4], out[5], out[6], out[7]]) as usize;
         assert_eq!(size + 8, out.len());
@@ -204,7 +210,10 @@ mod tests {
         assert_eq!(sanitize(b"%PDF-1.4"), Err(ImageError::UnsupportedFormat));
         let jpeg = samples::jpeg_with_exif();
         assert_eq!(sanitize(&jpeg[..10]), Err(ImageError::Malformed));
-        assert_eq!(sanitize(&jpeg[..jpeg.len() - 2]), Err(ImageError::Malformed));
+        assert_eq!(
+            sanitize(&jpeg[..jpeg.len() - 2]),
+            Err(ImageError::Malformed)
+        );
         let png = samples::png_with_text();
         assert_eq!(sanitize(&png[..20]), Err(ImageError::Malformed));
         let webp = samples::webp_with_exif();

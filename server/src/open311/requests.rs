@@ -141,7 +141,10 @@ fn request_json(
             "description".into(),
             json!(crate::redact::summary(&t.description)),
         );
-        obj.insert("status_notes".into(), json!(note.map(crate::redact::redact)));
+        obj.insert(
+            "status_notes".into(),
+            json!(note.map(crate::redact::redact)),
+        );
     }
     v
 }

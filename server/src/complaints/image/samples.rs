@@ -41,7 +41,11 @@ pub fn jpeg_with_exif() -> Vec<u8> {
         0xE1,
         &[b"http://ns.adobe.com/xap/1.0/\0".as_slice(), SECRET].concat(),
     );
-    seg(&mut v, 0xED, &[b"Photoshop 3.0\0".as_slice(), SECRET].concat());
+    seg(
+        &mut v,
+        0xED,
+        &[b"Photoshop 3.0\0".as_slice(), SECRET].concat(),
+    );
     seg(&mut v, 0xFE, b"secret comment");
     jpeg_tables(&mut v, 0xC0);
     seg(&mut v, 0xDA, &[1, 1, 0, 0, 0x3F, 0]);
@@ -63,7 +67,11 @@ pub fn progressive_jpeg_with_comment_between_scans() -> Vec<u8> {
     jpeg_tables(&mut v, 0xC2);
     seg(&mut v, 0xDA, &[1, 1, 0, 0, 0, 0]);
     v.extend_from_slice(&[0x2A, 0x9F]);
-    seg(&mut v, 0xFE, &[b"between scans ".as_slice(), SECRET].concat());
+    seg(
+        &mut v,
+        0xFE,
+        &[b"between scans ".as_slice(), SECRET].concat(),
+    );
     seg(&mut v, 0xE1, &[b"Exif\0\0".as_slice(), SECRET].concat());
     let mut dht = vec![0x10u8, 1];
     dht.extend_from_slice(&[0u8; 15]);

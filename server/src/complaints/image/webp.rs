@@ -4,7 +4,9 @@
 
 use super::{ImageError, Trailing, exif};
 
-const KEPT: [&[u8; 4]; 7] = [b"VP8X", b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF", b"ICCP"];
+const KEPT: [&[u8; 4]; 7] = [
+    b"VP8X", b"VP8 ", b"VP8L", b"ALPH", b"ANIM", b"ANMF", b"ICCP",
+];
 
 /// The stripped copy of the WebP `b` (which starts with `RIFF....WEBP`).
 pub fn strip(b: &[u8], trailing: Trailing) -> Result<Vec<u8>, ImageError> {
