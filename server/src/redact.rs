@@ -8,8 +8,8 @@
 //!   spaces and dashes between them allowed, ASCII or full-width;
 //! - ID-card numbers (身份证号): 18 digits with a final `X`, and the old 15-digit form;
 //! - room and building numbers (门牌): the number before 号楼 / 栋 / 幢 / 座 / 单元 / 室 / 户 /
-//!   房 / 楼 (`3号楼2单元501室` → `***号楼***单元***室`, `三号楼` → `***号楼`), and dashed forms
-//!   such as `2-501` or `3-2-1102`.
+//!   房 / 楼 (`3号楼2单元501室` → `***号楼***单元***室`, `三号楼` → `***号楼`), the number after
+//!   单元 / 号楼 / 栋 / 幢 / 座 (`2单元501`), and dashed forms such as `2-501` or `3-2-1102`.
 //!
 //! Not hidden: short numbers with no room word (dates, amounts, `5天`), names (no reliable
 //! pattern; the forms ask for names in their own field, which is never public).
@@ -31,7 +31,8 @@ pub fn redact(text: &str) -> String {
         let c = chars[i];
         if digit(c) || (c == '+' && chars.get(i + 1).copied().is_some_and(digit)) {
             let run = number_run(&chars, i);
-            let room_word = room_word_at(&chars, skip_spaces(&chars, run.end));
+            let room_word = room_word_at(&chars, skip_spaces(&chars, run.end))
+                || after_building_word(&chars, i);
             if run.digits >= 7 || run.dashed_room || room_word {
                 out.push_str(MASK);
             } else {
@@ -145,6 +146,19 @@ fn skip_spaces(chars: &[char], mut i: usize) -> usize {
     i
 }
 
+/// Whether the text before `at` (spaces skipped) ends with 单元, 号楼, 栋, 幢 or 座: then the
+/// number at `at` is a room (`2单元501`).
+fn after_building_word(chars: &[char], mut at: usize) -> bool {
+    while at > 0 && (chars[at - 1] == ' ' || chars[at - 1] == '\u{3000}') {
+        at -= 1;
+    }
+    let before = &chars[..at];
+    ["单元", "号楼", "栋", "幢", "座"].iter().any(|w| {
+        let w: Vec<char> = w.chars().collect();
+        before.ends_with(&w)
+    })
+}
+
 fn room_word_at(chars: &[char], at: usize) -> bool {
     let rest = chars.get(at..).unwrap_or(&[]);
     ROOM_WORDS.iter().any(|w| {
@@ -197,6 +211,8 @@ mod tests {
         assert_eq!(redact("三号楼东侧"), "***号楼东侧");
         assert_eq!(redact("12栋1单元"), "***栋***单元");
         assert_eq!(redact("５０１室"), "***室");
+        assert_eq!(redact("3号楼2单元501有噪音"), "***号楼***单元***有噪音");
+        assert_eq!(redact("5栋 302"), "***栋 ***");
     }
 
     #[test]
