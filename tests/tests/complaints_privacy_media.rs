@@ -439,7 +439,9 @@ async fn unreferenced_uploads_are_deleted_after_their_time_and_used_ones_stay() 
     assert_eq!(status(&used).await, 200);
     assert_eq!(status(&proof).await, 200);
     // A complaint naming a deleted upload is refused and files nothing.
+    let admin = app.admin_token().await;
     let before = ticket_count(&app, &admin).await;
+    assert_eq!(before, 2, "the two complaints filed above");
     let mut body = complaint(&app, "dust").await;
     body["photos"] = json!([unused.body["id"]]);
     let a = submit(&app, &body, None).await;
