@@ -82,7 +82,7 @@ pub async fn create(
     state
         .db
         .run(move |conn| {
-            crate::tickets::store::write_tx(conn, |conn| {
+            crate::db::write_tx(conn, |conn| {
                 if let Some((ip, limit)) = budget {
                     spend_budget(conn, ip, size, limit, now)?;
                 }
@@ -262,7 +262,7 @@ pub fn cleanup_batch(conn: &mut crate::db::DbConnection, now: i64) -> Result<Cle
     if due.is_empty() && old_ips.is_empty() {
         return Ok(Cleaned::default());
     }
-    crate::tickets::store::write_tx(conn, |conn| {
+    crate::db::write_tx(conn, |conn| {
         // Checked again in the delete: a complaint may have claimed one since the read.
         let uploads = diesel::delete(
             uploads::table

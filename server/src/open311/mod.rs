@@ -16,12 +16,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::complaints::catalog::{self, Catalog};
 use crate::complaints::intake::{self, Source, SubmitBody};
-use crate::complaints::schema::tickets;
 use crate::error::ApiError;
+use crate::org::catalog::{self, Catalog};
 use crate::routing::AreaKind;
 use crate::state::AppState;
+use crate::tickets::schema::tickets;
 
 use requests::{MAX_PAGE_SIZE, Reader, RequestFilter};
 
@@ -468,7 +468,7 @@ fn post_inner(
         o
     })?;
     let now = state.clock.now_ms();
-    let (t, code) = crate::tickets::store::write_tx(conn, |conn| {
+    let (t, code) = crate::db::write_tx(conn, |conn| {
         intake::file(
             conn,
             &catalog,

@@ -10,10 +10,10 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::clock::format_local;
-use crate::complaints::catalog::Catalog;
-use crate::complaints::schema::{ticket_events, tickets};
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::org::catalog::Catalog;
+use crate::tickets::schema::{ticket_events, tickets};
 
 /// The most requests one page may hold (`page_size`), and the default.
 pub const MAX_PAGE_SIZE: i64 = 1000;
