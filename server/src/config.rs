@@ -77,6 +77,12 @@ pub struct Config {
     /// Webhook targets on loopback, link-local or private networks that are allowed anyway
     /// (`ANJU_WEBHOOK_ALLOW`: CIDRs and host names); none by default.
     pub webhook_allow: WebhookAllowList,
+    /// Hours an upload that no complaint or resolution references is kept before it is deleted
+    /// (`ANJU_UPLOAD_TTL_HOURS`, default 24).
+    pub upload_ttl_hours: u32,
+    /// Bytes of photos one IP address may upload anonymously per day
+    /// (`ANJU_UPLOAD_BYTES_PER_IP_DAY`, default 200 MB; 0 turns the budget off).
+    pub upload_bytes_per_ip_day: u64,
 }
 
 /// Webhook targets an administrator allows although they resolve to loopback, link-local or
@@ -141,6 +147,8 @@ impl std::fmt::Debug for Config {
             .field("track_per_minute", &self.track_per_minute)
             .field("hash_queue", &self.hash_queue)
             .field("webhook_allow", &self.webhook_allow)
+            .field("upload_ttl_hours", &self.upload_ttl_hours)
+            .field("upload_bytes_per_ip_day", &self.upload_bytes_per_ip_day)
             .finish()
     }
 }
@@ -185,6 +193,8 @@ struct FileConfig {
     track_per_minute: Option<u32>,
     hash_queue: Option<u32>,
     webhook_allow: Option<String>,
+    upload_ttl_hours: Option<u32>,
+    upload_bytes_per_ip_day: Option<u64>,
 }
 
 impl Config {
@@ -345,6 +355,23 @@ impl Config {
             1,
             90,
         )?;
+        let upload_ttl_hours = number(
+            "ANJU_UPLOAD_TTL_HOURS",
+            env("ANJU_UPLOAD_TTL_HOURS"),
+            file.upload_ttl_hours,
+            24,
+            1,
+            24 * 365,
+        )?;
+        let upload_bytes_per_ip_day = match env("ANJU_UPLOAD_BYTES_PER_IP_DAY") {
+            Some(v) => v.trim().parse::<u64>().map_err(|_| {
+                err(
+                    "ANJU_UPLOAD_BYTES_PER_IP_DAY",
+                    format!("{v:?} is not a whole number of bytes"),
+                )
+            })?,
+            None => file.upload_bytes_per_ip_day.unwrap_or(200_000_000),
+        };
 
         let trusted_proxies = TrustedProxies::parse(
             &pick("ANJU_TRUSTED_PROXIES", file.trusted_proxies).unwrap_or_default(),
@@ -392,6 +419,8 @@ impl Config {
             track_per_minute,
             hash_queue,
             webhook_allow,
+            upload_ttl_hours,
+            upload_bytes_per_ip_day,
         })
     }
 
@@ -517,6 +546,8 @@ mod tests {
             ("ANJU_TRACK_PER_MINUTE", "0"),
             ("ANJU_HASH_QUEUE", "-1"),
             ("ANJU_WEBHOOK_ALLOW", "10.0.0.0/8,bad_host!"),
+            ("ANJU_UPLOAD_TTL_HOURS", "0"),
+            ("ANJU_UPLOAD_BYTES_PER_IP_DAY", "lots"),
         ] {
             let e = with(&[(var, value)]).unwrap_err();
             assert_eq!(e.variable, var, "{e}");

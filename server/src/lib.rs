@@ -22,6 +22,7 @@ pub mod notify;
 pub mod open311;
 pub mod openapi;
 pub mod org;
+pub mod redact;
 pub mod routing;
 pub mod startup;
 pub mod state;

@@ -154,6 +154,10 @@ fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
             state.clone(),
             std::time::Duration::from_secs(30),
         )),
+        tokio::spawn(crate::complaints::uploads::cleanup_worker(
+            state.clone(),
+            std::time::Duration::from_secs(60),
+        )),
         tokio::spawn(crate::notify::outbox::worker(
             state.db.clone(),
             state.clock.clone(),

@@ -115,7 +115,7 @@ test('"me too": the same problem in the same community is offered before filing,
   const areas = await apiCall('GET', '/api/v1/areas');
   const community = areas.find((a) => a.kind === 'community');
   const cat = cats[0];
-  const text = marker('同一件事：小区东门施工围挡占了消防通道');
+  const text = marker('同一件事：小区东门施工围挡占了消防通道，我住3号楼2单元501室，电话13812345678');
   const first = await apiCall('POST', '/api/v1/complaints', { headers: { 'Idempotency-Key': crypto.randomUUID() },
     json: { category: cat.code, description: text, area_id: community.id } });
   const page = await browser.newPage({ viewport: PHONE });
@@ -141,6 +141,15 @@ test('"me too": the same problem in the same community is offered before filing,
   const view = await apiCall('GET', '/api/v1/track/' + encodeURIComponent(code));
   assert.equal(view.ticket_no, first.ticket_no);
   assert.ok(view.supporters >= 1, 'the "me too" is counted (supporters counts them, not the reporter)');
+  // The supporter's tracking page: the report they joined, redacted, with none of its photos.
+  await page.goto(BASE + '/t/' + encodeURIComponent(code));
+  await page.waitForSelector('#view:not([hidden])');
+  const shown = await page.textContent('#description');
+  assert.ok(shown.includes('消防通道'), shown);
+  for (const leak of ['13812345678', '501']) assert.ok(!shown.includes(leak), 'the supporter sees ' + leak);
+  assert.ok(await page.locator('#privacy-note').isVisible());
+  assert.equal(await page.locator('#photos img').count(), 0);
+  assert.equal((await page.locator('#description').evaluate((d) => d.previousElementSibling.textContent)).trim(), '您加入的问题');
   assert.deepEqual(problems, []);
   await page.close();
 });

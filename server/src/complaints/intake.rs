@@ -342,20 +342,8 @@ pub fn file(
     public_url: &str,
     seq: Option<i64>,
 ) -> Result<(TicketRow, TrackingCode), ApiError> {
-    if !c.photos.is_empty() {
-        let found: i64 = uploads::table
-            .filter(uploads::id.eq_any(&c.photos))
-            .count()
-            .get_result(conn)?;
-        let mut distinct = c.photos.clone();
-        distinct.sort();
-        distinct.dedup();
-        if found != distinct.len() as i64 {
-            return Err(ApiError::validation(
-                json!({"photos": field_error("unknown_upload", "照片未上传或已失效", "A photo id names no upload")}),
-            ));
-        }
-    }
+    // Referenced from now on: the clean-up of unreferenced uploads leaves them alone.
+    super::uploads::claim(conn, &c.photos)?;
     let category = catalog
         .categories
         .get(&c.category)

@@ -8,6 +8,15 @@ diesel::table! {
         size_bytes -> BigInt,
         data -> Binary,
         created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    upload_budgets (ip, day) {
+        ip -> Text,
+        day -> BigInt,
+        bytes -> BigInt,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Similar complaints and "me too" (我也遇到): before filing, a resident sees open tickets of the
 //! same category in the same community from the last 30 days, and can join one instead of
-//! filing a duplicate. Joining gives them their own tracking code for that ticket.
+//! filing a duplicate. Joining gives them their own tracking code for that ticket. The list is
+//! public: each summary is redacted ([`crate::redact`]) and no photo is listed.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
@@ -13,7 +14,7 @@ use crate::state::AppState;
 use crate::tickets::transition;
 
 use super::code::TrackingCode;
-use super::intake::{summary, unknown_category};
+use super::intake::unknown_category;
 use super::phone::MobilePhone;
 use super::ratelimit::check_client;
 use crate::org::catalog;
@@ -61,7 +62,7 @@ pub async fn similar(
             Ok(rows
                 .into_iter()
                 .map(|(no, d, at, status, s)| {
-                    json!({"ticket_no": no, "summary": summary(&d), "created_at": format_local(at, &tz), "status": status, "supporters": s})
+                    json!({"ticket_no": no, "summary": crate::redact::summary(&d), "created_at": format_local(at, &tz), "status": status, "supporters": s})
                 })
                 .collect::<Vec<_>>())
         })

@@ -1,5 +1,9 @@
 //! Resident tracking (进度查询) with the secret code: the public timeline, and confirm or dispute
 //! a resolution (回访评价). No internal notes, no staff names or phones, no other residents' data.
+//!
+//! A supporter ("me too", with their own code) sees the status, the deadlines and the public
+//! replies, redacted like every public output ([`crate::redact`]); never the reporter's photos,
+//! address or words other than a redacted summary.
 
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
@@ -92,13 +96,20 @@ fn timeline_item(
     viewer: Viewer,
     tz: &jiff::tz::TimeZone,
 ) -> Value {
+    // A resident's own photos (the report's) are for the reporter; staff proof photos are public.
+    let photos = if viewer == Viewer::Reporter || e.actor_kind != "resident" {
+        store::photo_urls(&e.photos)
+    } else {
+        Vec::new()
+    };
     let mut item = json!({
         "at": format_local(e.at, tz),
         "kind": e.kind,
-        "photos": store::photo_urls(&e.photos),
+        "photos": photos,
     });
     let text: Option<String> = match e.kind.as_str() {
-        "replied" | "resolved" => e.body.clone(),
+        "replied" | "resolved" if viewer == Viewer::Reporter => e.body.clone(),
+        "replied" | "resolved" => e.body.as_deref().map(crate::redact::redact),
         "confirmed" | "disputed" if viewer == Viewer::Reporter => e.body.clone(),
         "submitted" | "dispatched" | "reassigned" | "reopened" => e
             .unit_id
@@ -112,7 +123,11 @@ fn timeline_item(
             obj.insert("text".into(), json!(t));
         }
         if e.kind == "extension_granted" {
-            obj.insert("reason".into(), json!(e.reason));
+            let reason = match viewer {
+                Viewer::Reporter => e.reason.clone(),
+                Viewer::Supporter => e.reason.as_deref().map(crate::redact::redact),
+            };
+            obj.insert("reason".into(), json!(reason));
             if let Some(d) = e.resolution_due {
                 obj.insert("new_due".into(), json!(format_local(d, tz)));
             }
@@ -162,7 +177,7 @@ pub fn view(
             "name_zh": category.map(|c| c.name_zh.as_str()),
             "name_en": category.map(|c| c.name_en.as_str()),
         },
-        "description": if reporter { t.description.clone() } else { super::intake::summary(&t.description) },
+        "description": if reporter { t.description.clone() } else { crate::redact::summary(&t.description) },
         "address": if reporter { json!(t.address) } else { Value::Null },
         "area": area,
         "unit": store::unit_json(catalog, t.unit_id.as_deref(), false),

@@ -4,10 +4,11 @@
 //! Mapping: a service is a complaint category (`service_code` = category code); a service
 //! request is a ticket (`service_request_id` = its public ticket number; `token` = its internal
 //! id). `agency_responsible` is the routed unit and `expected_datetime` the resolution deadline.
-//! Posting needs an `api_key` made with `anju apikey create`. Public answers carry no personal
-//! data: the description is shortened, the address is the community's name, and points are
-//! rounded to about 100 m.
+//! Posting needs an `api_key` made with `anju apikey create`. Reading requests without a key
+//! gives the public fields only (see [`requests`]): no description, no reply, no photo; the
+//! address is the community's name and points are rounded to about 100 m.
 
+pub mod requests;
 pub mod xml;
 
 use actix_web::http::StatusCode;
@@ -15,14 +16,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::clock::format_local;
 use crate::complaints::intake::{self, Source, SubmitBody};
 use crate::error::ApiError;
 use crate::org::catalog::{self, Catalog};
 use crate::routing::AreaKind;
 use crate::state::AppState;
 use crate::tickets::schema::tickets;
-use crate::tickets::store::{self, TicketRow};
+
+use requests::{MAX_PAGE_SIZE, Reader, RequestFilter};
 
 /// Answer format, from the path's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,57 +179,6 @@ fn definition(catalog: &Catalog, code: &str) -> Option<Value> {
     }))
 }
 
-fn status_of(t: &TicketRow) -> &'static str {
-    if matches!(t.status.as_str(), "resolved" | "closed") {
-        "closed"
-    } else {
-        "open"
-    }
-}
-
-fn request_json(
-    conn: &mut crate::db::DbConnection,
-    catalog: &Catalog,
-    t: &TicketRow,
-    tz: &jiff::tz::TimeZone,
-    base: &str,
-) -> Result<Value, ApiError> {
-    let cat = catalog.categories.get(&t.category_code);
-    // The latest public reply or result is the status note.
-    let notes: Option<String> = crate::tickets::schema::ticket_events::table
-        .filter(crate::tickets::schema::ticket_events::ticket_id.eq(&t.id))
-        .filter(crate::tickets::schema::ticket_events::kind.eq_any(["replied", "resolved"]))
-        .order(crate::tickets::schema::ticket_events::id.desc())
-        .select(crate::tickets::schema::ticket_events::body)
-        .first::<Option<String>>(conn)
-        .optional()?
-        .flatten();
-    let round = |x: Option<f64>| x.map(|v| (v * 1000.0).round() / 1000.0);
-    let photo = t
-        .photo_ids()
-        .first()
-        .map(|id| format!("{}{}", base.trim_end_matches('/'), store::photo_url(id)));
-    Ok(json!({
-        "service_request_id": t.ticket_no,
-        "status": status_of(t),
-        "status_notes": notes,
-        "service_name": cat.map(|c| c.name_zh.clone()),
-        "service_code": t.category_code,
-        "description": intake::summary(&t.description),
-        "agency_responsible": t.unit_id.as_deref().and_then(|u| catalog.units.get(u)).map(|u| u.name_zh.clone()),
-        "service_notice": Value::Null,
-        "requested_datetime": format_local(t.created_at, tz),
-        "updated_datetime": format_local(t.updated_at, tz),
-        "expected_datetime": format_local(t.resolution_due, tz),
-        "address": t.area_id.as_deref().and_then(|a| catalog.areas.get(a)).map(|a| a.name_zh.clone()),
-        "address_id": t.area_id,
-        "zipcode": Value::Null,
-        "lat": round(t.lat),
-        "long": round(t.lon),
-        "media_url": photo,
-    }))
-}
-
 fn parse_dt(s: &str) -> Result<i64, Open311Error> {
     s.parse::<jiff::Timestamp>()
         .map(|t| t.as_millisecond())
@@ -238,6 +188,82 @@ fn parse_dt(s: &str) -> Result<i64, Open311Error> {
                 "start_date and end_date must be W3C datetimes with an offset",
             )
         })
+}
+
+/// Who reads: the public without `api_key`, a partner with a valid one; 403 for a wrong key
+/// (never silently the public answer, so a 311 app notices its key was revoked).
+fn reader(
+    conn: &mut crate::db::DbConnection,
+    pairs: &[(String, String)],
+) -> Result<Reader, Open311Error> {
+    match param(pairs, "api_key") {
+        None => Ok(Reader::Public),
+        Some(key) => match crate::apikeys::verify(conn, key)? {
+            Some(_) => Ok(Reader::Partner),
+            None => Err(Open311Error::new(
+                StatusCode::FORBIDDEN,
+                "api_key not valid",
+            )),
+        },
+    }
+}
+
+/// The list filter from the query: dates (default the last 90 days), ids, service codes,
+/// status, `page` (from 1) and `page_size` (1 to 1000, default 1000).
+fn request_filter(pairs: &[(String, String)], now: i64) -> Result<RequestFilter, Open311Error> {
+    let start = param(pairs, "start_date")
+        .map(parse_dt)
+        .transpose()?
+        .unwrap_or(now - 90 * 86_400_000);
+    let end = param(pairs, "end_date")
+        .map(parse_dt)
+        .transpose()?
+        .unwrap_or(now + 1);
+    let list = |name: &str| -> Option<Vec<String>> {
+        param(pairs, name).map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
+    };
+    let open = match param(pairs, "status") {
+        None => None,
+        Some(status) => {
+            let want: Vec<&str> = status.split(',').map(str::trim).collect();
+            if want.iter().any(|s| !matches!(*s, "open" | "closed")) {
+                return Err(Open311Error::new(
+                    StatusCode::BAD_REQUEST,
+                    "status must be open or closed",
+                ));
+            }
+            match (want.contains(&"open"), want.contains(&"closed")) {
+                (true, false) => Some(true),
+                (false, true) => Some(false),
+                _ => None,
+            }
+        }
+    };
+    let number = |name: &str, default: i64, max: i64| -> Result<i64, Open311Error> {
+        match param(pairs, name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    Open311Error::new(
+                        StatusCode::BAD_REQUEST,
+                        format!("{name} must be a whole number from 1 to {max}"),
+                    )
+                }),
+        }
+    };
+    Ok(RequestFilter {
+        ids: list("service_request_id"),
+        start,
+        end,
+        codes: list("service_code"),
+        open,
+        page: number("page", 1, 1_000_000)?,
+        page_size: number("page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE)?,
+    })
 }
 
 fn get_inner(
@@ -275,54 +301,10 @@ fn get_inner(
         }
         "services" => Ok(("services".into(), services(&catalog))),
         "requests" => {
-            let now = st.clock.now_ms();
-            let start = param(&pairs, "start_date")
-                .map(parse_dt)
-                .transpose()?
-                .unwrap_or(now - 90 * 86_400_000);
-            let end = param(&pairs, "end_date")
-                .map(parse_dt)
-                .transpose()?
-                .unwrap_or(now + 1);
-            let mut q = tickets::table.into_boxed();
-            if let Some(ids) = param(&pairs, "service_request_id") {
-                let ids: Vec<String> = ids.split(',').map(|s| s.trim().to_string()).collect();
-                q = q.filter(tickets::ticket_no.eq_any(ids));
-            } else {
-                q = q
-                    .filter(tickets::created_at.ge(start))
-                    .filter(tickets::created_at.le(end));
-            }
-            if let Some(codes) = param(&pairs, "service_code") {
-                let codes: Vec<String> = codes.split(',').map(|s| s.trim().to_string()).collect();
-                q = q.filter(tickets::category_code.eq_any(codes));
-            }
-            if let Some(status) = param(&pairs, "status") {
-                let want: Vec<&str> = status.split(',').map(str::trim).collect();
-                if want.iter().any(|s| !matches!(*s, "open" | "closed")) {
-                    return Err(Open311Error::new(
-                        StatusCode::BAD_REQUEST,
-                        "status must be open or closed",
-                    ));
-                }
-                let closed = ["resolved", "closed"];
-                match (want.contains(&"open"), want.contains(&"closed")) {
-                    (true, false) => q = q.filter(tickets::status.ne_all(closed)),
-                    (false, true) => q = q.filter(tickets::status.eq_any(closed)),
-                    _ => {}
-                }
-            }
-            let rows: Vec<TicketRow> = q
-                .order(tickets::created_at.desc())
-                .limit(1000)
-                .select(TicketRow::as_select())
-                .load(conn)
-                .map_err(ApiError::from)?;
-            let list: Result<Vec<Value>, ApiError> = rows
-                .iter()
-                .map(|t| request_json(conn, &catalog, t, &tz, &base))
-                .collect();
-            Ok(("service_requests".into(), Value::Array(list?)))
+            let reader = reader(conn, &pairs)?;
+            let filter = request_filter(&pairs, st.clock.now_ms())?;
+            let list = requests::page(conn, &catalog, &filter, reader, &tz)?;
+            Ok(("service_requests".into(), Value::Array(list)))
         }
         p => {
             if let Some(code) = p.strip_prefix("services/") {
@@ -332,19 +314,21 @@ fn get_inner(
                 return Ok(("service_definition".into(), d));
             }
             if let Some(no) = p.strip_prefix("requests/") {
-                let t: Option<TicketRow> = tickets::table
-                    .filter(tickets::ticket_no.eq(no))
-                    .select(TicketRow::as_select())
-                    .first(conn)
-                    .optional()
-                    .map_err(ApiError::from)?;
-                let t = t.ok_or_else(|| {
-                    Open311Error::new(StatusCode::NOT_FOUND, "service_request_id not found")
-                })?;
-                return Ok((
-                    "service_requests".into(),
-                    json!([request_json(conn, &catalog, &t, &tz, &base)?]),
-                ));
+                let reader = reader(conn, &pairs)?;
+                let filter = RequestFilter {
+                    ids: Some(vec![no.to_string()]),
+                    page: 1,
+                    page_size: 1,
+                    ..RequestFilter::default()
+                };
+                let list = requests::page(conn, &catalog, &filter, reader, &tz)?;
+                if list.is_empty() {
+                    return Err(Open311Error::new(
+                        StatusCode::NOT_FOUND,
+                        "service_request_id not found",
+                    ));
+                }
+                return Ok(("service_requests".into(), Value::Array(list)));
             }
             if let Some(token) = p.strip_prefix("tokens/") {
                 let no: Option<String> = tickets::table

@@ -21,7 +21,6 @@ use serde_json::json;
 use crate::attachments::schema::attachments;
 use crate::auth::Principal;
 use crate::clock::Clock;
-use crate::complaints::schema::uploads;
 use crate::config::Config;
 use crate::db::DbConnection;
 use crate::error::{ApiError, Lang};
@@ -239,23 +238,13 @@ fn public_copy(conn: &mut DbConnection, sha: &str, now: i64) -> Result<String, R
             &format!("a resolution photo was not uploaded to the server: {sha}"),
         ));
     };
-    let (format, clean) = crate::complaints::image::sanitize(&bytes).map_err(|_| {
-        rejection(
+    // The allow-listed public copy, cut at the end of the image (phones append previews).
+    crate::complaints::uploads::store_public_copy(conn, &bytes, now).map_err(|e| match e {
+        crate::complaints::uploads::CopyError::Image(_) => rejection(
             "photo_unreadable",
             "办结照片无法读取（仅支持 JPEG、PNG、WebP）",
             "a resolution photo could not be read (JPEG, PNG or WebP only)",
-        )
-    })?;
-    let id = uuid::Uuid::new_v4().to_string();
-    diesel::insert_into(uploads::table)
-        .values((
-            uploads::id.eq(&id),
-            uploads::content_type.eq(format.content_type()),
-            uploads::size_bytes.eq(clean.len() as i64),
-            uploads::data.eq(&clean),
-            uploads::created_at.eq(now),
-        ))
-        .execute(conn)
-        .map_err(db)?;
-    Ok(id)
+        ),
+        crate::complaints::uploads::CopyError::Db(e) => from_api(&e),
+    })
 }

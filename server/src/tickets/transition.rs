@@ -10,7 +10,6 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::auth::Principal;
-use crate::complaints::schema::uploads;
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::org::catalog::Catalog;
@@ -206,25 +205,8 @@ fn field_error(field: &str, code: &str, zh: &str, en: &str) -> ApiError {
 }
 
 fn check_uploads(conn: &mut DbConnection, ids: &[String]) -> Result<(), ApiError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let mut distinct = ids.to_vec();
-    distinct.sort();
-    distinct.dedup();
-    let n: i64 = uploads::table
-        .filter(uploads::id.eq_any(&distinct))
-        .count()
-        .get_result(conn)?;
-    if n != distinct.len() as i64 {
-        return Err(field_error(
-            "photos",
-            "unknown_upload",
-            "照片未上传或已失效",
-            "A photo id names no upload",
-        ));
-    }
-    Ok(())
+    // Referenced by the resolution from now on, so never cleaned up as unreferenced.
+    crate::complaints::uploads::claim(conn, ids)
 }
 
 fn withdraw_pending_extension(conn: &mut DbConnection, ticket_id: &str) -> Result<(), ApiError> {

@@ -1,7 +1,13 @@
 // Tracking page /t/{code}: the resident's view of one complaint, and confirm or dispute.
 import { $, h, clear, say } from './dom.js';
-import { t, initLang, name, fmtTime } from './i18n.js';
+import { t, initLang, name, fmtTime, extend } from './i18n.js';
 import { request, ApiError } from './api.js';
+
+// A supporter ("me too") follows someone else's report: a redacted summary, no photos.
+extend({
+  zh: { 'trk.joined': '您加入的问题', 'trk.privacy': '为保护投诉人隐私，这里只显示隐去电话、门牌等信息的摘要，不显示投诉人的照片。' },
+  en: { 'trk.joined': 'The report you joined', 'trk.privacy': 'To protect the reporter\'s privacy you see a summary without phone or room numbers, and none of their photos.' },
+});
 
 let code = decodeURIComponent(location.pathname.replace(/^\/t\/?/, '')).trim();
 let view = null;
@@ -44,8 +50,12 @@ function render() {
   $('#respdue').textContent = fmtTime(v.response_due);
   $('#resdue').textContent = fmtTime(v.resolution_due);
   $('#supporters').textContent = t('res.supporters', { n: (Number(v.supporters) || 0) + 1 });
-  $('#description').textContent = v.description || '';
-  clear($('#photos')).append(...photoList(v.photos));
+  const supporter = v.viewer === 'supporter';
+  const heading = $('#description').previousElementSibling;
+  if (heading) { heading.dataset.i18n = supporter ? 'trk.joined' : 'trk.report'; heading.textContent = t(heading.dataset.i18n); }
+  clear($('#description')).append(v.description || '');
+  if (supporter) $('#description').append(h('span', { class: 'meta', id: 'privacy-note', text: ' ' + t('trk.privacy') }));
+  clear($('#photos')).append(...(supporter ? [] : photoList(v.photos)));
 
   const tl = clear($('#timeline'));
   for (const ev of [...(v.timeline || [])].reverse()) {

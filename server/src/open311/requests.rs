@@ -1,0 +1,150 @@
+//! `GET /open311/v2/requests`: the list of service requests, one page in one query.
+//!
+//! Without an API key the answer carries the GeoReport v2 fields that describe a request without
+//! its resident: number, category, status, coarse location (the community's name and a point
+//! rounded to about 100 m), dates and agency. With a valid `api_key` (a partner's 311 app) it
+//! also carries the description and the latest public reply, both passed through
+//! [`crate::redact`]. A resident's photo is never in it.
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use crate::clock::format_local;
+use crate::db::DbConnection;
+use crate::error::ApiError;
+use crate::org::catalog::Catalog;
+use crate::tickets::schema::{ticket_events, tickets};
+
+/// The most requests one page may hold (`page_size`), and the default.
+pub const MAX_PAGE_SIZE: i64 = 1000;
+
+/// Who reads the list: the public, or a caller that presented a valid API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// No key: the public fields only.
+    Public,
+    /// A valid key: plus the redacted description and status notes.
+    Partner,
+}
+
+/// Which requests, parsed from the query string.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    /// `service_request_id`: these ticket numbers (then the dates do not apply).
+    pub ids: Option<Vec<String>>,
+    /// `start_date`, ms.
+    pub start: i64,
+    /// `end_date`, ms.
+    pub end: i64,
+    /// `service_code`.
+    pub codes: Option<Vec<String>>,
+    /// `status`: `Some(true)` open only, `Some(false)` closed only.
+    pub open: Option<bool>,
+    /// 1-based page.
+    pub page: i64,
+    /// Requests per page (1 to [`MAX_PAGE_SIZE`]).
+    pub page_size: i64,
+}
+
+/// The columns a request shows; nothing personal is even read.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+struct PublicTicket {
+    ticket_no: String,
+    category_code: String,
+    description: String,
+    area_id: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    status: String,
+    unit_id: Option<String>,
+    resolution_due: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const CLOSED: [&str; 2] = ["resolved", "closed"];
+
+/// One page of requests, newest first, read with a single query whatever the page size (the
+/// latest public reply comes from a correlated subquery, not a query per request).
+pub fn page(
+    conn: &mut DbConnection,
+    catalog: &Catalog,
+    filter: &RequestFilter,
+    reader: Reader,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Vec<Value>, ApiError> {
+    let mut q = tickets::table.into_boxed();
+    if let Some(ids) = &filter.ids {
+        q = q.filter(tickets::ticket_no.eq_any(ids));
+    } else {
+        q = q
+            .filter(tickets::created_at.ge(filter.start))
+            .filter(tickets::created_at.le(filter.end));
+    }
+    if let Some(codes) = &filter.codes {
+        q = q.filter(tickets::category_code.eq_any(codes));
+    }
+    match filter.open {
+        Some(true) => q = q.filter(tickets::status.ne_all(CLOSED)),
+        Some(false) => q = q.filter(tickets::status.eq_any(CLOSED)),
+        None => {}
+    }
+    let latest_note = ticket_events::table
+        .filter(ticket_events::ticket_id.eq(tickets::id))
+        .filter(ticket_events::kind.eq_any(["replied", "resolved"]))
+        .filter(ticket_events::public.eq(true))
+        .order(ticket_events::id.desc())
+        .select(ticket_events::body)
+        .limit(1)
+        .single_value();
+    let rows: Vec<(PublicTicket, Option<String>)> = q
+        .order((tickets::created_at.desc(), tickets::id.desc()))
+        .limit(filter.page_size)
+        .offset((filter.page - 1).saturating_mul(filter.page_size))
+        .select((PublicTicket::as_select(), latest_note))
+        .load(conn)?;
+    Ok(rows
+        .iter()
+        .map(|(t, note)| request_json(catalog, t, note.as_deref(), reader, tz))
+        .collect())
+}
+
+fn request_json(
+    catalog: &Catalog,
+    t: &PublicTicket,
+    note: Option<&str>,
+    reader: Reader,
+    tz: &jiff::tz::TimeZone,
+) -> Value {
+    let round = |x: Option<f64>| x.map(|v| (v * 1000.0).round() / 1000.0);
+    let mut v = json!({
+        "service_request_id": t.ticket_no,
+        "status": if CLOSED.contains(&t.status.as_str()) { "closed" } else { "open" },
+        "service_name": catalog.categories.get(&t.category_code).map(|c| c.name_zh.clone()),
+        "service_code": t.category_code,
+        "agency_responsible": t.unit_id.as_deref().and_then(|u| catalog.units.get(u)).map(|u| u.name_zh.clone()),
+        "service_notice": Value::Null,
+        "requested_datetime": format_local(t.created_at, tz),
+        "updated_datetime": format_local(t.updated_at, tz),
+        "expected_datetime": format_local(t.resolution_due, tz),
+        "address": t.area_id.as_deref().and_then(|a| catalog.areas.get(a)).map(|a| a.name_zh.clone()),
+        "address_id": t.area_id,
+        "zipcode": Value::Null,
+        "lat": round(t.lat),
+        "long": round(t.lon),
+    });
+    if reader == Reader::Partner
+        && let Some(obj) = v.as_object_mut()
+    {
+        obj.insert(
+            "description".into(),
+            json!(crate::redact::summary(&t.description)),
+        );
+        obj.insert(
+            "status_notes".into(),
+            json!(note.map(crate::redact::redact)),
+        );
+    }
+    v
+}
