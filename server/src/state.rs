@@ -1,6 +1,7 @@
-//! What every handler and worker shares: the database, configuration, clock, signing keys and
-//! metrics. Nothing here is state that another server process would need: that lives in the
-//! database.
+//! What every handler and worker shares: the database, configuration, clock, signing keys,
+//! metrics, and the app's in-memory parts (caches, limiter, writer threads). Everything here
+//! belongs to one running app and stops with it; nothing is state that another server process
+//! would need: that lives in the database.
 
 use std::sync::Arc;
 
@@ -25,6 +26,12 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The password-hashing threads (bounded, so argon2 cannot starve request handling).
     pub hasher: Arc<crate::auth::password::Hasher>,
-    /// Sync's per-process state: its hybrid clock and the ticket actions boundary.
+    /// Sync's per-app state: its hybrid clock, the ticket actions boundary, the known scopes.
     pub sync: Arc<crate::sync::SyncState>,
+    /// The cached org catalog (categories, areas, units, router), dropped on an org edit.
+    pub catalog: Arc<crate::org::catalog::CatalogCache>,
+    /// The per-address intake limit's windows.
+    pub intake_limiter: Arc<crate::complaints::ratelimit::IntakeLimiter>,
+    /// The intake writer threads (group commit), stopped with the app.
+    pub intake_writers: Arc<crate::complaints::intake::group_commit::IntakeWriters>,
 }

@@ -1,5 +1,5 @@
 //! Per-IP intake limit (`ANJU_INTAKE_PER_MINUTE`): a sliding one-minute window per address.
-//! Kept in this process's memory: with several processes behind a balancer each enforces the
+//! Kept in the app's memory: with several processes behind a balancer each enforces the
 //! limit on what it sees, which bounds a flood just as well and needs no shared state.
 
 // Row tuples mirror the columns each query selects; naming every one would hide that.
@@ -11,21 +11,15 @@ use std::sync::Mutex;
 
 use crate::error::ApiError;
 
-/// The limiter shared by every worker thread of the process. Windows are kept per
-/// `(scope, address)`; the scope names the limit and the server (its database) so that several
-/// servers in one process (tests) do not share counts.
+/// The limiter shared by every worker thread of one app (it lives in the app's state, so
+/// several servers in one process, as in tests, never share counts). Windows are kept per
+/// `(scope, address)`; the scope names the limit (`intake`, `uploads`).
 #[derive(Debug, Default)]
 pub struct IntakeLimiter {
     windows: Mutex<HashMap<(String, IpAddr), (i64, u32, u32)>>,
 }
 
 impl IntakeLimiter {
-    /// The process-wide limiter.
-    pub fn global() -> &'static IntakeLimiter {
-        static L: std::sync::OnceLock<IntakeLimiter> = std::sync::OnceLock::new();
-        L.get_or_init(IntakeLimiter::default)
-    }
-
     /// Count one submission from `ip` at `now_ms`; 429 `too_many_requests` with `Retry-After`
     /// when `per_minute` were already accepted in the last minute (two fixed windows weighted:
     /// a cheap sliding-window estimate). `per_minute = 0` disables the limit.

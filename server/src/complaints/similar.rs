@@ -15,8 +15,6 @@ use crate::tickets::transition;
 use super::code::TrackingCode;
 use super::intake::{summary, unknown_category};
 use super::phone::MobilePhone;
-use super::ratelimit::IntakeLimiter;
-use crate::org::catalog;
 use crate::tickets::schema::{ticket_supporters, tickets};
 
 /// How far back similar complaints are looked for.
@@ -44,7 +42,7 @@ pub async fn similar(
         .clone()
         .run(move |conn| {
             let tz = st.config.timezone.clone();
-            let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+            let catalog = st.catalog.get(conn, &tz)?;
             if !catalog.categories.contains_key(&q.category) {
                 return Err(unknown_category(&catalog));
             }
@@ -101,9 +99,8 @@ pub async fn support(
         .map(|n| n.trim().chars().take(50).collect::<String>())
         .filter(|n| !n.is_empty());
     if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
-        let scope = format!("intake {}", state.config.database_url);
-        IntakeLimiter::global().check(
-            &scope,
+        state.intake_limiter.check(
+            "intake",
             ip,
             state.config.intake_per_minute,
             state.clock.now_ms(),

@@ -10,7 +10,6 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 use super::image::{ImageError, sanitize};
-use super::ratelimit::IntakeLimiter;
 use super::schema::uploads;
 
 /// Largest accepted upload.
@@ -35,9 +34,8 @@ pub async fn create(
     }
     if let Some(ip) = req.peer_addr().map(|a| a.ip()) {
         // Six photos per complaint, so six times the intake limit.
-        let scope = format!("uploads {}", state.config.database_url);
-        IntakeLimiter::global().check(
-            &scope,
+        state.intake_limiter.check(
+            "uploads",
             ip,
             state.config.intake_per_minute.saturating_mul(6),
             state.clock.now_ms(),

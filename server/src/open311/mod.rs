@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::clock::format_local;
 use crate::complaints::intake::{self, Source, SubmitBody};
 use crate::error::ApiError;
-use crate::org::catalog::{self, Catalog};
+use crate::org::catalog::Catalog;
 use crate::routing::AreaKind;
 use crate::state::AppState;
 use crate::tickets::schema::tickets;
@@ -252,7 +252,7 @@ fn get_inner(
     let mut conn = conn_result?;
     let conn = &mut *conn;
     let tz = st.config.timezone.clone();
-    let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+    let catalog = st.catalog.get(conn, &tz)?;
     check_jurisdiction(&catalog, &pairs)?;
     match path.as_str() {
         "discovery" => {
@@ -418,7 +418,7 @@ fn post_inner(
             "api_key not valid",
         ));
     }
-    let catalog = catalog::get(conn, &state.config.database_url, &tz)?;
+    let catalog = state.catalog.get(conn, &tz)?;
     check_jurisdiction(&catalog, &pairs)?;
     let code = param(&pairs, "service_code")
         .ok_or_else(|| Open311Error::new(StatusCode::BAD_REQUEST, "service_code missing"))?;
@@ -464,9 +464,8 @@ fn post_inner(
         phone: param(&pairs, "phone").map(String::from),
     };
     if let Some(ip) = peer {
-        let scope = format!("intake {}", state.config.database_url);
-        crate::complaints::ratelimit::IntakeLimiter::global().check(
-            &scope,
+        state.intake_limiter.check(
+            "intake",
             ip,
             state.config.intake_per_minute,
             state.clock.now_ms(),
