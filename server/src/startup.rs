@@ -104,7 +104,9 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<(AppState, Bootstra
     let hashing_threads =
         std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
     // Device ticket actions reach the same state machine as the console.
-    let tickets = crate::tickets::device::DeviceActions::new(config.clone(), clock.clone());
+    let catalog = Arc::new(crate::org::catalog::CatalogCache::default());
+    let tickets =
+        crate::tickets::device::DeviceActions::new(config.clone(), clock.clone(), catalog.clone());
     let hash_queue = config.hash_queue as usize;
     let state = AppState {
         db,
@@ -118,6 +120,8 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<(AppState, Bootstra
         )),
         limiter: Arc::default(),
         sync: Arc::new(crate::sync::SyncState::with_tickets(Arc::new(tickets))),
+        catalog,
+        intake_writers: Arc::default(),
     };
     Ok((state, bootstrap))
 }
@@ -179,13 +183,15 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting, finishes requests in flight, stops the workers.
+    /// Stops accepting, finishes requests in flight, stops the workers and the intake writer
+    /// threads.
     pub async fn stop(self) {
         for job in &self.jobs {
             job.abort();
         }
         self.handle.stop(true).await;
         let _ = self.server.await;
+        stop_writers(&self.state).await;
     }
 
     /// Waits until the server stops (on Ctrl-C / SIGTERM).
@@ -197,8 +203,15 @@ impl Running {
         for job in &self.jobs {
             job.abort();
         }
+        stop_writers(&self.state).await;
         result
     }
+}
+
+/// Stops the app's writer threads off the async threads (they finish what is queued first).
+async fn stop_writers(state: &AppState) {
+    let writers = state.intake_writers.clone();
+    let _ = tokio::task::spawn_blocking(move || writers.stop()).await;
 }
 
 /// Binds the listen address and starts serving `state`.

@@ -1,6 +1,7 @@
-//! What every handler and worker shares: the database, configuration, clock, signing keys and
-//! metrics. Nothing here is state that another server process would need: that lives in the
-//! database.
+//! What every handler and worker shares: the database, configuration, clock, signing keys,
+//! metrics, and the app's in-memory parts (caches, limiter, writer threads). Everything here
+//! belongs to one running app and stops with it; nothing is state that another server process
+//! would need: that lives in the database.
 
 use std::sync::Arc;
 
@@ -27,6 +28,10 @@ pub struct AppState {
     pub hasher: Arc<crate::auth::password::Hasher>,
     /// The per-client limits of the public endpoints (intake, uploads, tracking look-ups).
     pub limiter: Arc<crate::complaints::ratelimit::IntakeLimiter>,
-    /// Sync's per-process state: its hybrid clock and the ticket actions boundary.
+        /// Sync's per-app state: its hybrid clock, the ticket actions boundary, the known scopes.
     pub sync: Arc<crate::sync::SyncState>,
+    /// The cached org catalog (categories, areas, units, router), dropped on an org edit.
+    pub catalog: Arc<crate::org::catalog::CatalogCache>,
+    /// The intake writer threads (group commit), stopped with the app.
+    pub intake_writers: Arc<crate::complaints::intake::group_commit::IntakeWriters>,
 }

@@ -165,7 +165,7 @@ async fn open311_pages_are_one_query_whatever_their_size() {
             use anju_server::open311::requests::{Reader, RequestFilter, page};
             use diesel::connection::{Connection, InstrumentationEvent};
             let tz = st.config.timezone.clone();
-            let catalog = anju_server::org::catalog::get(conn, &st.config.database_url, &tz)?;
+            let catalog = st.catalog.get(conn, &tz)?;
             let queries = Arc::new(AtomicUsize::new(0));
             let q = queries.clone();
             conn.set_instrumentation(move |e: InstrumentationEvent<'_>| {

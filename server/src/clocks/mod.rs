@@ -20,7 +20,7 @@ use crate::clock::from_ms;
 use crate::clocks::schema::clock_marks;
 use crate::db::{Db, DbConnection};
 use crate::error::ApiError;
-use crate::org::catalog::{self, Catalog};
+use crate::org::catalog::Catalog;
 use crate::state::AppState;
 use crate::tickets::schema::tickets;
 use crate::tickets::state::{Action, Actor, TicketStatus, check};
@@ -221,7 +221,7 @@ fn process(
 /// Run one pass over every open ticket at `now`.
 pub fn run_pass(conn: &mut DbConnection, st: &AppState) -> Result<PassReport, ApiError> {
     let tz = st.config.timezone.clone();
-    let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+    let catalog = st.catalog.get(conn, &tz)?;
     let now = st.clock.now_ms();
     let mut report = PassReport::default();
     let statuses = [

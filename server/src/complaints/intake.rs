@@ -23,7 +23,7 @@ use crate::tickets::transition::{self, Env};
 use super::code::TrackingCode;
 use super::phone::MobilePhone;
 use super::schema::{counters, idempotency_keys, uploads};
-use crate::org::catalog::{self, Catalog};
+use crate::org::catalog::Catalog;
 
 /// Most photos one complaint may carry.
 pub const MAX_PHOTOS: usize = 6;
@@ -500,11 +500,10 @@ pub async fn submit(
     }
     super::ratelimit::check_client(&state, &req, "intake", state.config.intake_per_minute)?;
     let st = state.clone();
-    let db_key = state.config.database_url.clone();
     let (catalog, complaint) = state
         .db
         .run(move |conn| {
-            let catalog = catalog::get(conn, &db_key, &st.config.timezone)?;
+            let catalog = st.catalog.get(conn, &st.config.timezone)?;
             let complaint = parse(parsed, &catalog, Source::Web, false)?;
             if !complaint.photos.is_empty() {
                 check_photos(conn, &complaint.photos)?;
@@ -600,17 +599,16 @@ fn file_now(conn: &mut DbConnection, st: &AppState, job: Job) -> Result<Value, A
     settle(conn, &job, result)
 }
 
-/// Group commit: writer threads per database (one for SQLite, which has one writer at a time
+/// Group commit: writer threads per app (one for SQLite, which has one writer at a time
 /// anyway; four for PostgreSQL) take the submissions waiting in the queue, file them in one
 /// transaction, commit once, and only then answer each. On SQLite each submission has its own
 /// savepoint, so a failed one rolls back alone. On PostgreSQL a failure rolls the batch back
 /// and each of its submissions is then filed in a transaction of its own. A failed commit
 /// answers every submission of the batch with the error: nothing is acknowledged that is not
 /// committed.
-mod group_commit {
-    use std::collections::HashMap;
+pub mod group_commit {
     use std::sync::mpsc;
-    use std::sync::{Arc, Mutex, OnceLock};
+    use std::sync::{Arc, Mutex};
 
     use diesel::Connection;
     use serde_json::Value;
@@ -624,29 +622,60 @@ mod group_commit {
     /// Most submissions in one transaction.
     const MAX_BATCH: usize = 256;
 
-    fn writers() -> &'static Mutex<HashMap<String, mpsc::Sender<(Job, Reply)>>> {
-        static W: OnceLock<Mutex<HashMap<String, mpsc::Sender<(Job, Reply)>>>> = OnceLock::new();
-        W.get_or_init(|| Mutex::new(HashMap::new()))
+    /// The running writers: the queue's sending end and the threads.
+    struct Running {
+        tx: mpsc::Sender<(Job, Reply)>,
+        threads: Vec<std::thread::JoinHandle<()>>,
     }
 
-    fn writer_for(st: &AppState) -> Result<mpsc::Sender<(Job, Reply)>, ApiError> {
-        let mut map = writers().lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = map.get(&st.config.database_url) {
-            return Ok(tx.clone());
+    /// The intake writer threads of one app, started at its first submission and stopped
+    /// with the app ([`IntakeWriters::stop`]), so no thread outlives the server that started it.
+    #[derive(Default)]
+    pub struct IntakeWriters {
+        running: Mutex<Option<Running>>,
+    }
+
+    impl IntakeWriters {
+        fn sender(&self, st: &AppState) -> Result<mpsc::Sender<(Job, Reply)>, ApiError> {
+            let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(r) = running.as_ref() {
+                return Ok(r.tx.clone());
+            }
+            let (tx, rx) = mpsc::channel::<(Job, Reply)>();
+            let rx = Arc::new(Mutex::new(rx));
+            let writers = if st.db.is_postgres() { 4 } else { 1 };
+            let mut threads = Vec::with_capacity(writers);
+            for _ in 0..writers {
+                let state = st.clone();
+                let rx = rx.clone();
+                let thread = std::thread::Builder::new()
+                    .name("anju-intake-writer".into())
+                    .spawn(move || run(state, rx))
+                    .map_err(|e| ApiError::internal(anyhow::anyhow!("intake writer: {e}")))?;
+                threads.push(thread);
+            }
+            *running = Some(Running {
+                tx: tx.clone(),
+                threads,
+            });
+            Ok(tx)
         }
-        let (tx, rx) = mpsc::channel::<(Job, Reply)>();
-        let rx = Arc::new(Mutex::new(rx));
-        let writers = if st.db.is_postgres() { 4 } else { 1 };
-        for _ in 0..writers {
-            let state = st.clone();
-            let rx = rx.clone();
-            std::thread::Builder::new()
-                .name("anju-intake-writer".into())
-                .spawn(move || run(state, rx))
-                .map_err(|e| ApiError::internal(anyhow::anyhow!("intake writer: {e}")))?;
+
+        /// Closes the queue and waits until the writers have answered what was queued and
+        /// exited. Blocking; a submission after this starts the writers anew.
+        pub fn stop(&self) {
+            let taken = self
+                .running
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            if let Some(Running { tx, threads }) = taken {
+                drop(tx);
+                for t in threads {
+                    let _ = t.join();
+                }
+            }
         }
-        map.insert(st.config.database_url.clone(), tx.clone());
-        Ok(tx)
     }
 
     fn next_batch(rx: &Mutex<mpsc::Receiver<(Job, Reply)>>) -> Option<Vec<(Job, Reply)>> {
@@ -732,11 +761,8 @@ mod group_commit {
     /// Queue `job` and wait for its committed answer.
     pub async fn submit(st: &AppState, job: Job) -> Result<Value, ApiError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let writer = writer_for(st)?;
+        let writer = st.intake_writers.sender(st)?;
         if writer.send((job, tx)).is_err() {
-            // The writer is gone (it never exits while its queue is referenced); start anew.
-            let mut map = writers().lock().unwrap_or_else(|p| p.into_inner());
-            map.remove(&st.config.database_url);
             return Err(ApiError::unavailable("intake writer stopped"));
         }
         rx.await

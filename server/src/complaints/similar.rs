@@ -17,7 +17,6 @@ use super::code::TrackingCode;
 use super::intake::unknown_category;
 use super::phone::MobilePhone;
 use super::ratelimit::check_client;
-use crate::org::catalog;
 use crate::tickets::schema::{ticket_supporters, tickets};
 
 /// How far back similar complaints are looked for.
@@ -45,7 +44,7 @@ pub async fn similar(
         .clone()
         .run(move |conn| {
             let tz = st.config.timezone.clone();
-            let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+            let catalog = st.catalog.get(conn, &tz)?;
             if !catalog.categories.contains_key(&q.category) {
                 return Err(unknown_category(&catalog));
             }

@@ -19,7 +19,7 @@ use crate::tickets::store::{self, EventRow, TicketRow};
 use crate::tickets::transition::{self, Change, Env, Mover};
 
 use super::code::TrackingCode;
-use crate::org::catalog::{self, Catalog};
+use crate::org::catalog::Catalog;
 use crate::tickets::schema::{ticket_supporters, tickets};
 
 /// 404 `tracking_code_not_found`.
@@ -206,7 +206,7 @@ pub async fn get(
         .clone()
         .run(move |conn| {
             let tz = st.config.timezone.clone();
-            let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+            let catalog = st.catalog.get(conn, &tz)?;
             let (t, viewer) = resolve_code(conn, &raw)?;
             view(conn, &catalog, &t, viewer, &tz)
         })
@@ -263,7 +263,7 @@ async fn rate(
         .clone()
         .run(move |conn| {
             let tz = st.config.timezone.clone();
-            let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+            let catalog = st.catalog.get(conn, &tz)?;
             crate::db::write_tx(conn, |conn| {
                 let (t, viewer) = resolve_code(conn, &raw)?;
                 if viewer != Viewer::Reporter {

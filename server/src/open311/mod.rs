@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::complaints::intake::{self, Source, SubmitBody};
 use crate::error::ApiError;
-use crate::org::catalog::{self, Catalog};
+use crate::org::catalog::Catalog;
 use crate::routing::AreaKind;
 use crate::state::AppState;
 use crate::tickets::schema::tickets;
@@ -278,7 +278,7 @@ fn get_inner(
     let mut conn = conn_result?;
     let conn = &mut *conn;
     let tz = st.config.timezone.clone();
-    let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+    let catalog = st.catalog.get(conn, &tz)?;
     check_jurisdiction(&catalog, &pairs)?;
     match path.as_str() {
         "discovery" => {
@@ -402,7 +402,7 @@ fn post_inner(
             "api_key not valid",
         ));
     }
-    let catalog = catalog::get(conn, &state.config.database_url, &tz)?;
+    let catalog = state.catalog.get(conn, &tz)?;
     check_jurisdiction(&catalog, &pairs)?;
     let code = param(&pairs, "service_code")
         .ok_or_else(|| Open311Error::new(StatusCode::BAD_REQUEST, "service_code missing"))?;

@@ -1,5 +1,5 @@
 //! The organisation data a complaint needs at intake (categories, tiers, calendar, areas with
-//! their point index, units, the router), loaded from the database and cached per database for
+//! their point index, units, the router), loaded from the database and cached by the app for
 //! a short time so intake does not rebuild indexes on every request.
 //!
 //! Staleness: an edit made through this process's routing admin takes effect at once (the cache
@@ -10,7 +10,7 @@
 #![allow(clippy::type_complexity)]
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -118,32 +118,35 @@ impl Catalog {
     }
 }
 
-type Cache = Mutex<HashMap<String, (Instant, Arc<Catalog>)>>;
-
-fn cache() -> &'static Cache {
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+/// The app's cached catalog: loaded when absent or older than [`CACHE_TTL`], dropped on an edit
+/// through this app. Owned by the app's state (one per running server), so two servers in one
+/// process never share it.
+#[derive(Default)]
+pub struct CatalogCache {
+    entry: Mutex<Option<(Instant, Arc<Catalog>)>>,
 }
 
-/// The catalog for the database at `db_key` (its URL), loading it when absent or stale.
-pub fn get(conn: &mut DbConnection, db_key: &str, tz: &TimeZone) -> Result<Arc<Catalog>, ApiError> {
-    if let Ok(map) = cache().lock()
-        && let Some((at, cat)) = map.get(db_key)
-        && at.elapsed() < CACHE_TTL
-    {
-        return Ok(cat.clone());
+impl CatalogCache {
+    /// The catalog, loading it when absent or stale.
+    pub fn get(&self, conn: &mut DbConnection, tz: &TimeZone) -> Result<Arc<Catalog>, ApiError> {
+        if let Ok(entry) = self.entry.lock()
+            && let Some((at, cat)) = entry.as_ref()
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(cat.clone());
+        }
+        let cat = Arc::new(load(conn, tz)?);
+        if let Ok(mut entry) = self.entry.lock() {
+            *entry = Some((Instant::now(), cat.clone()));
+        }
+        Ok(cat)
     }
-    let cat = Arc::new(load(conn, tz)?);
-    if let Ok(mut map) = cache().lock() {
-        map.insert(db_key.to_string(), (Instant::now(), cat.clone()));
-    }
-    Ok(cat)
-}
 
-/// Drop the cached catalog of `db_key` (after an edit through this process).
-pub fn invalidate(db_key: &str) {
-    if let Ok(mut map) = cache().lock() {
-        map.remove(db_key);
+    /// Drop the cached catalog (after an edit through this app).
+    pub fn invalidate(&self) {
+        if let Ok(mut entry) = self.entry.lock() {
+            *entry = None;
+        }
     }
 }
 

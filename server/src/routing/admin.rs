@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::auth::{Authed, policy};
 use crate::db::schema::{areas, routing_rules, units};
 use crate::error::ApiError;
-use crate::org::catalog::{self, Catalog};
+use crate::org::catalog::Catalog;
 use crate::state::AppState;
 
 /// Explain where a complaint of `category` at `area_id` (or at the point) would go.
@@ -111,7 +111,7 @@ pub async fn dry_run_handler(
         .db
         .clone()
         .run(move |conn| {
-            let catalog = catalog::get(conn, &st.config.database_url, &st.config.timezone)?;
+            let catalog = st.catalog.get(conn, &st.config.timezone)?;
             let point = match (q.lat, q.lon) {
                 (Some(a), Some(b)) if a.is_finite() && b.is_finite() => Some((a, b)),
                 _ => None,
@@ -187,7 +187,7 @@ pub async fn create(
         .db
         .clone()
         .run(move |conn| {
-            let catalog = catalog::get(conn, &st.config.database_url, &st.config.timezone)?;
+            let catalog = st.catalog.get(conn, &st.config.timezone)?;
             let mut errors = serde_json::Map::new();
             let field = |code: &str, zh: &str, en: &str| json!({"code": code, "message_zh": zh, "message_en": en});
             if let Some(c) = &r.category
@@ -219,7 +219,7 @@ pub async fn create(
                     routing_rules::created_at.eq(st.clock.now_ms()),
                 ))
                 .execute(conn)?;
-            catalog::invalidate(&st.config.database_url);
+            st.catalog.invalidate();
             Ok(json!({"id": id, "rule_key": key, "category": r.category, "area_id": r.area_id, "unit_id": r.unit_id, "priority": r.priority}))
         })
         .await?;
@@ -240,7 +240,7 @@ pub async fn delete(
         .clone()
         .run(move |conn| {
             let n = diesel::delete(routing_rules::table.find(&id)).execute(conn)?;
-            catalog::invalidate(&st.config.database_url);
+            st.catalog.invalidate();
             Ok(n)
         })
         .await?;

@@ -15,7 +15,6 @@ use serde_json::{Value, json};
 
 use crate::auth::{Authed, policy};
 use crate::error::ApiError;
-use crate::org::catalog;
 use crate::state::AppState;
 use crate::tickets::schema::{ticket_events, tickets};
 
@@ -171,7 +170,7 @@ pub async fn units(
         .db
         .clone()
         .run(move |conn| {
-            let catalog = catalog::get(conn, &st.config.database_url, &st.config.timezone)?;
+            let catalog = st.catalog.get(conn, &st.config.timezone)?;
             let hist: Vec<TicketHistory> = histories(conn, start, end)?
                 .into_iter()
                 .map(|(_, h)| h)
@@ -213,7 +212,7 @@ pub async fn public(
         .db
         .clone()
         .run(move |conn| {
-            let catalog = catalog::get(conn, &st.config.database_url, &st.config.timezone)?;
+            let catalog = st.catalog.get(conn, &st.config.timezone)?;
             let rows: Vec<(Option<String>, String, String, i64, Option<i64>, Option<i32>)> = tickets::table
                 .filter(tickets::created_at.ge(start))
                 .filter(tickets::created_at.lt(end))

@@ -272,12 +272,21 @@ pub async fn pull_handler(
         ));
     }
     let now = state.clock.now_ms();
+    let sync = state.sync.clone();
     let outcome = state
         .db
         .run(move |conn| {
             check_device(conn, &principal, &query.device_id.to_string(), now)?;
             let scope = scope_of(conn, &principal)?;
-            pull(conn, &scope, query.cursor.as_deref(), limit, now).map_err(|e| match e {
+            pull(
+                conn,
+                &sync.known_scopes,
+                &scope,
+                query.cursor.as_deref(),
+                limit,
+                now,
+            )
+            .map_err(|e| match e {
                 PullError::InvalidCursor => ApiError::bad_request(
                     "invalid_cursor",
                     "同步位置无效，请从头同步",

@@ -38,6 +38,8 @@ pub struct SyncState {
     pub clock: Mutex<HlcClock>,
     /// Where `ticket_action` records go; [`TicketsUnavailable`] until tickets are wired in.
     pub tickets: Arc<dyn TicketActions>,
+    /// The scope fingerprints this app stored (pull's cache).
+    pub known_scopes: pull::KnownScopes,
 }
 
 impl Default for SyncState {
@@ -48,6 +50,7 @@ impl Default for SyncState {
                 DEFAULT_MAX_DRIFT_MS,
             )),
             tickets: Arc::new(TicketsUnavailable),
+            known_scopes: pull::KnownScopes::default(),
         }
     }
 }

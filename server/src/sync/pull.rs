@@ -41,30 +41,47 @@ pub enum PullError {
     Corrupt(#[from] anyhow::Error),
 }
 
+/// The scope fingerprints this app knows are stored. Stored scopes never change or go away, so
+/// the app may remember which ones it stored (it lives in the app's [`super::SyncState`]: two
+/// servers in one process, on two databases, never share it).
+#[derive(Debug, Default)]
+pub struct KnownScopes(std::sync::Mutex<std::collections::HashSet<String>>);
+
+impl KnownScopes {
+    fn contains(&self, fp: &str) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(fp)
+    }
+
+    fn insert(&self, fp: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(fp.to_string());
+    }
+}
+
 /// Stores `scope` under its fingerprint (once), so later cursors can name it.
-pub fn remember_scope(conn: &mut DbConnection, scope: &Scope, now_ms: i64) -> QueryResult<String> {
-    // Stored scopes never change or go away, so a process may remember which ones it stored.
-    static KNOWN: std::sync::Mutex<Option<std::collections::HashSet<String>>> =
-        std::sync::Mutex::new(None);
+pub fn remember_scope(
+    conn: &mut DbConnection,
+    known: &KnownScopes,
+    scope: &Scope,
+    now_ms: i64,
+) -> QueryResult<String> {
     let fp = scope.fingerprint();
     if *scope == Scope::All {
         return Ok(fp);
     }
-    let is_known = |fp: &str| {
-        KNOWN
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .is_some_and(|k| k.contains(fp))
-    };
-    if is_known(&fp) {
+    if known.contains(&fp) {
         return Ok(fp);
     }
-    let known: i64 = sync_scopes::table
+    let stored: i64 = sync_scopes::table
         .filter(sync_scopes::fingerprint.eq(&fp))
         .count()
         .get_result(conn)?;
-    if known == 0 {
+    if stored == 0 {
         let json = serde_json::to_string(scope).unwrap_or_default();
         let inserted = diesel::insert_into(sync_scopes::table)
             .values((
@@ -83,11 +100,7 @@ pub fn remember_scope(conn: &mut DbConnection, scope: &Scope, now_ms: i64) -> Qu
             Err(e) => return Err(e),
         }
     }
-    KNOWN
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get_or_insert_with(Default::default)
-        .insert(fp.clone());
+    known.insert(&fp);
     Ok(fp)
 }
 
@@ -106,12 +119,13 @@ fn load_scope(conn: &mut DbConnection, fp: &str) -> Result<Option<Scope>, PullEr
 /// Answers one pull: the page after `cursor` (`None` = from the start) under `scope`.
 pub fn pull(
     conn: &mut DbConnection,
+    known: &KnownScopes,
     scope: &Scope,
     cursor: Option<&str>,
     limit: i64,
     now_ms: i64,
 ) -> Result<PullOutcome, PullError> {
-    let fp = remember_scope(conn, scope, now_ms)?;
+    let fp = remember_scope(conn, known, scope, now_ms)?;
     let cursor = match cursor {
         None | Some("") => Cursor::Stream {
             seq: 0,

@@ -8,7 +8,6 @@ use serde_json::json;
 
 use crate::auth::{Authed, Principal, policy};
 use crate::error::ApiError;
-use crate::org::catalog;
 use crate::state::AppState;
 
 use super::transition::{self, Change, Env, Mover};
@@ -75,7 +74,7 @@ async fn run(
         .clone()
         .run(move |conn| {
             let tz = st.config.timezone.clone();
-            let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+            let catalog = st.catalog.get(conn, &tz)?;
             crate::db::write_tx(conn, |conn| {
                 let env = Env {
                     catalog: &catalog,

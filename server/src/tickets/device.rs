@@ -24,7 +24,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::DbConnection;
 use crate::error::{ApiError, Lang};
-use crate::org::catalog;
+use crate::org::catalog::CatalogCache;
 use crate::sync::tickets::{TicketAction, TicketActions, TicketActor};
 use crate::tickets::schema::ticket_events;
 
@@ -36,12 +36,18 @@ use super::transition::{self, Change, Env, Mover};
 pub struct DeviceActions {
     config: Arc<Config>,
     clock: Clock,
+    catalog: Arc<CatalogCache>,
 }
 
 impl DeviceActions {
-    /// Device actions on the database `config` names, at the times `clock` gives.
-    pub fn new(config: Arc<Config>, clock: Clock) -> DeviceActions {
-        DeviceActions { config, clock }
+    /// Device actions on the database `config` names, at the times `clock` gives, with the
+    /// app's catalog.
+    pub fn new(config: Arc<Config>, clock: Clock, catalog: Arc<CatalogCache>) -> DeviceActions {
+        DeviceActions {
+            config,
+            clock,
+            catalog,
+        }
     }
 }
 
@@ -170,8 +176,7 @@ impl TicketActions for DeviceActions {
             }
         }
         let tz = self.config.timezone.clone();
-        let catalog =
-            catalog::get(conn, &self.config.database_url, &tz).map_err(|e| from_api(&e))?;
+        let catalog = self.catalog.get(conn, &tz).map_err(|e| from_api(&e))?;
         if kind == Action::Resolve
             && upload_ids.is_empty()
             && catalog

@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use crate::auth::{Authed, Principal, policy};
 use crate::clock::format_local;
 use crate::error::ApiError;
-use crate::org::catalog;
 use crate::state::AppState;
 use crate::tickets::schema::{extension_requests, tickets};
 
@@ -42,7 +41,7 @@ pub async fn list_extensions(
         .clone()
         .run(move |conn| {
             let tz = st.config.timezone.clone();
-            let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+            let catalog = st.catalog.get(conn, &tz)?;
             let mut query = extension_requests::table
                 .inner_join(tickets::table.on(tickets::id.eq(extension_requests::ticket_id)))
                 .into_boxed();
@@ -121,7 +120,7 @@ async fn decide(
         .clone()
         .run(move |conn| {
             let tz = st.config.timezone.clone();
-            let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+            let catalog = st.catalog.get(conn, &tz)?;
             crate::db::write_tx(conn, |conn| {
                 let ticket_id: Option<String> = extension_requests::table
                     .find(&ext_id)

@@ -9,7 +9,7 @@ use crate::auth::Role;
 use crate::auth::{Authed, policy};
 use crate::clock::format_local;
 use crate::error::ApiError;
-use crate::org::catalog::{self, Catalog};
+use crate::org::catalog::Catalog;
 use crate::state::AppState;
 use crate::tickets::schema::tickets;
 
@@ -106,7 +106,7 @@ pub async fn list(
         .clone()
         .run(move |conn| {
             let tz = st.config.timezone.clone();
-            let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+            let catalog = st.catalog.get(conn, &tz)?;
             let mut query = tickets::table.into_boxed();
             let citywide = p.role.is_citywide();
             if !citywide || queue == "unit" {

@@ -9,7 +9,7 @@ use crate::auth::{Authed, Principal, policy};
 use crate::clock::format_local;
 use crate::db::DbConnection;
 use crate::error::ApiError;
-use crate::org::catalog::{self, Catalog};
+use crate::org::catalog::Catalog;
 use crate::state::AppState;
 use crate::tickets::schema::extension_requests;
 
@@ -123,7 +123,7 @@ pub async fn get(
         .clone()
         .run(move |conn| {
             let tz = st.config.timezone.clone();
-            let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
+            let catalog = st.catalog.get(conn, &tz)?;
             let t = store::find(conn, &id)?.ok_or_else(ticket_not_found)?;
             if !can_see(conn, &p, &t)? {
                 return Err(crate::auth::principal::not_your_unit());
