@@ -108,3 +108,21 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    /// Which live records reference which photo (every element of a SHA-256 set field), so an
+    /// attachment is served only to those who see such a record (migration `photo_access`).
+    sync_photo_refs (sha256, record_id) {
+        sha256 -> Text,
+        record_id -> Text,
+    }
+}
+
+diesel::table! {
+    /// Who uploaded a photo (everyone who sent its bytes, not only the first).
+    attachment_uploaders (sha256, user_id) {
+        sha256 -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+    }
+}
