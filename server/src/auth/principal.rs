@@ -229,7 +229,7 @@ impl FromRequest for Principal {
             let token = token.ok_or_else(ApiError::unauthorized)?;
             let claims = state
                 .keys
-                .verify(&token)
+                .verify(&token, state.clock.now_ms())
                 .ok_or_else(ApiError::unauthorized)?;
             state.db.run(move |conn| load(conn, &claims)).await
         })
