@@ -26,7 +26,12 @@ async fn legacy_conflict(
 ) -> String {
     use anju_server::sync::schema::sync_conflicts as c;
     let id = Uuid::now_v7().to_string();
-    let (id2, field, unit, area) = (id.clone(), field.to_owned(), unit.to_owned(), area.to_owned());
+    let (id2, field, unit, area) = (
+        id.clone(),
+        field.to_owned(),
+        unit.to_owned(),
+        area.to_owned(),
+    );
     let device_author = format!("device:{device_id}");
     app.state()
         .db
@@ -88,7 +93,11 @@ async fn unit_staff_cannot_move_a_hazard_to_another_unit_or_extend_its_deadline(
     let gas = app.unit_id("gas").await;
     let area = app.area_id("hedong-xinhua-1").await;
     let staff = app
-        .user_token("xinhua_staff", Role::UnitStaff, Some("hedong_xinhua_office"))
+        .user_token(
+            "xinhua_staff",
+            Role::UnitStaff,
+            Some("hedong_xinhua_office"),
+        )
         .await;
     let sup = app.user_token("sup", Role::Supervisor, None).await;
     let mut d = Device::register(&app, &staff).await;
@@ -110,14 +119,29 @@ async fn unit_staff_cannot_move_a_hazard_to_another_unit_or_extend_its_deadline(
     let r = d.push_ok(&app, &[m]).await;
     assert_eq!(outcome(&r[0]), "rejected", "{r:?}");
     assert_eq!(r[0]["code"], "server_authoritative_field");
-    assert!(r[0]["message_zh"].as_str().unwrap().contains("整改责任单位"));
+    assert!(
+        r[0]["message_zh"]
+            .as_str()
+            .unwrap()
+            .contains("整改责任单位")
+    );
     assert!(r[0]["message_en"].as_str().unwrap().contains("unit_id"));
     // The same through a "concurrent create" of the same id.
-    let m = d.upsert("hazard", id, None, hazard(&water, &area, "楼道电线私拉乱接"));
+    let m = d.upsert(
+        "hazard",
+        id,
+        None,
+        hazard(&water, &area, "楼道电线私拉乱接"),
+    );
     let r = d.push_ok(&app, &[m]).await;
     assert_eq!(r[0]["code"], "server_authoritative_field", "{r:?}");
     let list = app.get("/api/v1/sync/conflicts", Some(&sup)).await;
-    assert_eq!(open_conflicts(&list.body), 0, "no conflict: {:?}", list.body);
+    assert_eq!(
+        open_conflicts(&list.body),
+        0,
+        "no conflict: {:?}",
+        list.body
+    );
     // The device user sees why.
     let rej = app.get("/api/v1/sync/rejections", Some(&staff)).await;
     assert_eq!(rej.body[0]["code"], "server_authoritative_field");
@@ -152,7 +176,11 @@ async fn unit_staff_cannot_move_a_hazard_to_another_unit_or_extend_its_deadline(
     assert_eq!((a.status, a.code()), (403, "resolution_needs_supervisor"));
     assert!(!a.body["message_zh"].as_str().unwrap_or("").is_empty());
     let a = app
-        .post(&resolve(&deadline_c), Some(&staff), &json!({"pick": "device"}))
+        .post(
+            &resolve(&deadline_c),
+            Some(&staff),
+            &json!({"pick": "device"}),
+        )
         .await;
     assert_eq!((a.status, a.code()), (403, "resolution_needs_supervisor"));
     let (unit_now, version) = record_unit(&app, id).await;
@@ -173,7 +201,11 @@ async fn unit_staff_cannot_move_a_hazard_to_another_unit_or_extend_its_deadline(
     assert_eq!(a.status, 200, "{:?}", a.body);
     assert_eq!(record_unit(&app, id).await.0, xinhua);
     let a = app
-        .post(&resolve(&deadline_c), Some(&sup), &json!({"pick": "server"}))
+        .post(
+            &resolve(&deadline_c),
+            Some(&sup),
+            &json!({"pick": "server"}),
+        )
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
     let mut s = Device::register(&app, &sup).await;
@@ -206,13 +238,21 @@ async fn a_supervisor_moves_a_hazard_by_picking_the_proposed_unit() {
     let list = app.get("/api/v1/sync/conflicts", Some(&sup)).await;
     let cid = list.body[0]["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/sync/conflicts/{cid}/resolve");
-    let a = app.post(&path, Some(&staff), &json!({"pick": "server"})).await;
+    let a = app
+        .post(&path, Some(&staff), &json!({"pick": "server"}))
+        .await;
     assert_eq!((a.status, a.code()), (403, "resolution_needs_supervisor"));
-    for bad in [json!({}), json!({"pick": "both"}), json!({"pick": "server", "value": 1})] {
+    for bad in [
+        json!({}),
+        json!({"pick": "both"}),
+        json!({"pick": "server", "value": 1}),
+    ] {
         let a = app.post(&path, Some(&sup), &bad).await;
         assert_eq!((a.status, a.code()), (400, "invalid_resolution"), "{bad}");
     }
-    let a = app.post(&path, Some(&sup), &json!({"pick": "device"})).await;
+    let a = app
+        .post(&path, Some(&sup), &json!({"pick": "device"}))
+        .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
     assert_eq!(record_unit(&app, id).await.0, pm_city);
 }
@@ -304,7 +344,12 @@ async fn a_unit_creates_records_only_for_itself_or_a_unit_below() {
     let m = x.upsert("hazard", refused, None, hazard(&water, &area, "水管漏水"));
     let r = x.push_ok(&app, &[m]).await;
     assert_eq!(r[0]["code"], "responsible_unit_not_yours", "{r:?}");
-    let m = g.upsert("hazard", Uuid::now_v7(), None, hazard(&xinhua, &area, "下级"));
+    let m = g.upsert(
+        "hazard",
+        Uuid::now_v7(),
+        None,
+        hazard(&xinhua, &area, "下级"),
+    );
     assert_eq!(outcome(&g.push_ok(&app, &[m]).await[0]), "applied");
     let sup = app.user_token("sup", Role::Supervisor, None).await;
     let mut s = Device::register(&app, &sup).await;
@@ -396,7 +441,11 @@ async fn photos_are_served_only_within_scope_and_missing_reveals_nothing() {
     assert_eq!(stolen, absent);
     let mut both = vec![hash.clone(), never.clone()];
     both.sort();
-    assert_eq!(missing(&app, &other, &hash, &never).await, json!(both), "probing tells nothing");
+    assert_eq!(
+        missing(&app, &other, &hash, &never).await,
+        json!(both),
+        "probing tells nothing"
+    );
     // Naming the hash in one's own record does not open it.
     let mut fields = hazard(&east, &east_area, "借用照片");
     fields["photos"] = json!({"add": [hash]});
@@ -408,7 +457,10 @@ async fn photos_are_served_only_within_scope_and_missing_reveals_nothing() {
     // Those who see the record get the photo.
     assert_eq!(get(&app, &colleague, &hash).await.0, 200);
     assert_eq!(get(&app, &sup, &hash).await.0, 200);
-    assert_eq!(missing(&app, &colleague, &hash, &never).await, json!([never]));
+    assert_eq!(
+        missing(&app, &colleague, &hash, &never).await,
+        json!([never])
+    );
 
     // Once the record is deleted only the uploader keeps it.
     w.pull_all(&app).await;
@@ -426,9 +478,9 @@ fn ids(changes: &[Change]) -> Vec<Uuid> {
     changes
         .iter()
         .map(|c| match c {
-            Change::Upsert { id, .. } | Change::Tombstone { id, .. } | Change::Revoke { id, .. } => {
-                *id
-            }
+            Change::Upsert { id, .. }
+            | Change::Tombstone { id, .. }
+            | Change::Revoke { id, .. } => *id,
         })
         .collect()
 }
@@ -451,7 +503,12 @@ async fn forged_cursors_are_refused_and_list_nothing() {
     let mut w = Device::register(&app, &tw).await;
     let mut e = Device::register(&app, &te).await;
     let secret = Uuid::now_v7();
-    let m = e.upsert("hazard", secret, None, hazard(&east, &east_area, "河东的隐患"));
+    let m = e.upsert(
+        "hazard",
+        secret,
+        None,
+        hazard(&east, &east_area, "河东的隐患"),
+    );
     e.push_ok(&app, &[m]).await;
     let m = w.upsert(
         "hazard",
@@ -489,7 +546,12 @@ async fn forged_cursors_are_refused_and_list_nothing() {
     // revoked (so named) every record outside the device's scope. Now a reset, and nothing.
     w.cursor = Some("1.1.all".into());
     let a = w.pull_page(&app, 100).await;
-    assert_eq!((a.status, a.code()), (410, "reset_required"), "{:?}", a.body);
+    assert_eq!(
+        (a.status, a.code()),
+        (410, "reset_required"),
+        "{:?}",
+        a.body
+    );
     assert!(!a.body.to_string().contains(&secret.to_string()));
     // The device downloads its scope again and goes on.
     w.cursor = None;

@@ -243,7 +243,11 @@ mod tests {
             );
         }
         for junk in ["", "x", "2.1.all", "2.1.all.", "2.1.all.AAAA", "2.1.all.!!"] {
-            assert_eq!(key.verify(device, junk), Err(CursorError::Invalid), "{junk}");
+            assert_eq!(
+                key.verify(device, junk),
+                Err(CursorError::Invalid),
+                "{junk}"
+            );
         }
     }
 

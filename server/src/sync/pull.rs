@@ -54,12 +54,7 @@ pub fn remember_scope(
     if *scope == Scope::All {
         return Ok(fp);
     }
-    let is_known = |fp: &str| {
-        known
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(fp)
-    };
+    let is_known = |fp: &str| known.lock().unwrap_or_else(|p| p.into_inner()).contains(fp);
     if is_known(&fp) {
         return Ok(fp);
     }

@@ -241,7 +241,10 @@ pub fn decide(
     } else {
         spec.validate(&chosen).map_err(invalid)?;
     }
-    let current = record.fields.get(spec.name).map_or(&Value::Null, |f| &f.value);
+    let current = record
+        .fields
+        .get(spec.name)
+        .map_or(&Value::Null, |f| &f.value);
     if !record.deleted && *current == chosen {
         return Ok(Decision {
             record: None,
