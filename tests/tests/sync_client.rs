@@ -110,15 +110,23 @@ async fn the_device_shows_why_a_server_field_edit_was_refused() {
         let id = d
             .create(
                 "hazard",
-                fields(json!({"description": "电线老化", "area_id": area, "unit_id": unit,
-                              "severity": "high", "status": "open"})),
+                fields(
+                    json!({"description": "电线老化", "area_id": area, "unit_id": unit,
+                              "severity": "high", "status": "open"}),
+                ),
             )
             .expect("create");
         d.sync().expect("sync");
-        d.edit(id, fields(json!({"unit_id": water, "deadline": "2027-06-30"})))
-            .expect("edit queued");
+        d.edit(
+            id,
+            fields(json!({"unit_id": water, "deadline": "2027-06-30"})),
+        )
+        .expect("edit queued");
         let report = d.sync().expect("sync");
-        let shown = d.show(id).expect("show").map(|r| r.fields["unit_id"].clone());
+        let shown = d
+            .show(id)
+            .expect("show")
+            .map(|r| r.fields["unit_id"].clone());
         (report, shown, d.rejected().expect("rejected"))
     })
     .await

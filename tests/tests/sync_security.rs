@@ -521,6 +521,17 @@ async fn forged_cursors_are_refused_and_list_nothing() {
     assert!(!ids(&mine).contains(&secret));
     e.pull_all(&app).await;
     let real = w.cursor.clone().unwrap();
+    // The unsigned form older servers issued: a scope-change catch-up from "all" would have
+    // revoked (so named) every record outside the device's scope. Now a reset, and nothing.
+    w.cursor = Some("1.1.all".into());
+    let a = w.pull_page(&app, 100).await;
+    assert!(
+        !a.body.to_string().contains(&secret.to_string()),
+        "an out-of-scope record leaked: {:?}",
+        a.body
+    );
+    assert_eq!((a.status, a.code()), (410, "reset_required"));
+    w.cursor = Some(real.clone());
     assert!(real.starts_with("2."), "{real}");
 
     let (body, mac) = real.rsplit_once('.').unwrap();
@@ -542,17 +553,6 @@ async fn forged_cursors_are_refused_and_list_nothing() {
         assert!(!a.body.to_string().contains(&secret.to_string()));
         assert!(!a.body["message_zh"].as_str().unwrap_or("").is_empty());
     }
-    // The unsigned form older servers issued: a scope-change catch-up from "all" would have
-    // revoked (so named) every record outside the device's scope. Now a reset, and nothing.
-    w.cursor = Some("1.1.all".into());
-    let a = w.pull_page(&app, 100).await;
-    assert_eq!(
-        (a.status, a.code()),
-        (410, "reset_required"),
-        "{:?}",
-        a.body
-    );
-    assert!(!a.body.to_string().contains(&secret.to_string()));
     // The device downloads its scope again and goes on.
     w.cursor = None;
     w.records.clear();
