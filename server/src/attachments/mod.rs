@@ -4,17 +4,19 @@
 //! references them (`sync::photos`), never on a public page. To anyone else a stored photo
 //! looks exactly like a missing one.
 
+pub mod schema;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::attachments::schema::{attachment_uploaders, attachments};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::sync::handlers::read_body;
-use crate::sync::schema::{attachment_uploaders, attachments};
 use crate::sync::{photos, scope_of};
 
 /// The largest photo (10 MB).

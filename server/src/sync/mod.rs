@@ -128,8 +128,8 @@ fn below(root: &str, parents: &[(String, Option<String>)]) -> BTreeSet<String> {
 /// Whether `role` may overrule the server-authoritative fields of records (责任单位, 整改期限)
 /// and move a monotonic status: supervisors (督办) and administrators only. Everyone else's
 /// device is refused such a change, and only these roles resolve conflicts of such fields.
-pub fn may_overrule(role: crate::org::import_format::Role) -> bool {
-    use crate::org::import_format::Role;
+pub fn may_overrule(role: crate::auth::Role) -> bool {
+    use crate::auth::Role;
     matches!(role, Role::Admin | Role::Supervisor)
 }
 

@@ -11,8 +11,9 @@ use anju_shared::records::{FieldKind, RecordSchema};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::schema::{attachment_uploaders, attachments, sync_photo_refs, sync_records};
+use super::schema::{sync_photo_refs, sync_records};
 use super::scope::Scope;
+use crate::attachments::schema::{attachment_uploaders, attachments};
 use crate::db::DbConnection;
 
 /// Of `hashes`, the stored photos that the user `user_id` with `scope` may see.

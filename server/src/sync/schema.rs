@@ -98,31 +98,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    /// Photos by SHA-256.
-    attachments (sha256) {
-        sha256 -> Text,
-        size -> BigInt,
-        content_type -> Text,
-        bytes -> Binary,
-        uploaded_by -> Text,
-        created_at -> BigInt,
-    }
-}
-
-diesel::table! {
     /// Which live records reference which photo (every element of a SHA-256 set field), so an
     /// attachment is served only to those who see such a record (migration `photo_access`).
     sync_photo_refs (sha256, record_id) {
         sha256 -> Text,
         record_id -> Text,
-    }
-}
-
-diesel::table! {
-    /// Who uploaded a photo (everyone who sent its bytes, not only the first).
-    attachment_uploaders (sha256, user_id) {
-        sha256 -> Text,
-        user_id -> Text,
-        created_at -> BigInt,
     }
 }
