@@ -25,5 +25,5 @@ pub use device::{Device, Status};
 pub use error::{Error, Result};
 pub use http::HttpTransport;
 pub use store::{PulledRecord, RecordView, StoredConflict, StoredRejection};
-pub use sync::{RetryPolicy, SyncOptions, SyncProgress, SyncReport};
+pub use sync::{Refusal, RetryPolicy, SyncOptions, SyncProgress, SyncReport};
 pub use transport::{Endpoint, Fault, FaultyTransport, Transport, TransportError};

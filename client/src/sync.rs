@@ -142,6 +142,23 @@ pub enum SyncProgress {
     Resetting,
 }
 
+/// A change the server refused, with its reason in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Refusal {
+    /// The mutation's sequence number.
+    pub seq: u64,
+    /// Record type.
+    pub record_type: String,
+    /// Record id.
+    pub record_id: Uuid,
+    /// Stable reason code.
+    pub code: String,
+    /// Reason in Chinese.
+    pub message_zh: String,
+    /// Reason in English.
+    pub message_en: String,
+}
+
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SyncReport {
@@ -159,6 +176,9 @@ pub struct SyncReport {
     pub conflicted: u64,
     /// ... refused (see `rejected`).
     pub rejected: u64,
+    /// The refusals of this sync with the server's reason, to show the person at once (e.g.
+    /// `server_authoritative_field`: only a supervisor may move a hazard to another unit).
+    pub refusals: Vec<Refusal>,
     /// Changes pulled.
     pub pulled: u64,
     /// The server asked for a reset and the scope was downloaded again.
@@ -350,14 +370,28 @@ impl Device {
             check_results(&req, &resp)?;
             self.store
                 .record_push_results(&req.mutations, &resp.results, &resp.server_hlc)?;
-            for r in &resp.results {
+            for (m, r) in req.mutations.iter().zip(&resp.results) {
                 report.pushed += 1;
-                match r.outcome {
+                match &r.outcome {
                     MutationOutcome::Applied { .. } => report.applied += 1,
                     MutationOutcome::Merged { .. } => report.merged += 1,
                     MutationOutcome::AlreadyApplied => report.already_applied += 1,
                     MutationOutcome::Conflict { .. } => report.conflicted += 1,
-                    MutationOutcome::Rejected { .. } => report.rejected += 1,
+                    MutationOutcome::Rejected {
+                        code,
+                        message_zh,
+                        message_en,
+                    } => {
+                        report.rejected += 1;
+                        report.refusals.push(Refusal {
+                            seq: m.seq,
+                            record_type: m.record_type.clone(),
+                            record_id: m.record_id,
+                            code: code.clone(),
+                            message_zh: message_zh.clone(),
+                            message_en: message_en.clone(),
+                        });
+                    }
                 }
             }
             done += u64::try_from(resp.results.len()).unwrap_or(0);

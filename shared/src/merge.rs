@@ -615,6 +615,48 @@ fn update(
     }
 }
 
+/// The server-authoritative fields (e.g. 整改责任单位, 整改期限) whose value `mutation` would
+/// change on the existing record `current`. Only a person who may overrule them (a supervisor or
+/// an administrator) may ask for that; the server refuses such a mutation from anyone else with
+/// [`server_authoritative_rejection`] instead of keeping it as a conflict, and a device can
+/// check before it sends. Empty for a delete, and for values equal to the stored ones.
+pub fn server_authoritative_changes(
+    schema: &RecordSchema,
+    current: &StoredRecord,
+    mutation: &Mutation,
+) -> Vec<&'static FieldSpec> {
+    if mutation.op == Op::Delete {
+        return Vec::new();
+    }
+    mutation
+        .fields
+        .iter()
+        .filter_map(|(name, value)| {
+            let spec = schema.field(name)?;
+            let stored = current.fields.get(name).map_or(&Value::Null, |s| &s.value);
+            (spec.policy == MergePolicy::ServerAuthoritative && stored != value).then_some(spec)
+        })
+        .collect()
+}
+
+/// The refusal of a mutation that would change the server-authoritative `fields`
+/// (`server_authoritative_field`): nothing of it is applied, nothing is kept as a conflict.
+pub fn server_authoritative_rejection(fields: &[&FieldSpec]) -> Rejection {
+    let zh: Vec<&str> = fields.iter().map(|f| f.label_zh).collect();
+    let en: Vec<&str> = fields.iter().map(|f| f.name).collect();
+    Rejection::new(
+        "server_authoritative_field",
+        format!(
+            "{}由服务器管理，只有督办人员或管理员可以修改；本次修改未生效",
+            zh.join("、")
+        ),
+        format!(
+            "{} can only be changed by a supervisor or an administrator; this change was not applied",
+            en.join(", ")
+        ),
+    )
+}
+
 /// Device side: the record as the device should show it, i.e. the freshly pulled server values
 /// (`None` = absent or deleted) with the device's pending mutations for this record applied in
 /// order. Uses the same policies as [`merge`] where they can be decided locally: a pending edit

@@ -88,3 +88,55 @@ async fn two_real_devices_sync_merge_and_see_the_conflict() {
     assert_eq!(list.body[0]["server_value"], "high");
     assert_eq!(list.body[0]["device_value"], "critical");
 }
+
+/// A unit's device that tries to hand its hazard to another unit is told why, at once, in
+/// the sync report `anju-device sync` prints; the record keeps its unit on the device too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_device_shows_why_a_server_field_edit_was_refused() {
+    let app = TestApp::spawn().await;
+    app.create_user("x", Role::UnitStaff, Some("hedong_xinhua_office"))
+        .await;
+    let unit = app.unit_id("hedong_xinhua_office").await;
+    let water = app.unit_id("water").await;
+    let area = app.area_id("hedong-xinhua-1").await;
+    let kept = unit.clone();
+    let base = app.base.clone();
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("x");
+    let (report, shown, rejected) = tokio::task::spawn_blocking(move || {
+        let mut d = Device::open(path).expect("device store");
+        d.connect(HttpTransport::new(&base).expect("transport"));
+        d.login("x", USER_PASSWORD, "x").expect("login");
+        let id = d
+            .create(
+                "hazard",
+                fields(
+                    json!({"description": "电线老化", "area_id": area, "unit_id": unit,
+                              "severity": "high", "status": "open"}),
+                ),
+            )
+            .expect("create");
+        d.sync().expect("sync");
+        d.edit(
+            id,
+            fields(json!({"unit_id": water, "deadline": "2027-06-30"})),
+        )
+        .expect("edit queued");
+        let report = d.sync().expect("sync");
+        let shown = d
+            .show(id)
+            .expect("show")
+            .map(|r| r.fields["unit_id"].clone());
+        (report, shown, d.rejected().expect("rejected"))
+    })
+    .await
+    .expect("device ran");
+    assert_eq!(report.rejected, 1, "{report:?}");
+    let r = &report.refusals[0];
+    assert_eq!(r.code, "server_authoritative_field");
+    assert!(r.message_zh.contains("整改责任单位"), "{}", r.message_zh);
+    assert!(r.message_en.contains("supervisor"), "{}", r.message_en);
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].code, "server_authoritative_field");
+    assert_eq!(shown, Some(json!(kept)));
+}

@@ -287,6 +287,19 @@ impl Sim {
         unit.is_some_and(|u| us.contains(u)) || area.is_some_and(|a| as_.contains(a))
     }
 
+    /// Whether the user may create a record with these scope ids: a unit role names its own
+    /// unit (or one below it) as responsible; a building, which has none, an area it serves.
+    fn may_create(&self, city: &City, unit: Option<&str>, area: Option<&str>) -> bool {
+        let Some(me) = &self.unit_id else {
+            return true;
+        };
+        let (us, as_) = &city.scope[me];
+        match unit {
+            Some(u) => us.contains(u),
+            None => area.is_some_and(|a| as_.contains(a)),
+        }
+    }
+
     /// Gives the device a fresh transport to `base` (no faults queued).
     fn connect(&mut self, base: &str, answers: &Arc<Mutex<Answers>>) {
         let t = Arc::new(FaultyTransport::new(Recorder {
@@ -386,17 +399,17 @@ fn fields(v: Value) -> BTreeMap<String, Value> {
 }
 
 fn create_fields(rng: &mut Rng, sim: &Sim, city: &City, record_type: &str) -> Value {
-    // A (unit, area) pair the device's user sees, so the create is in scope; often another
-    // unit's record in the user's area, or the user's record in another unit's area.
+    // A (unit, area) pair the device's user may create: its own unit's record, often in
+    // another unit's area (which that unit's devices then see too).
     let pairs: Vec<(&String, &String)> = UNITS
         .iter()
         .flat_map(|u| COMMUNITIES.iter().map(move |a| (*u, *a)))
         .map(|(u, a)| (&city.unit[u], &city.area[a]))
         .filter(|(u, a)| {
             if record_type == "building" {
-                sim.sees(city, None, Some(a))
+                sim.may_create(city, None, Some(a))
             } else {
-                sim.sees(city, Some(u), Some(a))
+                sim.may_create(city, Some(u), Some(a))
             }
         })
         .collect();

@@ -166,7 +166,7 @@ async fn merged_conflict_and_identical_edits() {
     let bad = app
         .post(&path, Some(&a.token), &json!({"value": "extreme"}))
         .await;
-    assert_eq!((bad.status, bad.code()), (422, "not_allowed_value"));
+    assert_eq!((bad.status, bad.code()), (422, "not_a_contested_value"));
     let ok = app
         .post(&path, Some(&a.token), &json!({"value": "high"}))
         .await;
@@ -226,11 +226,12 @@ async fn server_authoritative_monotonic_and_add_wins_policies() {
     let v1 = a.push_ok(&app, &[m]).await[0]["version"].as_i64().unwrap();
     b.pull_all(&app).await;
 
-    // Server-authoritative: a device cannot move the responsible unit after creation.
+    // Server-authoritative: an inspector's device cannot move the responsible unit after
+    // creation; the edit is refused with a reason (a supervisor's would be kept as a conflict).
     let m = a.upsert("hazard", id, Some(v1), json!({"unit_id": other_unit}));
     let r = a.push_ok(&app, &[m]).await;
-    assert_eq!(outcome(&r[0]), "conflict");
-    assert_eq!(r[0]["conflicts"][0]["winner"], "server");
+    assert_eq!(outcome(&r[0]), "rejected");
+    assert_eq!(r[0]["code"], "server_authoritative_field");
 
     // Monotonic: open → rectified applies; rectified → open never does.
     let m = a.upsert("hazard", id, Some(v1), json!({"status": "rectified"}));

@@ -188,8 +188,14 @@ fn run(cli: Cli) -> Result<()> {
                 if r.conflicted > 0 {
                     println!("see `anju-device conflicts` for the values that lost");
                 }
+                for f in &r.refusals {
+                    println!(
+                        "refused #{} {} {}: {} / {} ({})",
+                        f.seq, f.record_type, f.record_id, f.message_zh, f.message_en, f.code
+                    );
+                }
                 if r.rejected > 0 {
-                    println!("see `anju-device rejected` for the reasons");
+                    println!("`anju-device rejected` lists every refused change");
                 }
             }
         }

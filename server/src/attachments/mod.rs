@@ -1,6 +1,8 @@
 //! Photos as content-addressed attachments: stored by their SHA-256, verified on upload,
 //! idempotent. The bytes are kept as uploaded, so inspection photos keep their EXIF location
-//! (it is evidence); they are served only to logged-in staff, never on a public page.
+//! (it is evidence); they are served only to staff who uploaded them or who see a record that
+//! references them (`sync::photos`), never on a public page. To anyone else a stored photo
+//! looks exactly like a missing one.
 
 pub mod schema;
 
@@ -10,11 +12,12 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::attachments::schema::attachments;
+use crate::attachments::schema::{attachment_uploaders, attachments};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::sync::handlers::read_body;
+use crate::sync::{photos, scope_of};
 
 /// The largest photo (10 MB).
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -91,6 +94,22 @@ pub async fn put(
     let created = state
         .db
         .run(move |conn| {
+            // Whoever sends the bytes has the photo: they may see it from now on.
+            let uploader = diesel::insert_into(attachment_uploaders::table)
+                .values((
+                    attachment_uploaders::sha256.eq(&hash),
+                    attachment_uploaders::user_id.eq(&principal.user_id),
+                    attachment_uploaders::created_at.eq(now),
+                ))
+                .execute(conn);
+            match uploader {
+                Ok(_)
+                | Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => {}
+                Err(e) => return Err(e.into()),
+            }
             let exists: i64 = attachments::table
                 .filter(attachments::sha256.eq(&hash))
                 .count()
@@ -128,11 +147,13 @@ pub async fn put(
     Ok(HttpResponse::build(status).json(serde_json::json!({"sha256": actual, "stored": true})))
 }
 
-/// `GET /api/v1/attachments/{sha256}`: the bytes, to logged-in staff only.
-#[utoipa::path(get, path = "/api/v1/attachments/{sha256}", tag = "attachments", params(("sha256" = String, Path)), responses((status = 200, description = "the bytes as uploaded"), (status = 404, description = "attachment_not_found")), security(("bearer" = [])))]
+/// `GET /api/v1/attachments/{sha256}`: the bytes, to the staff who uploaded them or who see
+/// a live record that references them; 404 `attachment_not_found` to everyone else, the same
+/// answer as for a photo that is not stored.
+#[utoipa::path(get, path = "/api/v1/attachments/{sha256}", tag = "attachments", params(("sha256" = String, Path)), responses((status = 200, description = "the bytes as uploaded"), (status = 404, description = "attachment_not_found: not stored, or not yours to see")), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let hash = path.into_inner();
@@ -142,6 +163,10 @@ pub async fn get(
     let row: Option<(String, Vec<u8>)> = state
         .db
         .run(move |conn| {
+            let scope = scope_of(conn, &principal)?;
+            if !photos::may_see(conn, &principal.user_id, &scope, &hash)? {
+                return Ok(None);
+            }
             Ok(attachments::table
                 .find(&hash)
                 .select((attachments::content_type, attachments::bytes))
@@ -170,12 +195,14 @@ pub struct MissingQuery {
     pub hashes: Vec<String>,
 }
 
-/// `POST /api/v1/attachments/missing {hashes}` → `{missing}`: which of these the server has
-/// not stored yet, so the device knows what to upload.
-#[utoipa::path(post, path = "/api/v1/attachments/missing", tag = "attachments", request_body(content = String, description = "{hashes: [sha256]}", content_type = "application/json"), responses((status = 200, description = "{missing: [sha256]}")), security(("bearer" = [])))]
+/// `POST /api/v1/attachments/missing {hashes}` → `{missing}`: which of these the caller should
+/// upload, i.e. every one the caller cannot fetch (not stored, or stored but neither uploaded
+/// by the caller nor referenced by a record in the caller's scope). It tells nothing about
+/// other people's photos.
+#[utoipa::path(post, path = "/api/v1/attachments/missing", tag = "attachments", request_body(content = String, description = "{hashes: [sha256]}", content_type = "application/json"), responses((status = 200, description = "{missing: [sha256]}: the hashes the caller cannot fetch")), security(("bearer" = [])))]
 pub async fn missing(
     state: web::Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     body: web::Json<MissingQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let hashes = body.into_inner().hashes;
@@ -192,12 +219,8 @@ pub async fn missing(
     let missing = state
         .db
         .run(move |conn| {
-            let have: std::collections::HashSet<String> = attachments::table
-                .filter(attachments::sha256.eq_any(&hashes))
-                .select(attachments::sha256)
-                .load::<String>(conn)?
-                .into_iter()
-                .collect();
+            let scope = scope_of(conn, &principal)?;
+            let have = photos::visible(conn, &principal.user_id, &scope, &hashes)?;
             let mut missing: Vec<String> =
                 hashes.into_iter().filter(|h| !have.contains(h)).collect();
             missing.sort();

@@ -12,3 +12,13 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    /// Who uploaded a photo: everyone who sent its bytes, not only the first (migration
+    /// `photo_access`).
+    attachment_uploaders (sha256, user_id) {
+        sha256 -> Text,
+        user_id -> Text,
+        created_at -> BigInt,
+    }
+}

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::pull::{PullError, PullOutcome, pull};
+use super::pull::{PullError, PullOutcome, Puller, pull};
 use super::push::{PushContext, PushError, apply_push};
-use super::resolve::{ResolveError, resolve};
+use super::resolve::{Choice, Pick, ResolveError, Resolver, resolve};
 use super::schema::{sync_conflicts, sync_rejections};
 use super::scope::Scope;
 use super::scope_of;
@@ -183,7 +183,9 @@ pub async fn push_handler(
                         .and_then(|u| Uuid::try_parse(u).ok()),
                     device_id: request.device_id,
                 },
+                user_id: &principal.user_id,
                 scope: &scope,
+                may_overrule: super::may_overrule(principal.role),
                 tickets: sync.tickets.as_ref(),
                 clock: &sync.clock,
                 now_ms: now,
@@ -236,10 +238,11 @@ pub struct PullQuery {
 
 /// `GET /api/v1/sync/pull?device_id=&cursor=&limit=`: the next page of changes in the device's
 /// scope, or 410 `reset_required`.
-#[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(("device_id" = String, Query, description = "the pulling device"), ("cursor" = Option<String>, Query, description = "opaque cursor; none = from the start"), ("limit" = Option<i64>, Query, description = "1..=1000, default 500")), responses((status = 200, description = "PullResponse"), (status = 410, description = "reset_required"), (status = 400, description = "invalid_cursor / invalid_limit / protocol_version_unsupported")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(("device_id" = String, Query, description = "the pulling device"), ("cursor" = Option<String>, Query, description = "opaque cursor signed for this device; none = from the start"), ("limit" = Option<i64>, Query, description = "1..=1000, default 500")), responses((status = 200, description = "PullResponse"), (status = 410, description = "reset_required: cursor behind retention, or an older server's unsigned cursor"), (status = 400, description = "invalid_cursor (not signed by this server for this device) / invalid_limit / protocol_version_unsupported")), security(("bearer" = [])))]
 pub async fn pull_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
+    sync: web::Data<super::SyncState>,
     principal: Principal,
     query: web::Query<PullQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -278,20 +281,21 @@ pub async fn pull_handler(
         .run(move |conn| {
             check_device(conn, &principal, &query.device_id.to_string(), now)?;
             let scope = scope_of(conn, &principal)?;
-            pull(
-                conn,
-                &sync.known_scopes,
-                &scope,
-                query.cursor.as_deref(),
-                limit,
-                now,
-            )
-            .map_err(|e| match e {
-                PullError::InvalidCursor => ApiError::bad_request(
-                    "invalid_cursor",
-                    "同步位置无效，请从头同步",
-                    "the cursor is not one this server issued; pull without a cursor",
-                ),
+            let puller = Puller {
+                device_id: query.device_id,
+                key: sync.cursor_key(conn)?,
+                known_scopes: &sync.known_scopes,
+            };
+            let cursor = query.cursor.as_deref();
+            pull(conn, &puller, &scope, cursor, limit, now).map_err(|e| match e {
+                PullError::InvalidCursor => {
+                    tracing::warn!(device = %query.device_id, "pull with a cursor this server did not sign");
+                    ApiError::bad_request(
+                        "invalid_cursor",
+                        "同步位置无效（不是服务器为本设备签发的），请不带同步位置重新同步",
+                        "the cursor is not one this server signed for this device; pull without a cursor",
+                    )
+                }
                 PullError::Db(e) => e.into(),
                 PullError::Corrupt(e) => ApiError::internal(e),
             })
@@ -534,28 +538,43 @@ pub async fn get_conflict(
     Ok(HttpResponse::Ok().json(view))
 }
 
-/// Body of a resolution.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ResolveBody {
-    /// The value a person chose (any valid value of the field; an array for a set; `null`
-    /// clears an optional field).
-    pub value: Value,
+/// Body of a resolution: `{"pick": "server" | "device"}`, or `{"value": v}` where `v` must be
+/// one of the two contested values (an array for a set).
+fn parse_choice(body: &Value) -> Result<Choice, ApiError> {
+    let bad = || {
+        ApiError::bad_request(
+            "invalid_resolution",
+            "请求应为 {\"pick\": \"server\"} 或 {\"pick\": \"device\"}（或冲突双方之一的 value）",
+            "the body must be {\"pick\": \"server\"} or {\"pick\": \"device\"} (or a value that is one of the two contested ones)",
+        )
+    };
+    let obj = body.as_object().ok_or_else(bad)?;
+    match (obj.len(), obj.get("pick"), obj.get("value")) {
+        (1, Some(p), None) => serde_json::from_value::<Pick>(p.clone())
+            .map(Choice::Pick)
+            .map_err(|_| bad()),
+        (1, None, Some(v)) => Ok(Choice::Value(v.clone())),
+        _ => Err(bad()),
+    }
 }
 
-/// `POST /api/v1/sync/conflicts/{id}/resolve`: writes the chosen value as an ordinary change
-/// (every device in scope pulls it) and marks the conflict resolved.
-#[utoipa::path(post, path = "/api/v1/sync/conflicts/{id}/resolve", tag = "sync", params(("id" = String, Path)), request_body(content = String, description = "{value}", content_type = "application/json"), responses((status = 200, description = "{conflict, version}"), (status = 409, description = "conflict_already_resolved"), (status = 422, description = "the field's validation code")), security(("bearer" = [])))]
+/// `POST /api/v1/sync/conflicts/{id}/resolve`: keeps one of the two contested values, the
+/// server's or the device's, written as an ordinary change (every device in scope pulls it),
+/// and marks the conflict resolved. Server-authoritative fields and monotonic statuses are
+/// resolved by supervisors and administrators only; other fields also by the record's
+/// responsible unit. A choice that would move the record out of the resolver's scope is
+/// refused. Every refusal changes nothing.
+#[utoipa::path(post, path = "/api/v1/sync/conflicts/{id}/resolve", tag = "sync", params(("id" = String, Path)), request_body(content = String, description = "{\"pick\": \"server\"|\"device\"} or {\"value\": one of the two contested values}", content_type = "application/json"), responses((status = 200, description = "{conflict, version}"), (status = 400, description = "invalid_resolution"), (status = 403, description = "not_your_unit / resolution_needs_supervisor / resolution_leaves_scope"), (status = 404, description = "conflict_not_found"), (status = 409, description = "conflict_already_resolved"), (status = 422, description = "not_a_contested_value (with server_value, device_value) / the field's validation code")), security(("bearer" = [])))]
 pub async fn resolve_conflict(
     state: web::Data<AppState>,
     sync: web::Data<super::SyncState>,
     principal: Authed<policy::Staff>,
     id: web::Path<Uuid>,
-    body: web::Json<ResolveBody>,
+    body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = principal.0;
     let id = id.into_inner().to_string();
-    let value = body.into_inner().value;
+    let choice = parse_choice(&body.into_inner())?;
     let now = state.clock.now_ms();
     let sync = sync.into_inner();
     let view = state
@@ -563,34 +582,60 @@ pub async fn resolve_conflict(
         .run(move |conn| {
             let scope = scope_of(conn, &principal)?;
             let author = format!("user:{}", principal.user_id);
-            let version = resolve(conn, &sync.clock, &scope, &author, &id, &value, now).map_err(
-                |e| match e {
-                    ResolveError::NotFound => conflict_not_found(),
-                    ResolveError::NotYourUnit => crate::auth::principal::not_your_unit(),
-                    ResolveError::AlreadyResolved => ApiError::conflict(
-                        "conflict_already_resolved",
-                        "该冲突已处理",
-                        "This conflict has already been resolved",
-                    ),
-                    ResolveError::InvalidValue {
-                        code,
-                        message_zh,
-                        message_en,
-                    } => ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        code,
-                        message_zh,
-                        message_en,
-                    ),
-                    ResolveError::Db(e) => e.into(),
-                    ResolveError::Corrupt(e) => ApiError::internal(e),
-                },
-            )?;
+            let resolver = Resolver {
+                author: &author,
+                scope: &scope,
+                may_overrule: super::may_overrule(principal.role),
+            };
+            let version =
+                resolve(conn, &sync.clock, &resolver, &id, &choice, now).map_err(resolve_error)?;
             let view = load_conflict(conn, &Scope::All, &id)?;
             Ok(json!({"conflict": view, "version": version}))
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+fn resolve_error(e: ResolveError) -> ApiError {
+    match e {
+        ResolveError::NotFound => conflict_not_found(),
+        ResolveError::NotYourUnit => crate::auth::principal::not_your_unit(),
+        ResolveError::NeedsSupervisor => ApiError::forbidden(
+            "resolution_needs_supervisor",
+            "责任单位、整改期限等由服务器管理的字段和状态的冲突，只能由督办人员或管理员处理",
+            "conflicts of server-authoritative fields and statuses are resolved by a supervisor or an administrator",
+        ),
+        ResolveError::LeavesScope => ApiError::forbidden(
+            "resolution_leaves_scope",
+            "该处理会使记录移出您的管辖范围，未执行",
+            "this choice would move the record out of your scope; nothing was changed",
+        ),
+        ResolveError::NotContested { server, device } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_a_contested_value",
+            "只能选择冲突双方之一的值（服务器的或设备的）",
+            "only one of the two contested values (the server's or the device's) can be chosen",
+        )
+        .with("server_value", server)
+        .with("device_value", device),
+        ResolveError::AlreadyResolved => ApiError::conflict(
+            "conflict_already_resolved",
+            "该冲突已处理",
+            "This conflict has already been resolved",
+        ),
+        ResolveError::InvalidValue {
+            code,
+            message_zh,
+            message_en,
+        } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            message_zh,
+            message_en,
+        ),
+        ResolveError::Db(e) => e.into(),
+        ResolveError::Corrupt(e) => ApiError::internal(e),
+    }
 }
 
 /// A rejected mutation as the review API shows it.

@@ -6,6 +6,7 @@
 
 pub mod cursor;
 pub mod handlers;
+pub mod photos;
 pub mod public;
 pub mod pull;
 pub mod push;
@@ -16,8 +17,8 @@ pub mod scope;
 pub mod store;
 pub mod tickets;
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use actix_web::web;
 use anju_shared::hlc::{DEFAULT_MAX_DRIFT_MS, HlcClock};
@@ -28,6 +29,7 @@ use crate::auth::Principal;
 use crate::db::DbConnection;
 use crate::db::schema::{areas, unit_areas, units};
 use crate::error::ApiError;
+use cursor::CursorKey;
 use scope::Scope;
 use tickets::{TicketActions, TicketsUnavailable};
 
@@ -38,8 +40,10 @@ pub struct SyncState {
     pub clock: Mutex<HlcClock>,
     /// Where `ticket_action` records go; [`TicketsUnavailable`] until tickets are wired in.
     pub tickets: Arc<dyn TicketActions>,
-    /// The scope fingerprints this app stored (pull's cache).
-    pub known_scopes: pull::KnownScopes,
+    /// The pull cursor signing key, read from the database on first use.
+    cursor_key: OnceLock<CursorKey>,
+    /// Scope fingerprints this process already stored in `sync_scopes`.
+    pub known_scopes: Mutex<HashSet<String>>,
 }
 
 impl Default for SyncState {
@@ -50,12 +54,22 @@ impl Default for SyncState {
                 DEFAULT_MAX_DRIFT_MS,
             )),
             tickets: Arc::new(TicketsUnavailable),
-            known_scopes: pull::KnownScopes::default(),
+            cursor_key: OnceLock::new(),
+            known_scopes: Mutex::new(HashSet::new()),
         }
     }
 }
 
 impl SyncState {
+    /// The key that signs pull cursors: the one in the database, loaded (or created) once.
+    pub fn cursor_key(&self, conn: &mut DbConnection) -> QueryResult<&CursorKey> {
+        if let Some(k) = self.cursor_key.get() {
+            return Ok(k);
+        }
+        let k = CursorKey::load_or_create(conn)?;
+        Ok(self.cursor_key.get_or_init(|| k))
+    }
+
     /// Sync state whose ticket actions go to `tickets`.
     pub fn with_tickets(tickets: Arc<dyn TicketActions>) -> SyncState {
         SyncState {
@@ -109,6 +123,14 @@ fn below(root: &str, parents: &[(String, Option<String>)]) -> BTreeSet<String> {
         }
     }
     out
+}
+
+/// Whether `role` may overrule the server-authoritative fields of records (责任单位, 整改期限)
+/// and move a monotonic status: supervisors (督办) and administrators only. Everyone else's
+/// device is refused such a change, and only these roles resolve conflicts of such fields.
+pub fn may_overrule(role: crate::auth::Role) -> bool {
+    use crate::auth::Role;
+    matches!(role, Role::Admin | Role::Supervisor)
 }
 
 /// The records `principal` sees through sync, as the database says now: city-wide roles see

@@ -1,12 +1,13 @@
 //! Pull: pages of changes after a cursor, filtered by the device's scope.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 use anju_shared::protocol::{Change, PullResponse};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::cursor::Cursor;
+use super::cursor::{Cursor, CursorError, CursorKey};
 use super::schema::{sync_records, sync_scope_exits, sync_scopes};
 use super::scope::Scope;
 use super::store::{RecordRow, read_counter};
@@ -41,32 +42,11 @@ pub enum PullError {
     Corrupt(#[from] anyhow::Error),
 }
 
-/// The scope fingerprints this app knows are stored. Stored scopes never change or go away, so
-/// the app may remember which ones it stored (it lives in the app's [`super::SyncState`]: two
-/// servers in one process, on two databases, never share it).
-#[derive(Debug, Default)]
-pub struct KnownScopes(std::sync::Mutex<std::collections::HashSet<String>>);
-
-impl KnownScopes {
-    fn contains(&self, fp: &str) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(fp)
-    }
-
-    fn insert(&self, fp: &str) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(fp.to_string());
-    }
-}
-
-/// Stores `scope` under its fingerprint (once), so later cursors can name it.
+/// Stores `scope` under its fingerprint (once), so later cursors can name it. `known` is the
+/// fingerprints this process already stored (stored scopes never change or go away).
 pub fn remember_scope(
     conn: &mut DbConnection,
-    known: &KnownScopes,
+    known: &Mutex<HashSet<String>>,
     scope: &Scope,
     now_ms: i64,
 ) -> QueryResult<String> {
@@ -74,7 +54,8 @@ pub fn remember_scope(
     if *scope == Scope::All {
         return Ok(fp);
     }
-    if known.contains(&fp) {
+    let is_known = |fp: &str| known.lock().unwrap_or_else(|p| p.into_inner()).contains(fp);
+    if is_known(&fp) {
         return Ok(fp);
     }
     let stored: i64 = sync_scopes::table
@@ -100,7 +81,10 @@ pub fn remember_scope(
             Err(e) => return Err(e),
         }
     }
-    known.insert(&fp);
+    known
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(fp.clone());
     Ok(fp)
 }
 
@@ -116,23 +100,43 @@ fn load_scope(conn: &mut DbConnection, fp: &str) -> Result<Option<Scope>, PullEr
     Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
 }
 
-/// Answers one pull: the page after `cursor` (`None` = from the start) under `scope`.
+/// Who pulls: the device the cursors are signed for, the key that signs them, and the scopes
+/// this process already stored.
+pub struct Puller<'a> {
+    /// The pulling device.
+    pub device_id: Uuid,
+    /// The cursor signing key.
+    pub key: &'a CursorKey,
+    /// Fingerprints already in `sync_scopes`.
+    pub known_scopes: &'a Mutex<HashSet<String>>,
+}
+
+/// Answers one pull: the page after `cursor` (`None` = from the start) under `scope`. A cursor
+/// not signed by this server for this device is refused (`InvalidCursor`) before anything is
+/// read; an older server's unsigned one gets `ResetRequired`.
 pub fn pull(
     conn: &mut DbConnection,
-    known: &KnownScopes,
+    puller: &Puller<'_>,
     scope: &Scope,
     cursor: Option<&str>,
     limit: i64,
     now_ms: i64,
 ) -> Result<PullOutcome, PullError> {
-    let fp = remember_scope(conn, known, scope, now_ms)?;
     let cursor = match cursor {
-        None | Some("") => Cursor::Stream {
-            seq: 0,
-            scope: fp.clone(),
+        None | Some("") => None,
+        Some(c) => match puller.key.verify(puller.device_id, c) {
+            Ok(c) => Some(c),
+            Err(CursorError::Unsigned) => return Ok(PullOutcome::ResetRequired),
+            Err(CursorError::Invalid) => return Err(PullError::InvalidCursor),
         },
-        Some(c) => Cursor::parse(c).ok_or(PullError::InvalidCursor)?,
     };
+    let fp = remember_scope(conn, puller.known_scopes, scope, now_ms)?;
+    let cursor = cursor.unwrap_or_else(|| Cursor::Stream {
+        seq: 0,
+        scope: fp.clone(),
+    });
+    let sign = |c: &Cursor| puller.key.sign(puller.device_id, c);
+    let sign: &dyn Fn(&Cursor) -> String = &sign;
     // Read before the page queries: every change up to `top` is committed (see store.rs).
     let (top, horizon) = read_counter(conn)?;
     match cursor {
@@ -144,20 +148,20 @@ pub fn pull(
         }
         Cursor::Stream { seq, scope: old } if old != fp => {
             if seq == 0 {
-                return stream_page(conn, scope, &fp, 0, top, limit);
+                return stream_page(conn, sign, scope, &fp, 0, top, limit);
             }
             let Some(old_scope) = load_scope(conn, &old)? else {
                 return Ok(PullOutcome::ResetRequired);
             };
-            rescope_page(conn, &old_scope, &old, scope, &fp, seq, None, limit)
+            rescope_page(conn, sign, &old_scope, &old, scope, &fp, seq, None, limit)
         }
         // Up to date: nothing can be newer than the counter.
         Cursor::Stream { seq, .. } if seq == top => Ok(PullOutcome::Page(PullResponse {
             changes: Vec::new(),
-            next_cursor: Cursor::Stream { seq, scope: fp }.to_string(),
+            next_cursor: sign(&Cursor::Stream { seq, scope: fp }),
             has_more: false,
         })),
-        Cursor::Stream { seq, .. } => stream_page(conn, scope, &fp, seq, top, limit),
+        Cursor::Stream { seq, .. } => stream_page(conn, sign, scope, &fp, seq, top, limit),
         Cursor::Rescope {
             seq,
             old,
@@ -171,7 +175,7 @@ pub fn pull(
             let Some(old_scope) = load_scope(conn, &old)? else {
                 return Ok(PullOutcome::ResetRequired);
             };
-            rescope_page(conn, &old_scope, &old, scope, &fp, seq, after, limit)
+            rescope_page(conn, sign, &old_scope, &old, scope, &fp, seq, after, limit)
         }
     }
 }
@@ -181,8 +185,10 @@ fn id_strings(ids: &std::collections::BTreeSet<Uuid>) -> Vec<String> {
 }
 
 /// The changes with sequence numbers in `(after, top]` visible under `scope`, oldest first.
+#[allow(clippy::too_many_arguments)]
 fn stream_page(
     conn: &mut DbConnection,
+    sign: &dyn Fn(&Cursor) -> String,
     scope: &Scope,
     fp: &str,
     after: i64,
@@ -249,11 +255,10 @@ fn stream_page(
     };
     Ok(PullOutcome::Page(PullResponse {
         changes: items.into_iter().filter_map(|(_, c)| c).collect(),
-        next_cursor: Cursor::Stream {
+        next_cursor: sign(&Cursor::Stream {
             seq: next,
             scope: fp.to_owned(),
-        }
-        .to_string(),
+        }),
         has_more,
     }))
 }
@@ -292,6 +297,7 @@ fn current_visibility(
 #[allow(clippy::too_many_arguments)]
 fn rescope_page(
     conn: &mut DbConnection,
+    sign: &dyn Fn(&Cursor) -> String,
     old: &Scope,
     old_fp: &str,
     new: &Scope,
@@ -361,7 +367,7 @@ fn rescope_page(
     };
     Ok(PullOutcome::Page(PullResponse {
         changes,
-        next_cursor: next_cursor.to_string(),
+        next_cursor: sign(&next_cursor),
         has_more: true,
     }))
 }

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use anju_shared::hlc::{Hlc, HlcClock};
-use anju_shared::merge::{Rejection, StoredRecord, merge};
+use anju_shared::merge::{
+    Rejection, StoredRecord, merge, server_authoritative_changes, server_authoritative_rejection,
+};
 use anju_shared::protocol::{
     FieldConflict, Mutation, MutationOutcome, MutationResult, SeqCheck, Winner, check_seq,
 };
@@ -15,7 +17,10 @@ use uuid::Uuid;
 
 use super::schema::{sync_conflicts, sync_device_seqs, sync_records, sync_rejections};
 use super::scope::Scope;
-use super::store::{RecordRow, insert_rows, load_rows, lock_counter, scope_columns, store_counter};
+use super::store::{
+    RecordRow, insert_rows, load_rows, lock_counter, replace_photo_refs, scope_columns,
+    store_counter,
+};
 use super::tickets::{TicketAction, TicketActions, TicketActor};
 use crate::db::DbConnection;
 
@@ -36,8 +41,13 @@ pub struct PushContext<'a> {
     pub device_id: Uuid,
     /// The device's user, for ticket actions.
     pub actor: TicketActor,
+    /// The device's user id, for photo access.
+    pub user_id: &'a str,
     /// What the user may see and change.
     pub scope: &'a Scope,
+    /// The user may change server-authoritative fields (supervisors and administrators, see
+    /// [`super::may_overrule`]); anyone else's attempt is rejected, not kept as a conflict.
+    pub may_overrule: bool,
     /// The ticket state machine.
     pub tickets: &'a dyn TicketActions,
     /// This server process's hybrid clock.
@@ -254,6 +264,12 @@ pub fn apply_push(
                 .execute(conn)?;
         }
         insert_rows(conn, &rows)?;
+        let written: Vec<&StoredRecord> = touched
+            .values()
+            .filter(|t| t.dirty)
+            .map(|t| &t.record)
+            .collect();
+        replace_photo_refs(conn, &written)?;
         for chunk in conflicts.chunks(500) {
             batch_insert!(conn, sync_conflicts::table, chunk)?;
         }
@@ -320,11 +336,37 @@ fn apply_one(
         Ok(r) => r,
         Err(r) => return Ok(Err(r)),
     };
-    if current.is_none() {
-        let (unit, area) = scope_columns(&result.record);
-        if !ctx.scope.sees(unit, area) {
-            return Ok(Err(out_of_scope()));
+    match current {
+        None => {
+            // A unit role names its own unit (or one below it) as the responsible unit of what it
+            // creates; seeing the area is not enough to hand work to another unit.
+            let (unit, area) = scope_columns(&result.record);
+            if !ctx.scope.sees(unit, area) {
+                return Ok(Err(out_of_scope()));
+            }
+            if !ctx.scope.may_decide(unit, area) {
+                return Ok(Err(rejection(
+                    "responsible_unit_not_yours",
+                    "新建记录的责任单位必须是本单位或下级单位",
+                    "a record you create must name your unit (or a unit below it) as responsible",
+                )));
+            }
         }
+        Some(cur) if !ctx.may_overrule => {
+            let refused = server_authoritative_changes(schema, cur, m);
+            if !refused.is_empty() {
+                return Ok(Err(server_authoritative_rejection(&refused)));
+            }
+        }
+        Some(_) => {}
+    }
+    let hidden = super::photos::refused_additions(conn, ctx.user_id, ctx.scope, schema, m)?;
+    if !hidden.is_empty() {
+        return Ok(Err(rejection(
+            "photo_not_accessible",
+            "记录引用了您无权查看的照片；请上传您自己拍摄的照片",
+            "the record names a photo you may not see; upload your own photo instead",
+        )));
     }
     if schema.name == TICKET_ACTION.name && result.changed {
         let action = ticket_action(&result.record);

@@ -96,3 +96,12 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    /// Which live records reference which photo (every element of a SHA-256 set field), so an
+    /// attachment is served only to those who see such a record (migration `photo_access`).
+    sync_photo_refs (sha256, record_id) {
+        sha256 -> Text,
+        record_id -> Text,
+    }
+}

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use anju_shared::merge::{FieldState, StoredRecord};
-use anju_shared::records::schema_for;
+use anju_shared::records::{FieldKind, schema_for};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::schema::{sync_counter, sync_records};
+use super::schema::{sync_counter, sync_photo_refs, sync_records};
 use crate::db::DbConnection;
 
 /// One row of `sync_records`: a record's latest state and the change that produced it.
@@ -157,6 +157,65 @@ pub fn insert_rows(conn: &mut DbConnection, rows: &[RecordRow]) -> QueryResult<u
         };
     }
     Ok(n)
+}
+
+/// The photo hashes a record references: every element of its SHA-256 set fields (none for a
+/// tombstone).
+pub fn photo_hashes(record: &StoredRecord) -> Vec<String> {
+    let Some(schema) = schema_for(&record.record_type) else {
+        return Vec::new();
+    };
+    if record.deleted {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = schema
+        .fields
+        .iter()
+        .filter(|f| matches!(f.kind, FieldKind::StringSet { sha256: true, .. }))
+        .filter_map(|f| record.fields.get(f.name))
+        .flat_map(|s| s.value.as_array().cloned().unwrap_or_default())
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Makes `sync_photo_refs` say what these records reference now. Every writer of
+/// `sync_records` calls it in the same transaction as the write.
+pub fn replace_photo_refs(conn: &mut DbConnection, records: &[&StoredRecord]) -> QueryResult<()> {
+    let ids: Vec<String> = records.iter().map(|r| r.id.to_string()).collect();
+    for chunk in ids.chunks(500) {
+        diesel::delete(sync_photo_refs::table.filter(sync_photo_refs::record_id.eq_any(chunk)))
+            .execute(conn)?;
+    }
+    let rows: Vec<(String, String)> = records
+        .iter()
+        .flat_map(|r| {
+            let id = r.id.to_string();
+            photo_hashes(r).into_iter().map(move |h| (h, id.clone()))
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|(h, id)| {
+                (
+                    sync_photo_refs::sha256.eq(h.as_str()),
+                    sync_photo_refs::record_id.eq(id.as_str()),
+                )
+            })
+            .collect();
+        match conn {
+            DbConnection::Pg(c) => diesel::insert_into(sync_photo_refs::table)
+                .values(&values)
+                .execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_into(sync_photo_refs::table)
+                .values(&values)
+                .execute(c)?,
+        };
+    }
+    Ok(())
 }
 
 /// Retention: forgets tombstones and scope exits last changed before `cutoff_ms` and moves the

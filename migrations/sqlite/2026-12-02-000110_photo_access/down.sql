@@ -1,0 +1,2 @@
+DROP TABLE attachment_uploaders;
+DROP TABLE sync_photo_refs;

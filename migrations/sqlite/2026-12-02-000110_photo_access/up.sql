@@ -1,0 +1,26 @@
+-- Photo access by scope (docs/sync.md, "Photos"): which live records reference which photo,
+-- and everyone who uploaded a photo's bytes. Filled from the existing records and uploads.
+CREATE TABLE sync_photo_refs (
+    sha256 TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    PRIMARY KEY (sha256, record_id)
+);
+CREATE INDEX sync_photo_refs_record ON sync_photo_refs (record_id);
+
+CREATE TABLE attachment_uploaders (
+    sha256 TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (sha256, user_id)
+);
+
+INSERT OR IGNORE INTO attachment_uploaders (sha256, user_id, created_at)
+SELECT sha256, uploaded_by, created_at FROM attachments;
+
+-- The photo fields of the record schemas (shared/src/records.rs): photos, rectification_photos.
+INSERT OR IGNORE INTO sync_photo_refs (sha256, record_id)
+SELECT j.value, r.id FROM sync_records r, json_each(r.state, '$.photos.value') j
+WHERE r.deleted = 0 AND json_valid(r.state) AND j.type = 'text';
+INSERT OR IGNORE INTO sync_photo_refs (sha256, record_id)
+SELECT j.value, r.id FROM sync_records r, json_each(r.state, '$.rectification_photos.value') j
+WHERE r.deleted = 0 AND json_valid(r.state) AND j.type = 'text';
