@@ -88,7 +88,7 @@ pub async fn put(
     let now = state.clock.now_ms();
     let created = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let exists: i64 = attachments::table
                 .filter(attachments::sha256.eq(&hash))
                 .count()

@@ -114,7 +114,7 @@ pub async fn support(
         .db
         .clone()
         .run(move |conn| {
-            crate::tickets::store::write_tx(conn, |conn| {
+            st.db.write_tx(conn, |conn| {
                 let id: Option<String> = tickets::table
                     .filter(tickets::ticket_no.eq(&ticket_no))
                     .select(tickets::id)

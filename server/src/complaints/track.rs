@@ -272,7 +272,7 @@ async fn rate(
         .run(move |conn| {
             let tz = st.config.timezone.clone();
             let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
-            crate::tickets::store::write_tx(conn, |conn| {
+            st.db.write_tx(conn, |conn| {
                 let (t, viewer) = resolve_code(conn, &raw)?;
                 if viewer != Viewer::Reporter {
                     return Err(ApiError::forbidden(

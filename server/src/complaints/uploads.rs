@@ -64,7 +64,7 @@ pub async fn create(
     let id2 = id.clone();
     state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             diesel::insert_into(uploads::table)
                 .values((
                     uploads::id.eq(&id2),

@@ -5,6 +5,7 @@
 #![allow(clippy::type_complexity)]
 
 pub mod rates;
+pub mod summary;
 
 use std::collections::BTreeMap;
 
@@ -32,7 +33,11 @@ pub struct Period {
     pub to: Option<String>,
 }
 
-/// The period as `[start, end)` in ms.
+/// The longest period a figure is computed for (a leap year), so a request's work is bounded.
+pub const MAX_PERIOD_DAYS: i32 = 366;
+
+/// The period as `[start, end)` in ms; at most [`MAX_PERIOD_DAYS`] days (else 400
+/// `period_too_long`).
 pub fn window(p: &Period, now_ms: i64, tz: &jiff::tz::TimeZone) -> Result<(i64, i64), ApiError> {
     let bad = |field: &str| {
         ApiError::bad_request(
@@ -57,6 +62,16 @@ pub fn window(p: &Period, now_ms: i64, tz: &jiff::tz::TimeZone) -> Result<(i64, 
             "invalid_query",
             "from 不能晚于 to",
             "from must not be after to",
+        ));
+    }
+    if to
+        .since(from)
+        .map_or(true, |s| s.get_days() >= MAX_PERIOD_DAYS)
+    {
+        return Err(ApiError::bad_request(
+            "period_too_long",
+            format!("统计时段最长 {MAX_PERIOD_DAYS} 天"),
+            format!("A period is at most {MAX_PERIOD_DAYS} days"),
         ));
     }
     let start = tz
@@ -263,10 +278,11 @@ pub async fn public(
 /// Mounts the rates endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/stats/units", web::get().to(units))
-        .route("/api/v1/public/stats", web::get().to(public));
+        .route("/api/v1/public/stats", web::get().to(public))
+        .route("/api/v1/stats/summary", web::get().to(summary::summary));
 }
 
 /// OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(units, public))]
+#[openapi(paths(units, public, summary::summary))]
 pub struct ApiDoc;

@@ -458,7 +458,7 @@ fn act(
 ) -> Result<Value, ApiError> {
     let tz = st.config.timezone.clone();
     let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
-    crate::tickets::store::write_tx(conn, |conn| {
+    st.db.write_tx(conn, |conn| {
         let env = ActEnv {
             catalog: &catalog,
             tz: &tz,
@@ -890,7 +890,7 @@ async fn decide(
         .run(move |conn| {
             let tz = st.config.timezone.clone();
             let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
-            crate::tickets::store::write_tx(conn, |conn| {
+            st.db.write_tx(conn, |conn| {
                 let row: Option<(String, String, i64, String)> = extension_requests::table
                     .find(&ext_id)
                     .select((

@@ -236,6 +236,7 @@ pub fn append(conn: &mut DbConnection, mut event: NewEvent) -> Result<(), ApiErr
     diesel::insert_into(ticket_events::table)
         .values(&event)
         .execute(conn)?;
+    crate::clocks::reconsider(conn, &event.ticket_id)?;
     Ok(())
 }
 
@@ -325,26 +326,4 @@ pub fn unit_json(catalog: &Catalog, unit_id: Option<&str>, with_id: bool) -> Val
         Some(u) => json!({"name_zh": u.name_zh, "name_en": u.name_en}),
         None => Value::Null,
     }
-}
-
-/// A transaction that will write. On SQLite, writers of this process queue on one lock first
-/// (SQLite allows one writer at a time; queueing here avoids its busy-wait sleeps), and the
-/// first statement takes the database's write lock, so a read is never upgraded to a write
-/// (which SQLite would refuse under concurrency). PostgreSQL needs neither.
-pub fn write_tx<T, F>(conn: &mut DbConnection, f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
-{
-    static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = match conn {
-        DbConnection::Sqlite(_) => Some(SQLITE_WRITER.lock().unwrap_or_else(|p| p.into_inner())),
-        DbConnection::Pg(_) => None,
-    };
-    conn.transaction::<_, ApiError, _>(|conn| {
-        if let DbConnection::Sqlite(c) = conn {
-            // Matches no row; a write statement all the same, so it takes the write lock now.
-            diesel::sql_query("UPDATE counters SET value = value WHERE name = ''").execute(c)?;
-        }
-        f(conn)
-    })
 }
