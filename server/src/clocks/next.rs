@@ -5,7 +5,7 @@
 
 use crate::calendar::DeadlineRule;
 use crate::clock::from_ms;
-use crate::complaints::catalog::Catalog;
+use crate::org::catalog::Catalog;
 use crate::state::AppState;
 use crate::tickets::state::{Action, Actor, TicketStatus, check};
 use crate::tickets::store::TicketRow;

@@ -11,11 +11,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::{Authed, policy};
-use crate::complaints::catalog::{self, Catalog};
-use crate::complaints::schema::tickets;
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::org::catalog::{self, Catalog};
 use crate::state::AppState;
+use crate::tickets::schema::tickets;
 
 use super::{Period, window};
 

@@ -1,14 +1,14 @@
-//! Ticket rows, the append-only event history, and the one function every transition goes
-//! through ([`record`]): event + new state + outbox messages in the caller's transaction.
+//! Ticket rows and their queries, the append-only event history's rows, and the outbox
+//! messages about a ticket. Changes go through [`super::transition`].
 
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::complaints::catalog::Catalog;
-use crate::complaints::schema::{ticket_events, tickets};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::notify::outbox;
+use crate::org::catalog::Catalog;
+use crate::tickets::schema::{ticket_events, tickets};
 
 use super::state::{TicketFacts, TicketStatus};
 
@@ -226,21 +226,7 @@ pub fn events(conn: &mut DbConnection, ticket_id: &str) -> Result<Vec<EventRow>,
         .load(conn)?)
 }
 
-/// Append `event`. The event table is append-only: nothing in the server updates or deletes
-/// its rows.
-pub fn append(conn: &mut DbConnection, mut event: NewEvent) -> Result<(), ApiError> {
-    if event.photos.is_empty() {
-        event.photos = "[]".into();
-    }
-    event.public = is_public_kind(&event.kind);
-    diesel::insert_into(ticket_events::table)
-        .values(&event)
-        .execute(conn)?;
-    crate::clocks::reconsider(conn, &event.ticket_id)?;
-    Ok(())
-}
-
-/// Set the status (and `updated_at`) of a ticket.
+/// Set the status (and `updated_at`) of a ticket (for [`super::transition::apply`]).
 pub fn set_status(
     conn: &mut DbConnection,
     id: &str,
