@@ -25,12 +25,9 @@ async fn run_clocks(app: &TestApp, admin: &str) -> Value {
 #[tokio::test]
 async fn a_clock_pass_reads_only_the_tickets_whose_instant_has_passed() {
     let app = TestApp::spawn_with(|c| c.background_jobs = false).await;
-    let admin = app.admin_token().await;
-    // Tokens before moving the clock back: they stay valid while it runs up to the present.
-    let unit_user = app
-        .user_token("scale_unit", Role::UnitStaff, Some("hexi_jianshe_office"))
-        .await;
     set_time(&app, "2026-11-30T02:00:00Z"); // Monday 10:00 in the city
+    // Tokens live on the server clock: log in again after each move, as a client would.
+    let admin = app.admin_token().await;
     // Night noise: respond in 2 h, resolve in 24 h, every hour counts.
     let (_, id) = file(&app, "night_noise", &admin).await;
     for _ in 0..4 {
@@ -45,6 +42,7 @@ async fn a_clock_pass_reads_only_the_tickets_whose_instant_has_passed() {
     assert_eq!(idle["examined"], 0, "{idle}");
     // Past 80 % of the night-noise response clock: that ticket alone is due.
     app.clock().advance_ms(97 * 60_000);
+    let admin = app.admin_token().await;
     let due = run_clocks(&app, &admin).await;
     assert_eq!(
         (due["examined"].as_u64(), due["reminders"].as_u64()),
@@ -53,6 +51,9 @@ async fn a_clock_pass_reads_only_the_tickets_whose_instant_has_passed() {
     );
     assert_eq!(run_clocks(&app, &admin).await["examined"], 0);
     // An event on a ticket (here: accepting it) makes the next pass look at it again, once.
+    let unit_user = app
+        .user_token("scale_unit", Role::UnitStaff, Some("hexi_jianshe_office"))
+        .await;
     let acc = app
         .post(
             &format!("/api/v1/tickets/{id}/accept"),
@@ -65,10 +66,12 @@ async fn a_clock_pass_reads_only_the_tickets_whose_instant_has_passed() {
     assert_eq!(run_clocks(&app, &admin).await["examined"], 0);
     // Past the resolution deadline: one escalation, then one per city day.
     app.clock().advance_ms(23 * 3_600_000);
+    let admin = app.admin_token().await;
     let over = run_clocks(&app, &admin).await;
     assert!(over["escalations"].as_u64().unwrap() >= 1, "{over}");
     assert_eq!(run_clocks(&app, &admin).await["examined"], 0);
     app.clock().advance_ms(24 * 3_600_000);
+    let admin = app.admin_token().await;
     let next_day = run_clocks(&app, &admin).await;
     assert!(next_day["escalations"].as_u64().unwrap() >= 1, "{next_day}");
 }
@@ -100,9 +103,10 @@ async fn a_request_that_cannot_get_the_write_turn_answers_503_with_retry_after()
 #[tokio::test]
 async fn the_board_summary_counts_every_ticket_of_the_period_on_the_server() {
     let app = TestApp::spawn_with(|c| c.background_jobs = false).await;
+    set_time(&app, "2026-11-30T02:00:00Z");
+    // Tokens live on the server clock: log in at the new time.
     let admin = app.admin_token().await;
     let sup = app.user_token("scale_sup", Role::Supervisor, None).await;
-    set_time(&app, "2026-11-30T02:00:00Z");
     for _ in 0..3 {
         file(&app, "dust", &admin).await;
     }
@@ -135,6 +139,7 @@ async fn the_board_summary_counts_every_ticket_of_the_period_on_the_server() {
     assert_eq!(statuses, 4);
     // Two days later the night-noise ticket is past its resolution deadline.
     app.clock().advance_ms(48 * 3_600_000);
+    let sup = app.login("scale_sup", anju_tests::USER_PASSWORD).await;
     let later = app
         .get(
             "/api/v1/stats/summary?from=2026-11-30&to=2026-12-02",
