@@ -303,6 +303,14 @@ impl From<diesel::result::Error> for ApiError {
                 ApiError::unavailable(e.to_string())
             }
             Error::NotFound => ApiError::not_found("not_found", "找不到该记录", "No such record"),
+            // SQLite's lock held elsewhere past the busy timeout (another process, or a write
+            // outside the writer queue): the database is busy, not broken; retry soon.
+            Error::DatabaseError(_, info)
+                if info.message().contains("database is locked")
+                    || info.message().contains("database is busy") =>
+            {
+                ApiError::unavailable(e.to_string()).retry_after(1)
+            }
             _ => ApiError::internal(e),
         }
     }

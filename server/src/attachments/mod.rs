@@ -93,7 +93,7 @@ pub async fn put(
     let now = state.clock.now_ms();
     let created = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             // Whoever sends the bytes has the photo: they may see it from now on.
             let uploader = diesel::insert_into(attachment_uploaders::table)
                 .values((

@@ -150,7 +150,7 @@ pub async fn login(
         // The reserved attempt stays recorded as the failure it was.
         state
             .db
-            .run(move |conn| throttle::forget_old(conn, now))
+            .write(move |conn| throttle::forget_old(conn, now))
             .await?;
         return Err(invalid_credentials());
     };
@@ -169,7 +169,7 @@ pub async fn login(
     let keys = state.keys.clone();
     let pair = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             if let Some(device) = &device_id {
                 let row: Option<(String, Option<i64>)> = devices::table
                     .find(device)
@@ -208,7 +208,7 @@ pub async fn refresh(
     let now = state.clock.now_ms();
     let outcome = state
         .db
-        .run(move |conn| session::refresh(conn, &keys, &presented, now))
+        .write(move |conn| session::refresh(conn, &keys, &presented, now))
         .await?;
     match outcome {
         Refreshed::Ok(pair) => Ok(HttpResponse::Ok().json(pair)),
@@ -239,7 +239,7 @@ pub async fn logout(
     let now = state.clock.now_ms();
     state
         .db
-        .run(move |conn| session::logout(conn, &presented, now))
+        .write(move |conn| session::logout(conn, &presented, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -329,7 +329,7 @@ pub async fn change_password(
     let now = state.clock.now_ms();
     state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             conn.transaction(|conn| {
                 diesel::update(users::table.find(&who.user_id))
                     .set(users::password_hash.eq(Some(hash)))

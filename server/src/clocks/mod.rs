@@ -3,12 +3,20 @@
 //! unit and the dispatch center when the resolution deadline passes (again every day while it
 //! stays overdue), and closes resolutions the resident left unanswered for N days.
 //!
+//! Only due work is touched: each ticket carries `next_clock_at`, the instant of its next clock
+//! event (indexed). A pass reads the tickets whose instant has passed, in batches of [`BATCH`],
+//! one short background write transaction per batch (which yields the SQLite write turn to
+//! waiting requests), and recomputes each instant ([`next::instant`]) in the transaction of its
+//! events. Every ticket event resets the instant to 0 ([`reconsider`]), so a transition is seen
+//! by the next pass. A pass with nothing due is one indexed read.
+//!
 //! Exactly once per `(ticket, kind, deadline, day)`: each effect inserts a row into
 //! `clock_marks` in the same transaction as its event and outbox messages, and skips when the
 //! row exists. So a restart, a second pass, or a second server process never sends twice. On
 //! PostgreSQL a pass claims tickets with `FOR UPDATE SKIP LOCKED`, so two processes share the
 //! work instead of queueing on the same rows.
 
+pub mod next;
 pub mod schema;
 
 use std::time::Duration;
@@ -39,6 +47,8 @@ pub struct PassReport {
     pub escalations: u32,
     /// Resolutions closed as unconfirmed.
     pub auto_closed: u32,
+    /// Due tickets read and given their next instant.
+    pub examined: u32,
 }
 
 /// Insert a mark; `false` when it already exists (the effect happened before).
@@ -70,28 +80,40 @@ fn mark(
     Ok(n == 1)
 }
 
-fn candidates(
-    conn: &mut DbConnection,
-    statuses: &[&str],
-    after: &str,
-) -> Result<Vec<TicketRow>, ApiError> {
-    let statuses: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
+/// The due tickets, earliest first, at most [`BATCH`]; on PostgreSQL locked for this pass
+/// (`SKIP LOCKED`: another process takes the others).
+fn due(conn: &mut DbConnection, now: i64, lock: bool) -> Result<Vec<TicketRow>, ApiError> {
     macro_rules! query {
         () => {
             tickets::table
-                .filter(tickets::status.eq_any(statuses.clone()))
-                .filter(tickets::id.gt(after.to_string()))
-                .order(tickets::id)
+                .filter(tickets::next_clock_at.le(now))
+                .order(tickets::next_clock_at)
                 .limit(BATCH)
                 .select(TicketRow::as_select())
         };
     }
     Ok(match conn {
-        DbConnection::Pg(pg) => query!().for_update().skip_locked().load(pg)?,
+        DbConnection::Pg(pg) if lock => query!().for_update().skip_locked().load(pg)?,
+        DbConnection::Pg(pg) => query!().load(pg)?,
         DbConnection::Sqlite(c) => query!().load(c)?,
     })
 }
 
+/// Marks the ticket's clocks for recomputation on the next pass. Called for every ticket event
+/// ([`crate::tickets::transition::record_event`]), in the event's transaction; writes nothing
+/// when the ticket is already marked.
+pub fn reconsider(conn: &mut DbConnection, ticket_id: &str) -> Result<(), ApiError> {
+    diesel::update(
+        tickets::table
+            .filter(tickets::id.eq(ticket_id))
+            .filter(tickets::next_clock_at.ne(0)),
+    )
+    .set(tickets::next_clock_at.eq(0i64))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Runs the due effects of `t` at `now`; `true` when the ticket was closed.
 fn process(
     conn: &mut DbConnection,
     st: &AppState,
@@ -99,10 +121,10 @@ fn process(
     t: &TicketRow,
     now: i64,
     report: &mut PassReport,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     let tz = &st.config.timezone;
     let Some(category) = catalog.categories.get(&t.category_code) else {
-        return Ok(());
+        return Ok(false);
     };
     let tier = &category.tier;
     let status = t.status();
@@ -133,11 +155,12 @@ fn process(
                 None,
             )?;
             report.auto_closed += 1;
+            return Ok(true);
         }
-        return Ok(());
+        return Ok(false);
     }
     if !status.at_unit() {
-        return Ok(());
+        return Ok(false);
     }
     let start = from_ms(t.clock_start);
     let now_ts = from_ms(now);
@@ -215,34 +238,38 @@ fn process(
             report.escalations += 1;
         }
     }
-    Ok(())
+    Ok(false)
 }
 
-/// Run one pass over every open ticket at `now`.
+/// Run one pass at the clock's `now` over the tickets whose `next_clock_at` has passed.
 pub fn run_pass(conn: &mut DbConnection, st: &AppState) -> Result<PassReport, ApiError> {
-    let tz = st.config.timezone.clone();
-    let catalog = st.catalog.get(conn, &tz)?;
     let now = st.clock.now_ms();
     let mut report = PassReport::default();
-    let statuses = [
-        "dispatched",
-        "accepted",
-        "reopened",
-        "escalated",
-        "resolved",
-    ];
-    let mut after = String::new();
+    // Nothing due: this one indexed read is the whole pass (no write lock, no catalog).
+    if due(conn, now, false)?.is_empty() {
+        return Ok(report);
+    }
+    let tz = st.config.timezone.clone();
+    let catalog = st.catalog.get(conn, &tz)?;
     loop {
-        let (n, last) = crate::db::write_tx(conn, |conn| {
-            let batch = candidates(conn, &statuses, &after)?;
+        let n = st.db.background_tx(conn, |conn| {
+            let batch = due(conn, now, true)?;
             for t in &batch {
-                process(conn, st, &catalog, t, now, &mut report)?;
+                let closed = process(conn, st, &catalog, t, now, &mut report)?;
+                let at = if closed {
+                    next::NEVER
+                } else {
+                    next::instant(st, &catalog, t, now)
+                };
+                diesel::update(tickets::table.find(&t.id))
+                    .set(tickets::next_clock_at.eq(at))
+                    .execute(conn)?;
             }
-            Ok((batch.len(), batch.last().map(|t| t.id.clone())))
+            Ok(batch.len())
         })?;
-        match last {
-            Some(id) if n as i64 == BATCH => after = id,
-            _ => break,
+        report.examined += n as u32;
+        if (n as i64) < BATCH {
+            break;
         }
     }
     Ok(report)

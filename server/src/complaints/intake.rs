@@ -595,7 +595,9 @@ fn settle(
 /// One transaction for one submission.
 fn file_now(conn: &mut DbConnection, st: &AppState, job: Job) -> Result<Value, ApiError> {
     let now = st.clock.now_ms();
-    let result = crate::db::write_tx(conn, |conn| file_in_tx(conn, st, &job, now, None));
+    let result = st
+        .db
+        .write_tx(conn, |conn| file_in_tx(conn, st, &job, now, None));
     settle(conn, &job, result)
 }
 
@@ -706,7 +708,7 @@ pub mod group_commit {
             };
             let now = st.clock.now_ms();
             if st.db.is_postgres() {
-                let filed = crate::db::write_tx(&mut conn, |conn| {
+                let filed = st.db.write_tx(&mut conn, |conn| {
                     let seqs = ticket_seqs(conn, batch.len())?;
                     batch
                         .iter()
@@ -731,7 +733,7 @@ pub mod group_commit {
                 continue;
             }
             let mut results: Vec<Result<Value, ApiError>> = Vec::with_capacity(batch.len());
-            let committed = crate::db::write_tx(&mut conn, |conn| {
+            let committed = st.db.write_tx(&mut conn, |conn| {
                 for (job, _) in &batch {
                     // A savepoint per submission: one bad one does not spoil the batch.
                     results.push(

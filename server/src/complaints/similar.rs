@@ -106,7 +106,7 @@ pub async fn support(
         .db
         .clone()
         .run(move |conn| {
-            crate::db::write_tx(conn, |conn| {
+            st.db.write_tx(conn, |conn| {
                 let id: Option<String> = tickets::table
                     .filter(tickets::ticket_no.eq(&ticket_no))
                     .select(tickets::id)

@@ -264,7 +264,7 @@ async fn rate(
         .run(move |conn| {
             let tz = st.config.timezone.clone();
             let catalog = st.catalog.get(conn, &tz)?;
-            crate::db::write_tx(conn, |conn| {
+            st.db.write_tx(conn, |conn| {
                 let (t, viewer) = resolve_code(conn, &raw)?;
                 if viewer != Viewer::Reporter {
                     return Err(ApiError::forbidden(

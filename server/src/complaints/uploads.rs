@@ -78,13 +78,11 @@ pub async fn create(
     let id2 = id.clone();
     state
         .db
-        .run(move |conn| {
-            crate::db::write_tx(conn, |conn| {
-                if let Some((ip, limit)) = budget {
-                    spend_budget(conn, ip, size, limit, now)?;
-                }
-                insert(conn, &id2, format, &clean, now, Some(expires_at))
-            })
+        .write(move |conn| {
+            if let Some((ip, limit)) = budget {
+                spend_budget(conn, ip, size, limit, now)?;
+            }
+            insert(conn, &id2, format, &clean, now, Some(expires_at))
         })
         .await?;
     Ok(HttpResponse::Created().json(json!({

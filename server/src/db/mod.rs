@@ -1,16 +1,25 @@
 //! The database: one connection type over SQLite and PostgreSQL, a pool, embedded migrations,
 //! and [`Db::run`] which keeps every diesel call off the async threads.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
+use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::ApiError;
+
+pub mod writer;
+
+pub use writer::{Priority, WriterQueue, WriterTurn};
+
+/// How long a request waits for the SQLite write turn before it answers 503.
+pub const REQUEST_WRITE_WAIT: Duration = Duration::from_secs(3);
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
@@ -42,6 +51,7 @@ pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
 pub struct Db {
     pool: DbPool,
     postgres: bool,
+    writer: Arc<WriterQueue>,
 }
 
 #[derive(Debug)]
@@ -51,7 +61,7 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(c) = conn {
             c.batch_execute(
-                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                "PRAGMA busy_timeout = 2000; PRAGMA journal_mode = WAL; \
                  PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
@@ -97,7 +107,11 @@ impl Db {
             .connection_customizer(Box::new(SqlitePragmas))
             .build(manager)
             .map_err(|e| DbError::Connect(e.to_string()))?;
-        Ok(Db { pool, postgres })
+        Ok(Db {
+            pool,
+            postgres,
+            writer: WriterQueue::new(REQUEST_WRITE_WAIT),
+        })
     }
 
     /// Applies the embedded migrations that are not applied yet.
@@ -144,6 +158,69 @@ impl Db {
         .map_err(|e| ApiError::internal(anyhow::anyhow!("database task failed: {e}")))?
     }
 
+    /// The writer queue of this database (SQLite only takes turns; PostgreSQL has row locks).
+    pub fn writer(&self) -> &Arc<WriterQueue> {
+        &self.writer
+    }
+
+    /// Replaces the writer queue's request wait (tests and benchmarks; call before serving).
+    pub fn with_request_wait(mut self, wait: Duration) -> Db {
+        self.writer = WriterQueue::new(wait);
+        self
+    }
+
+    /// A write transaction for a request: on SQLite it first takes the write turn (503 with
+    /// `Retry-After` when the turn does not come in time), then takes SQLite's write lock with its
+    /// first statement, so a read is never upgraded to a write. PostgreSQL needs neither.
+    pub fn write_tx<T, F>(&self, conn: &mut DbConnection, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+    {
+        self.tx_with(Priority::Request, conn, f)
+    }
+
+    /// A write transaction for one batch of background work: on SQLite it waits until no request
+    /// waits for the write turn, so background work never delays a request by more than a batch.
+    pub fn background_tx<T, F>(&self, conn: &mut DbConnection, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+    {
+        self.tx_with(Priority::Background, conn, f)
+    }
+
+    fn tx_with<T, F>(
+        &self,
+        priority: Priority,
+        conn: &mut DbConnection,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+    {
+        let _turn = match conn {
+            DbConnection::Sqlite(_) => Some(self.writer.turn(priority)?),
+            DbConnection::Pg(_) => None,
+        };
+        conn.transaction::<_, ApiError, _>(|conn| {
+            if let DbConnection::Sqlite(c) = conn {
+                // Matches no row; a write statement all the same, so it takes the lock now.
+                diesel::sql_query("UPDATE counters SET value = value WHERE name = ''")
+                    .execute(c)?;
+            }
+            f(conn)
+        })
+    }
+
+    /// [`Db::run`] with the whole closure in one request write transaction ([`Db::write_tx`]).
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let db = self.clone();
+        self.run(move |conn| db.write_tx(conn, f)).await
+    }
+
     /// Pool figures for `/metrics`: (connections open, idle, max size).
     pub fn pool_state(&self) -> (u32, u32, u32) {
         let s = self.pool.state();
@@ -151,25 +228,3 @@ impl Db {
     }
 }
 pub mod schema;
-
-/// A transaction that will write. On SQLite, writers of this process queue on one lock first
-/// (SQLite allows one writer at a time; queueing here avoids its busy-wait sleeps), and the
-/// first statement takes the database's write lock, so a read is never upgraded to a write
-/// (which SQLite would refuse under concurrency). PostgreSQL needs neither.
-pub fn write_tx<T, F>(conn: &mut DbConnection, f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
-{
-    static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = match conn {
-        DbConnection::Sqlite(_) => Some(SQLITE_WRITER.lock().unwrap_or_else(|p| p.into_inner())),
-        DbConnection::Pg(_) => None,
-    };
-    diesel::Connection::transaction::<_, ApiError, _>(conn, |conn| {
-        if let DbConnection::Sqlite(c) = conn {
-            // Matches no row; a write statement all the same, so it takes the write lock now.
-            diesel::sql_query("UPDATE counters SET value = value WHERE name = ''").execute(c)?;
-        }
-        f(conn)
-    })
-}

@@ -85,7 +85,7 @@ pub async fn register(
     let (id2, name2) = (id.clone(), name.clone());
     state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             diesel::insert_into(devices::table)
                 .values((
                     devices::id.eq(&id2),
@@ -145,7 +145,7 @@ pub async fn revoke(
     let now = state.clock.now_ms();
     let view = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             conn.transaction(|conn| {
                 let owner: Option<String> = devices::table
                     .find(&id)

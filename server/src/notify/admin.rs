@@ -62,7 +62,7 @@ pub async fn retry(
     let now = state.clock.now_ms();
     let n = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             Ok(diesel::update(
                 outbox::table
                     .find(&id)

@@ -145,9 +145,11 @@ pub struct OutboxRow {
     pub delivered_at: Option<i64>,
 }
 
-/// Lease up to [`BATCH`] due messages for this worker.
-pub fn claim(conn: &mut DbConnection, now: i64) -> Result<Vec<OutboxRow>, ApiError> {
-    crate::db::write_tx(conn, |conn| {
+/// Lease up to [`BATCH`] due messages for this worker: one read of the `outbox_due` index
+/// (status, next_attempt_at) bounded by [`BATCH`], in one short background write transaction
+/// that yields the SQLite write turn to waiting requests.
+pub fn claim(db: &Db, conn: &mut DbConnection, now: i64) -> Result<Vec<OutboxRow>, ApiError> {
+    db.background_tx(conn, |conn| {
         macro_rules! due {
             () => {
                 outbox::table
@@ -220,17 +222,21 @@ pub async fn run_once(
     clock: &crate::clock::Clock,
 ) -> Result<usize, ApiError> {
     let now = clock.now_ms();
-    let rows = db.run(move |conn| claim(conn, now)).await?;
+    let owner = db.clone();
+    let rows = db.run(move |conn| claim(&owner, conn, now)).await?;
     let n = rows.len();
     for row in rows {
         let result = deliverer.send(&row, clock.now_ms()).await;
         let done = clock.now_ms();
-        db.run(move |conn| match result {
-            Ok(()) => mark_delivered(conn, &row.id, done),
-            Err(e) => {
-                tracing::warn!(outbox_id = %row.id, error = %e, "notification not delivered");
-                mark_failed(conn, &row, &e, done)
-            }
+        let owner = db.clone();
+        db.run(move |conn| {
+            owner.background_tx(conn, |conn| match result {
+                Ok(()) => mark_delivered(conn, &row.id, done),
+                Err(e) => {
+                    tracing::warn!(outbox_id = %row.id, error = %e, "notification not delivered");
+                    mark_failed(conn, &row, &e, done)
+                }
+            })
         })
         .await?;
     }

@@ -467,7 +467,7 @@ fn post_inner(
         o
     })?;
     let now = state.clock.now_ms();
-    let (t, code) = crate::db::write_tx(conn, |conn| {
+    let (t, code) = state.db.write_tx(conn, |conn| {
         intake::file(
             conn,
             &catalog,

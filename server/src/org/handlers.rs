@@ -289,7 +289,7 @@ pub async fn put_calendar_day(
     let note = body.note.map(|n| n.chars().take(64).collect::<String>());
     state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             store::set_calendar_day(conn, &date.to_string(), &body.kind, note.as_deref())
         })
         .await?;
@@ -308,7 +308,7 @@ pub async fn delete_calendar_day(
     let day = path.into_inner();
     state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             diesel::delete(calendar_days::table.find(&day)).execute(conn)?;
             Ok(())
         })
@@ -362,7 +362,7 @@ async fn upsert(state: &AppState, file: ImportFile) -> Result<ImportSummary, Api
     let now = state.clock.now_ms();
     let summary = state
         .db
-        .run(move |conn| store::import(conn, &file, Completeness::Partial, now))
+        .write(move |conn| store::import(conn, &file, Completeness::Partial, now))
         .await?;
     org_changed(state);
     Ok(summary)
@@ -440,7 +440,7 @@ pub async fn import(
     let now = state.clock.now_ms();
     let summary = state
         .db
-        .run(move |conn| store::import(conn, &file, Completeness::Whole, now))
+        .write(move |conn| store::import(conn, &file, Completeness::Whole, now))
         .await?;
     org_changed(&state);
     Ok(HttpResponse::Ok().json(summary))

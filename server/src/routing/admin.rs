@@ -186,7 +186,7 @@ pub async fn create(
     let v = st
         .db
         .clone()
-        .run(move |conn| {
+        .write(move |conn| {
             let catalog = st.catalog.get(conn, &st.config.timezone)?;
             let mut errors = serde_json::Map::new();
             let field = |code: &str, zh: &str, en: &str| json!({"code": code, "message_zh": zh, "message_en": en});
@@ -238,7 +238,7 @@ pub async fn delete(
     let n = st
         .db
         .clone()
-        .run(move |conn| {
+        .write(move |conn| {
             let n = diesel::delete(routing_rules::table.find(&id)).execute(conn)?;
             st.catalog.invalidate();
             Ok(n)

@@ -5,6 +5,7 @@
 #![allow(clippy::type_complexity)]
 
 pub mod rates;
+pub mod summary;
 
 use std::collections::BTreeMap;
 
@@ -277,10 +278,11 @@ pub async fn public(
 /// Mounts the rates endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/stats/units", web::get().to(units))
-        .route("/api/v1/public/stats", web::get().to(public));
+        .route("/api/v1/public/stats", web::get().to(public))
+        .route("/api/v1/stats/summary", web::get().to(summary::summary));
 }
 
 /// OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(units, public))]
+#[openapi(paths(units, public, summary::summary))]
 pub struct ApiDoc;

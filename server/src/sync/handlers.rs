@@ -168,7 +168,7 @@ pub async fn push_handler(
     let sync = sync.into_inner();
     let results = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let device = request.device_id.to_string();
             check_device(conn, &principal, &device, now)?;
             let scope = scope_of(conn, &principal)?;
@@ -579,7 +579,7 @@ pub async fn resolve_conflict(
     let sync = sync.into_inner();
     let view = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let scope = scope_of(conn, &principal)?;
             let author = format!("user:{}", principal.user_id);
             let resolver = Resolver {

@@ -88,9 +88,10 @@ pub const RETENTION_MS: i64 = 90 * 86_400_000;
 pub async fn retention_worker(state: crate::state::AppState) {
     loop {
         let cutoff = state.clock.now_ms() - RETENTION_MS;
+        let db = state.db.clone();
         let pruned = state
             .db
-            .run(move |conn| Ok(store::prune(conn, cutoff)?))
+            .run(move |conn| db.background_tx(conn, |conn| Ok(store::prune(conn, cutoff)?)))
             .await;
         if let Err(e) = pruned {
             tracing::warn!(error = %e, "sync retention failed; retrying later");

@@ -75,7 +75,7 @@ async fn run(
         .run(move |conn| {
             let tz = st.config.timezone.clone();
             let catalog = st.catalog.get(conn, &tz)?;
-            crate::db::write_tx(conn, |conn| {
+            st.db.write_tx(conn, |conn| {
                 let env = Env {
                     catalog: &catalog,
                     tz: &tz,

@@ -121,7 +121,7 @@ async fn decide(
         .run(move |conn| {
             let tz = st.config.timezone.clone();
             let catalog = st.catalog.get(conn, &tz)?;
-            crate::db::write_tx(conn, |conn| {
+            st.db.write_tx(conn, |conn| {
                 let ticket_id: Option<String> = extension_requests::table
                     .find(&ext_id)
                     .select(extension_requests::ticket_id)

@@ -34,6 +34,7 @@ diesel::table! {
         rated_at -> Nullable<BigInt>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        next_clock_at -> BigInt,
     }
 }
 

@@ -734,6 +734,7 @@ pub fn record_event(conn: &mut DbConnection, mut event: NewEvent) -> Result<(), 
     diesel::insert_into(ticket_events::table)
         .values(&event)
         .execute(conn)?;
+    crate::clocks::reconsider(conn, &event.ticket_id)?;
     Ok(())
 }
 

@@ -157,7 +157,7 @@ pub async fn create(
     let username = body.username;
     let account = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let id = users::insert(
                 conn,
                 &username,
@@ -191,7 +191,7 @@ pub async fn update(
     let now = state.clock.now_ms();
     let account = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let current = users::get(conn, &id)?.ok_or_else(|| {
                 ApiError::not_found("user_not_found", "找不到该用户", "No such user")
             })?;
@@ -258,7 +258,7 @@ pub async fn set_password(
     let id2 = id.clone();
     state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let current = users::get(conn, &id2)?.ok_or_else(|| {
                 ApiError::not_found("user_not_found", "找不到该用户", "No such user")
             })?;
@@ -270,7 +270,7 @@ pub async fn set_password(
     let now = state.clock.now_ms();
     state
         .db
-        .run(move |conn| users::set_password(conn, &id, &hash, now))
+        .write(move |conn| users::set_password(conn, &id, &hash, now))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -28,7 +28,7 @@ extend({
 
 const RATES = [['response_rate', 'brd.response'], ['resolution_rate', 'brd.resolution'], ['satisfaction_rate', 'brd.satisfaction']];
 const COLORS = ['#0b5cad', '#1b6e2e', '#a4001d'];
-const st = { stats: [], weeks: [], tickets: [], cats: [], ext: [] };
+const st = { stats: [], weeks: [], summary: null, cats: [], ext: [] };
 const pct = (v) => (v == null || !isFinite(v) ? '—' : (Math.round(rate(v) * 1000) / 10) + '%');
 const rate = (v) => (v == null ? null : v > 1 ? v / 100 : v);
 const ymd = (d) => d.toISOString().slice(0, 10);
@@ -157,16 +157,20 @@ function renderExtensions() {
   box.append(ul);
 }
 
+// Counts come from the server (every ticket of the period), never from a capped list here.
 async function loadBreakdown() {
   const { from, to } = period();
-  st.tickets = items(await api('/api/v1/tickets?queue=all&limit=1000').catch(() => []));
-  const lo = new Date(from + 'T00:00:00+08:00'), hi = new Date(new Date(to + 'T00:00:00+08:00').getTime() + 864e5);
-  const inPeriod = st.tickets.filter((tk) => { const d = new Date(tk.created_at); return !(d < lo) && d < hi; });
-  const count = (key) => { const m = new Map(); for (const tk of inPeriod) { const k = key(tk); if (k) m.set(k, (m.get(k) || 0) + 1); } return [...m].sort((a, b) => b[1] - a[1]); };
-  const cat = count((tk) => (tk.category && typeof tk.category === 'object' ? name(tk.category) : name(st.cats.find((c) => c.code === tk.category)) || tk.category));
-  const com = count((tk) => tk.area && name(tk.area)).slice(0, 15);
+  st.summary = await api(`/api/v1/stats/summary?from=${from}&to=${to}`);
+  renderBreakdown();
+}
+function renderBreakdown() {
+  const s = st.summary || {};
+  const pairs = (list) => (list || []).filter((r) => r.received > 0).map((r) => [name(r) || r.id, r.received]);
+  const cat = pairs(s.by_category);
+  const com = pairs((s.by_community || []).filter((r) => r.id)).slice(0, 15);
   for (const [id, rows, label] of [['#bycat', cat, 'brd.bycat'], ['#bycom', com, 'brd.bycom']]) {
     const fig = clear($(id));
+    fig.dataset.total = String(rows.reduce((n, r) => n + r[1], 0));
     if (!rows.length) { fig.append(h('p', { class: 'meta', text: t('brd.nodata') })); continue; }
     const max = Math.max(...rows.map((r) => r[1]));
     fig.append(bars(rows.map(([k, v]) => ({ label: k, value: v })), { title: t(label), max, fmt: (v) => String(v) }));
@@ -204,7 +208,7 @@ async function start() {
   wireDialog();
   const to = new Date(Date.now() + 8 * 3600e3), from = new Date(to - 29 * 864e5);
   $('#to').value = ymd(to); $('#from').value = ymd(from);
-  initLang($('#lang'), () => { showUser(); renderRates(); renderTrend(); renderExtensions(); loadBreakdown().catch(() => {}); });
+  initLang($('#lang'), () => { showUser(); renderRates(); renderTrend(); renderExtensions(); renderBreakdown(); });
   $('#period').addEventListener('submit', (e) => { e.preventDefault(); refreshAll(); });
   $('#rank').addEventListener('change', renderRates);
   $('#logout').addEventListener('click', signOut);

@@ -1,0 +1,694 @@
+//! Scale benchmark (issue 12): seeds N tickets (default 1,000,000, a tenth of them open) straight
+//! into the database with batched multi-row inserts (the same rows and events the intake would
+//! write, without HTTP), then in one run measures on SQLite and PostgreSQL: a clock pass with
+//! nothing due and with 1,000 due; login and intake latency while clock passes run without pause;
+//! `stats/units` for a year, `public/stats` and the board's `stats/summary`; sustained intake at 64
+//! connections; the database size per 100,000 tickets. A bare actix-web endpoint measured in the
+//! same run is the baseline. Prints a table.
+//!
+//! `cargo run --release -p anju-server --bin bench_scale -- [--tickets N] [--sustain-secs S]
+//!  [--backend sqlite|postgres|both]`; PostgreSQL from `ANJU_BENCH_POSTGRES`
+//! (default `postgres://postgres@127.0.0.1:5432/test`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use anju_server::clock::Clock;
+use anju_server::config::{Config, SampleMode};
+use anju_server::db::DbConnection;
+use diesel::RunQueryDsl;
+use diesel::connection::SimpleConnection;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const ADMIN_PASSWORD: &str = "bench-admin-password";
+const DAY: i64 = 86_400_000;
+
+struct Args {
+    tickets: usize,
+    sustain_secs: u64,
+    backend: String,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        tickets: 1_000_000,
+        sustain_secs: 300,
+        backend: "both".into(),
+    };
+    let v: Vec<String> = std::env::args().collect();
+    let mut i = 1;
+    while i + 1 < v.len() {
+        match v[i].as_str() {
+            "--tickets" => a.tickets = v[i + 1].parse().unwrap_or(a.tickets),
+            "--sustain-secs" => a.sustain_secs = v[i + 1].parse().unwrap_or(a.sustain_secs),
+            "--backend" => a.backend = v[i + 1].clone(),
+            _ => {}
+        }
+        i += 2;
+    }
+    a
+}
+
+fn pct(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[i.min(sorted.len() - 1)]) / 1000.0
+}
+
+fn p50_p99(lat: &mut [u32]) -> String {
+    lat.sort_unstable();
+    format!("{:.1} / {:.1} ms", pct(lat, 0.5), pct(lat, 0.99))
+}
+
+/// Raw keep-alive HTTP/1.1 load: each connection sends `req` until `stop` or the count runs out.
+/// Returns (2xx, 5xx, other, latencies µs, completion instants).
+async fn one_connection(
+    addr: SocketAddr,
+    req: Arc<Vec<u8>>,
+    stop: Arc<AtomicBool>,
+    left: Arc<AtomicUsize>,
+) -> (usize, usize, usize, Vec<u32>, Vec<Instant>) {
+    let (mut ok, mut e5, mut other, mut lat, mut at) = (0, 0, 0, Vec::new(), Vec::new());
+    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
+        return (0, 0, 1, lat, at);
+    };
+    let _ = s.set_nodelay(true);
+    let mut buf = vec![0u8; 16 * 1024];
+    while !stop.load(Ordering::Relaxed)
+        && left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    {
+        let t0 = Instant::now();
+        if s.write_all(&req).await.is_err() {
+            other += 1;
+            break;
+        }
+        let mut have = 0usize;
+        let mut status = 0u16;
+        loop {
+            if have == buf.len() {
+                buf.resize(buf.len() * 2, 0);
+            }
+            let n = match s.read(&mut buf[have..]).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            have += n;
+            let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if have >= end + 4 + len {
+                status = head.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+                break;
+            }
+        }
+        lat.push(t0.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+        at.push(Instant::now());
+        match status {
+            200..=299 => ok += 1,
+            500..=599 => e5 += 1,
+            0 => {
+                other += 1;
+                break;
+            }
+            _ => other += 1,
+        }
+    }
+    (ok, e5, other, lat, at)
+}
+
+struct Load {
+    ok: usize,
+    e5: usize,
+    other: usize,
+    secs: f64,
+    lat: Vec<u32>,
+    at: Vec<Instant>,
+    start: Instant,
+}
+
+async fn drive(addr: SocketAddr, req: Vec<u8>, conns: usize, secs: u64, max: usize) -> Load {
+    let req = Arc::new(req);
+    let stop = Arc::new(AtomicBool::new(false));
+    let left = Arc::new(AtomicUsize::new(max));
+    let start = Instant::now();
+    let hs: Vec<_> = (0..conns)
+        .map(|_| {
+            tokio::spawn(one_connection(
+                addr,
+                req.clone(),
+                stop.clone(),
+                left.clone(),
+            ))
+        })
+        .collect();
+    let s2 = stop.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        s2.store(true, Ordering::Relaxed);
+    });
+    let mut l = Load {
+        ok: 0,
+        e5: 0,
+        other: 0,
+        secs: 0.0,
+        lat: Vec::new(),
+        at: Vec::new(),
+        start,
+    };
+    for h in hs {
+        if let Ok((o, e, x, lat, at)) = h.await {
+            l.ok += o;
+            l.e5 += e;
+            l.other += x;
+            l.lat.extend(lat);
+            l.at.extend(at);
+        }
+    }
+    l.secs = start.elapsed().as_secs_f64();
+    l
+}
+
+fn post(addr: SocketAddr, path: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn get(addr: SocketAddr, path: &str, token: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n")
+        .into_bytes()
+}
+
+#[derive(diesel::QueryableByName)]
+struct Id {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+}
+
+fn ids(conn: &mut DbConnection, sql: &str) -> Vec<String> {
+    diesel::sql_query(sql)
+        .load::<Id>(conn)
+        .map(|v| v.into_iter().map(|r| r.id).collect())
+        .unwrap_or_default()
+}
+
+/// Seeds `n` tickets over the 365 days before `now` (a tenth open) with their events: the
+/// submission, and for closed ones the acceptance, resolution and confirmation with a rating.
+fn seed(conn: &mut DbConnection, n: usize, now: i64) -> Result<f64, String> {
+    let t0 = Instant::now();
+    let cats = ids(
+        conn,
+        "SELECT code AS id FROM categories WHERE active = TRUE",
+    );
+    let areas = ids(conn, "SELECT id FROM areas WHERE kind = 'community'");
+    let units = ids(conn, "SELECT id FROM units WHERE kind = 'street_office'");
+    if cats.is_empty() || areas.is_empty() || units.is_empty() {
+        return Err("sample city missing".into());
+    }
+    if let DbConnection::Sqlite(c) = conn {
+        let _ = c.batch_execute("PRAGMA synchronous = OFF;");
+    }
+    let chunk = 500;
+    let mut i = 0;
+    while i < n {
+        let mut t = String::from(
+            "INSERT INTO tickets (id, ticket_no, tracking_code, source, category_code, description, \
+             address, area_id, photos, status, unit_id, route_note, clock_start, response_due, \
+             resolution_due, accepted_at, resolved_at, closed_at, disputes, extension_pending, \
+             supporters, rating, created_at, updated_at, next_clock_at) VALUES ",
+        );
+        let mut e = String::from(
+            "INSERT INTO ticket_events (ticket_id, at, kind, actor_kind, unit_id, public, photos, \
+             from_status, to_status, rating, response_due, resolution_due) VALUES ",
+        );
+        let end = (i + chunk).min(n);
+        for k in i..end {
+            let open = k % 10 == 0;
+            let created = now - 365 * DAY + (k as i64 * 365 * DAY / n as i64);
+            // Open tickets are the most recent ones, their clocks in the future.
+            let created = if open {
+                now - (k as i64 % 7) * DAY - 3_600_000
+            } else {
+                created
+            };
+            let cat = &cats[k % cats.len()];
+            let area = &areas[(k / 3) % areas.len()];
+            let unit = &units[k % units.len()];
+            let rd = created + 2 * 3_600_000;
+            let sd = created + 10 * DAY;
+            let acc = created + 3_600_000;
+            let res = created + 3 * DAY;
+            let rating = 1 + (k % 5);
+            let (status, accepted, resolved, closed, rate, next) = if open {
+                (
+                    "accepted",
+                    acc.to_string(),
+                    "NULL".into(),
+                    "NULL".into(),
+                    "NULL".into(),
+                    sd,
+                )
+            } else {
+                (
+                    "closed",
+                    acc.to_string(),
+                    res.to_string(),
+                    (res + DAY).to_string(),
+                    rating.to_string(),
+                    i64::MAX,
+                )
+            };
+            if k > i {
+                t.push(',');
+                e.push(',');
+            }
+            let id = format!("bench-{k:09}");
+            t.push_str(&format!(
+                "('{id}','B-{k:09}','BC{k:012}','web','{cat}','扬尘很大，请尽快处理','3 号楼','{area}','[]',\
+                 '{status}','{unit}','{{}}',{created},{rd},{sd},{accepted},{resolved},{closed},0,FALSE,0,\
+                 {rate},{created},{created},{next})"
+            ));
+            e.push_str(&format!(
+                "('{id}',{created},'submitted','resident','{unit}',TRUE,'[]',NULL,'dispatched',NULL,{rd},{sd}),\
+                 ('{id}',{acc},'accepted','staff','{unit}',TRUE,'[]','dispatched','accepted',NULL,NULL,NULL)"
+            ));
+            if !open {
+                e.push_str(&format!(
+                    ",('{id}',{res},'resolved','staff','{unit}',TRUE,'[]','accepted','resolved',NULL,NULL,NULL),\
+                     ('{id}',{},'confirmed','resident','{unit}',TRUE,'[]','resolved','closed',{rating},NULL,NULL)",
+                    res + DAY
+                ));
+            }
+        }
+        let sql = format!("BEGIN; {t}; {e}; COMMIT;");
+        conn.batch_execute(&sql).map_err(|x| format!("seed: {x}"))?;
+        i = end;
+    }
+    if let DbConnection::Sqlite(c) = conn {
+        let _ = c.batch_execute("PRAGMA synchronous = NORMAL; ANALYZE;");
+    } else {
+        let _ = conn.batch_execute("ANALYZE;");
+    }
+    Ok(t0.elapsed().as_secs_f64())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn login(addr: SocketAddr) -> Option<String> {
+    let r: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    r["access_token"].as_str().map(String::from)
+}
+
+fn db_size(conn: &mut DbConnection, dir: &std::path::Path) -> f64 {
+    #[derive(diesel::QueryableByName)]
+    struct Size {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    match conn {
+        DbConnection::Pg(c) => diesel::sql_query(
+            "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT AS n FROM pg_class c \
+             JOIN pg_namespace s ON s.oid = c.relnamespace \
+             WHERE s.nspname = current_schema() AND c.relkind = 'r'",
+        )
+        .get_result::<Size>(c)
+        .map_or(0.0, |s| s.n as f64),
+        DbConnection::Sqlite(_) => std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|f| f.metadata().ok())
+                    .map(|m| m.len() as f64)
+                    .sum()
+            })
+            .unwrap_or(0.0),
+    }
+}
+
+async fn bench_backend(
+    name: &str,
+    mut config: Config,
+    a: &Args,
+    dir: &std::path::Path,
+) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    config.sample = SampleMode::City;
+    config.admin_password = Some(ADMIN_PASSWORD.into());
+    config.intake_per_minute = 0;
+    config.background_jobs = false;
+    let (state, _) = match anju_server::startup::prepare(config, Clock::default()).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("bench_scale {name}: {e}");
+            return rows;
+        }
+    };
+    let now = state.clock.now_ms();
+    let seeded = {
+        let Ok(mut conn) = state.db.get() else {
+            return rows;
+        };
+        seed(&mut conn, a.tickets, now)
+    };
+    match seeded {
+        Ok(s) => rows.push((
+            format!("seed {} tickets (direct batched SQL)", a.tickets),
+            format!("{s:.1} s"),
+        )),
+        Err(e) => {
+            eprintln!("bench_scale {name}: {e}");
+            return rows;
+        }
+    }
+    let Ok(running) = anju_server::startup::start(state.clone()) else {
+        return rows;
+    };
+    let addr = running.addr;
+    let Some(token) = login(addr).await else {
+        eprintln!("bench_scale {name}: no login");
+        return rows;
+    };
+    // The first pass after seeding (every instant set already): nothing due.
+    let pass = |st: anju_server::state::AppState| {
+        tokio::task::spawn_blocking(move || {
+            let mut conn = st.db.get().ok()?;
+            let t = Instant::now();
+            let r = anju_server::clocks::run_pass(&mut conn, &st).ok()?;
+            Some((t.elapsed(), r.examined))
+        })
+    };
+    let mut idle = Vec::new();
+    for _ in 0..5 {
+        if let Ok(Some((d, _))) = pass(state.clone()).await {
+            idle.push(ms(d));
+        }
+    }
+    idle.sort_by(f64::total_cmp);
+    rows.push((
+        "clock pass, nothing due (median of 5)".into(),
+        format!("{:.2} ms", idle.get(2).copied().unwrap_or(0.0)),
+    ));
+    let make_due = |st: anju_server::state::AppState| {
+        tokio::task::spawn_blocking(move || {
+            let mut conn = st.db.get().ok()?;
+            diesel::sql_query(
+                "UPDATE tickets SET next_clock_at = 0 WHERE id IN \
+                 (SELECT id FROM tickets WHERE status = 'accepted' ORDER BY id LIMIT 1000)",
+            )
+            .execute(&mut *conn)
+            .ok()
+        })
+    };
+    let _ = make_due(state.clone()).await;
+    if let Ok(Some((d, n))) = pass(state.clone()).await {
+        rows.push((
+            "clock pass, 1,000 due".into(),
+            format!("{:.1} ms ({n} examined)", ms(d)),
+        ));
+    }
+
+    // Login and intake while clock passes run back to back (each with 1,000 due).
+    let body = serde_json::json!({
+        "category": "dust", "description": "工地夜里还在施工，扬尘很大，请尽快处理",
+        "area_id": ids(&mut state.db.get().expect("conn"), "SELECT id FROM areas WHERE kind = 'community' ORDER BY id LIMIT 1").first().cloned().unwrap_or_default(),
+        "address": "纺织厂家属院 3 号楼", "phone": "13812345678"
+    })
+    .to_string();
+    let busy = Arc::new(AtomicBool::new(true));
+    let passes = Arc::new(AtomicUsize::new(0));
+    let clocks = {
+        let (st, busy, passes) = (state.clone(), busy.clone(), passes.clone());
+        std::thread::spawn(move || {
+            while busy.load(Ordering::Relaxed) {
+                if let Ok(mut conn) = st.db.get() {
+                    let _ = diesel::sql_query(
+                        "UPDATE tickets SET next_clock_at = 0 WHERE id IN \
+                         (SELECT id FROM tickets WHERE status = 'accepted' ORDER BY id LIMIT 1000)",
+                    )
+                    .execute(&mut *conn);
+                    let _ = anju_server::clocks::run_pass(&mut conn, &st);
+                    passes.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        })
+    };
+    let login_body =
+        serde_json::json!({"username": "admin", "password": ADMIN_PASSWORD}).to_string();
+    let (intake, logins) = tokio::join!(
+        drive(
+            addr,
+            post(addr, "/api/v1/complaints", &body),
+            64,
+            20,
+            usize::MAX
+        ),
+        drive(
+            addr,
+            post(addr, "/api/v1/auth/login", &login_body),
+            4,
+            20,
+            usize::MAX
+        )
+    );
+    busy.store(false, Ordering::Relaxed);
+    let _ = clocks.join();
+    let (mut il, mut ll) = (intake.lat, logins.lat);
+    rows.push((
+        format!(
+            "intake p50 / p99 during clock passes ({} passes, 64 conns, 20 s)",
+            passes.load(Ordering::Relaxed)
+        ),
+        format!("{} ({} ok, {} 5xx)", p50_p99(&mut il), intake.ok, intake.e5),
+    ));
+    rows.push((
+        "login p50 / p99 during clock passes (4 conns)".into(),
+        format!("{} ({} ok, {} 5xx)", p50_p99(&mut ll), logins.ok, logins.e5),
+    ));
+
+    // Reads a supervisor and the public make.
+    let today = Some(
+        state
+            .config
+            .timezone
+            .to_datetime(anju_server::clock::from_ms(now))
+            .date(),
+    );
+    let (from, to) = match today {
+        Some(d) => (
+            d.checked_sub(jiff::Span::new().days(364))
+                .map(|x| x.to_string())
+                .unwrap_or_default(),
+            d.to_string(),
+        ),
+        None => (String::new(), String::new()),
+    };
+    for (label, path, n) in [
+        (
+            "stats/units, one year",
+            format!("/api/v1/stats/units?from={from}&to={to}"),
+            5,
+        ),
+        (
+            "public/stats, one year",
+            format!("/api/v1/public/stats?from={from}&to={to}"),
+            5,
+        ),
+        (
+            "public/stats, default 30 days",
+            "/api/v1/public/stats".to_string(),
+            10,
+        ),
+        (
+            "stats/summary (board), one year",
+            format!("/api/v1/stats/summary?from={from}&to={to}"),
+            10,
+        ),
+        (
+            "stats/summary (board), default 30 days",
+            "/api/v1/stats/summary".to_string(),
+            10,
+        ),
+    ] {
+        let mut l = drive(addr, get(addr, &path, &token), 1, 120, n).await;
+        rows.push((
+            format!("{label} p50 / p99 ({n} requests)"),
+            format!("{} ({} ok)", p50_p99(&mut l.lat), l.ok),
+        ));
+    }
+
+    // Sustained intake.
+    let s = drive(
+        addr,
+        post(addr, "/api/v1/complaints", &body),
+        64,
+        a.sustain_secs,
+        usize::MAX,
+    )
+    .await;
+    let bucket = if a.sustain_secs >= 120 { 60 } else { 10 };
+    let mut per: Vec<usize> = vec![0; (a.sustain_secs / bucket + 1) as usize];
+    for t in &s.at {
+        let b = (t.duration_since(s.start).as_secs() / bucket) as usize;
+        if let Some(x) = per.get_mut(b) {
+            *x += 1;
+        }
+    }
+    per.truncate((a.sustain_secs / bucket) as usize);
+    let mut sl = s.lat;
+    rows.push((
+        format!(
+            "sustained intake, 64 conns, {} s: per {bucket} s",
+            a.sustain_secs
+        ),
+        per.iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    ));
+    rows.push((
+        "sustained intake rate, p50 / p99".into(),
+        format!(
+            "{:.0}/s, {} ({} 5xx)",
+            s.ok as f64 / s.secs,
+            p50_p99(&mut sl),
+            s.e5
+        ),
+    ));
+    let total = a.tickets + s.ok + intake.ok;
+    if let Ok(mut conn) = state.db.get() {
+        let size = db_size(&mut conn, dir);
+        rows.push((
+            "database size per 100,000 tickets".into(),
+            format!("{:.1} MB", size / 1e6 / (total as f64 / 100_000.0)),
+        ));
+    }
+    running.stop().await;
+    rows
+}
+
+async fn bare(body: web::Bytes) -> HttpResponse {
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    HttpResponse::Created().json(serde_json::json!({"ok": v.is_object()}))
+}
+
+fn pg_schema_url(base: &str) -> Option<(String, String)> {
+    use diesel::Connection;
+    let mut conn = diesel::PgConnection::establish(base).ok()?;
+    let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+    diesel::sql_query(format!("CREATE SCHEMA {name}"))
+        .execute(&mut conn)
+        .ok()?;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some((
+        format!("{base}{sep}options=-c%20search_path%3D{name}"),
+        name,
+    ))
+}
+
+fn drop_schema(base: &str, name: &str) {
+    use diesel::Connection;
+    if let Ok(mut conn) = diesel::PgConnection::establish(base) {
+        let _ =
+            diesel::sql_query(format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&mut conn);
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let a = args();
+    let pg = std::env::var("ANJU_BENCH_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let dir = std::env::temp_dir().join(format!("anju-scale-{}", uuid::Uuid::new_v4().simple()));
+    let _ = std::fs::create_dir_all(&dir);
+
+    // Baseline: the bare endpoint, 64 connections, 10 s.
+    let server = HttpServer::new(|| App::new().route("/api/v1/complaints", web::post().to(bare)))
+        .workers(2)
+        .disable_signals()
+        .bind(("127.0.0.1", 0));
+    let Ok(server) = server else {
+        eprintln!("bench_scale: cannot bind");
+        return;
+    };
+    let addr = server.addrs()[0];
+    let srv = server.run();
+    let handle = srv.handle();
+    tokio::spawn(srv);
+    let b = drive(
+        addr,
+        post(addr, "/api/v1/complaints", "{\"category\":\"dust\"}"),
+        64,
+        10,
+        usize::MAX,
+    )
+    .await;
+    handle.stop(true).await;
+    let mut bl = b.lat;
+    let bare_rate = b.ok as f64 / b.secs;
+    println!(
+        "\nScale, {} tickets seeded, {} cores",
+        a.tickets,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "\nbaseline: bare actix-web endpoint, 64 conns, 10 s: {bare_rate:.0}/s, p50 / p99 {}\n",
+        p50_p99(&mut bl)
+    );
+
+    let mut all: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    if a.backend != "postgres" {
+        let sdir = dir.join("sqlite");
+        let c = Config::for_data_dir(&sdir);
+        all.push(("SQLite".into(), bench_backend("sqlite", c, &a, &sdir).await));
+    }
+    let mut schema = None;
+    if a.backend != "sqlite" {
+        if let Some((url, name)) = pg_schema_url(&pg) {
+            let mut c = Config::for_data_dir(&dir.join("pg"));
+            c.database_url = url;
+            all.push((
+                "PostgreSQL".into(),
+                bench_backend("postgres", c, &a, &dir).await,
+            ));
+            schema = Some(name);
+        } else {
+            eprintln!("bench_scale: PostgreSQL at {pg} unreachable; skipped");
+        }
+    }
+    if let Some(n) = schema {
+        drop_schema(&pg, &n);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    for (backend, rows) in all {
+        println!("| {backend} | value |\n| --- | --- |");
+        for (k, v) in rows {
+            println!("| {k} | {v} |");
+        }
+        println!();
+    }
+    println!("(sustained intake share of bare: compare the rate above with {bare_rate:.0}/s)");
+}
