@@ -55,15 +55,15 @@ function renderTables() {
   const box = clear($('#tables')), p = st.progress;
   for (const prog of PROGRAMMES) {
     const measures = Object.entries(p.measures).filter(([, m]) => m.programme === prog);
-    const row = (label, programmes, cls) => measures.map(([key, m], i) => {
+    const row = (label, programmes, cls, code) => measures.map(([key, m], i) => {
       const x = programmes[prog].measures[key];
-      return h('tr', { class: cls, dataset: { measure: key } }, i === 0 ? h('th', { scope: 'row', rowspan: String(measures.length), text: label }) : null,
+      return h('tr', { class: cls, dataset: { measure: key, district: code } }, i === 0 ? h('th', { scope: 'row', rowspan: String(measures.length), text: label }) : null,
         h('td', { text: mlabel(m) }), h('td', { class: 'num', text: num(x.planned) }), h('td', { class: 'num', dataset: { k: 'done' }, text: num(x.done) }),
         h('td', { class: 'num', dataset: { k: 'percent' }, text: pct(x.percent) }), h('td', { class: 'num', text: num(x.rank) }));
     });
     box.append(h('h3', { text: t('prog.' + prog) }), h('div', { class: 'tablewrap' }, h('table', { dataset: { programme: prog } },
       h('thead', null, h('tr', null, ...['prg.district', 'prg.measure', 'prg.planned', 'prg.done', 'prg.percent', 'prg.rank'].map((k, i) => h('th', { scope: 'col', class: i >= 2 ? 'num' : null, text: t(k) })))),
-      h('tbody', null, ...p.districts.flatMap((d) => row(name(d), d.programmes)), ...row(t('prg.city'), p.city.programmes, 'total')))));
+      h('tbody', null, ...p.districts.flatMap((d) => row(name(d), d.programmes, null, d.code)), ...row(t('prg.city'), p.city.programmes, 'total', 'city')))));
   }
 }
 

@@ -14,7 +14,7 @@ extend({
     'reg.edit': '修改', 'reg.conflicts': '待处理的冲突', 'reg.links': '关联记录', 'reg.history': '修改历史', 'reg.all': '全部',
     'reg.count': '共 {n} 条', 'reg.page': '第 {p} / {n} 页', 'reg.none': '没有符合条件的记录。', 'reg.overdue': '超期', 'reg.area': '所属区域',
     'reg.save': '保存', 'reg.saved': '已保存，设备同步后可见。', 'reg.conflict.saved': '已保存；有字段与他人的修改冲突，见“待处理的冲突”。',
-    'reg.created': '已新建。', 'reg.noconf': '无', 'reg.nolinks': '无', 'reg.server': '当前值', 'reg.device': '另一方的值', 'reg.keep': '采用此值',
+    'reg.created': '已新建。', 'reg.noconf': '无', 'reg.nolinks': '无', 'reg.server': '服务器上的值', 'reg.device': '设备提交的值', 'reg.keep': '采用此值',
     'reg.resolved': '冲突已处理。', 'reg.src.device': '设备', 'reg.src.office': '办公室', 'reg.src.system': '系统', 'reg.src.review': '冲突复核',
     'reg.created.v': '新建', 'reg.parent': '上级', 'reg.child': '下级', 'reg.updated': '更新时间', 'reg.sort': '按此列排序' },
   en: { 'reg.title': 'Renovation registers', 'reg.tabs': 'Registers', 'reg.f.district': 'District', 'reg.f.street': 'Street', 'reg.f.community': 'Community', 'reg.f.unit': 'Responsible unit',
@@ -24,7 +24,7 @@ extend({
     'reg.edit': 'Edit', 'reg.conflicts': 'Open conflicts', 'reg.links': 'Linked records', 'reg.history': 'History', 'reg.all': 'All',
     'reg.count': '{n} records', 'reg.page': 'Page {p} of {n}', 'reg.none': 'No records match.', 'reg.overdue': 'Overdue', 'reg.area': 'Area',
     'reg.save': 'Save', 'reg.saved': 'Saved; devices get it when they sync.', 'reg.conflict.saved': 'Saved; a field conflicts with someone else’s edit, see “Open conflicts”.',
-    'reg.created': 'Created.', 'reg.noconf': 'None', 'reg.nolinks': 'None', 'reg.server': 'Current value', 'reg.device': 'Other value', 'reg.keep': 'Keep this value',
+    'reg.created': 'Created.', 'reg.noconf': 'None', 'reg.nolinks': 'None', 'reg.server': 'Server value', 'reg.device': 'Device value', 'reg.keep': 'Keep this value',
     'reg.resolved': 'Conflict resolved.', 'reg.src.device': 'Device', 'reg.src.office': 'Office', 'reg.src.system': 'System', 'reg.src.review': 'Conflict review',
     'reg.created.v': 'Created', 'reg.parent': 'Parent', 'reg.child': 'Child', 'reg.updated': 'Updated', 'reg.sort': 'Sort by this column' },
 });
