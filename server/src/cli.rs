@@ -278,7 +278,7 @@ fn offline(config: Config, command: Command) -> Result<(), String> {
             lat,
             lon,
         } => {
-            let catalog = crate::complaints::catalog::load(&mut conn, &config.timezone)
+            let catalog = crate::org::catalog::load(&mut conn, &config.timezone)
                 .map_err(|e| e.to_string())?;
             let point = lat.zip(lon);
             let v = crate::routing::admin::dry_run(&catalog, &category, area.as_deref(), point)

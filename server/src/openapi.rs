@@ -27,7 +27,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::complaints::uploads::ApiDoc::openapi());
     doc.merge(crate::complaints::similar::ApiDoc::openapi());
     doc.merge(crate::complaints::track::ApiDoc::openapi());
-    doc.merge(crate::tickets::handlers::ApiDoc::openapi());
+    doc.merge(crate::tickets::ApiDoc::openapi());
     doc.merge(crate::stats::ApiDoc::openapi());
     doc.merge(crate::routing::admin::ApiDoc::openapi());
     doc.merge(crate::notify::admin::ApiDoc::openapi());

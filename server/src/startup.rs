@@ -9,13 +9,13 @@ use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::Role;
 use crate::auth::token::JwtKeys;
 use crate::clock::Clock;
 use crate::config::{Config, SampleMode};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::http::{self, metrics::Metrics};
-use crate::org::import_format::Role;
 use crate::state::AppState;
 
 /// What the first start did, for the operator to see once.

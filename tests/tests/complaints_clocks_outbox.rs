@@ -37,13 +37,16 @@ async fn events(app: &TestApp, admin: &str, id: &str, kind: &str) -> usize {
 #[tokio::test]
 async fn reminders_and_escalations_happen_once_per_deadline_and_day() {
     let mut app = TestApp::spawn_with(|c| c.background_jobs = false).await;
-    let admin = app.admin_token().await;
     set_time(&app, "2026-11-30T02:00:00Z"); // Monday 10:00 in the city
+    // Tokens live on the server clock: log in at the new time, as a client would.
+    let admin = app.admin_token().await;
     // Night noise is an emergency: respond in 2 h, resolve in 24 h, every hour counts.
     let (code, id) = file(&app, "night_noise", &admin).await;
     app.clock().advance_ms(60 * 60_000); // 50 %
+    let admin = app.admin_token().await;
     assert_eq!(run_clocks(&app, &admin).await["reminders"], 0);
     app.clock().advance_ms(37 * 60_000); // 80.8 % of the response clock
+    let admin = app.admin_token().await;
     assert_eq!(run_clocks(&app, &admin).await["reminders"], 1);
     assert_eq!(run_clocks(&app, &admin).await["reminders"], 0);
     // Two workers at once still record it once; so does a restarted server.
@@ -58,12 +61,14 @@ async fn reminders_and_escalations_happen_once_per_deadline_and_day() {
     assert_eq!(events(&app, &admin, &id, "reminder").await, 1);
 
     app.clock().advance_ms(18 * 3_600_000); // ~19.6 h: past 80 % of 24 h
+    let admin = app.admin_token().await;
     let (a, b) = tokio::join!(run_clocks(&app, &admin), run_clocks(&app, &admin));
     assert_eq!(
         a["reminders"].as_u64().unwrap() + b["reminders"].as_u64().unwrap(),
         1
     );
     app.clock().advance_ms(5 * 3_600_000); // past the resolution deadline
+    let admin = app.admin_token().await;
     let (a, b) = tokio::join!(run_clocks(&app, &admin), run_clocks(&app, &admin));
     assert_eq!(
         a["escalations"].as_u64().unwrap() + b["escalations"].as_u64().unwrap(),
@@ -71,6 +76,7 @@ async fn reminders_and_escalations_happen_once_per_deadline_and_day() {
     );
     assert_eq!(run_clocks(&app, &admin).await["escalations"], 0);
     app.clock().advance_ms(24 * 3_600_000); // still overdue the next day: again, once
+    let admin = app.admin_token().await;
     assert_eq!(run_clocks(&app, &admin).await["escalations"], 1);
     assert_eq!(run_clocks(&app, &admin).await["escalations"], 0);
     assert_eq!(events(&app, &admin, &id, "overdue").await, 2);
@@ -223,7 +229,7 @@ async fn the_outbox_delivers_when_the_receiver_comes_back_and_signs_each_format(
 #[tokio::test]
 async fn undeliverable_messages_become_dead_letters_that_an_admin_retries() {
     let app = TestApp::spawn_with(|c| c.background_jobs = false).await;
-    let admin = app.admin_token().await;
+    let mut admin = app.admin_token().await;
     let (probe, port) = Receiver::start(0).await;
     probe.stop();
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -239,6 +245,7 @@ async fn undeliverable_messages_become_dead_letters_that_an_admin_retries() {
     for _ in 0..8 {
         deliver(&app, &admin).await;
         app.clock().advance_ms(3_600_000);
+        admin = app.admin_token().await;
     }
     let dead = app.get("/api/v1/admin/outbox", Some(&admin)).await;
     let dead: Vec<Value> = dead
@@ -294,12 +301,15 @@ async fn the_reminder_share_is_configurable() {
         c.reminder_percent = 50;
     })
     .await;
-    let admin = app.admin_token().await;
     set_time(&app, "2026-11-30T02:00:00Z"); // Monday 10:00 in the city
+    // Tokens live on the server clock: log in at the new time, as a client would.
+    let admin = app.admin_token().await;
     let (_code, id) = file(&app, "night_noise", &admin).await;
     app.clock().advance_ms(50 * 60_000); // 41.7 % of the 2 h response clock
+    let admin = app.admin_token().await;
     assert_eq!(run_clocks(&app, &admin).await["reminders"], 0);
     app.clock().advance_ms(15 * 60_000); // 54 %
+    let admin = app.admin_token().await;
     assert_eq!(run_clocks(&app, &admin).await["reminders"], 1);
     assert_eq!(events(&app, &admin, &id, "reminder").await, 1);
 }

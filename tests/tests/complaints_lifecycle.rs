@@ -20,6 +20,8 @@ async fn photo(app: &TestApp) -> Value {
 #[tokio::test]
 async fn accept_reply_note_resolve_dispute_reopen_escalate_confirm() {
     let app = TestApp::spawn().await;
+    // A working day (Wednesday 10:00 in the city), so that an hour later moves the deadlines.
+    set_time(&app, "2026-11-25T02:00:00Z");
     let admin = app.admin_token().await;
     let unit = app
         .user_token("js1", Role::UnitStaff, Some("hexi_jianshe_office"))
@@ -145,6 +147,8 @@ async fn accept_reply_note_resolve_dispute_reopen_escalate_confirm() {
         .await;
     assert_eq!(a.body["errors"]["comment"]["code"], "required");
     app.clock().advance_ms(3_600_000);
+    // Access tokens live 15 minutes on the server clock: log in again, as a client would.
+    let unit = app.login("js1", anju_tests::USER_PASSWORD).await;
     let a = app
         .post(
             &format!("/api/v1/track/{code}/dispute"),
@@ -435,6 +439,7 @@ async fn extensions_are_asked_approved_refused_and_shown() {
     // After the deadline no extension can be asked for.
     app.clock()
         .advance_ms(later.as_millisecond() - app.clock().now_ms() + 1000);
+    let unit = app.login("js1", anju_tests::USER_PASSWORD).await;
     let a = app
         .post(
             &path("extension"),
@@ -468,6 +473,7 @@ async fn unanswered_resolutions_close_after_seven_days() {
         .await;
     assert_eq!(a.body["status"], "resolved");
     app.clock().advance_ms(6 * 86_400_000);
+    let admin = app.admin_token().await;
     app.post("/api/v1/admin/clocks/run", Some(&admin), &json!({}))
         .await;
     assert_eq!(
@@ -475,6 +481,7 @@ async fn unanswered_resolutions_close_after_seven_days() {
         "resolved"
     );
     app.clock().advance_ms(2 * 86_400_000);
+    let admin = app.admin_token().await;
     let r = app
         .post("/api/v1/admin/clocks/run", Some(&admin), &json!({}))
         .await;

@@ -120,11 +120,9 @@ async fn rates_on_a_small_known_data_set() {
     let js = app
         .user_token("js1", Role::UnitStaff, Some("hexi_jianshe_office"))
         .await;
-    let pm = app
-        .user_token("hengan", Role::UnitStaff, Some("pm_hengan"))
+    app.create_user("hengan", Role::UnitStaff, Some("pm_hengan"))
         .await;
-    let sup = app
-        .user_token("db", Role::Supervisor, Some("housing_bureau"))
+    app.create_user("db", Role::Supervisor, Some("housing_bureau"))
         .await;
     let photo = upload(&app, samples::png_with_text(), "image/png")
         .await
@@ -151,6 +149,15 @@ async fn rates_on_a_small_known_data_set() {
     // resolved, confirmed with 4 stars.
     let (c2, t2) = file(&app, "night_noise", &admin).await;
     app.clock().advance_ms(3 * 3_600_000);
+    // Access tokens live 15 minutes on the server clock: everyone logs in again.
+    let (admin, js) = (
+        app.admin_token().await,
+        app.login("js1", anju_tests::USER_PASSWORD).await,
+    );
+    let (pm, sup) = (
+        app.login("hengan", anju_tests::USER_PASSWORD).await,
+        app.login("db", anju_tests::USER_PASSWORD).await,
+    );
     app.post(&act(&t2, "accept"), Some(&js), &json!({})).await;
     app.post(
         &act(&t2, "resolve"),

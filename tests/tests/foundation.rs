@@ -171,20 +171,31 @@ async fn tampered_none_and_expired_tokens_are_refused() {
     assert_eq!(app.get("/api/v1/me", Some("garbage")).await.status, 401);
     assert_eq!(app.get("/api/v1/me", None).await.status, 401);
 
-    // Expired: 16 minutes later the access token is dead.
-    app.clock().advance_ms(16 * 60 * 1000);
-    // The server checks exp against real time; issue a token "in the past" instead.
-    let old = app
-        .state()
-        .keys
-        .issue(
-            "x",
-            0,
-            None,
-            jiff::Timestamp::now().as_millisecond() - 20 * 60 * 1000,
-        )
+    // Expired: on the server's own clock, 16 minutes later the access token is dead, and a
+    // fresh login works again (as a real client would do).
+    app.clock().advance_ms(14 * 60 * 1000);
+    assert_eq!(app.get("/api/v1/me", Some(&token)).await.status, 200);
+    app.clock().advance_ms(2 * 60 * 1000);
+    let a = app.get("/api/v1/me", Some(&token)).await;
+    assert_eq!((a.status, a.code()), (401, "unauthorized"));
+    let fresh = app.admin_token().await;
+    assert_eq!(app.get("/api/v1/me", Some(&fresh)).await.status, 200);
+
+    // Issued in the future (a clock far ahead, or a forged `iat`): refused, while the same
+    // token issued now is accepted.
+    let user_id = app.get("/api/v1/me", Some(&fresh)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tv = i32::try_from(claims["tv"].as_i64().unwrap()).unwrap();
+    let keys = &app.state().keys;
+    let now = app.clock().now_ms();
+    let issued_now = keys.issue(&user_id, tv, None, now).unwrap();
+    assert_eq!(app.get("/api/v1/me", Some(&issued_now)).await.status, 200);
+    let ahead = keys
+        .issue(&user_id, tv, None, now + 10 * 60 * 1000)
         .unwrap();
-    assert_eq!(app.get("/api/v1/me", Some(&old)).await.status, 401);
+    assert_eq!(app.get("/api/v1/me", Some(&ahead)).await.status, 401);
 }
 
 #[tokio::test]

@@ -19,9 +19,10 @@ use anju_client::{
     Device, Endpoint, Error as DeviceError, Fault, FaultyTransport, HttpTransport, RetryPolicy,
     SyncOptions, Transport, TransportError,
 };
+use anju_server::attachments::schema::attachments;
 use anju_server::db::schema::{areas, unit_areas, units};
 use anju_server::org::import_format::Role;
-use anju_server::sync::schema::{attachments, sync_conflicts, sync_records, sync_rejections};
+use anju_server::sync::schema::{sync_conflicts, sync_records, sync_rejections};
 use anju_server::sync::store::RecordRow;
 use anju_shared::hlc::Hlc;
 use anju_shared::merge::StoredRecord;

@@ -335,6 +335,9 @@ async fn retention_forgets_old_tombstones_and_resets_only_cursors_behind_it() {
     d.pull_all(&app).await;
 
     app.clock().advance_ms(31 * 86_400_000);
+    // A month later both devices' sessions have to log in again.
+    let t = app.login("w", anju_tests::USER_PASSWORD).await;
+    (d.token, behind.token) = (t.clone(), t);
     let cutoff = app.clock().now_ms() - 30 * 86_400_000;
     let horizon = app
         .state()

@@ -2,17 +2,19 @@
 //! idempotent. The bytes are kept as uploaded, so inspection photos keep their EXIF location
 //! (it is evidence); they are served only to logged-in staff, never on a public page.
 
+pub mod schema;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::attachments::schema::attachments;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::sync::handlers::read_body;
-use crate::sync::schema::attachments;
 
 /// The largest photo (10 MB).
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;

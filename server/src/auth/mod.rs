@@ -5,6 +5,7 @@
 pub mod handlers;
 pub mod password;
 pub mod principal;
+pub mod role;
 pub mod session;
 pub mod throttle;
 pub mod token;
@@ -13,6 +14,7 @@ use actix_web::web;
 use diesel::prelude::*;
 
 pub use principal::{Authed, Principal, RolePolicy, policy};
+pub use role::Role;
 
 use crate::db::DbConnection;
 use crate::db::schema::app_settings;

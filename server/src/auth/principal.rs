@@ -12,10 +12,10 @@ use actix_web::{FromRequest, HttpRequest, web};
 use diesel::prelude::*;
 use futures_util::future::LocalBoxFuture;
 
+use crate::auth::Role;
 use crate::db::DbConnection;
 use crate::db::schema::{devices, units, users};
 use crate::error::ApiError;
-use crate::org::import_format::Role;
 use crate::state::AppState;
 
 /// A logged-in staff member, as the database says now (not as the token said).
@@ -33,48 +33,6 @@ pub struct Principal {
     pub unit_id: Option<String>,
     /// The device the token was issued to, for device sessions.
     pub device_id: Option<String>,
-}
-
-impl Role {
-    /// The wire and database name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Supervisor => "supervisor",
-            Role::Dispatcher => "dispatcher",
-            Role::UnitAdmin => "unit_admin",
-            Role::UnitStaff => "unit_staff",
-            Role::Inspector => "inspector",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn parse(s: &str) -> Option<Role> {
-        Some(match s {
-            "admin" => Role::Admin,
-            "supervisor" => Role::Supervisor,
-            "dispatcher" => Role::Dispatcher,
-            "unit_admin" => Role::UnitAdmin,
-            "unit_staff" => Role::UnitStaff,
-            "inspector" => Role::Inspector,
-            _ => return None,
-        })
-    }
-
-    /// Every role, for messages listing valid values.
-    pub const ALL: [Role; 6] = [
-        Role::Admin,
-        Role::Supervisor,
-        Role::Dispatcher,
-        Role::UnitAdmin,
-        Role::UnitStaff,
-        Role::Inspector,
-    ];
-
-    /// Whether the role sees every unit's data (admin, supervisor, dispatcher).
-    pub fn is_citywide(self) -> bool {
-        matches!(self, Role::Admin | Role::Supervisor | Role::Dispatcher)
-    }
 }
 
 impl Principal {
@@ -229,7 +187,7 @@ impl FromRequest for Principal {
             let token = token.ok_or_else(ApiError::unauthorized)?;
             let claims = state
                 .keys
-                .verify(&token)
+                .verify(&token, state.clock.now_ms())
                 .ok_or_else(ApiError::unauthorized)?;
             state.db.run(move |conn| load(conn, &claims)).await
         })

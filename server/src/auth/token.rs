@@ -13,6 +13,10 @@ pub const ACCESS_TTL_SECONDS: i64 = 15 * 60;
 /// weeks still refreshes quietly; each use issues a new one).
 pub const REFRESH_TTL_MS: i64 = 60 * 24 * 3600 * 1000;
 
+/// Clock skew tolerated on `exp` and `iat`, in seconds (several processes share one database,
+/// each with its own system clock).
+pub const LEEWAY_SECONDS: i64 = 5;
+
 const ISSUER: &str = "anju";
 const AUDIENCE: &str = "anju-api";
 
@@ -51,7 +55,10 @@ impl JwtKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 5;
+        // `exp` and `iat` are checked in `verify` against the server's own clock, the one
+        // tokens are issued with; jsonwebtoken would compare them with the system time.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -81,12 +88,17 @@ impl JwtKeys {
             .map_err(|e| anyhow::anyhow!("jwt encode: {e}"))
     }
 
-    /// The claims of a valid token; `None` for anything tampered, expired, of another
-    /// algorithm (including `none`), issuer or audience.
-    pub fn verify(&self, token: &str) -> Option<Claims> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
-            .map(|d| d.claims)
+    /// The claims of a valid token at `now_ms` (the same server clock tokens are issued on);
+    /// `None` for anything tampered, expired, issued in the future beyond [`LEEWAY_SECONDS`],
+    /// of another algorithm (including `none`), issuer or audience.
+    pub fn verify(&self, token: &str, now_ms: i64) -> Option<Claims> {
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
+        let now = now_ms.div_euclid(1000);
+        let expired = claims.exp + LEEWAY_SECONDS < now;
+        let from_the_future = claims.iat > now + LEEWAY_SECONDS;
+        (!expired && !from_the_future).then_some(claims)
     }
 }
 
@@ -116,7 +128,7 @@ mod tests {
         let keys = JwtKeys::new(&[7u8; 32]);
         let now = jiff::Timestamp::now().as_millisecond();
         let t = keys.issue("u1", 3, Some("d1"), now).unwrap();
-        let c = keys.verify(&t).unwrap();
+        let c = keys.verify(&t, now).unwrap();
         assert_eq!(
             (c.sub.as_str(), c.tv, c.did.as_deref()),
             ("u1", 3, Some("d1"))
@@ -124,15 +136,44 @@ mod tests {
         let mut tampered = t.clone();
         tampered.pop();
         tampered.push(if t.ends_with('A') { 'B' } else { 'A' });
-        assert!(keys.verify(&tampered).is_none());
-        assert!(JwtKeys::new(&[8u8; 32]).verify(&t).is_none());
+        assert!(keys.verify(&tampered, now).is_none());
+        assert!(JwtKeys::new(&[8u8; 32]).verify(&t, now).is_none());
+    }
+
+    /// An instant far from the real date, in another year, so these tests say nothing about
+    /// the machine's clock.
+    const ISSUED_AT: i64 = 2_035_000_000_000; // 2034-06-27
+
+    #[test]
+    fn a_token_lives_exactly_its_ttl_on_the_issuing_clock() {
+        let keys = JwtKeys::new(&[7u8; 32]);
+        let t = keys.issue("u1", 0, None, ISSUED_AT).unwrap();
+        let ttl_ms = ACCESS_TTL_SECONDS * 1000;
+        assert!(keys.verify(&t, ISSUED_AT).is_some());
+        assert!(keys.verify(&t, ISSUED_AT + ttl_ms).is_some());
+        assert!(
+            keys.verify(&t, ISSUED_AT + ttl_ms + LEEWAY_SECONDS * 1000)
+                .is_some()
+        );
+        assert!(
+            keys.verify(&t, ISSUED_AT + ttl_ms + (LEEWAY_SECONDS + 1) * 1000)
+                .is_none()
+        );
+        // Checked against the given clock, not the machine's: an hour "ago" by the machine is
+        // still expired on the issuing clock an hour later.
+        let real_now = jiff::Timestamp::now().as_millisecond();
+        let old = keys.issue("u1", 0, None, real_now - 3_600_000).unwrap();
+        assert!(keys.verify(&old, real_now).is_none());
     }
 
     #[test]
-    fn expired_tokens_do_not_verify() {
+    fn a_token_issued_in_the_future_is_refused() {
         let keys = JwtKeys::new(&[7u8; 32]);
-        let long_ago = jiff::Timestamp::now().as_millisecond() - 3_600_000;
-        let t = keys.issue("u1", 0, None, long_ago).unwrap();
-        assert!(keys.verify(&t).is_none());
+        let t = keys.issue("u1", 0, None, ISSUED_AT).unwrap();
+        assert!(keys.verify(&t, ISSUED_AT - LEEWAY_SECONDS * 1000).is_some());
+        assert!(
+            keys.verify(&t, ISSUED_AT - (LEEWAY_SECONDS + 1) * 1000)
+                .is_none()
+        );
     }
 }

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use anju_server::auth::Role;
 use anju_server::clock::Clock;
 use anju_server::config::{Config, SampleMode};
-use anju_server::org::import_format::Role;
 use anju_server::startup;
 use anju_server::sync::store::{RecordRow, insert_rows, lock_counter, store_counter};
 use anju_shared::hlc::{DEFAULT_MAX_DRIFT_MS, HlcClock};

@@ -9,19 +9,23 @@
 //! PostgreSQL a pass claims tickets with `FOR UPDATE SKIP LOCKED`, so two processes share the
 //! work instead of queueing on the same rows.
 
+pub mod schema;
+
 use std::time::Duration;
 
 use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::clock::from_ms;
-use crate::complaints::catalog::{self, Catalog};
-use crate::complaints::schema::{clock_marks, tickets};
+use crate::clocks::schema::clock_marks;
 use crate::db::{Db, DbConnection};
 use crate::error::ApiError;
+use crate::org::catalog::{self, Catalog};
 use crate::state::AppState;
+use crate::tickets::schema::tickets;
 use crate::tickets::state::{Action, Actor, TicketStatus, check};
-use crate::tickets::store::{self, NewEvent, TicketRow};
+use crate::tickets::store::TicketRow;
+use crate::tickets::transition::{self, Change, Env, Mover, RemarkNotice};
 
 /// Tickets examined per transaction.
 const BATCH: i64 = 200;
@@ -88,20 +92,6 @@ fn candidates(
     })
 }
 
-fn internal_event(t: &TicketRow, kind: &str, now: i64, data: serde_json::Value) -> NewEvent {
-    NewEvent {
-        ticket_id: t.id.clone(),
-        at: now,
-        kind: kind.into(),
-        actor_kind: "system".into(),
-        unit_id: t.unit_id.clone(),
-        from_status: Some(t.status.clone()),
-        to_status: t.status.clone(),
-        data: Some(data.to_string()),
-        ..NewEvent::default()
-    }
-}
-
 fn process(
     conn: &mut DbConnection,
     st: &AppState,
@@ -120,32 +110,28 @@ fn process(
     let supervising = unit
         .and_then(|u| catalog.units.get(u))
         .and_then(|u| u.supervising_unit_id.as_deref());
-    let url = &st.config.public_url;
+    let env = Env {
+        catalog,
+        tz,
+        public_url: &st.config.public_url,
+        now,
+    };
     if status == TicketStatus::Resolved {
         let resolved = t.resolved_at.unwrap_or(t.updated_at);
         if now - resolved >= i64::from(st.config.auto_close_days) * 86_400_000
             && check(Action::AutoClose, &Actor::System, &t.facts()).is_ok()
             && mark(conn, &t.id, "auto_close", resolved, "-", now)?
         {
-            store::append(
+            transition::apply(
                 conn,
-                NewEvent {
-                    to_status: "closed".into(),
-                    ..internal_event(
-                        t,
-                        "closed_unconfirmed",
-                        now,
-                        serde_json::json!({"days": st.config.auto_close_days}),
-                    )
+                &env,
+                Mover::System,
+                &t.id,
+                Change::AutoClose {
+                    days: st.config.auto_close_days,
                 },
+                None,
             )?;
-            diesel::update(tickets::table.find(&t.id))
-                .set((
-                    tickets::status.eq("closed"),
-                    tickets::closed_at.eq(now),
-                    tickets::updated_at.eq(now),
-                ))
-                .execute(conn)?;
             report.auto_closed += 1;
         }
         return Ok(());
@@ -169,26 +155,18 @@ fn process(
         if share >= st.config.reminder_share()
             && mark(conn, &t.id, "response_reminder", t.response_due, "-", now)?
         {
-            store::append(
+            transition::remark(
                 conn,
-                internal_event(
-                    t,
-                    "reminder",
-                    now,
-                    serde_json::json!({"deadline": "response", "share": share}),
-                ),
-            )?;
-            store::notify(
-                conn,
-                catalog,
+                &env,
                 t,
-                &[unit],
                 "reminder",
-                "催办：即将超过签收时限",
-                "请尽快签收该工单",
-                tz,
-                url,
-                now,
+                serde_json::json!({"deadline": "response", "share": share}),
+                RemarkNotice {
+                    units: &[unit],
+                    event: "reminder",
+                    title: "催办：即将超过签收时限",
+                    text: "请尽快签收该工单",
+                },
             )?;
             report.reminders += 1;
         }
@@ -203,52 +181,36 @@ fn process(
         if share >= st.config.reminder_share()
             && mark(conn, &t.id, "reminder", t.resolution_due, "-", now)?
         {
-            store::append(
+            transition::remark(
                 conn,
-                internal_event(
-                    t,
-                    "reminder",
-                    now,
-                    serde_json::json!({"deadline": "resolution", "share": share}),
-                ),
-            )?;
-            store::notify(
-                conn,
-                catalog,
+                &env,
                 t,
-                &[unit],
                 "reminder",
-                "催办：即将超过办结时限",
-                "请在时限内办结该工单",
-                tz,
-                url,
-                now,
+                serde_json::json!({"deadline": "resolution", "share": share}),
+                RemarkNotice {
+                    units: &[unit],
+                    event: "reminder",
+                    title: "催办：即将超过办结时限",
+                    text: "请在时限内办结该工单",
+                },
             )?;
             report.reminders += 1;
         }
     } else {
         let day = tz.to_datetime(now_ts).date().to_string();
         if mark(conn, &t.id, "overdue", t.resolution_due, &day, now)? {
-            store::append(
+            transition::remark(
                 conn,
-                internal_event(
-                    t,
-                    "overdue",
-                    now,
-                    serde_json::json!({"day": day, "to_units": [supervising, catalog.dispatch_center]}),
-                ),
-            )?;
-            store::notify(
-                conn,
-                catalog,
+                &env,
                 t,
-                &[supervising, catalog.dispatch_center.as_deref()],
-                "escalation",
-                "督办：工单已超过办结时限",
-                "责任单位未在时限内办结",
-                tz,
-                url,
-                now,
+                "overdue",
+                serde_json::json!({"day": day, "to_units": [supervising, catalog.dispatch_center]}),
+                RemarkNotice {
+                    units: &[supervising, catalog.dispatch_center.as_deref()],
+                    event: "escalation",
+                    title: "督办：工单已超过办结时限",
+                    text: "责任单位未在时限内办结",
+                },
             )?;
             report.escalations += 1;
         }
@@ -271,7 +233,7 @@ pub fn run_pass(conn: &mut DbConnection, st: &AppState) -> Result<PassReport, Ap
     ];
     let mut after = String::new();
     loop {
-        let (n, last) = crate::tickets::store::write_tx(conn, |conn| {
+        let (n, last) = crate::db::write_tx(conn, |conn| {
             let batch = candidates(conn, &statuses, &after)?;
             for t in &batch {
                 process(conn, st, &catalog, t, now, &mut report)?;

@@ -16,12 +16,14 @@ use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tickets::state::TicketStatus;
-use crate::tickets::store::{self, NewEvent, TicketRow};
+use crate::tickets::store::{self, TicketRow};
+pub use crate::tickets::transition::summary;
+use crate::tickets::transition::{self, Env};
 
-use super::catalog::{self, Catalog};
 use super::code::TrackingCode;
 use super::phone::MobilePhone;
-use super::schema::{counters, idempotency_keys, tickets, uploads};
+use super::schema::{counters, idempotency_keys, uploads};
+use crate::org::catalog::{self, Catalog};
 
 /// Most photos one complaint may carry.
 pub const MAX_PHOTOS: usize = 6;
@@ -405,7 +407,7 @@ pub fn file(
         lon: c.point.map(|p| p.1),
         reporter_name: c.name.clone(),
         reporter_phone: c.phone.as_ref().map(|p| p.as_str().to_string()),
-        photos: photos_json.clone(),
+        photos: photos_json,
         status: status.as_str().to_string(),
         unit_id: unit_id.clone(),
         route_rule_id: rule_id,
@@ -425,56 +427,14 @@ pub fn file(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(tickets::table)
-        .values(&ticket)
-        .execute(conn)?;
-    store::append(
-        conn,
-        NewEvent {
-            ticket_id: id.clone(),
-            at: now,
-            kind: "submitted".into(),
-            actor_kind: "resident".into(),
-            unit_id: unit_id.clone(),
-            photos: photos_json,
-            to_status: status.as_str().into(),
-            response_due: Some(response_due.as_millisecond()),
-            resolution_due: Some(resolution_due.as_millisecond()),
-            data: Some(note.to_string()),
-            ..NewEvent::default()
-        },
-    )?;
-    let title = if status == TicketStatus::Dispatching {
-        "新诉求待派单"
-    } else {
-        "新派工单"
-    };
-    store::notify(
-        conn,
+    let env = Env {
         catalog,
-        &ticket,
-        &[unit_id.as_deref()],
-        if status == TicketStatus::Dispatching {
-            "ticket_awaiting_dispatch"
-        } else {
-            "ticket_dispatched"
-        },
-        title,
-        &summary(&c.description),
         tz,
         public_url,
         now,
-    )?;
+    };
+    transition::open(conn, &env, &ticket, &note)?;
     Ok((ticket, code))
-}
-
-/// The first 60 characters of a description, for lists and notifications.
-pub fn summary(text: &str) -> String {
-    let mut s: String = text.chars().take(60).collect();
-    if text.chars().count() > 60 {
-        s.push('…');
-    }
-    s
 }
 
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -657,8 +617,7 @@ fn settle(
 /// One transaction for one submission.
 fn file_now(conn: &mut DbConnection, st: &AppState, job: Job) -> Result<Value, ApiError> {
     let now = st.clock.now_ms();
-    let result =
-        crate::tickets::store::write_tx(conn, |conn| file_in_tx(conn, st, &job, now, None));
+    let result = crate::db::write_tx(conn, |conn| file_in_tx(conn, st, &job, now, None));
     settle(conn, &job, result)
 }
 
@@ -739,7 +698,7 @@ mod group_commit {
             };
             let now = st.clock.now_ms();
             if st.db.is_postgres() {
-                let filed = crate::tickets::store::write_tx(&mut conn, |conn| {
+                let filed = crate::db::write_tx(&mut conn, |conn| {
                     let seqs = ticket_seqs(conn, batch.len())?;
                     batch
                         .iter()
@@ -764,7 +723,7 @@ mod group_commit {
                 continue;
             }
             let mut results: Vec<Result<Value, ApiError>> = Vec::with_capacity(batch.len());
-            let committed = crate::tickets::store::write_tx(&mut conn, |conn| {
+            let committed = crate::db::write_tx(&mut conn, |conn| {
                 for (job, _) in &batch {
                     // A savepoint per submission: one bad one does not spoil the batch.
                     results.push(

@@ -1,7 +1,6 @@
 //! The resident channel (接诉即办): intake with routing and deadlines, photo uploads, tracking
 //! with the secret code, similar complaints and "me too".
 
-pub mod catalog;
 pub mod code;
 pub mod image;
 pub mod intake;

@@ -1,5 +1,5 @@
-//! Diesel tables of the complaints capability (tickets, events, uploads, outbox, …). Portable
-//! types only: ids `Text`, instants `BigInt` milliseconds.
+//! Diesel tables of the complaints capability (uploads, ticket-number counters, idempotency keys).
+//! Portable types only: ids `Text`, instants `BigInt` milliseconds.
 
 diesel::table! {
     uploads (id) {
@@ -19,93 +19,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    tickets (id) {
-        id -> Text,
-        ticket_no -> Text,
-        tracking_code -> Text,
-        source -> Text,
-        category_code -> Text,
-        description -> Text,
-        address -> Nullable<Text>,
-        area_id -> Nullable<Text>,
-        lat -> Nullable<Double>,
-        lon -> Nullable<Double>,
-        reporter_name -> Nullable<Text>,
-        reporter_phone -> Nullable<Text>,
-        photos -> Text,
-        status -> Text,
-        unit_id -> Nullable<Text>,
-        route_rule_id -> Nullable<Text>,
-        route_note -> Text,
-        clock_start -> BigInt,
-        response_due -> BigInt,
-        resolution_due -> BigInt,
-        accepted_at -> Nullable<BigInt>,
-        resolved_at -> Nullable<BigInt>,
-        closed_at -> Nullable<BigInt>,
-        disputes -> Integer,
-        extension_pending -> Bool,
-        supporters -> Integer,
-        rating -> Nullable<Integer>,
-        rating_comment -> Nullable<Text>,
-        rated_at -> Nullable<BigInt>,
-        created_at -> BigInt,
-        updated_at -> BigInt,
-    }
-}
-
-diesel::table! {
-    ticket_events (id) {
-        id -> BigInt,
-        ticket_id -> Text,
-        at -> BigInt,
-        kind -> Text,
-        actor_kind -> Text,
-        actor_user_id -> Nullable<Text>,
-        actor_name -> Nullable<Text>,
-        unit_id -> Nullable<Text>,
-        body -> Nullable<Text>,
-        public -> Bool,
-        photos -> Text,
-        from_status -> Nullable<Text>,
-        to_status -> Text,
-        reason -> Nullable<Text>,
-        rating -> Nullable<Integer>,
-        response_due -> Nullable<BigInt>,
-        resolution_due -> Nullable<BigInt>,
-        data -> Nullable<Text>,
-    }
-}
-
-diesel::table! {
-    ticket_supporters (id) {
-        id -> Text,
-        ticket_id -> Text,
-        tracking_code -> Text,
-        name -> Nullable<Text>,
-        phone -> Nullable<Text>,
-        created_at -> BigInt,
-    }
-}
-
-diesel::table! {
-    extension_requests (id) {
-        id -> Text,
-        ticket_id -> Text,
-        unit_id -> Text,
-        requested_by -> Text,
-        reason -> Text,
-        requested_due -> BigInt,
-        previous_due -> BigInt,
-        status -> Text,
-        decided_by -> Nullable<Text>,
-        decided_at -> Nullable<BigInt>,
-        decision_reason -> Nullable<Text>,
-        created_at -> BigInt,
-    }
-}
-
-diesel::table! {
     idempotency_keys (scope, key) {
         scope -> Text,
         key -> Text,
@@ -114,40 +27,3 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
-
-diesel::table! {
-    clock_marks (ticket_id, kind, due, day) {
-        ticket_id -> Text,
-        kind -> Text,
-        due -> BigInt,
-        day -> Text,
-        created_at -> BigInt,
-    }
-}
-
-diesel::table! {
-    outbox (id) {
-        id -> Text,
-        created_at -> BigInt,
-        ticket_id -> Nullable<Text>,
-        unit_id -> Nullable<Text>,
-        event_kind -> Text,
-        target_kind -> Text,
-        url -> Text,
-        secret_env -> Nullable<Text>,
-        payload -> Text,
-        status -> Text,
-        attempts -> Integer,
-        next_attempt_at -> BigInt,
-        locked_until -> BigInt,
-        last_error -> Nullable<Text>,
-        delivered_at -> Nullable<BigInt>,
-    }
-}
-
-diesel::allow_tables_to_appear_in_same_query!(
-    tickets,
-    ticket_events,
-    ticket_supporters,
-    extension_requests
-);

@@ -10,14 +10,14 @@ use serde_json::json;
 use crate::clock::format_local;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::tickets::store::{self, NewEvent};
+use crate::tickets::transition;
 
-use super::catalog;
 use super::code::TrackingCode;
 use super::intake::{summary, unknown_category};
 use super::phone::MobilePhone;
 use super::ratelimit::IntakeLimiter;
-use super::schema::{ticket_supporters, tickets};
+use crate::org::catalog;
+use crate::tickets::schema::{ticket_supporters, tickets};
 
 /// How far back similar complaints are looked for.
 pub const SIMILAR_WINDOW_MS: i64 = 30 * 24 * 3_600_000;
@@ -114,19 +114,15 @@ pub async fn support(
         .db
         .clone()
         .run(move |conn| {
-            crate::tickets::store::write_tx(conn, |conn| {
+            crate::db::write_tx(conn, |conn| {
                 let id: Option<String> = tickets::table
                     .filter(tickets::ticket_no.eq(&ticket_no))
                     .select(tickets::id)
                     .first(conn)
                     .optional()?;
                 let id = id.ok_or_else(|| ApiError::not_found("ticket_not_found", "没有这个工单", "No such ticket"))?;
-                let t = store::find_for_update(conn, &id)?
-                    .ok_or_else(|| ApiError::not_found("ticket_not_found", "没有这个工单", "No such ticket"))?;
-                if !t.status().is_open() {
-                    return Err(ApiError::conflict("ticket_not_in_state", "该工单已办结，不能再加入", "This ticket is already resolved or closed"));
-                }
                 let now = st.clock.now_ms();
+                let t = transition::add_supporter(conn, now, &id)?;
                 let code = TrackingCode::generate();
                 diesel::insert_into(ticket_supporters::table)
                     .values((
@@ -138,19 +134,6 @@ pub async fn support(
                         ticket_supporters::created_at.eq(now),
                     ))
                     .execute(conn)?;
-                diesel::update(tickets::table.find(&t.id))
-                    .set((tickets::supporters.eq(t.supporters + 1), tickets::updated_at.eq(now)))
-                    .execute(conn)?;
-                store::append(conn, NewEvent {
-                    ticket_id: t.id.clone(),
-                    at: now,
-                    kind: "supported".into(),
-                    actor_kind: "resident".into(),
-                    unit_id: t.unit_id.clone(),
-                    from_status: Some(t.status.clone()),
-                    to_status: t.status.clone(),
-                    ..NewEvent::default()
-                })?;
                 Ok(json!({"tracking_code": code.display(), "ticket_no": t.ticket_no, "supporters": t.supporters + 1}))
             })
         })

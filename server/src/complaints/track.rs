@@ -10,12 +10,13 @@ use crate::clock::format_local;
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::tickets::state::{Action, Actor, TicketStatus, check};
-use crate::tickets::store::{self, EventRow, NewEvent, TicketRow};
+use crate::tickets::state::{Action, TicketStatus};
+use crate::tickets::store::{self, EventRow, TicketRow};
+use crate::tickets::transition::{self, Change, Env, Mover};
 
-use super::catalog::{self, Catalog};
 use super::code::TrackingCode;
-use super::schema::{ticket_supporters, tickets};
+use crate::org::catalog::{self, Catalog};
+use crate::tickets::schema::{ticket_supporters, tickets};
 
 /// 404 `tracking_code_not_found`.
 pub fn code_not_found() -> ApiError {
@@ -234,30 +235,6 @@ fn rating_errors(
     Ok((body.rating as i32, comment))
 }
 
-/// Map a state-machine refusal to its API error.
-pub fn refusal_error(r: crate::tickets::state::Refusal) -> ApiError {
-    use crate::tickets::state::Refusal as R;
-    match r {
-        R::NotInState => ApiError::conflict(
-            "ticket_not_in_state",
-            "工单当前状态不允许此操作",
-            "The ticket's current status does not allow this action",
-        ),
-        R::NotYourUnit => crate::auth::principal::not_your_unit(),
-        R::RoleNotAllowed => crate::auth::principal::role_not_allowed(),
-        R::ExtensionPending => ApiError::conflict(
-            "extension_pending",
-            "已有延期申请在审批中",
-            "An extension request is already waiting for a decision",
-        ),
-        R::NoPendingExtension => ApiError::conflict(
-            "no_pending_extension",
-            "没有待审批的延期申请",
-            "There is no pending extension request",
-        ),
-    }
-}
-
 async fn rate(
     state: web::Data<AppState>,
     raw: String,
@@ -272,7 +249,7 @@ async fn rate(
         .run(move |conn| {
             let tz = st.config.timezone.clone();
             let catalog = catalog::get(conn, &st.config.database_url, &tz)?;
-            crate::tickets::store::write_tx(conn, |conn| {
+            crate::db::write_tx(conn, |conn| {
                 let (t, viewer) = resolve_code(conn, &raw)?;
                 if viewer != Viewer::Reporter {
                     return Err(ApiError::forbidden(
@@ -281,113 +258,24 @@ async fn rate(
                         "Only the resident who filed the complaint can rate it",
                     ));
                 }
-                let tr = check(action, &Actor::Resident, &t.facts()).map_err(refusal_error)?;
-                let now = st.clock.now_ms();
-                store::append(
-                    conn,
-                    NewEvent {
-                        ticket_id: t.id.clone(),
-                        at: now,
-                        kind: if action == Action::Confirm {
-                            "confirmed"
-                        } else {
-                            "disputed"
-                        }
-                        .into(),
-                        actor_kind: "resident".into(),
-                        unit_id: t.unit_id.clone(),
-                        body: comment.clone(),
-                        from_status: Some(t.status.clone()),
-                        to_status: tr.to.as_str().into(),
-                        rating: Some(stars),
-                        ..NewEvent::default()
-                    },
-                )?;
-                if action == Action::Confirm {
-                    diesel::update(tickets::table.find(&t.id))
-                        .set((
-                            tickets::status.eq(tr.to.as_str()),
-                            tickets::closed_at.eq(now),
-                            tickets::rating.eq(stars),
-                            tickets::rating_comment.eq(&comment),
-                            tickets::rated_at.eq(now),
-                            tickets::updated_at.eq(now),
-                        ))
-                        .execute(conn)?;
-                } else {
-                    let tier = &catalog
-                        .categories
-                        .get(&t.category_code)
-                        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("category vanished")))?
-                        .tier;
-                    let (resp, res) = tier
-                        .deadlines(crate::clock::from_ms(now), &catalog.calendar)
-                        .map_err(|e| ApiError::internal(anyhow::anyhow!("deadline: {e}")))?;
-                    let (resp, res) = (resp.as_millisecond(), res.as_millisecond());
-                    diesel::update(tickets::table.find(&t.id))
-                        .set((
-                            tickets::status.eq(tr.to.as_str()),
-                            tickets::disputes.eq(t.disputes + 1),
-                            tickets::clock_start.eq(now),
-                            tickets::response_due.eq(resp),
-                            tickets::resolution_due.eq(res),
-                            tickets::accepted_at.eq(None::<i64>),
-                            tickets::rating.eq(stars),
-                            tickets::rating_comment.eq(&comment),
-                            tickets::rated_at.eq(now),
-                            tickets::updated_at.eq(now),
-                        ))
-                        .execute(conn)?;
-                    store::append(
-                        conn,
-                        NewEvent {
-                            ticket_id: t.id.clone(),
-                            at: now,
-                            kind: tr.event.into(),
-                            actor_kind: "resident".into(),
-                            unit_id: t.unit_id.clone(),
-                            from_status: Some(t.status.clone()),
-                            to_status: tr.to.as_str().into(),
-                            response_due: Some(resp),
-                            resolution_due: Some(res),
-                            ..NewEvent::default()
-                        },
-                    )?;
-                    let t2 = store::find(conn, &t.id)?.ok_or_else(code_not_found)?;
-                    let supervising = t
-                        .unit_id
-                        .as_deref()
-                        .and_then(|u| catalog.units.get(u))
-                        .and_then(|u| u.supervising_unit_id.as_deref());
-                    if tr.to == TicketStatus::Reopened {
-                        store::notify(
-                            conn,
-                            &catalog,
-                            &t2,
-                            &[t.unit_id.as_deref()],
-                            "ticket_reopened",
-                            "居民不满意，工单重办",
-                            &comment.clone().unwrap_or_default(),
-                            &tz,
-                            &st.config.public_url,
-                            now,
-                        )?;
-                    } else {
-                        store::notify(
-                            conn,
-                            &catalog,
-                            &t2,
-                            &[supervising, catalog.dispatch_center.as_deref()],
-                            "ticket_escalated",
-                            "居民再次不满意，升级督办",
-                            &comment.clone().unwrap_or_default(),
-                            &tz,
-                            &st.config.public_url,
-                            now,
-                        )?;
+                let env = Env {
+                    catalog: &catalog,
+                    tz: &tz,
+                    public_url: &st.config.public_url,
+                    now: st.clock.now_ms(),
+                };
+                let change = if action == Action::Confirm {
+                    Change::Confirm {
+                        rating: stars,
+                        comment,
                     }
-                }
-                let t = store::find(conn, &t.id)?.ok_or_else(code_not_found)?;
+                } else {
+                    Change::Dispute {
+                        rating: stars,
+                        comment,
+                    }
+                };
+                let t = transition::apply(conn, &env, Mover::Resident, &t.id, change, None)?;
                 view(conn, &catalog, &t, Viewer::Reporter, &tz)
             })
         })

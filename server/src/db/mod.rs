@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
@@ -150,3 +151,25 @@ impl Db {
     }
 }
 pub mod schema;
+
+/// A transaction that will write. On SQLite, writers of this process queue on one lock first
+/// (SQLite allows one writer at a time; queueing here avoids its busy-wait sleeps), and the
+/// first statement takes the database's write lock, so a read is never upgraded to a write
+/// (which SQLite would refuse under concurrency). PostgreSQL needs neither.
+pub fn write_tx<T, F>(conn: &mut DbConnection, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+{
+    static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = match conn {
+        DbConnection::Sqlite(_) => Some(SQLITE_WRITER.lock().unwrap_or_else(|p| p.into_inner())),
+        DbConnection::Pg(_) => None,
+    };
+    diesel::Connection::transaction::<_, ApiError, _>(conn, |conn| {
+        if let DbConnection::Sqlite(c) = conn {
+            // Matches no row; a write statement all the same, so it takes the write lock now.
+            diesel::sql_query("UPDATE counters SET value = value WHERE name = ''").execute(c)?;
+        }
+        f(conn)
+    })
+}

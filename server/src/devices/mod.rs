@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::auth::Role;
 use crate::db::schema::devices;
 use crate::error::ApiError;
-use crate::org::import_format::Role;
 use crate::state::AppState;
 
 /// Mounts the device endpoints.

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::{Authed, policy};
-use crate::complaints::schema::outbox;
 use crate::error::ApiError;
+use crate::notify::schema::outbox;
 use crate::state::AppState;
 
 use super::outbox::OutboxRow;

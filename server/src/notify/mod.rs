@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod format;
 pub mod outbox;
+pub mod schema;
 
 use actix_web::web;
 

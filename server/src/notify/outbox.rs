@@ -12,10 +12,10 @@ use std::time::Duration;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::complaints::schema::outbox;
 use crate::db::schema::unit_notify_targets;
 use crate::db::{Db, DbConnection};
 use crate::error::ApiError;
+use crate::notify::schema::outbox;
 
 use super::format::{Message, TargetKind, backoff_ms, build_request, robot_accepted};
 
@@ -144,7 +144,7 @@ pub struct OutboxRow {
 
 /// Lease up to [`BATCH`] due messages for this worker.
 pub fn claim(conn: &mut DbConnection, now: i64) -> Result<Vec<OutboxRow>, ApiError> {
-    crate::tickets::store::write_tx(conn, |conn| {
+    crate::db::write_tx(conn, |conn| {
         macro_rules! due {
             () => {
                 outbox::table

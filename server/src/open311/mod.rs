@@ -16,12 +16,12 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::clock::format_local;
-use crate::complaints::catalog::{self, Catalog};
 use crate::complaints::intake::{self, Source, SubmitBody};
-use crate::complaints::schema::tickets;
 use crate::error::ApiError;
+use crate::org::catalog::{self, Catalog};
 use crate::routing::AreaKind;
 use crate::state::AppState;
+use crate::tickets::schema::tickets;
 use crate::tickets::store::{self, TicketRow};
 
 /// Answer format, from the path's extension.
@@ -195,11 +195,11 @@ fn request_json(
 ) -> Result<Value, ApiError> {
     let cat = catalog.categories.get(&t.category_code);
     // The latest public reply or result is the status note.
-    let notes: Option<String> = crate::complaints::schema::ticket_events::table
-        .filter(crate::complaints::schema::ticket_events::ticket_id.eq(&t.id))
-        .filter(crate::complaints::schema::ticket_events::kind.eq_any(["replied", "resolved"]))
-        .order(crate::complaints::schema::ticket_events::id.desc())
-        .select(crate::complaints::schema::ticket_events::body)
+    let notes: Option<String> = crate::tickets::schema::ticket_events::table
+        .filter(crate::tickets::schema::ticket_events::ticket_id.eq(&t.id))
+        .filter(crate::tickets::schema::ticket_events::kind.eq_any(["replied", "resolved"]))
+        .order(crate::tickets::schema::ticket_events::id.desc())
+        .select(crate::tickets::schema::ticket_events::body)
         .first::<Option<String>>(conn)
         .optional()?
         .flatten();
@@ -484,7 +484,7 @@ fn post_inner(
         o
     })?;
     let now = state.clock.now_ms();
-    let (t, code) = crate::tickets::store::write_tx(conn, |conn| {
+    let (t, code) = crate::db::write_tx(conn, |conn| {
         intake::file(
             conn,
             &catalog,

@@ -355,7 +355,7 @@ pub async fn list_tiers(
 /// Every write to the organisation model ends here: routing and deadlines read a cached copy,
 /// which must not serve the old data after an edit.
 fn org_changed(state: &AppState) {
-    crate::complaints::catalog::invalidate(&state.config.database_url);
+    crate::org::catalog::invalidate(&state.config.database_url);
 }
 
 async fn upsert(state: &AppState, file: ImportFile) -> Result<ImportSummary, ApiError> {

@@ -297,23 +297,8 @@ impl CalendarSpec {
     }
 }
 
-/// Staff role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// System administrator.
-    Admin,
-    /// Supervisor (督办).
-    Supervisor,
-    /// Dispatcher (派单员).
-    Dispatcher,
-    /// A unit's administrator.
-    UnitAdmin,
-    /// A unit's staff (经办人).
-    UnitStaff,
-    /// Field inspector (排查员).
-    Inspector,
-}
+/// Staff role (the vocabulary lives in `auth`; the file names roles by their wire names).
+pub use crate::auth::Role;
 
 /// A staff account without password (set with `anju user set-password`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! Routing rules administration (派单规则管理) and the dry run that explains a decision, over the
 //! database. Edits take effect at once in this process (the intake catalog is dropped) and
-//! within [`crate::complaints::catalog::CACHE_TTL`] in other processes.
+//! within [`crate::org::catalog::CACHE_TTL`] in other processes.
 
 // Row tuples mirror the columns each query selects; naming every one would hide that.
 #![allow(clippy::type_complexity)]
@@ -11,9 +11,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::{Authed, policy};
-use crate::complaints::catalog::{self, Catalog};
 use crate::db::schema::{areas, routing_rules, units};
 use crate::error::ApiError;
+use crate::org::catalog::{self, Catalog};
 use crate::state::AppState;
 
 /// Explain where a complaint of `category` at `area_id` (or at the point) would go.

@@ -14,10 +14,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::{Authed, policy};
-use crate::complaints::catalog;
-use crate::complaints::schema::{ticket_events, tickets};
 use crate::error::ApiError;
+use crate::org::catalog;
 use crate::state::AppState;
+use crate::tickets::schema::{ticket_events, tickets};
 
 use rates::{RateEvent, TicketHistory, median, rate, unit_rates};
 

@@ -96,15 +96,3 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
-
-diesel::table! {
-    /// Photos by SHA-256.
-    attachments (sha256) {
-        sha256 -> Text,
-        size -> BigInt,
-        content_type -> Text,
-        bytes -> Binary,
-        uploaded_by -> Text,
-        created_at -> BigInt,
-    }
-}

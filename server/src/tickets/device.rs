@@ -2,7 +2,7 @@
 //! [`crate::sync::tickets::TicketActions`].
 //!
 //! A device action goes through the same transition function as the console's
-//! accept/reply/resolve ([`handlers::act_in_tx`]): the same role, unit and state checks, the same
+//! accept/reply/resolve ([`transition::apply`]): the same role, unit and state checks, the same
 //! event in the append-only history, deadlines and outbox messages. It runs inside the push
 //! transaction (sync wraps it in a savepoint), so a refusal leaves nothing behind and comes back
 //! to the device as a rejection with a stable code and reasons in Chinese and English.
@@ -18,18 +18,19 @@ use anju_shared::merge::Rejection;
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::attachments::schema::attachments;
 use crate::auth::Principal;
 use crate::clock::Clock;
-use crate::complaints::catalog;
-use crate::complaints::schema::{ticket_events, uploads};
+use crate::complaints::schema::uploads;
 use crate::config::Config;
 use crate::db::DbConnection;
 use crate::error::{ApiError, Lang};
-use crate::sync::schema::attachments;
+use crate::org::catalog;
 use crate::sync::tickets::{TicketAction, TicketActions, TicketActor};
+use crate::tickets::schema::ticket_events;
 
-use super::handlers::{self, ActEnv};
 use super::state::Action;
+use super::transition::{self, Change, Env, Mover};
 
 /// Applies device ticket actions to the ticket state machine.
 #[derive(Clone)]
@@ -104,7 +105,7 @@ impl TicketActions for DeviceActions {
         if seen > 0 {
             return Ok(());
         }
-        let Some(role) = crate::org::import_format::Role::parse(&actor.role) else {
+        let Some(role) = crate::auth::Role::parse(&actor.role) else {
             return Err(rejection(
                 "role_not_allowed",
                 "您的角色无权执行此操作",
@@ -185,22 +186,36 @@ impl TicketActions for DeviceActions {
                 "This category needs after-photos to resolve",
             ));
         }
-        let env = ActEnv {
+        let env = Env {
             catalog: &catalog,
             tz: &tz,
             public_url: &self.config.public_url,
             now,
-            data: Some(json!({
-                "device_action_id": action_id,
-                "device_id": actor.device_id.to_string(),
-                "acted_at": action.acted_at,
-                "photo_sha256": if kind == Action::Resolve { json!(action.photos) } else { json!(null) },
-            })),
         };
-        let payload = handlers::device_payload(kind, text, upload_ids);
-        handlers::act_in_tx(conn, &env, &principal, &ticket_id, kind, payload)
-            .map(|_| ())
-            .map_err(|e| from_api(&e))
+        let data = json!({
+            "device_action_id": action_id,
+            "device_id": actor.device_id.to_string(),
+            "acted_at": action.acted_at,
+            "photo_sha256": if kind == Action::Resolve { json!(action.photos) } else { json!(null) },
+        });
+        let change = match kind {
+            Action::Accept => Change::Accept,
+            Action::Reply => Change::Reply { text },
+            _ => Change::Resolve {
+                result: text,
+                photos: upload_ids,
+            },
+        };
+        transition::apply(
+            conn,
+            &env,
+            Mover::Staff(&principal),
+            &ticket_id,
+            change,
+            Some(data),
+        )
+        .map(|_| ())
+        .map_err(|e| from_api(&e))
     }
 }
 

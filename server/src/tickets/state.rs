@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::org::import_format::Role;
+use crate::auth::Role;
 
 /// Where a ticket is in its life. Stored as the snake_case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

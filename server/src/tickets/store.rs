@@ -1,14 +1,14 @@
-//! Ticket rows, the append-only event history, and the one function every transition goes
-//! through ([`record`]): event + new state + outbox messages in the caller's transaction.
+//! Ticket rows and their queries, the append-only event history's rows, and the outbox
+//! messages about a ticket. Changes go through [`super::transition`].
 
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::complaints::catalog::Catalog;
-use crate::complaints::schema::{ticket_events, tickets};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::notify::outbox;
+use crate::org::catalog::Catalog;
+use crate::tickets::schema::{ticket_events, tickets};
 
 use super::state::{TicketFacts, TicketStatus};
 
@@ -226,20 +226,7 @@ pub fn events(conn: &mut DbConnection, ticket_id: &str) -> Result<Vec<EventRow>,
         .load(conn)?)
 }
 
-/// Append `event`. The event table is append-only: nothing in the server updates or deletes
-/// its rows.
-pub fn append(conn: &mut DbConnection, mut event: NewEvent) -> Result<(), ApiError> {
-    if event.photos.is_empty() {
-        event.photos = "[]".into();
-    }
-    event.public = is_public_kind(&event.kind);
-    diesel::insert_into(ticket_events::table)
-        .values(&event)
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Set the status (and `updated_at`) of a ticket.
+/// Set the status (and `updated_at`) of a ticket (for [`super::transition::apply`]).
 pub fn set_status(
     conn: &mut DbConnection,
     id: &str,
@@ -325,26 +312,4 @@ pub fn unit_json(catalog: &Catalog, unit_id: Option<&str>, with_id: bool) -> Val
         Some(u) => json!({"name_zh": u.name_zh, "name_en": u.name_en}),
         None => Value::Null,
     }
-}
-
-/// A transaction that will write. On SQLite, writers of this process queue on one lock first
-/// (SQLite allows one writer at a time; queueing here avoids its busy-wait sleeps), and the
-/// first statement takes the database's write lock, so a read is never upgraded to a write
-/// (which SQLite would refuse under concurrency). PostgreSQL needs neither.
-pub fn write_tx<T, F>(conn: &mut DbConnection, f: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
-{
-    static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = match conn {
-        DbConnection::Sqlite(_) => Some(SQLITE_WRITER.lock().unwrap_or_else(|p| p.into_inner())),
-        DbConnection::Pg(_) => None,
-    };
-    conn.transaction::<_, ApiError, _>(|conn| {
-        if let DbConnection::Sqlite(c) = conn {
-            // Matches no row; a write statement all the same, so it takes the write lock now.
-            diesel::sql_query("UPDATE counters SET value = value WHERE name = ''").execute(c)?;
-        }
-        f(conn)
-    })
 }

@@ -6,11 +6,11 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::auth::Role;
 use crate::auth::handlers::hash_password;
 use crate::auth::principal::{not_your_unit, role_not_allowed};
 use crate::auth::{Authed, Principal, password, policy};
 use crate::error::ApiError;
-use crate::org::import_format::Role;
 use crate::state::AppState;
 use crate::users::{self, AccountView};
 

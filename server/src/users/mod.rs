@@ -7,11 +7,11 @@ pub mod handlers;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use crate::auth::Role;
 use crate::auth::session;
 use crate::db::DbConnection;
 use crate::db::schema::{units, users};
 use crate::error::ApiError;
-use crate::org::import_format::Role;
 
 /// An account as administrators see it (never the hash).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
