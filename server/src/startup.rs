@@ -74,7 +74,11 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<(AppState, Bootstra
                 bootstrap.sample_loaded =
                     crate::org::store::load_sample_if_empty(&mut conn, clock.now_ms())?;
                 if config.sample_programme {
-                    crate::registers::sample::load_if_empty(&mut conn, &config.timezone, clock.now_ms())?;
+                    crate::registers::sample::load_if_empty(
+                        &mut conn,
+                        &config.timezone,
+                        clock.now_ms(),
+                    )?;
                 }
             }
             if !crate::users::any_admin(&mut conn)? {

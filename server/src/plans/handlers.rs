@@ -27,13 +27,16 @@ fn year_of(state: &AppState, q: &YearQuery) -> Result<i32, ApiError> {
     match q.year {
         Some(y) => parse_year(y),
         None => Ok(i32::from(
-            state.config.timezone.to_datetime(state.clock.now())
-                .year(),
+            state.config.timezone.to_datetime(state.clock.now()).year(),
         )),
     }
 }
 
-fn plan_table(org: &Org, year: i32, targets: &std::collections::HashMap<(String, Measure), i64>) -> Value {
+fn plan_table(
+    org: &Org,
+    year: i32,
+    targets: &std::collections::HashMap<(String, Measure), i64>,
+) -> Value {
     let districts: Vec<Value> = org
         .districts()
         .into_iter()
@@ -113,7 +116,9 @@ pub async fn set_plans(
             for (i, e) in body.entries.iter().enumerate() {
                 match check_entry(&org, year, &e.district, &e.measure, e.target) {
                     Ok(t) => targets.push(t),
-                    Err((zh, en)) => errors.push(json!({"entry": i, "message_zh": zh, "message_en": en})),
+                    Err((zh, en)) => {
+                        errors.push(json!({"entry": i, "message_zh": zh, "message_en": en}))
+                    }
                 }
             }
             if !errors.is_empty() {
@@ -128,7 +133,11 @@ pub async fn set_plans(
             let changed = store::set_targets(
                 conn,
                 &targets,
-                &Changer { id: &who.user_id, name: &who.display_name, source: "api" },
+                &Changer {
+                    id: &who.user_id,
+                    name: &who.display_name,
+                    source: "api",
+                },
                 now,
             )?;
             let t = store::targets(conn, year)?;
@@ -146,7 +155,10 @@ pub async fn plan_changes(
     q: web::Query<YearQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let year = year_of(&state, &q)?;
-    let items = state.db.run(move |conn| Ok(store::changes(conn, year)?)).await?;
+    let items = state
+        .db
+        .run(move |conn| Ok(store::changes(conn, year)?))
+        .await?;
     Ok(HttpResponse::Ok().json(json!({"items": items})))
 }
 
@@ -222,7 +234,12 @@ pub fn parse_plan_sheet(org: &Org, rows: &[Vec<String>]) -> (Vec<Target>, Vec<Va
     let mut errors = Vec::new();
     let mut targets = Vec::new();
     let Some(header) = rows.first() else {
-        errors.push(row_error(1, "", "表格是空的".into(), "the sheet is empty".into()));
+        errors.push(row_error(
+            1,
+            "",
+            "表格是空的".into(),
+            "the sheet is empty".into(),
+        ));
         return (targets, errors);
     };
     let mut cols: Vec<(usize, Option<Measure>)> = Vec::new();
@@ -252,20 +269,35 @@ pub fn parse_plan_sheet(org: &Org, rows: &[Vec<String>]) -> (Vec<Target>, Vec<Va
     }
     for (name, col) in [("年度", year_col), ("区县", district_col)] {
         if col.is_none() {
-            errors.push(row_error(1, name, format!("缺少列：{name}"), format!("missing column: {name}")));
+            errors.push(row_error(
+                1,
+                name,
+                format!("缺少列：{name}"),
+                format!("missing column: {name}"),
+            ));
         }
     }
     let (Some(yc), Some(dc)) = (year_col, district_col) else {
         return (targets, errors);
     };
-    let cell = |r: &Vec<String>, c: usize| r.get(c).map(|s| s.trim().to_owned()).unwrap_or_default();
+    let cell =
+        |r: &Vec<String>, c: usize| r.get(c).map(|s| s.trim().to_owned()).unwrap_or_default();
     for (n, r) in rows.iter().enumerate().skip(1) {
         let row = n + 1;
-        let year = match cell(r, yc).parse::<i64>().ok().and_then(|y| parse_year(y).ok()) {
+        let year = match cell(r, yc)
+            .parse::<i64>()
+            .ok()
+            .and_then(|y| parse_year(y).ok())
+        {
             Some(y) => y,
             None => {
                 let v = cell(r, yc);
-                errors.push(row_error(row, "年度", format!("年度无效：{v}"), format!("not a year: {v}")));
+                errors.push(row_error(
+                    row,
+                    "年度",
+                    format!("年度无效：{v}"),
+                    format!("not a year: {v}"),
+                ));
                 continue;
             }
         };
@@ -277,13 +309,22 @@ pub fn parse_plan_sheet(org: &Org, rows: &[Vec<String>]) -> (Vec<Target>, Vec<Va
                 continue;
             }
             let Ok(target) = raw.parse::<i64>() else {
-                errors.push(row_error(row, m.label_zh(), format!("不是整数：{raw}"), format!("not a whole number: {raw}")));
+                errors.push(row_error(
+                    row,
+                    m.label_zh(),
+                    format!("不是整数：{raw}"),
+                    format!("not a whole number: {raw}"),
+                ));
                 continue;
             };
             match check_entry(org, year, &district, m.as_str(), target) {
                 Ok(t) => targets.push(t),
                 Err((zh, en)) => {
-                    let column = if zh.contains("区县") { "区县" } else { m.label_zh() };
+                    let column = if zh.contains("区县") {
+                        "区县"
+                    } else {
+                        m.label_zh()
+                    };
                     errors.push(row_error(row, column, zh, en));
                     if column == "区县" {
                         break;
@@ -329,7 +370,11 @@ pub async fn import_plans(
                 store::set_targets(
                     conn,
                     &targets,
-                    &Changer { id: &who.user_id, name: &who.display_name, source: "import" },
+                    &Changer {
+                        id: &who.user_id,
+                        name: &who.display_name,
+                        source: "import",
+                    },
                     now,
                 )?
             };
@@ -350,7 +395,10 @@ pub async fn office_progress(
     q: web::Query<YearQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let year = year_of(&state, &q)?;
-    let body = state.db.run(move |conn| Ok(progress::compute(conn, year)?)).await?;
+    let body = state
+        .db
+        .run(move |conn| Ok(progress::compute(conn, year)?))
+        .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -362,7 +410,10 @@ pub async fn public_progress(
     q: web::Query<YearQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let year = year_of(&state, &q)?;
-    let body = state.db.run(move |conn| Ok(progress::compute(conn, year)?)).await?;
+    let body = state
+        .db
+        .run(move |conn| Ok(progress::compute(conn, year)?))
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
         .json(body))
@@ -381,9 +432,10 @@ pub async fn progress_xlsx(
         .db
         .run(move |conn| {
             let p = progress::compute(conn, year)?;
-            let headers: Vec<String> = ["年度", "区县", "指标", "计划", "完成", "完成率(%)", "排名"]
-                .map(String::from)
-                .to_vec();
+            let headers: Vec<String> =
+                ["年度", "区县", "指标", "计划", "完成", "完成率(%)", "排名"]
+                    .map(String::from)
+                    .to_vec();
             let mut rows = Vec::new();
             for d in p["districts"].as_array().into_iter().flatten() {
                 for m in Measure::ALL {

@@ -23,6 +23,11 @@ pub use handlers::configure;
         handlers::public_progress,
         handlers::progress_xlsx
     ),
-    components(schemas(handlers::SetPlans, handlers::PlanEntry, store::PlanChange, store::Measure))
+    components(schemas(
+        handlers::SetPlans,
+        handlers::PlanEntry,
+        store::PlanChange,
+        store::Measure
+    ))
 )]
 pub struct ApiDoc;

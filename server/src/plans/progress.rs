@@ -50,7 +50,10 @@ fn year_month(date: Option<&str>, year: i32) -> Option<usize> {
 /// The (measure, month, amount) contributions of one project in `year`.
 pub fn contributions(p: &Live, year: i32) -> Vec<(Measure, usize, i64)> {
     let planned = p.int("planned_units").unwrap_or(0);
-    let completed = p.int("completed_units").filter(|c| *c > 0).unwrap_or(planned);
+    let completed = p
+        .int("completed_units")
+        .filter(|c| *c > 0)
+        .unwrap_or(planned);
     let started = year_month(p.text("actual_start"), year);
     let finished = year_month(p.text("actual_completion"), year);
     let mut out = Vec::new();
@@ -133,7 +136,9 @@ pub fn compute(conn: &mut DbConnection, year: i32) -> diesel::QueryResult<Value>
                     rank: None,
                     monthly: cumulative,
                     even_pace: (1..=12)
-                        .map(|k| planned.map(|p| (p as f64 * k as f64 / 12.0 * 10.0).round() / 10.0))
+                        .map(|k| {
+                            planned.map(|p| (p as f64 * k as f64 / 12.0 * 10.0).round() / 10.0)
+                        })
                         .collect(),
                 },
             );
@@ -164,8 +169,14 @@ pub fn compute(conn: &mut DbConnection, year: i32) -> diesel::QueryResult<Value>
             .unwrap_or(Measure::ShantytownStarted);
         let h = get(headline);
         let mut measures = Map::new();
-        for m in Measure::ALL.into_iter().filter(|m| m.programme() == programme) {
-            measures.insert(m.as_str().into(), serde_json::to_value(get(m)).unwrap_or(Value::Null));
+        for m in Measure::ALL
+            .into_iter()
+            .filter(|m| m.programme() == programme)
+        {
+            measures.insert(
+                m.as_str().into(),
+                serde_json::to_value(get(m)).unwrap_or(Value::Null),
+            );
         }
         json!({
             "measure": headline.as_str(),

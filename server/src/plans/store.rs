@@ -134,7 +134,12 @@ pub fn check_entry(
                 .find(|a| a.name_zh == d || a.name_en.eq_ignore_ascii_case(d))
         })
         .filter(|a| a.kind == "district")
-        .ok_or_else(|| (format!("没有这个区县：{d}"), format!("no such district: {d}")))?;
+        .ok_or_else(|| {
+            (
+                format!("没有这个区县：{d}"),
+                format!("no such district: {d}"),
+            )
+        })?;
     let measure = Measure::parse(measure).ok_or_else(|| {
         (
             format!("未知的计划指标：{measure}"),
@@ -177,10 +182,7 @@ pub fn set_targets(
         let mut changed = 0;
         for t in targets {
             let key = || annual_plans::table.find((t.year, t.area_id.clone(), t.measure.as_str()));
-            let old: Option<i64> = key()
-                .select(annual_plans::target)
-                .first(conn)
-                .optional()?;
+            let old: Option<i64> = key().select(annual_plans::target).first(conn).optional()?;
             if old == Some(t.target) {
                 continue;
             }
@@ -231,7 +233,11 @@ pub fn targets(
 ) -> QueryResult<std::collections::HashMap<(String, Measure), i64>> {
     let rows: Vec<(String, String, i64)> = annual_plans::table
         .filter(annual_plans::year.eq(year))
-        .select((annual_plans::area_id, annual_plans::measure, annual_plans::target))
+        .select((
+            annual_plans::area_id,
+            annual_plans::measure,
+            annual_plans::target,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()

@@ -23,7 +23,10 @@ use crate::state::AppState;
 use crate::sync::scope_of;
 
 fn today(state: &AppState) -> String {
-    state.config.timezone.to_datetime(state.clock.now())
+    state
+        .config
+        .timezone
+        .to_datetime(state.clock.now())
         .date()
         .to_string()
 }
@@ -31,7 +34,10 @@ fn today(state: &AppState) -> String {
 /// `GET /api/v1/registers`: the four registers with their fields (labels from the shared
 /// schemas) and the areas and units to filter by.
 #[utoipa::path(get, path = "/api/v1/registers", tag = "registers", responses((status = 200, description = "{registers: [{name, label_zh, label_en, schema}], areas, units}")))]
-pub async fn catalogue(state: web::Data<AppState>, _p: Principal) -> Result<HttpResponse, ApiError> {
+pub async fn catalogue(
+    state: web::Data<AppState>,
+    _p: Principal,
+) -> Result<HttpResponse, ApiError> {
     let body = state
         .db
         .run(move |conn| {
@@ -86,10 +92,11 @@ pub async fn list_register(
             let org = Org::load(conn)?;
             let filter = Filter::parse(record_type, &q, &org)?;
             let scope = scope_of(conn, &principal)?;
-            let mut rows: Vec<query::Live> = query::live_records(conn, record_type, &scope, &filter.narrow)?
-                .into_iter()
-                .filter(|r| filter.keeps(record_type, r, &today, &org))
-                .collect();
+            let mut rows: Vec<query::Live> =
+                query::live_records(conn, record_type, &scope, &filter.narrow)?
+                    .into_iter()
+                    .filter(|r| filter.keeps(record_type, r, &today, &org))
+                    .collect();
             filter.sort(&mut rows);
             let total = rows.len();
             if format != "json" {
@@ -131,7 +138,11 @@ pub async fn list_register(
         .await?;
     Ok(match answer {
         ListAnswer::Page(v) => HttpResponse::Ok().json(v),
-        ListAnswer::File { bytes, ctype, filename } => HttpResponse::Ok()
+        ListAnswer::File {
+            bytes,
+            ctype,
+            filename,
+        } => HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, ctype))
             .insert_header((
                 header::CONTENT_DISPOSITION,
@@ -165,7 +176,11 @@ fn display(org: &Org, v: &Value) -> Cell {
         ),
         Value::Array(a) => Cell::Text(
             a.iter()
-                .map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string()))
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| x.to_string())
+                })
                 .collect::<Vec<_>>()
                 .join(";"),
         ),
@@ -192,15 +207,24 @@ fn sheet_rows(
                     .map(|a| Cell::Text(a.name_zh.clone()))
                     .unwrap_or(Cell::Empty)
             };
-            let mut row = vec![Cell::Text(r.record.id.to_string()), up("street"), up("district")];
-            row.extend(
-                schema
-                    .fields
-                    .iter()
-                    .map(|f| r.values.get(f.name).map(|v| display(org, v)).unwrap_or(Cell::Empty)),
-            );
+            let mut row = vec![
+                Cell::Text(r.record.id.to_string()),
+                up("street"),
+                up("district"),
+            ];
+            row.extend(schema.fields.iter().map(|f| {
+                r.values
+                    .get(f.name)
+                    .map(|v| display(org, v))
+                    .unwrap_or(Cell::Empty)
+            }));
             row.push(Cell::Text(
-                if list::is_overdue(record_type, r, today) { "是" } else { "否" }.into(),
+                if list::is_overdue(record_type, r, today) {
+                    "是"
+                } else {
+                    "否"
+                }
+                .into(),
             ));
             row
         })
@@ -211,8 +235,18 @@ fn sheet_rows(
 /// The links of a record page: (record type, field pointing at this record) for children,
 /// and the fields of this record pointing at parents.
 const CHILDREN: &[(&str, &[(&str, &str)])] = &[
-    ("project", &[("building", "project_id"), ("inspection", "project_id"), ("hazard", "project_id")]),
-    ("building", &[("inspection", "building_id"), ("hazard", "building_id")]),
+    (
+        "project",
+        &[
+            ("building", "project_id"),
+            ("inspection", "project_id"),
+            ("hazard", "project_id"),
+        ],
+    ),
+    (
+        "building",
+        &[("inspection", "building_id"), ("hazard", "building_id")],
+    ),
     ("inspection", &[("hazard", "inspection_id")]),
     ("hazard", &[]),
 ];
@@ -340,14 +374,36 @@ async fn push_one(
                 base_version: body.base_version,
                 fields: body.fields,
             };
-            let mut results = push_office(conn, &sync.clock, &scope, &author_of(&principal), vec![edit], now)?;
-            results.pop().ok_or_else(|| ApiError::internal(anyhow::anyhow!("push answered nothing")))
+            let mut results = push_office(
+                conn,
+                &sync.clock,
+                &scope,
+                &author_of(&principal),
+                vec![edit],
+                now,
+            )?;
+            results
+                .pop()
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("push answered nothing")))
         })
         .await?;
     match &result.outcome {
-        MutationOutcome::Rejected { code, message_zh, message_en } => {
-            let status = if code == "out_of_scope" { StatusCode::FORBIDDEN } else { StatusCode::UNPROCESSABLE_ENTITY };
-            Err(ApiError::new(status, code.clone(), message_zh.clone(), message_en.clone()))
+        MutationOutcome::Rejected {
+            code,
+            message_zh,
+            message_en,
+        } => {
+            let status = if code == "out_of_scope" {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Err(ApiError::new(
+                status,
+                code.clone(),
+                message_zh.clone(),
+                message_en.clone(),
+            ))
         }
         _ => Ok(HttpResponse::Ok().json(json!({"id": record_id, "result": result}))),
     }
@@ -380,18 +436,29 @@ pub async fn edit_record(
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
     let record_type = register_type(&name)?;
-    let not_found = || ApiError::not_found("record_not_found", "没有这条记录，或不在您的管辖范围内", "no such record, or not in your scope");
+    let not_found = || {
+        ApiError::not_found(
+            "record_not_found",
+            "没有这条记录，或不在您的管辖范围内",
+            "no such record, or not in your scope",
+        )
+    };
     let record_id = Uuid::try_parse(&id).map_err(|_| not_found())?;
     let body = body.into_inner();
     if body.base_version.is_none() {
-        return Err(ApiError::bad_request("base_version_required", "修改记录需要提供 base_version（加载时的版本）", "an edit needs base_version (the version it was loaded at)"));
+        return Err(ApiError::bad_request(
+            "base_version_required",
+            "修改记录需要提供 base_version（加载时的版本）",
+            "an edit needs base_version (the version it was loaded at)",
+        ));
     }
     let p = principal.clone();
     let exists = state
         .db
         .run(move |conn| {
             let scope = scope_of(conn, &p)?;
-            Ok(query::record(conn, &id, &scope)?.is_some_and(|(r, _)| r.record.record_type == record_type))
+            Ok(query::record(conn, &id, &scope)?
+                .is_some_and(|(r, _)| r.record.record_type == record_type))
         })
         .await?;
     if !exists {
@@ -404,7 +471,16 @@ pub async fn edit_record(
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/registers", web::get().to(catalogue))
         .route("/api/v1/registers/{register}", web::get().to(list_register))
-        .route("/api/v1/registers/{register}", web::post().to(create_record))
-        .route("/api/v1/registers/{register}/{id}", web::get().to(record_page))
-        .route("/api/v1/registers/{register}/{id}", web::patch().to(edit_record));
+        .route(
+            "/api/v1/registers/{register}",
+            web::post().to(create_record),
+        )
+        .route(
+            "/api/v1/registers/{register}/{id}",
+            web::get().to(record_page),
+        )
+        .route(
+            "/api/v1/registers/{register}/{id}",
+            web::patch().to(edit_record),
+        );
 }

@@ -223,7 +223,16 @@ pub struct OpenConflict {
     pub created_at: i64,
 }
 
-type ConflictRow = (String, String, String, String, String, Option<String>, String, i64);
+type ConflictRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+);
 
 /// The open conflicts of record `id`, oldest first.
 pub fn open_conflicts(

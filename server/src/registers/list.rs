@@ -172,8 +172,17 @@ impl Filter {
             Some(s) => Some(enum_of("severity", s)?),
             None => None,
         };
-        let from = q.from.as_deref().filter(|s| !s.is_empty()).map(|s| date(s, "from")).transpose()?;
-        let to = q.to.as_deref().filter(|s| !s.is_empty()).map(|s| date(s, "to")).transpose()?;
+        let from = q
+            .from
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| date(s, "from"))
+            .transpose()?;
+        let to =
+            q.to.as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| date(s, "to"))
+                .transpose()?;
         let sort = q.sort.clone().unwrap_or_else(|| "updated_at".into());
         if sort != "updated_at" && schema.field(&sort).is_none() {
             return Err(bad(
@@ -209,7 +218,11 @@ impl Filter {
             overdue: q.overdue.unwrap_or(false),
             from,
             to,
-            q: q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase),
+            q: q.q
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_lowercase),
             sort,
             desc,
             page: q.page.unwrap_or(1).max(1) as usize,
@@ -220,7 +233,11 @@ impl Filter {
     /// Whether `r` passes the in-memory filters on `today` (`YYYY-MM-DD`).
     pub fn keeps(&self, record_type: &str, r: &Live, today: &str, org: &Org) -> bool {
         if let Some(g) = &self.grade {
-            let field = if record_type == "building" { "safety_grade" } else { "grade" };
+            let field = if record_type == "building" {
+                "safety_grade"
+            } else {
+                "grade"
+            };
             if r.text(field) != Some(g.as_str()) {
                 return false;
             }
@@ -238,7 +255,9 @@ impl Filter {
             let Some(d) = r.text(field).map(|s| s.get(..10).unwrap_or(s)) else {
                 return false;
             };
-            if self.from.as_deref().is_some_and(|f| d < f) || self.to.as_deref().is_some_and(|t| d > t) {
+            if self.from.as_deref().is_some_and(|f| d < f)
+                || self.to.as_deref().is_some_and(|t| d > t)
+            {
                 return false;
             }
         }
@@ -251,7 +270,9 @@ impl Filter {
             let in_area = r
                 .text("area_id")
                 .and_then(|a| org.areas.get(a))
-                .is_some_and(|a| a.name_zh.contains(q.as_str()) || a.name_en.to_lowercase().contains(q));
+                .is_some_and(|a| {
+                    a.name_zh.contains(q.as_str()) || a.name_en.to_lowercase().contains(q)
+                });
             if !in_fields && !in_area {
                 return false;
             }
@@ -290,7 +311,9 @@ fn compare(a: &Value, b: &Value) -> Ordering {
 /// project past its planned completion that is not completed.
 pub fn is_overdue(record_type: &str, r: &Live, today: &str) -> bool {
     match record_type {
-        "hazard" => r.text("status") == Some("open") && r.text("deadline").is_some_and(|d| d < today),
+        "hazard" => {
+            r.text("status") == Some("open") && r.text("deadline").is_some_and(|d| d < today)
+        }
         "project" => {
             r.text("status") != Some("completed")
                 && r.text("planned_completion").is_some_and(|d| d < today)
@@ -328,7 +351,9 @@ pub fn area_names(org: &Org, area_id: Option<&str>) -> Value {
     };
     let name = |k: &str| {
         org.ancestor(&a.id, k)
-            .map(|x| json!({"id": x.id, "code": x.code, "name_zh": x.name_zh, "name_en": x.name_en}))
+            .map(
+                |x| json!({"id": x.id, "code": x.code, "name_zh": x.name_zh, "name_en": x.name_en}),
+            )
             .unwrap_or(Value::Null)
     };
     json!({

@@ -25,6 +25,13 @@ pub use handlers::configure;
         handlers::create_record,
         handlers::edit_record
     ),
-    components(schemas(handlers::OfficeEdit, list::ListItem, history::Version, history::FieldChange, history::Who, history::OpenConflict))
+    components(schemas(
+        handlers::OfficeEdit,
+        list::ListItem,
+        history::Version,
+        history::FieldChange,
+        history::Who,
+        history::OpenConflict
+    ))
 )]
 pub struct ApiDoc;

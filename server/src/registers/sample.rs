@@ -49,7 +49,12 @@ fn id(rng: &mut Lcg) -> Uuid {
 
 const CONTRACTORS: &[&str] = &["青河城建集团", "北方建设工程有限公司", "河西市政工程公司"];
 const INSPECTORS: &[&str] = &["王建国", "李秀英", "张伟", "刘洋", "陈静"];
-const STRUCTURES: &[&str] = &["brick_concrete", "brick_wood", "reinforced_concrete", "masonry"];
+const STRUCTURES: &[&str] = &[
+    "brick_concrete",
+    "brick_wood",
+    "reinforced_concrete",
+    "masonry",
+];
 
 /// Loads the sample programme for the year of `now_ms` (in `tz`) unless the store already holds
 /// projects. Returns whether it did.
@@ -97,15 +102,17 @@ fn day(d: Date) -> Value {
 /// A date `k` days before `today` but not before 1 January (this year's events).
 fn this_year(today: Date, rng: &mut Lcg) -> Date {
     let elapsed = i64::from(today.day_of_year()) - 1;
-    let back = if elapsed <= 0 { 0 } else { rng.range(0, elapsed) };
+    let back = if elapsed <= 0 {
+        0
+    } else {
+        rng.range(0, elapsed)
+    };
     today.checked_sub(back.days()).unwrap_or(today)
 }
 
 fn last_year(today: Date, rng: &mut Lcg) -> Date {
     let start = Date::new(today.year() - 1, 1, 1).unwrap_or(today);
-    start
-        .checked_add(rng.range(0, 360).days())
-        .unwrap_or(start)
+    start.checked_add(rng.range(0, 360).days()).unwrap_or(start)
 }
 
 /// The unit of a street office serving `street_code` (`hexi-jianshe` → `hexi_jianshe_office`).
@@ -131,7 +138,11 @@ fn build(org: &Org, today: Date) -> Vec<Edit> {
     }
     for i in 0..30 {
         let c = communities[i % communities.len()];
-        let phase2 = if i >= communities.len() { "（二期）" } else { "" };
+        let phase2 = if i >= communities.len() {
+            "（二期）"
+        } else {
+            ""
+        };
         let programme = programmes[i % 3];
         let Some(street) = c.parent_id.as_deref().and_then(|p| org.areas.get(p)) else {
             continue;
@@ -156,8 +167,8 @@ fn build(org: &Org, today: Date) -> Vec<Edit> {
             "dangerous_housing" => format!("{}危房改造项目{phase2}", c.name_zh),
             _ => format!("{}老旧小区改造项目{phase2}", c.name_zh),
         };
-        let planned_start = Date::new(today.year(), i8::try_from(1 + i % 9).unwrap_or(1), 10)
-            .unwrap_or(today);
+        let planned_start =
+            Date::new(today.year(), i8::try_from(1 + i % 9).unwrap_or(1), 10).unwrap_or(today);
         let (actual_start, actual_completion, progress, completed) = match status {
             "planned" => (None, None, 0, 0),
             "completed" => {
@@ -235,7 +246,11 @@ fn build(org: &Org, today: Date) -> Vec<Edit> {
             };
             let disposition = match grade {
                 "C" => json!("repair_reinforce"),
-                "D" => json!(if project.is_some() { "shantytown_plan" } else { "gradual_renovation" }),
+                "D" => json!(if project.is_some() {
+                    "shantytown_plan"
+                } else {
+                    "gradual_renovation"
+                }),
                 _ => Value::Null,
             };
             out.push(Edit {
@@ -253,7 +268,11 @@ fn build(org: &Org, today: Date) -> Vec<Edit> {
                     ("disposition", disposition),
                     (
                         "project_id",
-                        if b < 3 { project.map(|p| json!(p.to_string())).unwrap_or(Value::Null) } else { Value::Null },
+                        if b < 3 {
+                            project.map(|p| json!(p.to_string())).unwrap_or(Value::Null)
+                        } else {
+                            Value::Null
+                        },
                     ),
                 ]),
             });
@@ -307,22 +326,39 @@ fn build(org: &Org, today: Date) -> Vec<Edit> {
                 record_id: id(&mut rng),
                 base_version: None,
                 fields: fields(vec![
-                    ("description", json!(if cracks { "承重墙体开裂" } else { "楼道堆放杂物，消防通道不畅" })),
+                    (
+                        "description",
+                        json!(if cracks {
+                            "承重墙体开裂"
+                        } else {
+                            "楼道堆放杂物，消防通道不畅"
+                        }),
+                    ),
                     ("location", json!(format!("{} {}号楼", c.name_zh, b + 1))),
                     ("area_id", json!(c.id)),
                     ("unit_id", json!(unit.id)),
                     ("building_id", json!(bid.to_string())),
-                    ("project_id", project.map(|p| json!(p.to_string())).unwrap_or(Value::Null)),
+                    (
+                        "project_id",
+                        project.map(|p| json!(p.to_string())).unwrap_or(Value::Null),
+                    ),
                     ("inspection_id", json!(iid.to_string())),
                     ("severity", json!(severity)),
-                    ("order_no", json!(format!("青住整〔{}〕{:03}号", today.year(), order))),
+                    (
+                        "order_no",
+                        json!(format!("青住整〔{}〕{:03}号", today.year(), order)),
+                    ),
                     ("order_issued_on", day(issued)),
                     ("requirements", json!("限期整改并报送整改照片")),
                     ("deadline", day(deadline)),
                     ("status", json!(status)),
                     (
                         "rectification_note",
-                        if status == "open" { Value::Null } else { json!("已按要求完成整改") },
+                        if status == "open" {
+                            Value::Null
+                        } else {
+                            json!("已按要求完成整改")
+                        },
                     ),
                 ]),
             });

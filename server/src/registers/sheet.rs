@@ -60,7 +60,13 @@ pub fn csv(headers: &[String], rows: &[Vec<Cell>]) -> Vec<u8> {
         }
     }
     let mut out = String::from("\u{feff}");
-    out.push_str(&headers.iter().map(|h| quote(h)).collect::<Vec<_>>().join(","));
+    out.push_str(
+        &headers
+            .iter()
+            .map(|h| quote(h))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
     out.push_str("\r\n");
     for row in rows {
         let line: Vec<String> = row
@@ -128,7 +134,9 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
             row.iter()
                 .map(|c| match c {
                     Data::String(s) => s.trim().to_owned(),
-                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                        format!("{}", *f as i64)
+                    }
                     Data::Float(f) => f.to_string(),
                     Data::Int(i) => i.to_string(),
                     Data::Bool(b) => b.to_string(),
@@ -197,7 +205,10 @@ mod tests {
     fn csv_round_trip_keeps_commas_and_quotes() {
         let bytes = csv(
             &["名称".into(), "备注".into()],
-            &[vec![Cell::Text("a,b".into()), Cell::Text("say \"hi\"".into())]],
+            &[vec![
+                Cell::Text("a,b".into()),
+                Cell::Text("say \"hi\"".into()),
+            ]],
         );
         let rows = read_rows(&bytes).expect("csv");
         assert_eq!(rows[1], vec!["a,b".to_owned(), "say \"hi\"".to_owned()]);

@@ -74,10 +74,10 @@ pub fn office_device(
         Some(u) => q.filter(register_office_devices::user_id.eq(u.clone())),
         None => q.filter(register_office_devices::user_id.is_null()),
     };
-    if let Some(id) = q.first::<String>(conn).optional()? {
-        if let Ok(id) = Uuid::try_parse(&id) {
-            return Ok(id);
-        }
+    if let Some(id) = q.first::<String>(conn).optional()?
+        && let Ok(id) = Uuid::try_parse(&id)
+    {
+        return Ok(id);
     }
     let id = Uuid::now_v7();
     diesel::insert_into(register_office_devices::table)
