@@ -99,6 +99,15 @@ for (const size of ['phone', 'desktop']) {
   }
   if (has('supervisor')) {
     await shot('board', size, async (page) => { await staffSignIn(page, '/board', 'supervisor'); await ready(page); });
+    await shot('registers', size, async (page) => { await staffSignIn(page, '/registers', 'supervisor'); await ready(page); });
+    await shot('registers-record', size, async (page) => {
+      await staffSignIn(page, '/registers?register=building', 'supervisor');
+      await ready(page);
+      await page.locator('#reg-table tbody a').first().click();
+      await page.waitForSelector('#rec-history li');
+      await page.evaluate(() => window.scrollTo(0, 0));
+    });
+    await shot('progress', size, async (page) => { await staffSignIn(page, '/progress', 'supervisor'); await ready(page); });
   }
 }
 await browser.close();

@@ -44,6 +44,9 @@ pub struct Config {
     pub public_url: String,
     /// Sample data for an empty database (`ANJU_SAMPLE`).
     pub sample: SampleMode,
+    /// With the sample city, also its renovation programme (projects, buildings, inspections,
+    /// hazards, plans) (`ANJU_SAMPLE_PROGRAMME`, default `true`; off in [`Config::for_data_dir`]).
+    pub sample_programme: bool,
     /// JWT signing secret (`ANJU_JWT_SECRET`); generated and stored in the database when absent.
     pub jwt_secret: Option<String>,
     /// Password for the first `admin` account (`ANJU_ADMIN_PASSWORD`); generated and shown once
@@ -135,6 +138,7 @@ impl std::fmt::Debug for Config {
             .field("timezone", &self.timezone_name)
             .field("public_url", &self.public_url)
             .field("sample", &self.sample)
+            .field("sample_programme", &self.sample_programme)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
             .field("log_format", &self.log_format)
             .field("intake_per_minute", &self.intake_per_minute)
@@ -260,6 +264,17 @@ impl Config {
                 return Err(err(
                     "ANJU_SAMPLE",
                     format!("{other:?} is not one of: city, none"),
+                ));
+            }
+        };
+
+        let sample_programme = match env("ANJU_SAMPLE_PROGRAMME").as_deref().map(str::trim) {
+            None | Some("") | Some("true") | Some("1") => true,
+            Some("false") | Some("0") => false,
+            Some(other) => {
+                return Err(err(
+                    "ANJU_SAMPLE_PROGRAMME",
+                    format!("{other:?} is not one of: true, false"),
                 ));
             }
         };
@@ -406,6 +421,7 @@ impl Config {
             timezone_name: timezone_name.trim().to_string(),
             public_url,
             sample,
+            sample_programme,
             jwt_secret,
             admin_password,
             log_format,
@@ -431,6 +447,7 @@ impl Config {
         config.data_dir = data_dir.to_path_buf();
         config.database_url = format!("sqlite://{}", data_dir.join("anju.db").display());
         config.sample = SampleMode::None;
+        config.sample_programme = false;
         config.workers = 2;
         config
     }

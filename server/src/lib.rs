@@ -22,6 +22,8 @@ pub mod notify;
 pub mod open311;
 pub mod openapi;
 pub mod org;
+pub mod plans;
+pub mod registers;
 pub mod redact;
 pub mod routing;
 pub mod startup;

@@ -73,6 +73,13 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<(AppState, Bootstra
             if config.sample == SampleMode::City {
                 bootstrap.sample_loaded =
                     crate::org::store::load_sample_if_empty(&mut conn, clock.now_ms())?;
+                if config.sample_programme {
+                    crate::registers::sample::load_if_empty(
+                        &mut conn,
+                        &config.timezone,
+                        clock.now_ms(),
+                    )?;
+                }
             }
             if !crate::users::any_admin(&mut conn)? {
                 let (password, generated) = match &config.admin_password {
@@ -143,6 +150,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::routing::admin::configure(cfg);
     crate::devices::configure(cfg);
     crate::sync::configure(cfg);
+    crate::registers::configure(cfg);
+    crate::plans::configure(cfg);
     crate::attachments::configure(cfg);
     crate::web::configure(cfg);
 }

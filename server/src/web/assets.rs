@@ -29,6 +29,8 @@ pub mod page {
     pub static CONSOLE: Asset = asset!("/console", super::HTML, "console.html");
     pub static BOARD: Asset = asset!("/board", super::HTML, "board.html");
     pub static PUBLIC: Asset = asset!("/public", super::HTML, "public.html");
+    pub static REGISTERS: Asset = asset!("/registers", super::HTML, "registers.html");
+    pub static PROGRESS: Asset = asset!("/progress", super::HTML, "progress.html");
     pub static MANIFEST: Asset = asset!(
         "/manifest.webmanifest",
         "application/manifest+json",
@@ -38,13 +40,15 @@ pub mod page {
     pub static SERVICE_WORKER: Asset = asset!("/sw.js", super::JS, "sw.js");
 
     /// Every HTML page, for the tests that scan them.
-    pub static ALL_HTML: [&Asset; 6] = [
+    pub static ALL_HTML: [&Asset; 8] = [
         &RESIDENT,
         &TRACK,
         &TRACK_NOT_FOUND,
         &CONSOLE,
         &BOARD,
         &PUBLIC,
+        &REGISTERS,
+        &PROGRESS,
     ];
 }
 
@@ -66,7 +70,9 @@ pub static STATIC: &[Asset] = &[
     asset!("/assets/icons.js", JS, "assets/icons.js"),
     asset!("/assets/image.js", JS, "assets/image.js"),
     asset!("/assets/outbox.js", JS, "assets/outbox.js"),
+    asset!("/assets/progress.js", JS, "assets/progress.js"),
     asset!("/assets/public.js", JS, "assets/public.js"),
+    asset!("/assets/registers.js", JS, "assets/registers.js"),
     asset!("/assets/resident.js", JS, "assets/resident.js"),
     asset!("/assets/track.js", JS, "assets/track.js"),
 ];

@@ -36,7 +36,8 @@ pub const CSP: &str = "default-src 'self'; img-src 'self' blob: data:; style-src
 
 const NO_CACHE: &str = "no-cache";
 
-/// Mounts the pages: `/`, `/t/`, `/t/{code}`, `/console`, `/board`, `/public`, `/sw.js`,
+/// Mounts the pages: `/`, `/t/`, `/t/{code}`, `/console`, `/board`, `/public`, `/registers`,
+/// `/progress`, `/sw.js`,
 /// `/manifest.webmanifest` and `/assets/{file}`. GET and HEAD; gzip when the client asks.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let get_or_head = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
@@ -75,6 +76,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(get_or_head().to(public)),
     )
     .service(
+        web::resource("/registers")
+            .wrap(Compress::default())
+            .route(get_or_head().to(registers)),
+    )
+    .service(
+        web::resource("/progress")
+            .wrap(Compress::default())
+            .route(get_or_head().to(progress)),
+    )
+    .service(
         web::resource("/sw.js")
             .wrap(Compress::default())
             .route(get_or_head().to(service_worker)),
@@ -105,6 +116,12 @@ async fn board(req: HttpRequest) -> HttpResponse {
 }
 async fn public(req: HttpRequest) -> HttpResponse {
     serve(&req, &page::PUBLIC)
+}
+async fn registers(req: HttpRequest) -> HttpResponse {
+    serve(&req, &page::REGISTERS)
+}
+async fn progress(req: HttpRequest) -> HttpResponse {
+    serve(&req, &page::PROGRESS)
 }
 async fn manifest(req: HttpRequest) -> HttpResponse {
     serve(&req, &page::MANIFEST)

@@ -1,7 +1,7 @@
 // Public disclosure /public (信息公开): aggregate complaint figures per district and category,
 // and renovation project progress when the server publishes it. No personal data is shown.
 import { $, h, clear, say } from './dom.js';
-import { t, extend, initLang, name } from './i18n.js';
+import { t, extend, initLang, name, lang } from './i18n.js';
 import { request, ApiError, items } from './api.js';
 import { bars } from './chart.js';
 
@@ -12,17 +12,19 @@ extend({
     'pub.total': '合计', 'pub.chart': '各区受理与办结', 'pub.bycat': '{d}：按类别', 'pub.category': '类别', 'pub.none': '所选时段没有数据。',
     'pub.p.name': '项目', 'pub.p.kind': '类型', 'pub.p.plan': '计划', 'pub.p.started': '已开工', 'pub.p.done': '已完成', 'pub.p.progress': '完成进度',
     'prog.shantytown': '棚户区改造', 'prog.dilapidated': '危旧房改造', 'prog.dangerous_housing': '危旧房改造', 'prog.old_community': '老旧小区改造',
-    'pub.p.status': '状态', 'pst.planned': '计划中', 'pst.in_progress': '施工中', 'pst.completed': '已完工', 'msr.flat': '套', 'msr.household': '户' },
+    'pub.p.status': '状态', 'pst.planned': '计划中', 'pst.in_progress': '施工中', 'pst.completed': '已完工', 'msr.flat': '套', 'msr.household': '户',
+    'pub.plan': '年度计划完成情况', 'pub.plan.measure': '指标', 'pub.plan.planned': '年度计划', 'pub.plan.done': '已完成', 'pub.plan.pct': '完成率', 'pub.plan.chart': '各区完成率（{y} 年）' },
   en: { 'pub.title': 'Public figures', 'pub.intro': 'How residents’ complaints are handled and how renovation projects progress, by district and category. No personal data.', 'pub.stats': 'Complaints handled',
     'pub.projects': 'Renovation projects', 'pub.staff': 'Staff sign-in', 'brd.from': 'From', 'brd.to': 'To', 'brd.update': 'Update',
     'pub.district': 'District', 'pub.received': 'Received', 'pub.resolved': 'Resolved', 'pub.rate': 'Resolved %', 'pub.median': 'Median hours to resolve', 'pub.sat': 'Satisfaction',
     'pub.total': 'Total', 'pub.chart': 'Received and resolved per district', 'pub.bycat': '{d}: by category', 'pub.category': 'Category', 'pub.none': 'No data for this period.',
     'pub.p.name': 'Project', 'pub.p.kind': 'Programme', 'pub.p.plan': 'Plan', 'pub.p.started': 'Started', 'pub.p.done': 'Completed', 'pub.p.progress': 'Progress',
     'prog.shantytown': 'Shantytown renovation', 'prog.dilapidated': 'Dilapidated housing', 'prog.dangerous_housing': 'Dilapidated housing', 'prog.old_community': 'Old community renovation',
-    'pub.p.status': 'Status', 'pst.planned': 'Planned', 'pst.in_progress': 'In progress', 'pst.completed': 'Completed', 'msr.flat': 'flats', 'msr.household': 'households' },
+    'pub.p.status': 'Status', 'pst.planned': 'Planned', 'pst.in_progress': 'In progress', 'pst.completed': 'Completed', 'msr.flat': 'flats', 'msr.household': 'households',
+    'pub.plan': 'Annual plan: progress', 'pub.plan.measure': 'Measure', 'pub.plan.planned': 'Plan', 'pub.plan.done': 'Done', 'pub.plan.pct': '% of plan', 'pub.plan.chart': '% of plan by district ({y})' },
 });
 
-const st = { stats: null, cats: [], projects: null };
+const st = { stats: null, cats: [], projects: null, plan: null };
 const pct = (v) => (v == null || !isFinite(v) ? '—' : Math.round((v > 1 ? v / 100 : v) * 1000) / 10 + '%');
 const ymd = (d) => d.toISOString().slice(0, 10);
 const num = (v) => (v == null ? '—' : String(v));
@@ -100,14 +102,36 @@ function renderProjects() {
     }))));
 }
 
+async function loadPlan() {
+  try { st.plan = await request('/api/v1/public/progress'); } catch { st.plan = null; }
+  renderPlan();
+}
+function renderPlan() {
+  const p = st.plan, sec = $('#plan');
+  sec.hidden = !p || !p.districts || !p.districts.length;
+  if (sec.hidden) return;
+  const progs = ['shantytown', 'dangerous_housing', 'old_community'];
+  const mname = (k) => { const m = p.measures[k]; return m ? (lang() === 'en' ? m.label_en : m.label_zh) : k; };
+  clear($('#plan-table')).append(h('table', { id: 'public-plan' },
+    h('thead', null, h('tr', null, th('pub.district'), th('pub.plan.measure'), th('pub.plan.planned', 1), th('pub.plan.done', 1), th('pub.plan.pct', 1))),
+    h('tbody', null, ...p.districts.flatMap((d) => progs.map((g) => {
+      const x = d.programmes[g];
+      return h('tr', null, h('th', { scope: 'row', text: name(d) }), h('td', { text: mname(x.measure) }),
+        h('td', { class: 'num', text: num(x.planned) }), h('td', { class: 'num', text: num(x.done) }), h('td', { class: 'num', text: x.percent == null ? '—' : x.percent + '%' }));
+    })))));
+  const rows = p.districts.flatMap((d) => progs.map((g) => ({ label: name(d) + ' · ' + t('prog.' + g), value: d.programmes[g].percent })));
+  const max = Math.max(100, ...rows.map((r) => r.value || 0));
+  clear($('#plan-chart')).append(h('figcaption', { text: t('pub.plan.chart', { y: p.year }) }), bars(rows, { title: t('pub.plan.chart', { y: p.year }), max, fmt: (v) => v + '%' }));
+}
+
 async function start() {
   const to = new Date(Date.now() + 8 * 3600e3);
   $('#to').value = ymd(to);
   $('#from').value = ymd(to).slice(0, 4) + '-01-01';
-  initLang($('#lang'), () => { render(); renderProjects(); });
+  initLang($('#lang'), () => { render(); renderProjects(); renderPlan(); });
   $('#period').addEventListener('submit', (e) => { e.preventDefault(); load(); });
   try { st.cats = await request('/api/v1/categories'); } catch { st.cats = []; }
-  await Promise.all([load(), loadProjects()]);
+  await Promise.all([load(), loadProjects(), loadPlan()]);
   document.documentElement.dataset.ready = '1';
 }
 start();

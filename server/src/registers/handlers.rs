@@ -1,0 +1,486 @@
+//! HTTP handlers of the registers: the catalogue, a register's list (JSON, XLSX, CSV), a record
+//! page (fields with labels, linked records, history, open conflicts), and office create/edit
+//! (a mutation through sync's push).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use anju_shared::protocol::MutationOutcome;
+use anju_shared::records::{RecordSchema, schema_for};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::history::{self, Authors};
+use super::list::{self, Filter, ListQuery, REGISTERS, item, register_type};
+use super::query::{self, Org};
+use super::sheet::{self, Cell};
+use super::write::{Edit, OfficeAuthor, push_office};
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::sync::scope_of;
+
+fn today(state: &AppState) -> String {
+    state
+        .config
+        .timezone
+        .to_datetime(state.clock.now())
+        .date()
+        .to_string()
+}
+
+/// `GET /api/v1/registers`: the four registers with their fields (labels from the shared
+/// schemas) and the areas and units to filter by.
+#[utoipa::path(get, path = "/api/v1/registers", tag = "registers", responses((status = 200, description = "{registers: [{name, label_zh, label_en, schema}], areas, units}")))]
+pub async fn catalogue(
+    state: web::Data<AppState>,
+    _p: Principal,
+) -> Result<HttpResponse, ApiError> {
+    let body = state
+        .db
+        .run(move |conn| {
+            let org = Org::load(conn)?;
+            let registers: Vec<Value> = REGISTERS
+                .iter()
+                .map(|(n, zh, en)| {
+                    json!({"name": n, "label_zh": zh, "label_en": en, "schema": schema_for(n),
+                           "date_field": list::date_field(n)})
+                })
+                .collect();
+            let mut areas: Vec<Value> = org
+                .areas
+                .values()
+                .map(|a| json!({"id": a.id, "code": a.code, "parent_id": a.parent_id, "kind": a.kind, "name_zh": a.name_zh, "name_en": a.name_en}))
+                .collect();
+            areas.sort_by(|a, b| a["code"].as_str().cmp(&b["code"].as_str()));
+            let mut units: Vec<Value> = org
+                .units
+                .values()
+                .map(|u| json!({"id": u.id, "code": u.code, "name_zh": u.name_zh, "name_en": u.name_en}))
+                .collect();
+            units.sort_by(|a, b| a["code"].as_str().cmp(&b["code"].as_str()));
+            Ok(json!({"registers": registers, "areas": areas, "units": units}))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// `GET /api/v1/registers/{register}` (also `{register}.xlsx`, `{register}.csv`): one page of
+/// the records the caller sees, filtered and sorted on the server; the downloads carry every
+/// matching row with Chinese headers.
+#[utoipa::path(get, path = "/api/v1/registers/{register}", tag = "registers", params(("register" = String, Path, description = "project, building, inspection or hazard; with .xlsx or .csv to download"), ListQuery), responses((status = 200, description = "{items, total, page, per_page}"), (status = 400, description = "invalid filter"), (status = 404, description = "unknown_register")))]
+pub async fn list_register(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let raw = path.into_inner();
+    let (name, format) = match raw.rsplit_once('.') {
+        Some((n, "xlsx")) => (n.to_owned(), "xlsx"),
+        Some((n, "csv")) => (n.to_owned(), "csv"),
+        _ => (raw.clone(), "json"),
+    };
+    let record_type = register_type(&name)?;
+    let today = today(&state);
+    let q = q.into_inner();
+    let answer = state
+        .db
+        .run(move |conn| -> Result<ListAnswer, ApiError> {
+            let org = Org::load(conn)?;
+            let filter = Filter::parse(record_type, &q, &org)?;
+            let scope = scope_of(conn, &principal)?;
+            let mut rows: Vec<query::Live> =
+                query::live_records(conn, record_type, &scope, &filter.narrow)?
+                    .into_iter()
+                    .filter(|r| filter.keeps(record_type, r, &today, &org))
+                    .collect();
+            filter.sort(&mut rows);
+            let total = rows.len();
+            if format != "json" {
+                let schema = schema_for(record_type).ok_or_else(|| {
+                    ApiError::internal(anyhow::anyhow!("no schema for {record_type}"))
+                })?;
+                let (headers, cells) = sheet_rows(schema, &rows, &org, record_type, &today);
+                let label = REGISTERS
+                    .iter()
+                    .find(|(n, _, _)| *n == record_type)
+                    .map(|(_, zh, _)| *zh)
+                    .unwrap_or(record_type);
+                let (bytes, ctype) = if format == "xlsx" {
+                    (
+                        sheet::xlsx(&label.replace('/', "-"), &headers, &cells)?,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    )
+                } else {
+                    (sheet::csv(&headers, &cells), "text/csv; charset=utf-8")
+                };
+                return Ok(ListAnswer::File {
+                    bytes,
+                    ctype,
+                    filename: format!("{record_type}-{today}.{format}"),
+                });
+            }
+            let start = (filter.page - 1).saturating_mul(filter.per_page);
+            let items: Vec<list::ListItem> = rows
+                .iter()
+                .skip(start)
+                .take(filter.per_page)
+                .map(|r| item(record_type, r, &org, &today))
+                .collect();
+            Ok(ListAnswer::Page(json!({
+                "register": record_type, "items": items, "total": total,
+                "page": filter.page, "per_page": filter.per_page,
+            })))
+        })
+        .await?;
+    Ok(match answer {
+        ListAnswer::Page(v) => HttpResponse::Ok().json(v),
+        ListAnswer::File {
+            bytes,
+            ctype,
+            filename,
+        } => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, ctype))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ))
+            .body(bytes),
+    })
+}
+
+enum ListAnswer {
+    Page(Value),
+    File {
+        bytes: Vec<u8>,
+        ctype: &'static str,
+        filename: String,
+    },
+}
+
+/// A cell's text as people read it: area and unit ids become names, sets join with `;`.
+fn display(org: &Org, v: &Value) -> Cell {
+    match v {
+        Value::Null => Cell::Empty,
+        Value::Number(n) => n.as_f64().map(Cell::Number).unwrap_or(Cell::Empty),
+        Value::Bool(b) => Cell::Text(if *b { "是" } else { "否" }.into()),
+        Value::String(s) => Cell::Text(
+            org.areas
+                .get(s)
+                .map(|a| a.name_zh.clone())
+                .or_else(|| org.units.get(s).map(|u| u.name_zh.clone()))
+                .unwrap_or_else(|| s.clone()),
+        ),
+        Value::Array(a) => Cell::Text(
+            a.iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| x.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(";"),
+        ),
+        Value::Object(_) => Cell::Text(v.to_string()),
+    }
+}
+
+fn sheet_rows(
+    schema: &RecordSchema,
+    rows: &[query::Live],
+    org: &Org,
+    record_type: &str,
+    today: &str,
+) -> (Vec<String>, Vec<Vec<Cell>>) {
+    let mut headers = vec!["记录编号".to_owned(), "街道".to_owned(), "区县".to_owned()];
+    headers.extend(schema.fields.iter().map(|f| f.label_zh.to_owned()));
+    headers.push("是否超期".into());
+    let cells = rows
+        .iter()
+        .map(|r| {
+            let area = r.text("area_id");
+            let up = |k: &str| {
+                area.and_then(|a| org.ancestor(a, k))
+                    .map(|a| Cell::Text(a.name_zh.clone()))
+                    .unwrap_or(Cell::Empty)
+            };
+            let mut row = vec![
+                Cell::Text(r.record.id.to_string()),
+                up("street"),
+                up("district"),
+            ];
+            row.extend(schema.fields.iter().map(|f| {
+                r.values
+                    .get(f.name)
+                    .map(|v| display(org, v))
+                    .unwrap_or(Cell::Empty)
+            }));
+            row.push(Cell::Text(
+                if list::is_overdue(record_type, r, today) {
+                    "是"
+                } else {
+                    "否"
+                }
+                .into(),
+            ));
+            row
+        })
+        .collect();
+    (headers, cells)
+}
+
+/// The links of a record page: (record type, field pointing at this record) for children,
+/// and the fields of this record pointing at parents.
+const CHILDREN: &[(&str, &[(&str, &str)])] = &[
+    (
+        "project",
+        &[
+            ("building", "project_id"),
+            ("inspection", "project_id"),
+            ("hazard", "project_id"),
+        ],
+    ),
+    (
+        "building",
+        &[("inspection", "building_id"), ("hazard", "building_id")],
+    ),
+    ("inspection", &[("hazard", "inspection_id")]),
+    ("hazard", &[]),
+];
+
+fn summary(r: &query::Live, record_type: &str, org: &Org, today: &str) -> Value {
+    let title = ["name", "address", "description", "inspector"]
+        .iter()
+        .find_map(|f| r.text(f))
+        .unwrap_or("");
+    json!({
+        "record_type": record_type, "id": r.record.id, "title": title,
+        "status": r.text("status"), "grade": r.text("safety_grade").or(r.text("grade")),
+        "severity": r.text("severity"), "area": list::area_names(org, r.text("area_id")),
+        "overdue": list::is_overdue(record_type, r, today),
+    })
+}
+
+/// `GET /api/v1/registers/{register}/{id}`: every field with its Chinese label, linked records
+/// (project → buildings → inspections → hazards, and back), the full history and the open
+/// conflicts. 404 when the caller's scope does not see it.
+#[utoipa::path(get, path = "/api/v1/registers/{register}/{id}", tag = "registers", params(("register" = String, Path), ("id" = String, Path)), responses((status = 200, description = "{record, fields, links, history, conflicts}"), (status = 404, description = "record_not_found")))]
+pub async fn record_page(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (name, id) = path.into_inner();
+    let record_type = register_type(&name)?;
+    let today = today(&state);
+    let body = state
+        .db
+        .run(move |conn| {
+            let scope = scope_of(conn, &principal)?;
+            let org = Org::load(conn)?;
+            let not_found = || {
+                ApiError::not_found("record_not_found", "没有这条记录，或不在您的管辖范围内", "no such record, or not in your scope")
+            };
+            let (r, deleted) = query::record(conn, &id, &scope)?.ok_or_else(not_found)?;
+            if r.record.record_type != record_type {
+                return Err(not_found());
+            }
+            let schema = schema_for(record_type).ok_or_else(not_found)?;
+            let fields: Vec<Value> = schema
+                .fields
+                .iter()
+                .map(|f| {
+                    let v = r.values.get(f.name).cloned().unwrap_or(Value::Null);
+                    let shown = match display(&org, &v) {
+                        Cell::Text(s) => json!(s),
+                        Cell::Number(n) => json!(n),
+                        Cell::Empty => Value::Null,
+                    };
+                    let st = r.record.fields.get(f.name);
+                    json!({"name": f.name, "label_zh": f.label_zh, "kind": f.kind, "required": f.required,
+                           "value": v, "display": shown, "version": st.map(|s| s.version),
+                           "author": st.map(|s| s.author.clone())})
+                })
+                .collect();
+            let mut links = Vec::new();
+            // Parents: the ids this record points at.
+            for field in ["project_id", "building_id", "inspection_id"] {
+                if let Some(pid) = r.text(field)
+                    && let Some((p, _)) = query::record(conn, pid, &scope)?
+                {
+                    let t = p.record.record_type.clone();
+                    links.push(json!({"relation": "parent", "via": field, "record": summary(&p, &t, &org, &today)}));
+                }
+            }
+            let me: BTreeSet<String> = [r.record.id.to_string()].into();
+            let children = CHILDREN.iter().find(|(t, _)| *t == record_type).map(|(_, c)| *c).unwrap_or(&[]);
+            for (t, field) in children {
+                for c in query::linked(conn, t, field, &me, &scope)? {
+                    links.push(json!({"relation": "child", "via": field, "record": summary(&c, t, &org, &today)}));
+                }
+            }
+            let mut authors = Authors::default();
+            let history = history::versions(conn, record_type, &id, &mut authors)?;
+            let conflicts = history::open_conflicts(conn, record_type, &id, &mut authors)?;
+            Ok(json!({
+                "record": item(record_type, &r, &org, &today), "deleted": deleted,
+                "label_zh": schema.label_zh, "fields": fields, "links": links,
+                "history": history, "conflicts": conflicts,
+            }))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Body of an office create or edit.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeEdit {
+    /// The version the form was loaded at (edits only): concurrent changes merge against it.
+    pub base_version: Option<i64>,
+    /// Changed fields (wire names); sets as `{"add": [...], "remove": [...]}`.
+    #[schema(value_type = Object)]
+    pub fields: BTreeMap<String, Value>,
+}
+
+fn author_of(p: &Principal) -> OfficeAuthor {
+    OfficeAuthor {
+        user_id: Some(p.user_id.clone()),
+        role: p.role.as_str().to_owned(),
+        unit_id: p.unit_id.clone(),
+        label: p.display_name.clone(),
+    }
+}
+
+async fn push_one(
+    state: web::Data<AppState>,
+    principal: Principal,
+    record_type: &'static str,
+    record_id: Uuid,
+    body: OfficeEdit,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now_ms();
+    let sync = state.sync.clone();
+    let result = state
+        .db
+        .run(move |conn| {
+            let scope = scope_of(conn, &principal)?;
+            let edit = Edit {
+                record_type: record_type.to_owned(),
+                record_id,
+                base_version: body.base_version,
+                fields: body.fields,
+            };
+            let mut results = push_office(
+                conn,
+                &sync.clock,
+                &scope,
+                &author_of(&principal),
+                vec![edit],
+                now,
+            )?;
+            results
+                .pop()
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("push answered nothing")))
+        })
+        .await?;
+    match &result.outcome {
+        MutationOutcome::Rejected {
+            code,
+            message_zh,
+            message_en,
+        } => {
+            let status = if code == "out_of_scope" {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Err(ApiError::new(
+                status,
+                code.clone(),
+                message_zh.clone(),
+                message_en.clone(),
+            ))
+        }
+        _ => Ok(HttpResponse::Ok().json(json!({"id": record_id, "result": result}))),
+    }
+}
+
+/// `POST /api/v1/registers/{register}`: creates a record as the office user, through sync's
+/// push (the same validation, scope check and change log as a device).
+#[utoipa::path(post, path = "/api/v1/registers/{register}", tag = "registers", params(("register" = String, Path)), request_body = OfficeEdit, responses((status = 200, description = "{id, result: the push outcome}"), (status = 403, description = "out_of_scope"), (status = 422, description = "the field validation's code")))]
+pub async fn create_record(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    body: web::Json<OfficeEdit>,
+) -> Result<HttpResponse, ApiError> {
+    let record_type = register_type(&path.into_inner())?;
+    let mut body = body.into_inner();
+    body.base_version = None;
+    push_one(state, principal, record_type, Uuid::now_v7(), body).await
+}
+
+/// `PATCH /api/v1/registers/{register}/{id}`: changes fields as the office user, merged
+/// against `base_version` like a device's edit (a concurrent change of the same field becomes
+/// a conflict both sides see).
+#[utoipa::path(patch, path = "/api/v1/registers/{register}/{id}", tag = "registers", params(("register" = String, Path), ("id" = String, Path)), request_body = OfficeEdit, responses((status = 200, description = "{id, result}"), (status = 404, description = "record_not_found")))]
+pub async fn edit_record(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(String, String)>,
+    body: web::Json<OfficeEdit>,
+) -> Result<HttpResponse, ApiError> {
+    let (name, id) = path.into_inner();
+    let record_type = register_type(&name)?;
+    let not_found = || {
+        ApiError::not_found(
+            "record_not_found",
+            "没有这条记录，或不在您的管辖范围内",
+            "no such record, or not in your scope",
+        )
+    };
+    let record_id = Uuid::try_parse(&id).map_err(|_| not_found())?;
+    let body = body.into_inner();
+    if body.base_version.is_none() {
+        return Err(ApiError::bad_request(
+            "base_version_required",
+            "修改记录需要提供 base_version（加载时的版本）",
+            "an edit needs base_version (the version it was loaded at)",
+        ));
+    }
+    let p = principal.clone();
+    let exists = state
+        .db
+        .run(move |conn| {
+            let scope = scope_of(conn, &p)?;
+            Ok(query::record(conn, &id, &scope)?
+                .is_some_and(|(r, _)| r.record.record_type == record_type))
+        })
+        .await?;
+    if !exists {
+        return Err(not_found());
+    }
+    push_one(state, principal, record_type, record_id, body).await
+}
+
+/// Mounts the registers endpoints.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/registers", web::get().to(catalogue))
+        .route("/api/v1/registers/{register}", web::get().to(list_register))
+        .route(
+            "/api/v1/registers/{register}",
+            web::post().to(create_record),
+        )
+        .route(
+            "/api/v1/registers/{register}/{id}",
+            web::get().to(record_page),
+        )
+        .route(
+            "/api/v1/registers/{register}/{id}",
+            web::patch().to(edit_record),
+        );
+}

@@ -1,0 +1,37 @@
+//! The office side of the renovation programme (台账): the four registers (改造项目, 危旧房台账,
+//! 排查/检查, 隐患/整改) read from the sync store with server-side filters, sorting and paging
+//! in the caller's scope; a record page with every field, linked records, the full history and
+//! the open conflicts; XLSX/CSV downloads; and office create/edit as mutations through sync's
+//! push (no second write path). See `docs/registers.md`.
+
+pub mod handlers;
+pub mod history;
+pub mod list;
+pub mod query;
+pub mod sample;
+pub mod schema;
+pub mod sheet;
+pub mod write;
+
+pub use handlers::configure;
+
+/// The OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        handlers::catalogue,
+        handlers::list_register,
+        handlers::record_page,
+        handlers::create_record,
+        handlers::edit_record
+    ),
+    components(schemas(
+        handlers::OfficeEdit,
+        list::ListItem,
+        history::Version,
+        history::FieldChange,
+        history::Who,
+        history::OpenConflict
+    ))
+)]
+pub struct ApiDoc;

@@ -1,0 +1,229 @@
+//! Spreadsheets in and out: one sheet with a bold Chinese header row (XLSX by rust_xlsxwriter,
+//! CSV by hand), and reading the first sheet of an uploaded XLSX (calamine) or CSV as rows of
+//! text cells, so the importers see one shape whatever the file.
+
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+
+use crate::error::ApiError;
+
+/// One cell of an outgoing sheet.
+#[derive(Debug, Clone)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A number.
+    Number(f64),
+    /// Nothing.
+    Empty,
+}
+
+/// The sheet as XLSX bytes: `headers` in bold on the first row, frozen.
+pub fn xlsx(sheet_name: &str, headers: &[String], rows: &[Vec<Cell>]) -> Result<Vec<u8>, ApiError> {
+    let build = || -> Result<Vec<u8>, XlsxError> {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet_name)?;
+        let bold = Format::new().set_bold();
+        for (c, h) in headers.iter().enumerate() {
+            let c = u16::try_from(c).unwrap_or(u16::MAX);
+            ws.write_string_with_format(0, c, h, &bold)?;
+            ws.set_column_width(c, 16)?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+        for (r, row) in rows.iter().enumerate() {
+            let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
+            for (c, cell) in row.iter().enumerate() {
+                let c = u16::try_from(c).unwrap_or(u16::MAX);
+                match cell {
+                    Cell::Text(s) => {
+                        ws.write_string(r, c, s)?;
+                    }
+                    Cell::Number(n) => {
+                        ws.write_number(r, c, *n)?;
+                    }
+                    Cell::Empty => {}
+                }
+            }
+        }
+        wb.save_to_buffer()
+    };
+    build().map_err(|e| ApiError::internal(anyhow::anyhow!("xlsx: {e}")))
+}
+
+/// The sheet as CSV (UTF-8 with a byte-order mark, so Excel reads the Chinese headers).
+pub fn csv(headers: &[String], rows: &[Vec<Cell>]) -> Vec<u8> {
+    fn quote(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    }
+    let mut out = String::from("\u{feff}");
+    out.push_str(
+        &headers
+            .iter()
+            .map(|h| quote(h))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    out.push_str("\r\n");
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Cell::Text(s) => quote(s),
+                Cell::Number(n) => n.to_string(),
+                Cell::Empty => String::new(),
+            })
+            .collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out.into_bytes()
+}
+
+/// Most rows an uploaded sheet may have (the header not counted).
+pub const MAX_ROWS: usize = 20_000;
+
+/// The rows of an uploaded file as text cells (numbers in their shortest form), header first.
+/// XLSX is recognised by its zip signature; anything else must be UTF-8 CSV. A file that is
+/// neither, or longer than [`MAX_ROWS`], is a 400 / 413 with a code.
+pub fn read_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        return read_xlsx(bytes);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| not_a_sheet())?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rows = parse_csv(text);
+    if rows.len() > MAX_ROWS + 1 {
+        return Err(too_many(rows.len() - 1));
+    }
+    Ok(rows)
+}
+
+fn not_a_sheet() -> ApiError {
+    ApiError::bad_request(
+        "not_a_spreadsheet",
+        "文件不是 XLSX 工作簿或 UTF-8 CSV",
+        "the file is neither an XLSX workbook nor UTF-8 CSV",
+    )
+}
+
+fn too_many(n: usize) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "too_many_rows",
+        format!("表格有 {n} 行，最多 {MAX_ROWS} 行"),
+        format!("the sheet has {n} rows; at most {MAX_ROWS}"),
+    )
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut wb: Xlsx<_> =
+        Xlsx::new(std::io::Cursor::new(bytes.to_vec())).map_err(|_| not_a_sheet())?;
+    let first = wb.sheet_names().first().cloned().ok_or_else(not_a_sheet)?;
+    let range = wb.worksheet_range(&first).map_err(|_| not_a_sheet())?;
+    if range.height() > MAX_ROWS + 1 {
+        return Err(too_many(range.height() - 1));
+    }
+    Ok(range
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|c| match c {
+                    Data::String(s) => s.trim().to_owned(),
+                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                        format!("{}", *f as i64)
+                    }
+                    Data::Float(f) => f.to_string(),
+                    Data::Int(i) => i.to_string(),
+                    Data::Bool(b) => b.to_string(),
+                    Data::DateTime(d) => excel_date(d.as_f64()),
+                    Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+                    Data::Error(e) => format!("#{e:?}"),
+                    Data::Empty => String::new(),
+                })
+                .collect()
+        })
+        .collect())
+}
+
+/// An Excel date serial (days since 1899-12-30) as `YYYY-MM-DD`.
+fn excel_date(serial: f64) -> String {
+    let base = jiff::civil::date(1899, 12, 30);
+    let days = serial.floor() as i64;
+    base.checked_add(jiff::Span::new().days(days))
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| serial.to_string())
+}
+
+/// A small RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    field.push('"');
+                    chars.next();
+                }
+                '"' => quoted = false,
+                _ => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            ',' => row.push(std::mem::take(&mut field).trim().to_owned()),
+            '\r' => {}
+            '\n' => {
+                row.push(std::mem::take(&mut field).trim().to_owned());
+                rows.push(std::mem::take(&mut row));
+            }
+            _ => field.push(c),
+        }
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field.trim().to_owned());
+        rows.push(row);
+    }
+    rows.retain(|r| r.iter().any(|c| !c.is_empty()));
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_round_trip_keeps_commas_and_quotes() {
+        let bytes = csv(
+            &["名称".into(), "备注".into()],
+            &[vec![
+                Cell::Text("a,b".into()),
+                Cell::Text("say \"hi\"".into()),
+            ]],
+        );
+        let rows = read_rows(&bytes).expect("csv");
+        assert_eq!(rows[1], vec!["a,b".to_owned(), "say \"hi\"".to_owned()]);
+    }
+
+    #[test]
+    fn xlsx_round_trip() {
+        let bytes = xlsx("计划", &["年度".into()], &[vec![Cell::Number(2026.0)]]).expect("xlsx");
+        let rows = read_rows(&bytes).expect("read");
+        assert_eq!(rows, vec![vec!["年度".to_owned()], vec!["2026".to_owned()]]);
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        assert!(read_rows(&[0xff, 0xfe, 0x00]).is_err());
+        assert!(read_rows(b"PK\x03\x04garbage").is_err());
+    }
+}
