@@ -28,7 +28,7 @@ pub struct AppState {
     pub hasher: Arc<crate::auth::password::Hasher>,
     /// The per-client limits of the public endpoints (intake, uploads, tracking look-ups).
     pub limiter: Arc<crate::complaints::ratelimit::IntakeLimiter>,
-        /// Sync's per-app state: its hybrid clock, the ticket actions boundary, the known scopes.
+    /// Sync's per-app state: its hybrid clock, the ticket actions boundary, the known scopes.
     pub sync: Arc<crate::sync::SyncState>,
     /// The cached org catalog (categories, areas, units, router), dropped on an org edit.
     pub catalog: Arc<crate::org::catalog::CatalogCache>,

@@ -296,7 +296,8 @@ async fn an_office_edit_is_a_mutation_devices_pull_and_the_history_shows_who() {
         .post(
             &format!("/api/v1/sync/conflicts/{cid}/resolve"),
             Some(&sup),
-            &json!({"value": "low"}),
+            // The device's later "low" is current; the supervisor keeps the office's "high".
+            &json!({"value": "high"}),
         )
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
@@ -313,7 +314,7 @@ async fn an_office_edit_is_a_mutation_devices_pull_and_the_history_shows_who() {
         .and_then(|h| h.last().cloned())
         .unwrap_or_default();
     assert_eq!(last["who"]["source"], "review");
-    assert_eq!(last["changes"][0]["new"], "low");
+    assert_eq!(last["changes"][0]["new"], "high");
 
     // An office create is a record devices pull too; a bad field is refused with its code.
     let a = app
@@ -420,12 +421,7 @@ async fn the_register_downloads_as_a_workbook_with_chinese_headers() {
     }
     assert_eq!(range.height() as u64, total + 1);
     let grade_col = header.iter().position(|h| h == "安全等级").expect("col");
-    assert!(
-        range
-            .rows()
-            .skip(1)
-            .all(|r| r[grade_col] == "C")
-    );
+    assert!(range.rows().skip(1).all(|r| r[grade_col] == "C"));
 
     let csv = app
         .client

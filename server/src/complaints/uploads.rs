@@ -241,7 +241,11 @@ pub struct Cleaned {
 /// One clean-up batch: deletes up to [`CLEANUP_BATCH`] unreferenced uploads whose time has
 /// come and as many old budget counts, in one short write transaction. Reads only the index of
 /// due uploads (and the budgets' day index).
-pub fn cleanup_batch(conn: &mut crate::db::DbConnection, now: i64) -> Result<Cleaned, ApiError> {
+pub fn cleanup_batch(
+    db: &crate::db::Db,
+    conn: &mut crate::db::DbConnection,
+    now: i64,
+) -> Result<Cleaned, ApiError> {
     let due: Vec<String> = uploads::table
         .filter(uploads::expires_at.le(now))
         .order(uploads::expires_at.asc())
@@ -257,7 +261,7 @@ pub fn cleanup_batch(conn: &mut crate::db::DbConnection, now: i64) -> Result<Cle
     if due.is_empty() && old_ips.is_empty() {
         return Ok(Cleaned::default());
     }
-    crate::db::write_tx(conn, |conn| {
+    db.background_tx(conn, |conn| {
         // Checked again in the delete: a complaint may have claimed one since the read.
         let uploads = diesel::delete(
             uploads::table
@@ -281,7 +285,11 @@ pub async fn cleanup_due(state: &AppState) -> Result<usize, ApiError> {
     let mut total = 0;
     loop {
         let now = state.clock.now_ms();
-        let done = state.db.run(move |conn| cleanup_batch(conn, now)).await?;
+        let db = state.db.clone();
+        let done = state
+            .db
+            .run(move |conn| cleanup_batch(&db, conn, now))
+            .await?;
         if done == Cleaned::default() {
             return Ok(total);
         }

@@ -140,7 +140,11 @@ pub fn push_office(
                 unit_id: parse(&author.unit_id),
                 device_id: device,
             },
+            user_id: author.user_id.as_deref().unwrap_or("system"),
             scope,
+            // The office user changes server-owned fields exactly as their device could.
+            may_overrule: crate::auth::Role::parse(&author.role)
+                .is_some_and(crate::sync::may_overrule),
             tickets: &TicketsUnavailable,
             clock,
             now_ms,

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::auth::{Authed, policy};
 use crate::db::DbConnection;
 use crate::error::ApiError;
-use crate::org::catalog::{self, Catalog};
+use crate::org::catalog::Catalog;
 use crate::state::AppState;
 use crate::tickets::schema::tickets;
 
@@ -195,7 +195,7 @@ pub async fn summary(
         .db
         .clone()
         .run(move |conn| {
-            let catalog = catalog::get(conn, &st.config.database_url, &st.config.timezone)?;
+            let catalog = st.catalog.get(conn, &st.config.timezone)?;
             let unit = q
                 .unit_id
                 .as_deref()

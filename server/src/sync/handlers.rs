@@ -242,7 +242,6 @@ pub struct PullQuery {
 pub async fn pull_handler(
     req: HttpRequest,
     state: web::Data<AppState>,
-    sync: web::Data<super::SyncState>,
     principal: Principal,
     query: web::Query<PullQuery>,
 ) -> Result<HttpResponse, ApiError> {
