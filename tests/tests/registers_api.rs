@@ -291,13 +291,21 @@ async fn an_office_edit_is_a_mutation_devices_pull_and_the_history_shows_who() {
     assert_eq!(conflicts[0]["device_who"]["source"], "device");
     assert_eq!(conflicts[0]["server_who"]["source"], "office");
 
+    // The supervisor keeps the contested value that lost (which one won depends on the two
+    // clocks' stamps), so the decision writes a new version.
+    let current = fields
+        .iter()
+        .find(|f| f["name"] == "severity")
+        .map(|f| f["value"].clone())
+        .expect("severity shown");
+    assert!(current == "low" || current == "high", "{current:?}");
+    let kept = if current == "low" { "high" } else { "low" };
     let cid = conflicts[0]["id"].as_str().expect("id").to_owned();
     let a = app
         .post(
             &format!("/api/v1/sync/conflicts/{cid}/resolve"),
             Some(&sup),
-            // The device's later "low" is current; the supervisor keeps the office's "high".
-            &json!({"value": "high"}),
+            &json!({"value": kept}),
         )
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
@@ -314,7 +322,7 @@ async fn an_office_edit_is_a_mutation_devices_pull_and_the_history_shows_who() {
         .and_then(|h| h.last().cloned())
         .unwrap_or_default();
     assert_eq!(last["who"]["source"], "review");
-    assert_eq!(last["changes"][0]["new"], "high");
+    assert_eq!(last["changes"][0]["new"], kept);
 
     // An office create is a record devices pull too; a bad field is refused with its code.
     let a = app
