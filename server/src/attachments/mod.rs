@@ -94,14 +94,18 @@ pub async fn put(
     let created = state
         .db
         .write(move |conn| {
-            // Whoever sends the bytes has the photo: they may see it from now on.
-            let uploader = diesel::insert_into(attachment_uploaders::table)
-                .values((
-                    attachment_uploaders::sha256.eq(&hash),
-                    attachment_uploaders::user_id.eq(&principal.user_id),
-                    attachment_uploaders::created_at.eq(now),
-                ))
-                .execute(conn);
+            // Whoever sends the bytes has the photo: they may see it from now on. In a savepoint:
+            // a repeated upload's unique violation must not abort the write transaction
+            // (PostgreSQL refuses every later statement of an aborted one).
+            let uploader = conn.transaction(|conn| {
+                diesel::insert_into(attachment_uploaders::table)
+                    .values((
+                        attachment_uploaders::sha256.eq(&hash),
+                        attachment_uploaders::user_id.eq(&principal.user_id),
+                        attachment_uploaders::created_at.eq(now),
+                    ))
+                    .execute(conn)
+            });
             match uploader {
                 Ok(_)
                 | Err(diesel::result::Error::DatabaseError(
@@ -118,16 +122,18 @@ pub async fn put(
                 return Ok(false);
             }
             let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-            let inserted = diesel::insert_into(attachments::table)
-                .values((
-                    attachments::sha256.eq(&hash),
-                    attachments::size.eq(size),
-                    attachments::content_type.eq(content_type),
-                    attachments::bytes.eq(&bytes),
-                    attachments::uploaded_by.eq(&principal.user_id),
-                    attachments::created_at.eq(now),
-                ))
-                .execute(conn);
+            let inserted = conn.transaction(|conn| {
+                diesel::insert_into(attachments::table)
+                    .values((
+                        attachments::sha256.eq(&hash),
+                        attachments::size.eq(size),
+                        attachments::content_type.eq(content_type),
+                        attachments::bytes.eq(&bytes),
+                        attachments::uploaded_by.eq(&principal.user_id),
+                        attachments::created_at.eq(now),
+                    ))
+                    .execute(conn)
+            });
             match inserted {
                 Ok(_) => Ok(true),
                 // The same photo uploaded twice at once: one of them stored it.
