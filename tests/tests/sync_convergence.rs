@@ -876,6 +876,14 @@ fn check_log(log: &[Logged], server: &ServerState, answers: &Answers, sims: &mut
             ("ticket_action", "ticket_not_found") => true,
             // Edited or … after another device deleted it.
             (_, "record_deleted") => true,
+            // A photo another user took, seen on a record that has since been deleted or left
+            // the device's scope: nobody in scope references it any more, so re-using its hash
+            // is refused (photos by scope, issue 10.7); only mutations that add photos.
+            (_, "photo_not_accessible") => l.m.fields.get("photos").is_some_and(|p| {
+                p.get("add")
+                    .and_then(|a| a.as_array())
+                    .is_some_and(|a| !a.is_empty())
+            }),
             _ => false,
         };
         assert!(expected, "unexpected rejection {code} of {:?}", l.m);
