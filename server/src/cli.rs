@@ -6,10 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::auth::Role;
 use crate::clock::Clock;
 use crate::config::{Config, LogFormat};
 use crate::db::Db;
-use crate::org::import_format::{ImportFile, Role};
+use crate::org::import_format::ImportFile;
 use crate::org::store::{self, Completeness};
 
 /// 安居 anju: resident complaints and field-device sync for a city's housing renovation.

@@ -61,9 +61,14 @@ pub fn redact(text: &str) -> String {
 /// The first 60 characters of the redacted `text` (with `…` when cut), for lists. Redacted
 /// before it is cut, so a cut never leaves a shortened phone number behind.
 pub fn summary(text: &str) -> String {
-    let clean = redact(text);
-    let mut s: String = clean.chars().take(60).collect();
-    if clean.chars().count() > 60 {
+    shorten(&redact(text))
+}
+
+/// The first 60 characters of `text`, with `…` when it was longer (staff lists, notifications;
+/// not redacted: use [`summary`] for anything public).
+pub fn shorten(text: &str) -> String {
+    let mut s: String = text.chars().take(60).collect();
+    if text.chars().count() > 60 {
         s.push('…');
     }
     s

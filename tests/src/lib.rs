@@ -7,9 +7,9 @@ pub mod sync;
 
 use std::time::Duration;
 
+use anju_server::auth::Role;
 use anju_server::clock::Clock;
 use anju_server::config::{Config, SampleMode};
-use anju_server::org::import_format::Role;
 use anju_server::startup::{self, Running};
 use anju_server::state::AppState;
 use serde_json::{Value, json};

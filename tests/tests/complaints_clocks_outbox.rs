@@ -271,7 +271,7 @@ async fn undeliverable_messages_become_dead_letters_that_an_admin_retries() {
     let unit = app
         .user_token(
             "js1",
-            anju_server::org::import_format::Role::UnitStaff,
+            anju_server::auth::Role::UnitStaff,
             Some("hexi_jianshe_office"),
         )
         .await;

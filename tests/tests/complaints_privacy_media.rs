@@ -9,9 +9,9 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use anju_server::auth::Role;
 use anju_server::complaints::image::samples::{self, SECRET};
 use anju_server::complaints::schema::uploads;
-use anju_server::org::import_format::Role;
 use anju_tests::TestApp;
 use anju_tests::sync::{Device, outcome};
 use diesel::prelude::*;

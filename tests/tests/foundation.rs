@@ -1,7 +1,7 @@
 //! The foundation as a user meets it: start-up, the sample city, login and sessions, role and
 //! unit checks, and bad input answered with problem+json.
 
-use anju_server::org::import_format::Role;
+use anju_server::auth::Role;
 use anju_tests::{ADMIN_PASSWORD, TestApp, USER_PASSWORD};
 use base64::Engine;
 use serde_json::json;

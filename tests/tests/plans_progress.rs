@@ -2,7 +2,7 @@
 //! every bad row named; progress against plan computed from project records by the year of
 //! their actual start and completion; the public progress and the XLSX downloads.
 
-use anju_server::org::import_format::Role;
+use anju_server::auth::Role;
 use anju_tests::TestApp;
 use serde_json::{Value, json};
 

@@ -2,7 +2,7 @@
 //! paging in the caller's scope, the record page (history, links, conflicts), office edits as
 //! mutations devices pull, and the XLSX download.
 
-use anju_server::org::import_format::Role;
+use anju_server::auth::Role;
 use anju_tests::TestApp;
 use anju_tests::sync::{Device, hazard, outcome};
 use serde_json::{Value, json};

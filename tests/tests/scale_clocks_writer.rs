@@ -8,8 +8,8 @@ mod support;
 
 use std::time::Duration;
 
+use anju_server::auth::Role;
 use anju_server::db::Priority;
-use anju_server::org::import_format::Role;
 use anju_tests::TestApp;
 use serde_json::{Value, json};
 use support::*;

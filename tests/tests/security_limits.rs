@@ -6,8 +6,8 @@
 #[path = "support/complaints.rs"]
 mod support;
 
+use anju_server::auth::Role;
 use anju_server::http::client_ip::TrustedProxies;
-use anju_server::org::import_format::Role;
 use anju_tests::{Answer, TestApp, USER_PASSWORD};
 use serde_json::json;
 use support::*;

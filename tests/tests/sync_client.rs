@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use anju_client::{Device, HttpTransport};
-use anju_server::org::import_format::Role;
+use anju_server::auth::Role;
 use anju_tests::{TestApp, USER_PASSWORD};
 use serde_json::{Value, json};
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use anju_server::org::import_format::Role;
+use anju_server::auth::Role;
 use anju_tests::TestApp;
 use anju_tests::sync::{Device, hazard, outcome};
 use serde_json::json;

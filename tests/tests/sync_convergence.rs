@@ -20,8 +20,8 @@ use anju_client::{
     SyncOptions, Transport, TransportError,
 };
 use anju_server::attachments::schema::attachments;
+use anju_server::auth::Role;
 use anju_server::db::schema::{areas, unit_areas, units};
-use anju_server::org::import_format::Role;
 use anju_server::sync::schema::{sync_conflicts, sync_records, sync_rejections};
 use anju_server::sync::store::RecordRow;
 use anju_shared::hlc::Hlc;

@@ -1,6 +1,6 @@
 //! Devices, photos, the public progress page, and bad input to push.
 
-use anju_server::org::import_format::Role;
+use anju_server::auth::Role;
 use anju_shared::protocol::PROTOCOL_VERSION;
 use anju_tests::TestApp;
 use anju_tests::sync::{Device, hazard, outcome};

@@ -1,6 +1,6 @@
 //! Pull: scope (least access), widening and narrowing, tombstones, revocations, resets.
 
-use anju_server::org::import_format::Role;
+use anju_server::auth::Role;
 use anju_shared::protocol::Change;
 use anju_tests::TestApp;
 use anju_tests::sync::{Device, hazard, outcome};

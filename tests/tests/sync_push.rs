@@ -1,6 +1,6 @@
 //! Push: exactly-once effects, refused gaps, each merge outcome and each merge policy.
 
-use anju_server::org::import_format::Role;
+use anju_server::auth::Role;
 use anju_tests::TestApp;
 use anju_tests::sync::{Device, hazard, outcome};
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! used to move records between units or extend deadlines, creating work for another unit,
 //! fetching or probing other units' photos by hash, and forged pull cursors.
 
-use anju_server::org::import_format::Role;
+use anju_server::auth::Role;
 use anju_shared::protocol::Change;
 use anju_tests::TestApp;
 use anju_tests::sync::{Device, hazard, outcome};

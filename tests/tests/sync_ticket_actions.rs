@@ -5,8 +5,8 @@
 #[path = "support/complaints.rs"]
 mod support;
 
+use anju_server::auth::Role;
 use anju_server::complaints::image::samples;
-use anju_server::org::import_format::Role;
 use anju_tests::TestApp;
 use anju_tests::sync::{Device, outcome};
 use serde_json::{Value, json};

@@ -17,7 +17,6 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tickets::state::TicketStatus;
 use crate::tickets::store::{self, TicketRow};
-pub use crate::tickets::transition::summary;
 use crate::tickets::transition::{self, Env};
 
 use super::code::TrackingCode;

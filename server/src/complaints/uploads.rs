@@ -30,12 +30,6 @@ pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 pub const CLEANUP_BATCH: i64 = 200;
 const DAY_MS: i64 = 86_400_000;
 
-/// The client address the limits count against: the one rule of `http::client_ip` (trusted
-/// proxies).
-fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
-    crate::http::client_ip(req)
-}
-
 /// `POST /api/v1/uploads`.
 #[utoipa::path(post, path = "/api/v1/uploads", tag = "complaints", request_body(content = Vec<u8>, content_type = "image/jpeg"), responses((status = 201, description = "Stored as its public copy (image data, colour profile, orientation only): {id, url, content_type, bytes}. Refusals: 400 empty_upload, 413 payload_too_large, 415 unsupported_image, 422 damaged_image, 422 trailing_data (bytes after the end of the image), 429 too_many_requests, 429 upload_budget_exhausted (this address's daily bytes, with Retry-After)")))]
 pub async fn create(
@@ -54,7 +48,7 @@ pub async fn create(
     if body.len() > MAX_UPLOAD_BYTES {
         return Err(crate::http::payload_too_large());
     }
-    let ip = client_ip(&req);
+    let ip = crate::http::client_ip(&req);
     // Six photos per complaint, so six times the intake limit.
     check_client(
         &state,

@@ -298,7 +298,7 @@ impl CalendarSpec {
 }
 
 /// Staff role (the vocabulary lives in `auth`; the file names roles by their wire names).
-pub use crate::auth::Role;
+use crate::auth::Role;
 
 /// A staff account without password (set with `anju user set-password`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

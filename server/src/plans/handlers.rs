@@ -109,7 +109,7 @@ pub async fn set_plans(
     let now = state.clock.now_ms();
     let answer = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let org = Org::load(conn)?;
             let mut targets = Vec::new();
             let mut errors = Vec::new();
@@ -352,7 +352,7 @@ pub async fn import_plans(
     let now = state.clock.now_ms();
     let body = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let org = Org::load(conn)?;
             let (targets, errors) = parse_plan_sheet(&org, &rows);
             if !errors.is_empty() {

@@ -364,9 +364,10 @@ async fn push_one(
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now_ms();
     let sync = state.sync.clone();
+    // The device push's path: the same writer turn on SQLite.
     let result = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let scope = scope_of(conn, &principal)?;
             let edit = Edit {
                 record_type: record_type.to_owned(),

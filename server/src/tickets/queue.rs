@@ -15,7 +15,6 @@ use crate::tickets::schema::tickets;
 
 use super::state::TicketStatus;
 use super::store::{self, TicketRow};
-use super::transition::summary;
 use super::view::{area_json, category_json};
 
 /// Query of the ticket list.
@@ -155,7 +154,7 @@ pub async fn list(
                             "ticket_no": t.ticket_no,
                             "status": t.status,
                             "category": category_json(&catalog, &t.category_code),
-                            "summary": summary(&t.description),
+                            "summary": crate::redact::shorten(&t.description),
                             "area": area_json(&catalog, t.area_id.as_deref()),
                             "unit": store::unit_json(&catalog, t.unit_id.as_deref(), true),
                             "created_at": format_local(t.created_at, &tz),

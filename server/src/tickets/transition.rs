@@ -191,15 +191,6 @@ pub fn can_see(conn: &mut DbConnection, p: &Principal, t: &TicketRow) -> Result<
     }
 }
 
-/// The first 60 characters of a description, for lists and notifications.
-pub fn summary(text: &str) -> String {
-    let mut s: String = text.chars().take(60).collect();
-    if text.chars().count() > 60 {
-        s.push('…');
-    }
-    s
-}
-
 fn field_error(field: &str, code: &str, zh: &str, en: &str) -> ApiError {
     ApiError::validation(json!({field: {"code": code, "message_zh": zh, "message_en": en}}))
 }
@@ -440,7 +431,7 @@ pub fn apply(
                 units: vec![Some(unit_id)],
                 event: "ticket_dispatched",
                 title: "新派工单",
-                text: summary(&t.description),
+                text: crate::redact::shorten(&t.description),
             });
         }
         Change::DecideExtension {
@@ -634,7 +625,7 @@ pub fn open(
         } else {
             "新派工单"
         },
-        &summary(&ticket.description),
+        &crate::redact::shorten(&ticket.description),
     )
 }
 
