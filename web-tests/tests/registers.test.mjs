@@ -35,8 +35,11 @@ test('a supervisor filters the registers, sees a device edit in the history and 
   await page.waitForSelector('#reg-table[data-reg=building]');
   await page.selectOption('#f-grade', 'C');
   await page.selectOption('#f-district', { label: '河西区' });
+  // Wait for the filtered answer itself: the count of the unfiltered list is already shown.
+  const filtered = page.waitForResponse((r) => r.url().includes('/api/v1/registers/building') && r.url().includes('grade=C'));
   await page.click('#filters button[type=submit]');
-  await page.waitForFunction(() => /\d/.test(document.querySelector('#count').textContent));
+  const answer = await (await filtered).json();
+  await page.waitForFunction((n) => (document.querySelector('#count').textContent.match(/\d+/) || [])[0] === String(n), answer.total);
   const grades = await page.$$eval('#reg-table tbody tr td:nth-child(2)', (tds) => tds.map((t) => t.textContent));
   assert.ok(grades.length > 0, 'some C buildings in Hexi');
   assert.ok(grades.every((g) => g === 'C'), grades.join(','));
