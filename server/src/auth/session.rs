@@ -285,19 +285,3 @@ pub fn cut_off_user(conn: &mut DbConnection, user_id: &str, now_ms: i64) -> Resu
     .execute(conn)?;
     Ok(())
 }
-
-/// Revokes the refresh tokens bound to a device (when the device is revoked).
-pub fn cut_off_device(
-    conn: &mut DbConnection,
-    device_id: &str,
-    now_ms: i64,
-) -> Result<(), ApiError> {
-    diesel::update(
-        refresh_tokens::table
-            .filter(refresh_tokens::device_id.eq(device_id))
-            .filter(refresh_tokens::revoked_at.is_null()),
-    )
-    .set(refresh_tokens::revoked_at.eq(now_ms))
-    .execute(conn)?;
-    Ok(())
-}

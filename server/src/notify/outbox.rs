@@ -12,7 +12,6 @@ use std::time::Duration;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::db::schema::unit_notify_targets;
 use crate::db::{Db, DbConnection};
 use crate::error::ApiError;
 use crate::notify::schema::outbox;
@@ -28,46 +27,6 @@ pub const MAX_ATTEMPTS: i32 = 8;
 pub const LEASE_MS: i64 = 60_000;
 /// Messages leased per round.
 pub const BATCH: i64 = 20;
-
-/// Queue `message` for every notification target of `unit_id`.
-pub fn enqueue(
-    conn: &mut DbConnection,
-    unit_id: &str,
-    ticket_id: Option<&str>,
-    message: &Message,
-    now: i64,
-) -> Result<usize, ApiError> {
-    let targets: Vec<(String, String, Option<String>)> = unit_notify_targets::table
-        .filter(unit_notify_targets::unit_id.eq(unit_id))
-        .select((
-            unit_notify_targets::kind,
-            unit_notify_targets::url,
-            unit_notify_targets::secret_env,
-        ))
-        .load(conn)?;
-    let payload = serde_json::to_string(message)
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("outbox payload: {e}")))?;
-    for (kind, url, secret_env) in &targets {
-        diesel::insert_into(outbox::table)
-            .values((
-                outbox::id.eq(uuid::Uuid::now_v7().to_string()),
-                outbox::created_at.eq(now),
-                outbox::ticket_id.eq(ticket_id),
-                outbox::unit_id.eq(unit_id),
-                outbox::event_kind.eq(&message.event),
-                outbox::target_kind.eq(kind),
-                outbox::url.eq(url),
-                outbox::secret_env.eq(secret_env),
-                outbox::payload.eq(&payload),
-                outbox::status.eq("pending"),
-                outbox::attempts.eq(0),
-                outbox::next_attempt_at.eq(now),
-                outbox::locked_until.eq(0i64),
-            ))
-            .execute(conn)?;
-    }
-    Ok(targets.len())
-}
 
 /// Queue `message` for each of `targets` (`(kind, url, secret_env)`) of `unit_id`.
 pub fn enqueue_to(

@@ -207,11 +207,6 @@ impl AreaIndex {
         self.nodes.is_empty()
     }
 
-    /// Whether `id` is a known area.
-    pub fn contains_area(&self, id: &str) -> bool {
-        self.by_id.contains_key(id)
-    }
-
     /// The kind of area `id`, if known.
     pub fn kind_of(&self, id: &str) -> Option<AreaKind> {
         self.by_id.get(id).map(|&i| self.nodes[i as usize].kind)
@@ -331,7 +326,6 @@ fn build_grid(polygons: &[(u32, Polygon)]) -> Grid {
 #[derive(Debug)]
 pub struct Router {
     rules: Vec<RoutingRule>,
-    area_ids: Vec<String>,
     area_by_id: HashMap<String, u32>,
     /// Category code → column (1-based; column 0 is "a category no rule names").
     category_col: HashMap<String, usize>,
@@ -399,7 +393,6 @@ impl Router {
         }
         Ok(Router {
             rules,
-            area_ids: areas.nodes.iter().map(|n| n.id.clone()).collect(),
             area_by_id: areas.by_id.clone(),
             category_col,
             cols,
@@ -423,11 +416,6 @@ impl Router {
     /// The rules this router was built from.
     pub fn rules(&self) -> &[RoutingRule] {
         &self.rules
-    }
-
-    /// Number of areas the router knows.
-    pub fn area_count(&self) -> usize {
-        self.area_ids.len()
     }
 }
 
