@@ -3,6 +3,7 @@
 //! `ANJU_TEST_DATABASE_URL` is set, a fresh schema in that PostgreSQL database), the sample
 //! city loaded, and an `admin` account with a known password.
 
+pub mod complaints;
 pub mod sync;
 
 use std::time::Duration;

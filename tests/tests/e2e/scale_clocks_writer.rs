@@ -3,16 +3,13 @@
 //! 500), the board's counts come from the server over every ticket of the period, and bad
 //! periods or units are clear 4xx answers.
 
-#[path = "support/complaints.rs"]
-mod support;
-
 use std::time::Duration;
 
 use anju_server::auth::Role;
 use anju_server::db::Priority;
 use anju_tests::TestApp;
+use anju_tests::complaints::*;
 use serde_json::{Value, json};
-use support::*;
 
 async fn run_clocks(app: &TestApp, admin: &str) -> Value {
     let r = app

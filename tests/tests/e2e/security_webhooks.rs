@@ -2,13 +2,10 @@
 //! a redirect into it, a signing secret read from any environment variable, a robot key leaking
 //! into `last_error`, and a target that never answers.
 
-#[path = "support/complaints.rs"]
-mod support;
-
 use anju_server::config::{Config, WebhookAllowList};
 use anju_tests::TestApp;
+use anju_tests::complaints::*;
 use serde_json::{Value, json};
-use support::*;
 
 fn allow_local(c: &mut Config) {
     c.background_jobs = false;

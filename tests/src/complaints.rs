@@ -1,7 +1,6 @@
 //! Helpers shared by the complaints tests.
-#![allow(dead_code)]
 
-use anju_tests::{Answer, TestApp};
+use crate::{Answer, TestApp};
 use serde_json::{Value, json};
 
 /// The id of the area with `code`.

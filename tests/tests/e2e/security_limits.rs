@@ -3,14 +3,11 @@
 //! the password-change endpoint, a refresh chain that never ends, tracking-code enumeration and
 //! an unbounded public statistics window.
 
-#[path = "support/complaints.rs"]
-mod support;
-
 use anju_server::auth::Role;
 use anju_server::http::client_ip::TrustedProxies;
+use anju_tests::complaints::*;
 use anju_tests::{Answer, TestApp, USER_PASSWORD};
 use serde_json::json;
-use support::*;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 

@@ -2,13 +2,10 @@
 //! and concurrent workers), and notification delivery through the outbox to a local receiver
 //! that is down, then up; dead letters an admin retries; the three target formats.
 
-#[path = "support/complaints.rs"]
-mod support;
-
 use anju_server::notify::format::{dingtalk_sign, webhook_signature};
 use anju_tests::TestApp;
+use anju_tests::complaints::*;
 use serde_json::{Value, json};
-use support::*;
 
 /// No background jobs, and the local receiver (127.0.0.1) allowed as a webhook target.
 fn local_receiver_allowed(c: &mut anju_server::config::Config) {

@@ -1,11 +1,8 @@
 //! The pages as a browser meets them: served by the binary with a strict CSP, and the tracking
 //! page answering 404 for a code that does not exist.
 
-#[path = "support/complaints.rs"]
-mod support;
-
 use anju_tests::TestApp;
-use support::*;
+use anju_tests::complaints::*;
 
 #[tokio::test]
 async fn tracking_page_is_404_for_unknown_codes_and_200_for_real_ones() {

@@ -1,6 +1,6 @@
 //! Figures for the device side, against the in-memory server (so they measure the device:
 //! store, rebase and sync loop, not the network or the real server). Ignored by default:
-//! `cargo test -p anju-client --release --test figures -- --ignored --nocapture`.
+//! `cargo test -p anju-client --release --test integration -- figures --ignored --nocapture`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,12 +1,9 @@
 //! Open311 GeoReport v2 as a 311 client meets it: discovery, services, definitions, posting with
 //! an api_key, reading requests and tokens, in JSON and XML, with the spec's error lists.
 
-#[path = "support/complaints.rs"]
-mod support;
-
 use anju_tests::TestApp;
+use anju_tests::complaints::*;
 use serde_json::Value;
-use support::*;
 
 async fn key(app: &TestApp) -> String {
     app.state()

@@ -1,14 +1,11 @@
 //! Routing rules admin and the dry run; the unit rates on a small known data set; the public
 //! aggregate with no personal data.
 
-#[path = "support/complaints.rs"]
-mod support;
-
 use anju_server::auth::Role;
 use anju_server::complaints::image::samples;
 use anju_tests::TestApp;
+use anju_tests::complaints::*;
 use serde_json::{Value, json};
-use support::*;
 
 #[tokio::test]
 async fn rules_can_be_added_explained_and_removed() {

@@ -3,9 +3,6 @@
 //! phone, ID-card or room number; every public copy of a photo keeps only the allow-listed
 //! parts; uploads that nothing uses are deleted; an address has a daily upload budget.
 
-#[path = "support/complaints.rs"]
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -13,11 +10,11 @@ use anju_server::auth::Role;
 use anju_server::complaints::image::samples::{self, SECRET};
 use anju_server::complaints::schema::uploads;
 use anju_tests::TestApp;
+use anju_tests::complaints::*;
 use anju_tests::sync::{Device, outcome};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::*;
 use uuid::Uuid;
 
 const UNIT: &str = "hexi_jianshe_office";

@@ -1,14 +1,11 @@
 //! The ticket lifecycle as units, dispatchers, supervisors and residents meet it: every
 //! transition, the refusals with their codes, and what the resident can and cannot see.
 
-#[path = "support/complaints.rs"]
-mod support;
-
 use anju_server::auth::Role;
 use anju_server::complaints::image::samples;
 use anju_tests::TestApp;
+use anju_tests::complaints::*;
 use serde_json::{Value, json};
-use support::*;
 
 async fn photo(app: &TestApp) -> Value {
     upload(app, samples::png_with_text(), "image/png")

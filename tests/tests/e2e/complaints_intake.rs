@@ -1,13 +1,10 @@
 //! Filing a complaint as a resident meets it: routing, deadlines, idempotency, photos, tracking,
 //! and every kind of bad input answered with its own 4xx that changes nothing.
 
-#[path = "support/complaints.rs"]
-mod support;
-
 use anju_server::complaints::image::samples;
 use anju_tests::TestApp;
+use anju_tests::complaints::*;
 use serde_json::json;
-use support::*;
 
 #[tokio::test]
 async fn a_complaint_is_routed_with_deadlines_and_a_tracking_code() {

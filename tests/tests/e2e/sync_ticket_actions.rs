@@ -2,16 +2,13 @@
 //! machine as the console: applied as events the console and the resident see, or refused with
 //! the reason, kept in `sync_rejections`, and answered to the device; never applied twice.
 
-#[path = "support/complaints.rs"]
-mod support;
-
 use anju_server::auth::Role;
 use anju_server::complaints::image::samples;
 use anju_tests::TestApp;
+use anju_tests::complaints::*;
 use anju_tests::sync::{Device, outcome};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::*;
 use uuid::Uuid;
 
 const UNIT: &str = "hexi_jianshe_office";

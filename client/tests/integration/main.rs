@@ -1,0 +1,6 @@
+//! The client crate's integration tests, one binary.
+
+mod cli;
+mod figures;
+mod http;
+mod sync_loop;

@@ -1,0 +1,24 @@
+//! The end-to-end suite, one binary: each module spawns the real anju server (SQLite, or
+//! PostgreSQL when `ANJU_TEST_DATABASE_URL` is set) and drives it over HTTP.
+
+mod complaints_clocks_outbox;
+mod complaints_intake;
+mod complaints_lifecycle;
+mod complaints_open311;
+mod complaints_privacy_media;
+mod complaints_routing_stats;
+mod foundation;
+mod pages;
+mod plans_progress;
+mod registers_api;
+mod scale_clocks_writer;
+mod security_limits;
+mod security_webhooks;
+mod sync_client;
+mod sync_concurrency;
+mod sync_convergence;
+mod sync_misc;
+mod sync_pull;
+mod sync_push;
+mod sync_security;
+mod sync_ticket_actions;
