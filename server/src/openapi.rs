@@ -31,6 +31,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::stats::ApiDoc::openapi());
     doc.merge(crate::routing::admin::ApiDoc::openapi());
     doc.merge(crate::notify::admin::ApiDoc::openapi());
+    doc.merge(crate::clocks::ApiDoc::openapi());
+    doc.merge(crate::open311::doc::document());
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",
@@ -42,4 +44,97 @@ pub fn document() -> utoipa::openapi::OpenApi {
         ),
     );
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    /// Every `(METHOD, path)` the server mounts under `/api/` (and `/open311/`), read from the
+    /// `configure` functions' source: `.route("P", web::get()…)`, `web::resource("P")…
+    /// .route(web::post()…)` and `web::scope("S")` around relative routes. The catch-alls
+    /// (Open311's dispatcher, the docs UI) are described elsewhere and skipped.
+    fn mounted_routes() -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src];
+        while let Some(p) = files.pop() {
+            if p.is_dir() {
+                files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+                continue;
+            }
+            if p.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            scan(&text, &mut out);
+        }
+        out
+    }
+
+    fn scan(text: &str, out: &mut BTreeSet<(String, String)>) {
+        const OPENERS: [&str; 3] = [".route(", "web::resource(", "web::scope("];
+        let mut scope = String::new();
+        let mut current: Option<String> = None;
+        let mut i = 0;
+        while i < text.len() {
+            let rest = &text[i..];
+            if let Some(opener) = OPENERS.iter().find(|o| rest.starts_with(**o)) {
+                let after = &rest[opener.len()..];
+                let skipped = after.len() - after.trim_start().len();
+                if let Some(lit_rest) = after.trim_start().strip_prefix('"') {
+                    let lit = &lit_rest[..lit_rest.find('"').unwrap()];
+                    if *opener == "web::scope(" {
+                        scope = lit.to_string();
+                        current = None;
+                    } else if lit.starts_with("/api/") || lit.starts_with("/open311/") {
+                        current = Some(lit.to_string());
+                    } else if lit.starts_with('/') && !scope.is_empty() {
+                        current = Some(format!("{scope}{lit}"));
+                    } else {
+                        current = None;
+                    }
+                    i += opener.len() + skipped + 1 + lit.len() + 1;
+                    continue;
+                }
+                i += opener.len();
+                continue;
+            }
+            for method in ["get", "post", "put", "patch", "delete"] {
+                if rest.starts_with(&format!("web::{method}()"))
+                    && let Some(path) = &current
+                    && !path.contains(":.*")
+                    && path != "/api/openapi.json"
+                {
+                    out.insert((method.to_string(), path.clone()));
+                }
+            }
+            i += rest.chars().next().map_or(1, char::len_utf8);
+        }
+    }
+
+    /// The whole document as served. A change to any route, parameter or schema shows here in
+    /// review; accept an intended one with `INSTA_UPDATE=always cargo test -p anju-server --lib
+    /// openapi` (or `cargo insta review`).
+    #[test]
+    fn the_document_is_the_reviewed_one() {
+        insta::assert_json_snapshot!("openapi", super::document());
+    }
+
+    #[test]
+    fn every_mounted_api_route_is_in_the_document() {
+        let doc = serde_json::to_value(super::document()).unwrap();
+        let mounted = mounted_routes();
+        assert!(mounted.len() > 50, "the scan found only {mounted:?}");
+        let missing: Vec<String> = mounted
+            .iter()
+            .filter(|(method, path)| doc["paths"][path.as_str()][method.as_str()].is_null())
+            .map(|(m, p)| format!("{} {p}", m.to_uppercase()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "routes missing from the OpenAPI document: {missing:#?}"
+        );
+    }
 }

@@ -288,6 +288,9 @@ pub async fn worker(state: AppState, interval: Duration) {
 }
 
 /// `POST /api/v1/admin/clocks/run`: run one pass now (admins; for operations and tests).
+#[utoipa::path(post, path = "/api/v1/admin/clocks/run", tag = "clocks",
+    responses((status = 200, description = "What the pass did: reminders, deadlines passed, escalations, auto-closes")),
+    security(("bearer" = [])))]
 pub async fn run_now(
     state: actix_web::web::Data<AppState>,
     _auth: crate::auth::Authed<crate::auth::policy::AdminOnly>,
@@ -297,25 +300,15 @@ pub async fn run_now(
     Ok(actix_web::HttpResponse::Ok().json(report))
 }
 
-/// `POST /api/v1/admin/outbox/run`: one delivery round now (admins; for operations and tests).
-pub async fn deliver_now(
-    state: actix_web::web::Data<AppState>,
-    _auth: crate::auth::Authed<crate::auth::policy::AdminOnly>,
-) -> Result<actix_web::HttpResponse, ApiError> {
-    let deliverer = crate::notify::delivery::Deliverer::new(state.config.webhook_allow.clone())
-        .map_err(ApiError::internal)?;
-    let n = crate::notify::outbox::run_once(&state.db, &deliverer, &state.clock).await?;
-    Ok(actix_web::HttpResponse::Ok().json(serde_json::json!({"attempted": n})))
-}
+/// OpenAPI paths of this module.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(run_now))]
+pub struct ApiDoc;
 
 /// Mounts the clock admin endpoints.
 pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.route(
         "/api/v1/admin/clocks/run",
         actix_web::web::post().to(run_now),
-    )
-    .route(
-        "/api/v1/admin/outbox/run",
-        actix_web::web::post().to(deliver_now),
     );
 }

@@ -87,7 +87,21 @@ pub async fn retry(
     Ok(HttpResponse::Ok().json(json!({"status": "pending"})))
 }
 
+/// `POST /api/v1/admin/outbox/run`: one delivery round now (admins; for operations and tests).
+#[utoipa::path(post, path = "/api/v1/admin/outbox/run", tag = "notify",
+    responses((status = 200, description = "`{attempted}`: the messages tried in this round")),
+    security(("bearer" = [])))]
+pub async fn deliver_now(
+    state: web::Data<AppState>,
+    _auth: Authed<policy::AdminOnly>,
+) -> Result<HttpResponse, ApiError> {
+    let deliverer = super::delivery::Deliverer::new(state.config.webhook_allow.clone())
+        .map_err(ApiError::internal)?;
+    let n = super::outbox::run_once(&state.db, &deliverer, &state.clock).await?;
+    Ok(HttpResponse::Ok().json(json!({"attempted": n})))
+}
+
 /// OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(list, retry))]
+#[openapi(paths(list, retry, deliver_now))]
 pub struct ApiDoc;

@@ -16,6 +16,10 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/admin/outbox", web::get().to(admin::list))
         .route(
+            "/api/v1/admin/outbox/run",
+            web::post().to(admin::deliver_now),
+        )
+        .route(
             "/api/v1/admin/outbox/{id}/retry",
             web::post().to(admin::retry),
         );

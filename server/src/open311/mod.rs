@@ -8,6 +8,7 @@
 //! gives the public fields only (see [`requests`]): no description, no reply, no photo; the
 //! address is the community's name and points are rounded to about 100 m.
 
+pub mod doc;
 pub mod requests;
 pub mod xml;
 
