@@ -4,6 +4,7 @@
 //! city loaded, and an `admin` account with a known password.
 
 pub mod complaints;
+pub mod conformance;
 pub mod sync;
 
 use std::time::Duration;
@@ -81,6 +82,7 @@ pub struct TestApp {
     running: Option<Running>,
     config: Config,
     clock: Clock,
+    conformance: conformance::Conformance,
     _dir: tempfile::TempDir,
     _schema: Option<PgSchema>,
 }
@@ -137,6 +139,7 @@ impl TestApp {
             running: Some(running),
             config,
             clock,
+            conformance: conformance::Conformance::new(),
             _dir: dir,
             _schema: schema,
         }
@@ -182,10 +185,11 @@ impl TestApp {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> Answer {
-        let mut req = self.client.request(method, self.url(path));
+        let mut req = self.client.request(method.clone(), self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
+        let body_sent = body;
         if let Some(b) = body {
             req = req.json(b);
         }
@@ -194,6 +198,18 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        self.conformance.assert(
+            method.as_str(),
+            path,
+            body_sent,
+            status,
+            content_type,
+            &body,
+        );
         Answer {
             status,
             body,

@@ -194,7 +194,7 @@ pub async fn get(
 }
 
 /// Body of a `missing` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MissingQuery {
     /// Hashes the device holds or references.
@@ -205,7 +205,7 @@ pub struct MissingQuery {
 /// upload, i.e. every one the caller cannot fetch (not stored, or stored but neither uploaded
 /// by the caller nor referenced by a record in the caller's scope). It tells nothing about
 /// other people's photos.
-#[utoipa::path(post, path = "/api/v1/attachments/missing", tag = "attachments", request_body(content = String, description = "{hashes: [sha256]}", content_type = "application/json"), responses((status = 200, description = "{missing: [sha256]}: the hashes the caller cannot fetch")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/attachments/missing", tag = "attachments", request_body(content = MissingQuery, description = "{hashes: [sha256]}", content_type = "application/json"), responses((status = 200, description = "{missing: [sha256]}: the hashes the caller cannot fetch")), security(("bearer" = [])))]
 pub async fn missing(
     state: web::Data<AppState>,
     principal: Principal,

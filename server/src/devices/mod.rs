@@ -22,7 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Body of a registration.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Register {
     /// A name the user recognises, e.g. "张工的平板" (1-100 characters).
@@ -53,7 +53,7 @@ pub struct DeviceView {
 
 /// `POST /api/v1/devices`: registers a device of the logged-in user → 201
 /// `{device_id, name, registered_at}`.
-#[utoipa::path(post, path = "/api/v1/devices", tag = "devices", request_body(content = String, description = "{name, platform?}", content_type = "application/json"), responses((status = 201, description = "{device_id, name, registered_at}")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/devices", tag = "devices", request_body(content = Register, description = "{name, platform?}", content_type = "application/json"), responses((status = 201, description = "{device_id, name, registered_at}")), security(("bearer" = [])))]
 pub async fn register(
     state: web::Data<AppState>,
     principal: Principal,

@@ -119,7 +119,7 @@ pub fn check_device(
 /// mutation (`PushResponse`). The whole batch is refused on an unsupported protocol (400), a
 /// sequence gap (409 `sequence_gap` with `expected`), or a device that is not the caller's or
 /// is revoked (403).
-#[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", request_body(content = String, description = "PushRequest (anju_shared::protocol), ≤ 1000 mutations, ≤ 8 MB", content_type = "application/json"), responses((status = 200, description = "PushResponse: one MutationResult per mutation"), (status = 400, description = "protocol_version_unsupported / malformed_batch"), (status = 403, description = "device_revoked / device_not_yours / device_not_registered"), (status = 409, description = "sequence_gap, with expected")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", request_body(content = super::bodies::PushBody, description = "PushRequest (anju_shared::protocol), ≤ 1000 mutations, ≤ 8 MB", content_type = "application/json"), responses((status = 200, description = "PushResponse: one MutationResult per mutation"), (status = 400, description = "protocol_version_unsupported / malformed_batch"), (status = 403, description = "device_revoked / device_not_yours / device_not_registered"), (status = 409, description = "sequence_gap, with expected")), security(("bearer" = [])))]
 pub async fn push_handler(
     state: web::Data<AppState>,
     sync: web::Data<super::SyncState>,
@@ -563,7 +563,7 @@ fn parse_choice(body: &Value) -> Result<Choice, ApiError> {
 /// resolved by supervisors and administrators only; other fields also by the record's
 /// responsible unit. A choice that would move the record out of the resolver's scope is
 /// refused. Every refusal changes nothing.
-#[utoipa::path(post, path = "/api/v1/sync/conflicts/{id}/resolve", tag = "sync", params(("id" = String, Path)), request_body(content = String, description = "{\"pick\": \"server\"|\"device\"} or {\"value\": one of the two contested values}", content_type = "application/json"), responses((status = 200, description = "{conflict, version}"), (status = 400, description = "invalid_resolution"), (status = 403, description = "not_your_unit / resolution_needs_supervisor / resolution_leaves_scope"), (status = 404, description = "conflict_not_found"), (status = 409, description = "conflict_already_resolved"), (status = 422, description = "not_a_contested_value (with server_value, device_value) / the field's validation code")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/sync/conflicts/{id}/resolve", tag = "sync", params(("id" = String, Path)), request_body(content = super::bodies::ResolveBody, description = "{\"pick\": \"server\"|\"device\"} or {\"value\": one of the two contested values}", content_type = "application/json"), responses((status = 200, description = "{conflict, version}"), (status = 400, description = "invalid_resolution"), (status = 403, description = "not_your_unit / resolution_needs_supervisor / resolution_leaves_scope"), (status = 404, description = "conflict_not_found"), (status = 409, description = "conflict_already_resolved"), (status = 422, description = "not_a_contested_value (with server_value, device_value) / the field's validation code")), security(("bearer" = [])))]
 pub async fn resolve_conflict(
     state: web::Data<AppState>,
     sync: web::Data<super::SyncState>,
