@@ -149,6 +149,8 @@ use FieldKind as K;
 use MergePolicy::{AddWinsSet as Set, LastWriterWins as Lww, ServerAuthoritative as Sa};
 
 const NAME: FieldKind = K::Text { max_chars: 200 };
+/// An external code of the city's own 台账 (项目编号, 房屋编号): the key a sheet import matches.
+const CODE: FieldKind = K::Text { max_chars: 64 };
 const NOTE: FieldKind = K::Text { max_chars: 4000 };
 const COUNT: FieldKind = K::Integer {
     min: 0,
@@ -166,6 +168,7 @@ pub const PROJECT: RecordSchema = RecordSchema {
     scope_fields: &["unit_id", "area_id"],
     create_only: false,
     fields: &[
+        f("code", "项目编号", CODE, false, Lww),
         f("name", "项目名称", NAME, true, Lww),
         f(
             "programme",
@@ -214,6 +217,7 @@ pub const BUILDING: RecordSchema = RecordSchema {
     scope_fields: &["area_id"],
     create_only: false,
     fields: &[
+        f("code", "房屋编号", CODE, false, Lww),
         f("address", "地址", K::Text { max_chars: 300 }, true, Lww),
         f("area_id", "所属区域", K::Uuid, true, Sa),
         f(

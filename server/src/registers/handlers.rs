@@ -476,6 +476,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/api/v1/registers/{register}",
             web::post().to(create_record),
         )
+        .service(
+            web::resource("/api/v1/registers/{register}/import")
+                .app_data(crate::http::payload_config(super::import::MAX_UPLOAD_BYTES))
+                .route(web::post().to(super::import::import_register)),
+        )
         .route(
             "/api/v1/registers/{register}/{id}",
             web::get().to(record_page),

@@ -6,6 +6,8 @@
 
 pub mod handlers;
 pub mod history;
+pub mod import;
+mod import_cells;
 pub mod list;
 pub mod query;
 pub mod sample;
@@ -23,10 +25,12 @@ pub use handlers::configure;
         handlers::list_register,
         handlers::record_page,
         handlers::create_record,
-        handlers::edit_record
+        handlers::edit_record,
+        import::import_register
     ),
     components(schemas(
         handlers::OfficeEdit,
+        import::RowError,
         list::ListItem,
         history::Version,
         history::FieldChange,

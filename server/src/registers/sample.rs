@@ -201,6 +201,7 @@ fn build(org: &Org, today: Date) -> Vec<Edit> {
             record_id: pid,
             base_version: None,
             fields: fields(vec![
+                ("code", json!(format!("XM-{:03}", i + 1))),
                 ("name", json!(name)),
                 ("programme", json!(programme)),
                 ("area_id", json!(c.id)),
@@ -258,6 +259,7 @@ fn build(org: &Org, today: Date) -> Vec<Edit> {
                 record_id: bid,
                 base_version: None,
                 fields: fields(vec![
+                    ("code", json!(format!("FW-{}-{:02}", c.code, b + 1))),
                     ("address", json!(format!("{} {}号楼", c.name_zh, b + 1))),
                     ("area_id", json!(c.id)),
                     ("structure", json!(STRUCTURES[(ci + b) % STRUCTURES.len()])),

@@ -73,6 +73,11 @@ pub static STATIC: &[Asset] = &[
     asset!("/assets/progress.js", JS, "assets/progress.js"),
     asset!("/assets/public.js", JS, "assets/public.js"),
     asset!("/assets/registers.js", JS, "assets/registers.js"),
+    asset!(
+        "/assets/registers_import.js",
+        JS,
+        "assets/registers_import.js"
+    ),
     asset!("/assets/resident.js", JS, "assets/resident.js"),
     asset!("/assets/track.js", JS, "assets/track.js"),
 ];

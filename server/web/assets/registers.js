@@ -5,6 +5,7 @@ import { $, $$, h, clear, say } from './dom.js';
 import { t, extend, initLang, name, lang } from './i18n.js';
 import { ApiError } from './api.js';
 import { api, user, signIn, signOut, wireDialog } from './auth.js';
+import { wireImport, resetImport } from './registers_import.js';
 
 extend({
   zh: { 'reg.title': '改造台账', 'reg.tabs': '台账', 'reg.f.district': '区县', 'reg.f.street': '街道', 'reg.f.community': '社区', 'reg.f.unit': '责任单位',
@@ -85,7 +86,7 @@ function renderTabs() {
   const box = clear($('#tabs'));
   for (const r of st.cat.registers) {
     box.append(h('button', { type: 'button', class: 'btn sec', 'aria-pressed': String(r.name === st.reg), dataset: { reg: r.name }, text: regLabel(r),
-      onclick: () => { st.reg = r.name; st.page = 1; st.sort = null; st.order = null; renderTabs(); fillFilters(false); load(); } }));
+      onclick: () => { st.reg = r.name; st.page = 1; st.sort = null; st.order = null; renderTabs(); fillFilters(false); resetImport(); load(); } }));
   }
 }
 
@@ -301,6 +302,7 @@ async function start() {
   $('#dl-xlsx').addEventListener('click', () => download('xlsx'));
   $('#dl-csv').addEventListener('click', () => download('csv'));
   $('#new').addEventListener('click', showNew);
+  wireImport(() => st.reg, load);
   $('#back').addEventListener('click', (e) => { e.preventDefault(); location.hash = ''; });
   $('#new-back').addEventListener('click', (e) => { e.preventDefault(); route(); });
   window.addEventListener('hashchange', route);

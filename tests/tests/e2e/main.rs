@@ -11,6 +11,7 @@ mod foundation;
 mod pages;
 mod plans_progress;
 mod registers_api;
+mod registers_import;
 mod scale_clocks_writer;
 mod security_limits;
 mod security_webhooks;

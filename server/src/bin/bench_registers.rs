@@ -1,0 +1,415 @@
+//! `cargo run --release -p anju-server --bin bench_registers [-- --postgres URL | --sqlite-only]`:
+//! registers figures (issue 13) on SQLite and PostgreSQL, printed as a table. Each backend runs
+//! in its own child process (so its peak memory is its own); the server runs in that process on
+//! port 0 and is driven over HTTP. 100,000 buildings and 10,000 projects of this year are seeded
+//! directly as sync rows (merged by the shared merge, with proper change numbers: the rows a
+//! push would write, without 110,000 pushes). Not a test: nothing is asserted.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anju_server::auth::Role;
+use anju_server::clock::Clock;
+use anju_server::config::{Config, SampleMode};
+use anju_server::startup;
+use anju_server::sync::store::{RecordRow, insert_rows, lock_counter, store_counter};
+use anju_shared::hlc::{DEFAULT_MAX_DRIFT_MS, HlcClock};
+use anju_shared::merge::merge;
+use anju_shared::protocol::{Mutation, Op};
+use anju_shared::records::{BUILDING, PROJECT, RecordSchema};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const PASSWORD: &str = "bench-password-123";
+const BUILDINGS: usize = 100_000;
+const PROJECTS: usize = 10_000;
+const IMPORT_ROWS: usize = 10_000;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(pos) = args.iter().position(|a| a == "--child") {
+        let url = args.get(pos + 2).cloned();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let figures = rt.block_on(run(url))?;
+        println!("{}", serde_json::to_string(&figures)?);
+        return Ok(());
+    }
+    let pg = args
+        .iter()
+        .position(|a| a == "--postgres")
+        .and_then(|p| args.get(p + 1).cloned())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
+    let mut backends = vec![("SQLite", None)];
+    if !args.iter().any(|a| a == "--sqlite-only") {
+        backends.push(("PostgreSQL", Some(pg)));
+    }
+    let exe = std::env::current_exe()?;
+    let mut rows = Vec::new();
+    for (name, url) in backends {
+        eprintln!("running {name} …");
+        let mut cmd = std::process::Command::new(&exe);
+        cmd.arg("--child").arg(name);
+        if let Some(u) = &url {
+            cmd.arg(u);
+        }
+        let out = cmd.output()?;
+        if !out.status.success() {
+            eprintln!("{name} failed: {}", String::from_utf8_lossy(&out.stderr));
+            continue;
+        }
+        let line = String::from_utf8_lossy(&out.stdout);
+        let figures: BTreeMap<String, f64> = serde_json::from_str(line.trim())?;
+        rows.push((name, figures));
+    }
+    let lines = [
+        ("seed 100,000 buildings + 10,000 projects (s)", "seed_s"),
+        ("baseline GET /healthz p50 (ms)", "healthz_p50"),
+        ("baseline GET /healthz p99 (ms)", "healthz_p99"),
+        ("buildings list, first page p50 (ms)", "list_p50"),
+        ("buildings list, first page p99 (ms)", "list_p99"),
+        ("  ratio list p50 / healthz p50", "list_ratio"),
+        ("buildings, filtered page p50 (ms)", "filtered_p50"),
+        ("buildings, filtered page p99 (ms)", "filtered_p99"),
+        ("  rows matching the filter", "filtered_total"),
+        ("XLSX export of 100,000 buildings (s)", "xlsx_s"),
+        ("  file size (MB)", "xlsx_mb"),
+        ("  peak RSS before the export (MB)", "rss_before_mb"),
+        ("  peak RSS after the export (MB)", "rss_after_mb"),
+        ("import 10,000 new rows: dry run (s)", "import_dry_s"),
+        ("import 10,000 new rows: apply (s)", "import_apply_s"),
+        (
+            "re-import the same 10,000 rows, unchanged (s)",
+            "reimport_s",
+        ),
+        (
+            "progress of a year with 10,000 projects p50 (ms)",
+            "progress_p50",
+        ),
+        (
+            "progress of a year with 10,000 projects p99 (ms)",
+            "progress_p99",
+        ),
+    ];
+    print!("| figure |");
+    for (name, _) in &rows {
+        print!(" {name} |");
+    }
+    println!();
+    print!("|---|");
+    for _ in &rows {
+        print!("---:|");
+    }
+    println!();
+    for (label, key) in lines {
+        print!("| {label} |");
+        for (_, f) in &rows {
+            match f.get(key) {
+                Some(v) if v.fract() == 0.0 => print!(" {v:.0} |"),
+                Some(v) => print!(" {v:.2} |"),
+                None => print!(" – |"),
+            }
+        }
+        println!();
+    }
+    Ok(())
+}
+
+fn vmhwm_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| (kb / 1024.0 * 10.0).round() / 10.0)
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    (sorted[i.min(sorted.len() - 1)] * 100.0).round() / 100.0
+}
+
+async fn run(pg_url: Option<String>) -> anyhow::Result<BTreeMap<String, f64>> {
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::for_data_dir(dir.path());
+    config.sample = SampleMode::City;
+    config.admin_password = Some(PASSWORD.into());
+    let mut schema = None;
+    if let Some(url) = &pg_url {
+        use diesel::{Connection, RunQueryDsl};
+        let name = format!("bench_{}", Uuid::new_v4().simple());
+        let mut c = diesel::PgConnection::establish(url)?;
+        diesel::sql_query(format!("CREATE SCHEMA {name}")).execute(&mut c)?;
+        let sep = if url.contains('?') { '&' } else { '?' };
+        config.database_url = format!("{url}{sep}options=-c%20search_path%3D{name}");
+        schema = Some((url.clone(), name));
+    }
+    let result = measure(config).await;
+    if let Some((url, name)) = schema {
+        use diesel::{Connection, RunQueryDsl};
+        if let Ok(mut c) = diesel::PgConnection::establish(&url) {
+            let _ = diesel::sql_query(format!("DROP SCHEMA {name} CASCADE")).execute(&mut c);
+        }
+    }
+    result
+}
+
+/// The communities (id, name, code) and the Hexi district's id.
+struct City {
+    communities: Vec<(String, String, String)>,
+    district: String,
+}
+
+fn rows_for(
+    schema: &'static RecordSchema,
+    fields: impl Fn(usize) -> Value,
+    n: usize,
+    now: i64,
+) -> anyhow::Result<Vec<RecordRow>> {
+    let mut clock = HlcClock::new("seed", DEFAULT_MAX_DRIFT_MS);
+    let mut rows = Vec::with_capacity(n);
+    for i in 0..n {
+        let m = Mutation {
+            seq: 1,
+            record_type: schema.name.into(),
+            record_id: Uuid::now_v7(),
+            op: Op::Upsert,
+            base_version: None,
+            fields: fields(i)
+                .as_object()
+                .map(|o| o.clone().into_iter().collect())
+                .unwrap_or_default(),
+            hlc: clock.tick(u64::try_from(now)?).to_string(),
+        };
+        let r = merge(schema, None, &m, "device:seed", 1).map_err(|e| anyhow::anyhow!("{e}"))?;
+        rows.push(RecordRow::from_record(&r.record, 1, now));
+    }
+    Ok(rows)
+}
+
+async fn timed_get(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    n: usize,
+) -> anyhow::Result<(Vec<f64>, Value)> {
+    let mut lat = Vec::with_capacity(n);
+    let mut last = Value::Null;
+    for _ in 0..n {
+        let started = Instant::now();
+        let res = http.get(url).bearer_auth(token).send().await?;
+        anyhow::ensure!(res.status().is_success(), "{url}: {}", res.status());
+        last = res.json().await.unwrap_or(Value::Null);
+        lat.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    lat.sort_by(f64::total_cmp);
+    Ok((lat, last))
+}
+
+async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
+    let (state, _) = startup::prepare(config, Clock::default())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let running = startup::start(state).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let base = format!("http://{}", running.addr);
+    let db = running.state.db.clone();
+    let now = running.state.clock.now_ms();
+    let tz = running.state.config.timezone.clone();
+    let year = tz.to_datetime(running.state.clock.now()).year();
+    let hash = anju_server::auth::password::hash(PASSWORD)?;
+    let city = db
+        .run(move |conn| {
+            use anju_server::db::schema::areas;
+            use diesel::prelude::*;
+            anju_server::users::insert(
+                conn,
+                "bench",
+                "bench",
+                Role::Supervisor,
+                None,
+                Some(&hash),
+                now,
+            )?;
+            let comm: Vec<(String, String, String)> = areas::table
+                .filter(areas::kind.eq("community"))
+                .order(areas::code.asc())
+                .select((areas::id, areas::name_zh, areas::code))
+                .load(conn)?;
+            let district: String = areas::table
+                .filter(areas::code.eq("hexi"))
+                .select(areas::id)
+                .first(conn)?;
+            Ok(City {
+                communities: comm,
+                district,
+            })
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let unit: String = db
+        .run(|conn| {
+            use anju_server::db::schema::units;
+            use diesel::prelude::*;
+            Ok(units::table
+                .filter(units::code.eq("housing_bureau"))
+                .select(units::id)
+                .first::<String>(conn)?)
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut figures = BTreeMap::new();
+
+    // Seed: buildings spread over the 24 communities, a few C and D; projects of this year.
+    let comms = city.communities.clone();
+    let started = Instant::now();
+    let building = move |i: usize| {
+        let (area, _, _) = &comms[i % comms.len()];
+        let grade = match i % 20 {
+            0 => "D",
+            1 | 2 => "C",
+            3..=9 => "B",
+            _ => "A",
+        };
+        json!({"code": format!("FW-{i:06}"), "address": format!("{i} 号楼"), "area_id": area,
+               "structure": "brick_concrete", "year_built": 1960 + (i % 40), "floors": 1 + i % 7,
+               "households": 10 + i % 60, "safety_grade": grade})
+    };
+    let comms = city.communities.clone();
+    let u2 = unit.clone();
+    let project = move |i: usize| {
+        let (area, _, _) = &comms[i % comms.len()];
+        let programme = ["shantytown", "dangerous_housing", "old_community"][i % 3];
+        let month = 1 + i % 12;
+        json!({"code": format!("XM-{i:05}"), "name": format!("项目 {i}"), "programme": programme,
+               "area_id": area, "unit_id": u2, "planned_units": 100, "completed_units": 50,
+               "actual_start": format!("{year}-{month:02}-01"),
+               "actual_completion": if i.is_multiple_of(2) { Value::from(format!("{year}-{month:02}-15")) } else { Value::Null },
+               "status": if i.is_multiple_of(2) { "completed" } else { "in_progress" }})
+    };
+    let mut rows = rows_for(&BUILDING, building, BUILDINGS, now)?;
+    rows.extend(rows_for(&PROJECT, project, PROJECTS, now)?);
+    db.run(move |conn| {
+        use diesel::Connection;
+        for chunk in rows.chunks_mut(5000) {
+            conn.transaction(|conn| {
+                let (seq, _) = lock_counter(conn)?;
+                for (i, r) in chunk.iter_mut().enumerate() {
+                    let s = seq + 1 + i64::try_from(i).unwrap_or(0);
+                    r.change_seq = s;
+                }
+                insert_rows(conn, chunk)?;
+                store_counter(conn, seq + i64::try_from(chunk.len()).unwrap_or(0))
+            })?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    figures.insert("seed_s".into(), started.elapsed().as_secs_f64());
+
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(600))
+        .build()?;
+    let login: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "bench", "password": PASSWORD}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    let (h, _) = timed_get(&http, &format!("{base}/healthz"), &token, 200).await?;
+    figures.insert("healthz_p50".into(), pct(&h, 0.5));
+    figures.insert("healthz_p99".into(), pct(&h, 0.99));
+    let (l, _) = timed_get(
+        &http,
+        &format!("{base}/api/v1/registers/building?per_page=50"),
+        &token,
+        40,
+    )
+    .await?;
+    figures.insert("list_p50".into(), pct(&l, 0.5));
+    figures.insert("list_p99".into(), pct(&l, 0.99));
+    figures.insert(
+        "list_ratio".into(),
+        (pct(&l, 0.5) / pct(&h, 0.5).max(0.001)).round(),
+    );
+    let filtered = format!(
+        "{base}/api/v1/registers/building?per_page=50&area={}&grade=D&sort=address",
+        city.district
+    );
+    let (f, page) = timed_get(&http, &filtered, &token, 40).await?;
+    figures.insert("filtered_p50".into(), pct(&f, 0.5));
+    figures.insert("filtered_p99".into(), pct(&f, 0.99));
+    figures.insert(
+        "filtered_total".into(),
+        page["total"].as_f64().unwrap_or(0.0),
+    );
+
+    figures.insert("rss_before_mb".into(), vmhwm_mb());
+    let started = Instant::now();
+    let res = http
+        .get(format!("{base}/api/v1/registers/building.xlsx"))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    anyhow::ensure!(res.status().is_success(), "xlsx: {}", res.status());
+    let bytes = res.bytes().await?;
+    figures.insert("xlsx_s".into(), started.elapsed().as_secs_f64());
+    figures.insert("xlsx_mb".into(), bytes.len() as f64 / 1_048_576.0);
+    figures.insert("rss_after_mb".into(), vmhwm_mb());
+
+    // Import 10,000 new buildings (CSV with the download's headers), dry run then apply.
+    let mut csv = String::from("房屋编号,区县,街道,所属区域,地址,层数,安全等级\r\n");
+    for i in 0..IMPORT_ROWS {
+        let (_, name, _) = &city.communities[i % city.communities.len()];
+        csv.push_str(&format!(
+            "NEW-{i:05},,,{name},新建 {i} 号楼,{},{}\r\n",
+            1 + i % 6,
+            ["A", "B", "C", "D"][i % 4]
+        ));
+    }
+    let import = |dry: bool, body: String| {
+        let http = http.clone();
+        let url = format!("{base}/api/v1/registers/building/import?dry_run={dry}");
+        let token = token.clone();
+        async move {
+            let started = Instant::now();
+            let res = http.post(url).bearer_auth(token).body(body).send().await?;
+            let status = res.status();
+            let text = res.text().await?;
+            anyhow::ensure!(
+                status.is_success(),
+                "import: {status} {}",
+                &text[..text.len().min(400)]
+            );
+            Ok::<f64, anyhow::Error>(started.elapsed().as_secs_f64())
+        }
+    };
+    figures.insert("import_dry_s".into(), import(true, csv.clone()).await?);
+    figures.insert("import_apply_s".into(), import(false, csv.clone()).await?);
+    figures.insert("reimport_s".into(), import(false, csv).await?);
+
+    let (p, _) = timed_get(
+        &http,
+        &format!("{base}/api/v1/progress?year={year}"),
+        &token,
+        20,
+    )
+    .await?;
+    figures.insert("progress_p50".into(), pct(&p, 0.5));
+    figures.insert("progress_p99".into(), pct(&p, 0.99));
+    Ok(figures)
+}
