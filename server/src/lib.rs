@@ -18,6 +18,7 @@ pub mod db;
 pub mod devices;
 pub mod error;
 pub mod http;
+pub mod map;
 pub mod notify;
 pub mod open311;
 pub mod openapi;

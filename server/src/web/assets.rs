@@ -69,6 +69,7 @@ pub static STATIC: &[Asset] = &[
     asset!("/assets/i18n.js", JS, "assets/i18n.js"),
     asset!("/assets/icons.js", JS, "assets/icons.js"),
     asset!("/assets/image.js", JS, "assets/image.js"),
+    asset!("/assets/map.js", JS, "assets/map.js"),
     asset!("/assets/outbox.js", JS, "assets/outbox.js"),
     asset!("/assets/progress.js", JS, "assets/progress.js"),
     asset!("/assets/public.js", JS, "assets/public.js"),
@@ -78,6 +79,7 @@ pub static STATIC: &[Asset] = &[
         JS,
         "assets/registers_import.js"
     ),
+    asset!("/assets/registers-map.js", JS, "assets/registers-map.js"),
     asset!("/assets/resident.js", JS, "assets/resident.js"),
     asset!("/assets/track.js", JS, "assets/track.js"),
 ];

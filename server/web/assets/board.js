@@ -6,6 +6,7 @@ import { t, extend, initLang, name, fmtTime, lang } from './i18n.js';
 import { request, ApiError, items } from './api.js';
 import { api, user, signIn, signOut, wireDialog } from './auth.js';
 import { bars, lines } from './chart.js';
+import { mountMap } from './map.js';
 
 extend({
   zh: { 'brd.title': '督办看板', 'brd.from': '开始日期', 'brd.to': '结束日期', 'brd.rankby': '排名依据', 'brd.update': '更新',
@@ -119,7 +120,11 @@ async function loadOverdue() {
   ]);
   const seen = new Set(), list = [];
   for (const tk of [...b, ...a]) if (!seen.has(tk.id)) { seen.add(tk.id); list.push(tk); }
-  clear($('#overdue')).append(ticketTable(list));
+  st.overdue = list;
+  renderOverdue();
+}
+function renderOverdue() {
+  clear($('#overdue')).append(ticketTable((st.overdue || []).filter((tk) => inMapArea(tk.area && tk.area.id))));
 }
 
 async function loadExtensions() {
@@ -167,7 +172,7 @@ function renderBreakdown() {
   const s = st.summary || {};
   const pairs = (list) => (list || []).filter((r) => r.received > 0).map((r) => [name(r) || r.id, r.received]);
   const cat = pairs(s.by_category);
-  const com = pairs((s.by_community || []).filter((r) => r.id)).slice(0, 15);
+  const com = pairs((s.by_community || []).filter((r) => r.id && inMapArea(r.id))).slice(0, 15);
   for (const [id, rows, label] of [['#bycat', cat, 'brd.bycat'], ['#bycom', com, 'brd.bycom']]) {
     const fig = clear($(id));
     fig.dataset.total = String(rows.reduce((n, r) => n + r[1], 0));
@@ -208,13 +213,25 @@ async function start() {
   wireDialog();
   const to = new Date(Date.now() + 8 * 3600e3), from = new Date(to - 29 * 864e5);
   $('#to').value = ymd(to); $('#from').value = ymd(from);
-  initLang($('#lang'), () => { showUser(); renderRates(); renderTrend(); renderExtensions(); renderBreakdown(); });
+  initLang($('#lang'), () => { showUser(); renderRates(); renderTrend(); renderExtensions(); renderBreakdown(); renderOverdue(); if (map) map.relabel(); });
   $('#period').addEventListener('submit', (e) => { e.preventDefault(); refreshAll(); });
   $('#rank').addEventListener('change', renderRates);
   $('#logout').addEventListener('click', signOut);
   try { st.cats = await request('/api/v1/categories'); } catch { st.cats = []; }
   if (!user()) await signIn(false);
   showUser();
-  await refreshAll();
+  try { for (const a of await request('/api/v1/areas')) areaParent.set(a.id, a.parent_id); } catch { /* the filter then matches exact areas only */ }
+  map = mountMap($('#map-box'), { fetch: api, onSelect: (a) => { st.area = a ? a.area_id : null; renderOverdue(); renderBreakdown(); } });
+  await Promise.all([refreshAll(), map.reload()]);
+}
+
+// The map: a clicked area narrows the overdue list and the by-community chart to the tickets
+// filed in it (or in an area below it); clicking it again shows the whole city.
+let map = null;
+const areaParent = new Map();
+function inMapArea(id) {
+  if (!st.area) return true;
+  for (let cur = id, i = 0; cur && i < 10; cur = areaParent.get(cur), i++) if (cur === st.area) return true;
+  return false;
 }
 start();

@@ -7,6 +7,7 @@ import { t, extend, initLang, name, lang } from './i18n.js';
 import { ApiError } from './api.js';
 import { api, user, signIn, signOut, wireDialog } from './auth.js';
 import { bars, lines } from './chart.js';
+import { mountMap } from './map.js';
 
 extend({
   zh: { 'prg.title': '计划进度', 'prg.year': '年度', 'prg.table': '各区完成情况', 'prg.charts': '图表', 'prg.plans': '年度计划', 'prg.save': '保存计划',
@@ -49,7 +50,7 @@ async function load() {
   document.documentElement.dataset.ready = '1';
 }
 
-function render() { renderTables(); renderCharts(); renderPlans(); renderLog(); }
+function render() { renderTables(); renderCharts(); renderPlans(); renderLog(); applyMapFilter(); }
 
 function renderTables() {
   const box = clear($('#tables')), p = st.progress;
@@ -159,9 +160,9 @@ function showUser() {
 async function start() {
   wireDialog();
   $('#year').value = String(new Date(Date.now() + 8 * 3600e3).getUTCFullYear());
-  initLang($('#lang'), () => { showUser(); if (st.progress) render(); });
+  initLang($('#lang'), () => { showUser(); if (st.progress) render(); if (map) map.relabel(); });
   $('#logout').addEventListener('click', signOut);
-  $('#yearform').addEventListener('submit', (e) => { e.preventDefault(); load(); });
+  $('#yearform').addEventListener('submit', (e) => { e.preventDefault(); load(); if (map) map.reload(); });
   $('#plan-form').addEventListener('submit', savePlans);
   $('#import-form').addEventListener('submit', (e) => { e.preventDefault(); sendImport(true); });
   $('#import-file').addEventListener('change', () => { $('#import-apply').disabled = true; clear($('#import-result')); });
@@ -170,6 +171,20 @@ async function start() {
   $('#dl-plans').addEventListener('click', () => download(`/api/v1/plans.xlsx?year=${$('#year').value}`, `plans-${$('#year').value}.xlsx`));
   if (!user()) await signIn(false);
   showUser();
-  await load();
+  map = mountMap($('#map-box'), { fetch: api, levels: ['district'], figures: ['plan_percent', 'open_tickets', 'overdue_tickets', 'open_hazards', 'cd_buildings'],
+    year: () => $('#year').value, onSelect: (a) => { st.mapDistrict = a ? a.code : null; applyMapFilter(); } });
+  await Promise.all([load(), map.reload()]);
+}
+
+// The map: a clicked district's rows are highlighted and the other districts' rows hidden (the
+// city total stays); clicking it again shows every district.
+let map = null;
+function applyMapFilter() {
+  const code = st.mapDistrict;
+  for (const tr of document.querySelectorAll('#tables tr[data-district]')) {
+    const d = tr.dataset.district;
+    tr.classList.toggle('map-hl', !!code && d === code);
+    tr.hidden = !!code && d !== code && d !== 'city';
+  }
 }
 start();

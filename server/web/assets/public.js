@@ -4,6 +4,7 @@ import { $, h, clear, say } from './dom.js';
 import { t, extend, initLang, name, lang } from './i18n.js';
 import { request, ApiError, items } from './api.js';
 import { bars } from './chart.js';
+import { mountMap } from './map.js';
 
 extend({
   zh: { 'pub.title': '信息公开', 'pub.intro': '群众诉求办理情况和改造项目进度，按区、按类别统计，不含任何个人信息。', 'pub.stats': '诉求办理情况',
@@ -42,6 +43,11 @@ async function load() {
 }
 
 function render() {
+  renderStats();
+  applyMapFilter();
+}
+
+function renderStats() {
   const ds = (st.stats && st.stats.districts) || [];
   const box = clear($('#stats'));
   const fig = clear($('#chart'));
@@ -50,7 +56,7 @@ function render() {
   const tot = ds.reduce((a, d) => ({ received: a.received + (d.received || 0), resolved: a.resolved + (d.resolved || 0) }), { received: 0, resolved: 0 });
   box.append(h('table', null,
     h('thead', null, h('tr', null, th('pub.district'), th('pub.received', 1), th('pub.resolved', 1), th('pub.rate', 1), th('pub.median', 1), th('pub.sat', 1))),
-    h('tbody', null, ...ds.map((d) => h('tr', null,
+    h('tbody', null, ...ds.map((d) => h('tr', { dataset: { district: String(d.area_id || '') } },
       h('th', { scope: 'row', text: name(d) }),
       h('td', { class: 'num', text: num(d.received) }), h('td', { class: 'num', text: num(d.resolved) }),
       h('td', { class: 'num', text: d.received ? pct(d.resolved / d.received) : '—' }),
@@ -110,13 +116,14 @@ function renderPlan() {
   const p = st.plan, sec = $('#plan');
   sec.hidden = !p || !p.districts || !p.districts.length;
   if (sec.hidden) return;
+  setTimeout(applyMapFilter);
   const progs = ['shantytown', 'dangerous_housing', 'old_community'];
   const mname = (k) => { const m = p.measures[k]; return m ? (lang() === 'en' ? m.label_en : m.label_zh) : k; };
   clear($('#plan-table')).append(h('table', { id: 'public-plan' },
     h('thead', null, h('tr', null, th('pub.district'), th('pub.plan.measure'), th('pub.plan.planned', 1), th('pub.plan.done', 1), th('pub.plan.pct', 1))),
     h('tbody', null, ...p.districts.flatMap((d) => progs.map((g) => {
       const x = d.programmes[g];
-      return h('tr', null, h('th', { scope: 'row', text: name(d) }), h('td', { text: mname(x.measure) }),
+      return h('tr', { dataset: { district: String(d.area_id || '') } }, h('th', { scope: 'row', text: name(d) }), h('td', { text: mname(x.measure) }),
         h('td', { class: 'num', text: num(x.planned) }), h('td', { class: 'num', text: num(x.done) }), h('td', { class: 'num', text: x.percent == null ? '—' : x.percent + '%' }));
     })))));
   const rows = p.districts.flatMap((d) => progs.map((g) => ({ label: name(d) + ' · ' + t('prog.' + g), value: d.programmes[g].percent })));
@@ -128,10 +135,22 @@ async function start() {
   const to = new Date(Date.now() + 8 * 3600e3);
   $('#to').value = ymd(to);
   $('#from').value = ymd(to).slice(0, 4) + '-01-01';
-  initLang($('#lang'), () => { render(); renderProjects(); renderPlan(); });
+  initLang($('#lang'), () => { render(); renderProjects(); renderPlan(); applyMapFilter(); map.relabel(); });
   $('#period').addEventListener('submit', (e) => { e.preventDefault(); load(); });
   try { st.cats = await request('/api/v1/categories'); } catch { st.cats = []; }
-  await Promise.all([load(), loadProjects(), loadPlan()]);
+  map = mountMap($('#map-box'), { public: true, onSelect: (a) => { mapDistrict = a ? a.area_id : null; applyMapFilter(); } });
+  await Promise.all([load(), loadProjects(), loadPlan(), map.reload()]);
   document.documentElement.dataset.ready = '1';
+}
+
+// The map (districts only): a clicked district's figures are shown alone and highlighted in
+// the complaint and plan tables; clicking it again shows every district.
+let map = null;
+let mapDistrict = null;
+function applyMapFilter() {
+  for (const tr of document.querySelectorAll('#stats tbody tr[data-district], #plan-table tbody tr[data-district]')) {
+    tr.classList.toggle('map-hl', !!mapDistrict && tr.dataset.district === mapDistrict);
+    tr.hidden = !!mapDistrict && tr.dataset.district !== mapDistrict;
+  }
 }
 start();

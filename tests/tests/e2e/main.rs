@@ -8,6 +8,7 @@ mod complaints_open311;
 mod complaints_privacy_media;
 mod complaints_routing_stats;
 mod foundation;
+mod map;
 mod pages;
 mod plans_progress;
 mod registers_api;
