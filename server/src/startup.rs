@@ -152,6 +152,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::sync::configure(cfg);
     crate::registers::configure(cfg);
     crate::plans::configure(cfg);
+    crate::checklists::configure(cfg);
     crate::attachments::configure(cfg);
     crate::web::configure(cfg);
 }

@@ -65,7 +65,9 @@ test('signed in once, works offline: inspection with photo, hazard, building edi
   if (!(await page.inputValue('#f-area_id'))) await page.selectOption('#f-area_id', { index: 1 });
   await page.click('#gps');
   await page.waitForFunction(() => document.querySelector('#f-gps_lat').value !== '');
-  if (await page.locator('#checklist input').count()) await page.check('#checklist input >> nth=0');
+  // the checklist served by the server (the dangerous-building default), kept for offline use
+  await page.waitForSelector('#checklist input');
+  await page.check('#checklist input >> nth=0');
   await page.fill('#f-findings', text);
   await page.selectOption('#f-grade', 'C');
   await page.setInputFiles('#f-photos', PHOTO);
@@ -103,10 +105,11 @@ test('signed in once, works offline: inspection with photo, hazard, building edi
   const buildingUrl = page.url();
   const buildingId = buildingUrl.split('#/r/')[1];
   await page.click('#rec-edit');
-  await page.fill('#f-households', '37');
+  const households = String(100 + Math.floor(Math.random() * 9000)); // differs from any earlier run's
+  await page.fill('#f-households', households);
   await page.click('#save');
   await page.waitForSelector('#rec-fields dd[data-field=households]');
-  assert.equal(await page.textContent('#rec-fields dd[data-field=households]'), '37');
+  assert.equal(await page.textContent('#rec-fields dd[data-field=households]'), households);
   await waitPending(page, 3);
 
   // reload while offline: all still there
@@ -118,8 +121,8 @@ test('signed in once, works offline: inspection with photo, hazard, building edi
   await page.waitForSelector('#list li .pending');
   assert.equal(await page.locator('#list li').count(), 1);
   await page.goto(BASE + '/field#/r/' + buildingId);
-  await page.waitForSelector('#rec-fields dd[data-field=households]');
-  assert.equal(await page.textContent('#rec-fields dd[data-field=households]'), '37');
+  await page.waitForSelector('#record-view:not([hidden]) dd[data-field=households]');
+  assert.equal(await page.textContent('#rec-fields dd[data-field=households]'), households);
 
   // back online: sent by itself, exactly once
   await ctx.setOffline(false);
@@ -129,13 +132,15 @@ test('signed in once, works offline: inspection with photo, hazard, building edi
   assert.equal(await registerTotal('hazard', hz.split(' ')[1]), 1);
   const sup = await login('supervisor');
   const b = await apiCall('GET', `/api/v1/registers/building/${buildingId}`, { token: sup.access_token });
-  assert.equal(b.record.fields.households, 37);
+  assert.equal(b.record.fields.households, Number(households));
   // the photo went up before the push that names it
   const insp = (await apiCall('GET', `/api/v1/registers/inspection?q=${encodeURIComponent(text.split(' ')[1])}`, { token: sup.access_token })).items[0];
   assert.equal(insp.fields.photos.length, 1);
   const missing = await apiCall('POST', '/api/v1/attachments/missing', { token: sup.access_token, json: { hashes: insp.fields.photos } });
   assert.deepEqual(missing.missing, []);
   assert.ok(insp.fields.gps_lat > 36 && insp.fields.gps_lat < 37);
+  assert.equal(insp.fields.checklist_findings.length, 1, 'the ticked checklist item is a finding');
+  assert.equal(Object.keys(insp.fields.checklist).length > 1, true);
   assert.deepEqual(problems, []);
   await ctx.close();
 });
@@ -186,7 +191,9 @@ test('two phones edit the same building field: the conflict shows both values', 
   await a.page.click('#list li a >> nth=1');
   await a.page.waitForSelector('#record-view:not([hidden])');
   const id = a.page.url().split('#/r/')[1];
-  for (const [p, floors] of [[a.page, '5'], [b.page, '8']]) {
+  const base = 10 + Math.floor(Math.random() * 80); // differs from any earlier run's
+  const [fa, fb] = [String(base), String(base + 100)];
+  for (const [p, floors] of [[a.page, fa], [b.page, fb]]) {
     await p.context().setOffline(true);
     await p.goto(BASE + '/field#/edit/' + id);
     await p.waitForSelector('#f-floors');
@@ -200,8 +207,8 @@ test('two phones edit the same building field: the conflict shows both values', 
   }
   await b.page.goto(BASE + '/field#/r/' + id);
   await b.page.waitForSelector('#rec-issues .issue[data-conflict=floors]');
-  assert.equal(await b.page.textContent('#rec-issues .device-value'), '8');
-  assert.equal(await b.page.textContent('#rec-issues .server-value'), '5');
+  assert.equal(await b.page.textContent('#rec-issues .device-value'), fb);
+  assert.equal(await b.page.textContent('#rec-issues .server-value'), fa);
   assert.match(await b.page.textContent('#status-line'), /冲突 1/);
   await a.ctx.close();
   await b.ctx.close();

@@ -285,18 +285,22 @@ function renderForm_(type, id, query) {
   });
 }
 
+let routeSeq = 0;
 async function route() {
+  // a later navigation wins: a route still waiting for the store must not paint over it
+  const my = ++routeSeq;
   const { session } = await kv(store.db, ['session']);
+  if (my !== routeSeq) return;
   if (!session && !$('#login-view').hidden) return;
   if (!session) { showLogin(); return; }
   const [path, qs] = location.hash.replace(/^#/, '').split('?');
   const parts = path.split('/').filter(Boolean);
   const query = new URLSearchParams(qs || '');
-  if (parts[0] === 'list' && TYPES.includes(parts[1])) { await setKv(store.db, { tab: parts[1] }); renderHome(parts[1]); }
+  if (parts[0] === 'list' && TYPES.includes(parts[1])) { await setKv(store.db, { tab: parts[1] }); if (my === routeSeq) renderHome(parts[1]); }
   else if (parts[0] === 'r' && parts[1]) await renderRecord(parts[1]);
   else if (parts[0] === 'new' && TYPES.includes(parts[1])) renderForm_(parts[1], null, query);
   else if (parts[0] === 'edit' && parts[1]) renderForm_(null, parts[1], query);
-  else renderHome((await kv(store.db, ['tab'])).tab || 'inspection');
+  else { const { tab } = await kv(store.db, ['tab']); if (my === routeSeq) renderHome(tab || 'inspection'); }
 }
 
 async function onLogin(e) {
