@@ -29,6 +29,8 @@ if [ "${1:-}" = "screenshots" ]; then
   node screenshots.mjs
 elif [ "${1:-}" = "weight" ]; then
   node weight.mjs
+elif [ -n "${1:-}" ]; then
+  node --test --test-concurrency=1 "$@"     # e.g. run.sh tests/field.test.mjs
 else
   npm test
 fi

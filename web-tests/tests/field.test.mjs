@@ -5,7 +5,7 @@
 // phone is shown as a conflict with both values.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, PHONE, PHOTO, launch, marker, watch, has, login, apiCall, creds } from '../lib.mjs';
+import { BASE, PHONE, PHOTO, launch, marker, watch, has, login, apiCall, creds, lowContrast } from '../lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -23,6 +23,7 @@ async function signIn(page) {
   await page.goto(BASE + '/field');
   await page.waitForSelector('body[data-ready="1"]');
   await page.waitForSelector('#login-view:not([hidden])');
+  assert.deepEqual(await lowContrast(page), [], 'login screen');
   await page.fill('#login-user', creds.unit.user);
   await page.fill('#login-pass', creds.unit.password);
   await page.click('#login-submit');
@@ -46,6 +47,7 @@ test('signed in once, works offline: inspection with photo, hazard, building edi
   const received = Number(await page.getAttribute('#progress-box', 'data-received'));
   assert.ok(received > 0, 'the first sync reported what it downloaded');
   assert.equal(await pending(page), 0);
+  assert.deepEqual(await lowContrast(page), [], 'lists');
   assert.ok(Number(await page.textContent('#types a[data-type=building] small')) > 0, 'buildings of the unit are on the phone');
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
   await page.reload();
@@ -69,6 +71,7 @@ test('signed in once, works offline: inspection with photo, hazard, building edi
   await page.waitForSelector('#checklist input');
   await page.check('#checklist input >> nth=0');
   await page.fill('#f-findings', text);
+  assert.deepEqual(await lowContrast(page), [], 'inspection form');
   await page.selectOption('#f-grade', 'C');
   await page.setInputFiles('#f-photos', PHOTO);
   await page.waitForSelector('#f-photos-thumbs img[src^=blob]');

@@ -217,9 +217,10 @@ export class FieldStore {
   async loadReference() {
     const schemas = await this.authed('/api/v1/sync/schemas');
     const directory = await this.authed('/api/v1/directory');
-    let checklists = null;
-    try { checklists = await this.authed('/api/v1/checklists'); } catch (e) { if (e instanceof SyncStop) throw e; }
-    await setKv(this.db, { schemas, directory, checklists: checklists || undefined });
+    const fresh = { schemas, directory };
+    // the checklists are a convenience: a failed download keeps the copy the phone has
+    try { fresh.checklists = await this.authed('/api/v1/checklists'); } catch (e) { if (e instanceof SyncStop) throw e; }
+    await setKv(this.db, fresh);
     this.schemas = schemas;
   }
 

@@ -352,6 +352,7 @@ async function main() {
   setInterval(() => { if (navigator.onLine && document.visibilityState === 'visible') syncNow(); }, 120000);
   await route();
   document.body.dataset.ready = '1';
+  performance.mark('anju-interactive');
   syncNow();
 }
 main();
