@@ -216,3 +216,31 @@ test('two phones edit the same building field: the conflict shows both values', 
   await a.ctx.close();
   await b.ctx.close();
 });
+
+test('a revoked device is told so plainly and keeps its unsent change', { skip }, async () => {
+  const { ctx, page } = await phone({ serviceWorkers: 'block' });
+  await signIn(page);
+  const deviceId = await page.evaluate(() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('anju-field');
+    r.onsuccess = () => { const g = r.result.transaction('kv').objectStore('kv').get('device_id'); g.onsuccess = () => resolve(g.result); g.onerror = reject; };
+    r.onerror = reject;
+  }));
+  assert.ok(deviceId, 'the phone registered itself as a device');
+  await ctx.setOffline(true);
+  await page.goto(BASE + '/field#/new/hazard');
+  await page.waitForSelector('#f-description');
+  await page.fill('#f-description', marker('屋顶防水层破损'));
+  await page.selectOption('#f-area_id', { index: 1 });
+  await page.selectOption('#f-severity', 'low');
+  await page.click('#save');
+  await waitPending(page, 1);
+  // the owner (or an administrator) revokes it meanwhile
+  const unit = await login('unit');
+  await apiCall('POST', `/api/v1/devices/${deviceId}/revoke`, { token: unit.access_token });
+  await ctx.setOffline(false);
+  await page.click('#sync-now');
+  await page.waitForSelector('#msg.err');
+  assert.match(await page.textContent('#msg'), /停用/);
+  assert.equal(await pending(page), 1, 'the unsent change stays on the phone');
+  await ctx.close();
+});
