@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BASE, PHONE, DESKTOP, PHOTO, launch, has, apiCall, login, list, findTicket, staffSignIn, fillComplaint } from './lib.mjs';
+import { BASE, PHONE, DESKTOP, PHOTO, launch, has, apiCall, login, list, findTicket, staffSignIn, fillComplaint, creds } from './lib.mjs';
 
 const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
 fs.mkdirSync(OUT, { recursive: true });
@@ -108,6 +108,17 @@ for (const size of ['phone', 'desktop']) {
       await page.evaluate(() => window.scrollTo(0, 0));
     });
     await shot('progress', size, async (page) => { await staffSignIn(page, '/progress', 'supervisor'); await ready(page); });
+    // the field app: the unit user's hazards after the first sync, and a new inspection's form
+    const fieldSignIn = async (page) => {
+      await page.goto(BASE + '/field');
+      await page.waitForSelector('#login-view:not([hidden])');
+      await page.fill('#login-user', creds.unit.user);
+      await page.fill('#login-pass', creds.unit.password);
+      await page.click('#login-submit');
+      await page.waitForSelector('body[data-sync=done]', { timeout: 60000 });
+    };
+    await shot('field', size, async (page) => { await fieldSignIn(page); await page.goto(BASE + '/field#/list/hazard'); await page.waitForSelector('#list li'); });
+    await shot('field-form', size, async (page) => { await fieldSignIn(page); await page.goto(BASE + '/field#/new/inspection'); await page.waitForSelector('#checklist'); });
   }
 }
 await browser.close();

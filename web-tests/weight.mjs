@@ -2,10 +2,13 @@
 // worker cache), and time to interactive on a throttled slow-3G profile (400 kbit/s, 400 ms RTT,
 // CPU 4× slower). Prints a table. Usage: ANJU_URL=http://127.0.0.1:8080 node weight.mjs
 // "Interactive" = the category buttons are on screen and wired (performance mark 'anju-interactive').
+// ANJU_PAGE=/field measures the field app instead (interactive: its store is open and the first
+// screen drawn, the same mark).
 import { BASE, PHONE, launch } from './lib.mjs';
 
 const SLOW3G = { offline: false, latency: 400, downloadThroughput: (400 * 1000) / 8, uploadThroughput: (400 * 1000) / 8 };
 const RUNS = Number(process.env.RUNS || 3);
+const PAGE = process.env.ANJU_PAGE || '/';
 
 async function measure(browser, { throttle }) {
   const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
@@ -34,7 +37,7 @@ async function measure(browser, { throttle }) {
     };
     ctx.on('requestfinished', onFinished);
     const t0 = Date.now();
-    if (label === 'first load') await page.goto(BASE + '/', { waitUntil: 'load' });
+    if (label === 'first load') await page.goto(BASE + PAGE, { waitUntil: 'load' });
     else await page.reload({ waitUntil: 'load' });
     await page.waitForFunction(() => performance.getEntriesByName('anju-interactive').length > 0, null, { timeout: 60000 });
     const tti = await page.evaluate(() => performance.getEntriesByName('anju-interactive')[0].startTime);
@@ -69,7 +72,7 @@ const table = [['profile', 'load', 'transferred', 'requests (network/all)', 'DOM
 for (const r of rows) table.push([r.profile, r.label, kb(r.bytes), `${r.fromNetwork}/${r.requests}`, ms(r.dcl), ms(r.tti),
   Object.entries(r.byType).map(([k, v]) => `${k} ${kb(v)}`).join(', ') || '—']);
 const w = table[0].map((_, i) => Math.max(...table.map((row) => String(row[i]).length)));
-console.log(`Resident page ${BASE}/ at ${PHONE.width}×${PHONE.height}`);
+console.log(`Page ${BASE}${PAGE} at ${PHONE.width}×${PHONE.height}`);
 for (const [i, row] of table.entries()) {
   console.log('| ' + row.map((c, j) => String(c).padEnd(w[j])).join(' | ') + ' |');
   if (i === 0) console.log('| ' + w.map((n) => '-'.repeat(n)).join(' | ') + ' |');

@@ -9,6 +9,7 @@ pub mod apikeys;
 pub mod attachments;
 pub mod auth;
 pub mod calendar;
+pub mod checklists;
 pub mod cli;
 pub mod clock;
 pub mod clocks;

@@ -153,6 +153,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::registers::configure(cfg);
     crate::plans::configure(cfg);
     crate::map::configure(cfg);
+    crate::checklists::configure(cfg);
     crate::attachments::configure(cfg);
     crate::web::configure(cfg);
 }

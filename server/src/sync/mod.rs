@@ -6,6 +6,7 @@
 
 pub mod bodies;
 pub mod cursor;
+pub mod directory;
 pub mod handlers;
 pub mod photos;
 pub mod public;
@@ -104,6 +105,7 @@ pub async fn retention_worker(state: crate::state::AppState) {
 /// Mounts the sync endpoints and the public project progress.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     handlers::configure(cfg);
+    cfg.route("/api/v1/directory", web::get().to(directory::directory));
     cfg.route(
         "/api/v1/public/projects",
         web::get().to(public::list_projects),
@@ -183,6 +185,7 @@ pub fn scope_of(conn: &mut DbConnection, principal: &Principal) -> Result<Scope,
     handlers::list_conflicts,
     handlers::get_conflict,
     handlers::resolve_conflict,
-    handlers::list_rejections
+    handlers::list_rejections,
+    directory::directory
 ))]
 pub struct ApiDoc;

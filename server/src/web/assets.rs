@@ -31,6 +31,15 @@ pub mod page {
     pub static PUBLIC: Asset = asset!("/public", super::HTML, "public.html");
     pub static REGISTERS: Asset = asset!("/registers", super::HTML, "registers.html");
     pub static PROGRESS: Asset = asset!("/progress", super::HTML, "progress.html");
+    /// The field app (外业), an installable PWA with its own manifest and service worker.
+    pub static FIELD: Asset = asset!("/field", super::HTML, "field.html");
+    pub static FIELD_MANIFEST: Asset = asset!(
+        "/field.webmanifest",
+        "application/manifest+json",
+        "field.webmanifest"
+    );
+    /// The field app's service worker (scope `/field`); `__BUILD__` as in [`SERVICE_WORKER`].
+    pub static FIELD_SERVICE_WORKER: Asset = asset!("/field-sw.js", super::JS, "field-sw.js");
     pub static MANIFEST: Asset = asset!(
         "/manifest.webmanifest",
         "application/manifest+json",
@@ -40,7 +49,7 @@ pub mod page {
     pub static SERVICE_WORKER: Asset = asset!("/sw.js", super::JS, "sw.js");
 
     /// Every HTML page, for the tests that scan them.
-    pub static ALL_HTML: [&Asset; 8] = [
+    pub static ALL_HTML: [&Asset; 9] = [
         &RESIDENT,
         &TRACK,
         &TRACK_NOT_FOUND,
@@ -49,6 +58,7 @@ pub mod page {
         &PUBLIC,
         &REGISTERS,
         &PROGRESS,
+        &FIELD,
     ];
 }
 
@@ -66,6 +76,31 @@ pub static STATIC: &[Asset] = &[
     asset!("/assets/chart.js", JS, "assets/chart.js"),
     asset!("/assets/console.js", JS, "assets/console.js"),
     asset!("/assets/dom.js", JS, "assets/dom.js"),
+    asset!(
+        "/assets/field.css",
+        "text/css; charset=utf-8",
+        "assets/field.css"
+    ),
+    asset!("/assets/field.js", JS, "assets/field.js"),
+    asset!("/assets/field-db.js", JS, "assets/field-db.js"),
+    asset!("/assets/field-form.js", JS, "assets/field-form.js"),
+    asset!("/assets/field-sync.js", JS, "assets/field-sync.js"),
+    asset!("/assets/field-text.js", JS, "assets/field-text.js"),
+    asset!(
+        "/assets/field-icon.svg",
+        "image/svg+xml",
+        "assets/field-icon.svg"
+    ),
+    asset!(
+        "/assets/field-icon-192.png",
+        "image/png",
+        "assets/field-icon-192.png"
+    ),
+    asset!(
+        "/assets/field-icon-512.png",
+        "image/png",
+        "assets/field-icon-512.png"
+    ),
     asset!("/assets/i18n.js", JS, "assets/i18n.js"),
     asset!("/assets/icons.js", JS, "assets/icons.js"),
     asset!("/assets/image.js", JS, "assets/image.js"),

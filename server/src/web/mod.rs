@@ -37,7 +37,7 @@ pub const CSP: &str = "default-src 'self'; img-src 'self' blob: data:; style-src
 const NO_CACHE: &str = "no-cache";
 
 /// Mounts the pages: `/`, `/t/`, `/t/{code}`, `/console`, `/board`, `/public`, `/registers`,
-/// `/progress`, `/sw.js`,
+/// `/progress`, `/field` (with `/field.webmanifest` and `/field-sw.js`), `/sw.js`,
 /// `/manifest.webmanifest` and `/assets/{file}`. GET and HEAD; gzip when the client asks.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let get_or_head = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
@@ -86,6 +86,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(get_or_head().to(progress)),
     )
     .service(
+        web::resource("/field")
+            .wrap(Compress::default())
+            .route(get_or_head().to(field)),
+    )
+    .service(
+        web::resource("/field.webmanifest")
+            .wrap(Compress::default())
+            .route(get_or_head().to(field_manifest)),
+    )
+    .service(
+        web::resource("/field-sw.js")
+            .wrap(Compress::default())
+            .route(get_or_head().to(field_service_worker)),
+    )
+    .service(
         web::resource("/sw.js")
             .wrap(Compress::default())
             .route(get_or_head().to(service_worker)),
@@ -126,6 +141,12 @@ async fn progress(req: HttpRequest) -> HttpResponse {
 async fn manifest(req: HttpRequest) -> HttpResponse {
     serve(&req, &page::MANIFEST)
 }
+async fn field(req: HttpRequest) -> HttpResponse {
+    serve(&req, &page::FIELD)
+}
+async fn field_manifest(req: HttpRequest) -> HttpResponse {
+    serve(&req, &page::FIELD_MANIFEST)
+}
 
 async fn track(
     req: HttpRequest,
@@ -162,16 +183,27 @@ async fn asset(req: HttpRequest, file: web::Path<String>) -> HttpResponse {
 
 async fn service_worker(req: HttpRequest) -> HttpResponse {
     static BODY: OnceLock<Vec<u8>> = OnceLock::new();
-    let body = BODY.get_or_init(|| {
-        String::from_utf8_lossy(page::SERVICE_WORKER.body)
+    worker(&req, &page::SERVICE_WORKER, &BODY)
+}
+
+async fn field_service_worker(req: HttpRequest) -> HttpResponse {
+    static BODY: OnceLock<Vec<u8>> = OnceLock::new();
+    worker(&req, &page::FIELD_SERVICE_WORKER, &BODY)
+}
+
+/// A service worker with the build id filled in (computed once per process: the embedded
+/// files cannot change while it runs), never cached by HTTP.
+fn worker(req: &HttpRequest, a: &'static Asset, cell: &'static OnceLock<Vec<u8>>) -> HttpResponse {
+    let body = cell.get_or_init(|| {
+        String::from_utf8_lossy(a.body)
             .replace("__BUILD__", build_id())
             .into_bytes()
     });
     let tag = etag(body);
-    if fresh(&req, &tag) {
+    if fresh(req, &tag) {
         return not_modified(&tag);
     }
-    respond(&page::SERVICE_WORKER, body.clone(), NO_CACHE, Some(&tag))
+    respond(a, body.clone(), NO_CACHE, Some(&tag))
 }
 
 /// A hash of every embedded file: changes whenever any page or asset changes.
@@ -183,7 +215,12 @@ pub fn build_id() -> &'static str {
             .iter()
             .copied()
             .chain(assets::STATIC.iter())
-            .chain([&page::MANIFEST, &page::SERVICE_WORKER])
+            .chain([
+                &page::MANIFEST,
+                &page::SERVICE_WORKER,
+                &page::FIELD_MANIFEST,
+                &page::FIELD_SERVICE_WORKER,
+            ])
         {
             h.update(a.path.as_bytes());
             h.update(a.body);

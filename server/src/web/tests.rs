@@ -50,6 +50,11 @@ async fn every_route_has_its_content_type_and_the_security_headers() {
         ("/assets/app.css", "text/css"),
         ("/assets/resident.js", "text/javascript"),
         ("/assets/icon.svg", "image/svg+xml"),
+        ("/field", "text/html"),
+        ("/field-sw.js", "text/javascript"),
+        ("/field.webmanifest", "application/manifest+json"),
+        ("/assets/field.js", "text/javascript"),
+        ("/assets/field-icon-192.png", "image/png"),
     ];
     for (path, ctype) in cases {
         let res = atest::call_service(&app, atest::TestRequest::get().uri(path).to_request()).await;
@@ -160,12 +165,53 @@ async fn etag_revalidation_answers_304() {
 #[actix_web::test]
 async fn service_worker_is_not_cached_and_carries_the_build_id() {
     let app = app!();
-    let res = atest::call_service(&app, atest::TestRequest::get().uri("/sw.js").to_request()).await;
-    assert_eq!(header(&res, header::CACHE_CONTROL), "no-cache");
-    let body = atest::read_body(res).await;
-    let text = std::str::from_utf8(&body).unwrap();
-    assert!(!text.contains("__BUILD__"));
-    assert!(text.contains(super::build_id()));
+    for path in ["/sw.js", "/field-sw.js"] {
+        let res = atest::call_service(&app, atest::TestRequest::get().uri(path).to_request()).await;
+        assert_eq!(header(&res, header::CACHE_CONTROL), "no-cache", "{path}");
+        let body = atest::read_body(res).await;
+        let text = std::str::from_utf8(&body).unwrap();
+        assert!(!text.contains("__BUILD__"), "{path}");
+        assert!(text.contains(super::build_id()), "{path}");
+    }
+}
+
+/// After one visit /field opens with no network: everything it loads is in its worker's shell.
+#[test]
+fn the_field_shell_precaches_everything_the_field_page_loads() {
+    let sw = String::from_utf8_lossy(page::FIELD_SERVICE_WORKER.body);
+    let mut wanted = vec!["/field".to_owned(), "/field.webmanifest".to_owned()];
+    let html = String::from_utf8_lossy(page::FIELD.body);
+    let mut texts = vec![html.to_string()];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(text) = texts.pop() {
+        let mut names: Vec<String> = Vec::new();
+        for (i, _) in text.match_indices("/assets/") {
+            names.push(
+                text[i + 8..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+                    .collect(),
+            );
+        }
+        for (i, _) in text.match_indices("from './") {
+            names.push(text[i + 8..].chars().take_while(|c| *c != '\'').collect());
+        }
+        for n in names {
+            if seen.insert(n.clone()) {
+                let a = assets::find(&n).unwrap_or_else(|| panic!("/assets/{n} not embedded"));
+                wanted.push(format!("/assets/{n}"));
+                if n.ends_with(".js") {
+                    texts.push(String::from_utf8_lossy(a.body).to_string());
+                }
+            }
+        }
+    }
+    for w in wanted {
+        assert!(
+            sw.contains(&format!("'{w}'")),
+            "field-sw.js does not precache {w}"
+        );
+    }
 }
 
 #[actix_web::test]
@@ -326,7 +372,12 @@ fn every_referenced_asset_is_embedded() {
         .iter()
         .copied()
         .chain(assets::STATIC.iter())
-        .chain([&page::SERVICE_WORKER, &page::MANIFEST])
+        .chain([
+            &page::SERVICE_WORKER,
+            &page::MANIFEST,
+            &page::FIELD_SERVICE_WORKER,
+            &page::FIELD_MANIFEST,
+        ])
     {
         let text = String::from_utf8_lossy(a.body);
         for (i, _) in text.match_indices("/assets/") {

@@ -7,6 +7,7 @@ mod complaints_lifecycle;
 mod complaints_open311;
 mod complaints_privacy_media;
 mod complaints_routing_stats;
+mod field_checklists;
 mod foundation;
 mod map;
 mod pages;

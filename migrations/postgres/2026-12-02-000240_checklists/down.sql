@@ -1,0 +1,2 @@
+DROP TABLE checklist_changes;
+DROP TABLE checklists;
