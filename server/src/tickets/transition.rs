@@ -571,8 +571,10 @@ pub fn apply(
         }
         ev.data = Some(Value::Object(merged).to_string());
     }
-    record_event(conn, ev)?;
+    // The status first, so the event's synced ticket copy (written by `record_event`) is the
+    // ticket after the change.
     store::set_status(conn, &t.id, tr.to, now)?;
+    record_event(conn, ev)?;
     let after = store::find(conn, &t.id)?.ok_or_else(ticket_not_found)?;
     for n in notices {
         let units: Vec<Option<&str>> = n.units.iter().map(Option::as_deref).collect();
@@ -716,7 +718,8 @@ pub fn remark(
 
 /// Append `event` to the ticket's history: the one function that writes `ticket_events`. The
 /// table is append-only: nothing in the server updates or deletes its rows. (Per-day aggregates
-/// of events hook here.)
+/// of events hook here; so does the ticket's synced copy, `sync::ticket_record::refresh`, which
+/// reads the ticket row: write the ticket's new state before its event.)
 pub fn record_event(conn: &mut DbConnection, mut event: NewEvent) -> Result<(), ApiError> {
     if event.photos.is_empty() {
         event.photos = "[]".into();
@@ -726,6 +729,13 @@ pub fn record_event(conn: &mut DbConnection, mut event: NewEvent) -> Result<(), 
         .values(&event)
         .execute(conn)?;
     crate::clocks::reconsider(conn, &event.ticket_id)?;
+    // The ticket's copy on the handling unit's devices (a server-authored sync change).
+    crate::sync::ticket_record::refresh(
+        conn,
+        &event.ticket_id,
+        event.at,
+        crate::sync::ticket_record::Extra::default(),
+    )?;
     Ok(())
 }
 

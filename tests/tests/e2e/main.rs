@@ -22,3 +22,4 @@ mod sync_pull;
 mod sync_push;
 mod sync_security;
 mod sync_ticket_actions;
+mod sync_tickets;
