@@ -52,7 +52,7 @@ fn opt(v: Option<String>) -> Value {
 }
 
 /// The snapshot's field values for `t` (nulls for absent optional fields), without
-/// `device_outcome` and `proof`, which the caller carries over or sets.
+/// `device_outcome` (carried over or set by the caller) and `proof`.
 fn snapshot(conn: &mut DbConnection, t: &TicketRow) -> Result<BTreeMap<String, Value>, ApiError> {
     let category: Option<String> = categories::table
         .find(&t.category_code)
@@ -124,14 +124,12 @@ fn on_devices(t: &TicketRow, now: i64) -> bool {
     t.unit_id.is_some() && t.closed_at.is_none_or(|c| now - c < RECENT_MS)
 }
 
-/// What changes besides the ticket itself: the outcome of a device action, or the verdict on
-/// the proof photos.
+/// What changes besides the ticket itself: the outcome of a device action. (The proof verdict
+/// is read from `proof_checks` with the ticket.)
 #[derive(Debug, Default)]
 pub struct Extra {
     /// `device_outcome`: what became of the last device action on the ticket.
     pub device_outcome: Option<Value>,
-    /// `proof`: the verdict on the resolution photos (never a position).
-    pub proof: Option<Value>,
 }
 
 /// Writes ticket `ticket_id`'s synced copy at `now` if it differs from the stored one, inside
@@ -183,7 +181,11 @@ pub fn refresh(
         "device_outcome".into(),
         keep("device_outcome", extra.device_outcome),
     );
-    values.insert("proof".into(), keep("proof", extra.proof));
+    let proof = match t.resolved_at {
+        Some(at) => crate::tickets::proof::summary(conn, &t.id, at, false)?,
+        None => None,
+    };
+    values.insert("proof".into(), proof.unwrap_or(Value::Null));
     if let Some(c) = &current
         && c.deleted != live
         && c.fields.len() == values.len()
@@ -371,7 +373,6 @@ pub fn note_device_outcome(
         now,
         Extra {
             device_outcome: Some(v),
-            proof: None,
         },
     )
 }

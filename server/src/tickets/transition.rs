@@ -62,6 +62,11 @@ pub enum Change {
         result: String,
         /// Upload ids of the after-photos.
         photos: Vec<String>,
+        /// What each proof photo says about itself (one per photo), judged against the
+        /// acceptance and the complaint's location.
+        proof: Vec<super::proof::PhotoFacts>,
+        /// The distance limit of a verified proof, metres (`ANJU_PROOF_MAX_DISTANCE_M`).
+        max_distance_m: f64,
     },
     /// 退单 to the dispatch center.
     Return {
@@ -293,7 +298,12 @@ pub fn apply(
                 .execute(conn)?;
         }
         Change::Reply { text } | Change::Note { text } => ev.body = Some(text),
-        Change::Resolve { result, photos } => {
+        Change::Resolve {
+            result,
+            photos,
+            proof,
+            max_distance_m,
+        } => {
             if category.is_some_and(|c| c.needs_photo_proof) && photos.is_empty() {
                 return Err(field_error(
                     "photos",
@@ -308,6 +318,15 @@ pub fn apply(
             diesel::update(tickets::table.find(&t.id))
                 .set(tickets::resolved_at.eq(now))
                 .execute(conn)?;
+            super::proof::record(
+                conn,
+                (&t.id, t.unit_id.as_deref()),
+                now,
+                &proof,
+                t.accepted_at,
+                t.lat.zip(t.lon),
+                max_distance_m,
+            )?;
         }
         Change::Return {
             reason,

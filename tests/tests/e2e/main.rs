@@ -6,6 +6,7 @@ mod complaints_intake;
 mod complaints_lifecycle;
 mod complaints_open311;
 mod complaints_privacy_media;
+mod complaints_proof;
 mod complaints_routing_stats;
 mod foundation;
 mod pages;
