@@ -154,7 +154,7 @@ impl Device {
     /// Required fields must be present; set fields take an array (the initial elements) or a
     /// `{"add": [...]}` delta.
     pub fn create(&mut self, record_type: &str, fields: BTreeMap<String, Value>) -> Result<Uuid> {
-        let schema = schema(record_type)?;
+        let schema = writable(record_type)?;
         let fields = normalize(schema, fields, None)?;
         if let Some(missing) = schema
             .fields
@@ -179,7 +179,7 @@ impl Device {
     /// set field takes an array (the wanted elements: the difference is sent) or a delta.
     pub fn edit(&mut self, id: Uuid, fields: BTreeMap<String, Value>) -> Result<u64> {
         let current = self.show(id)?.ok_or(Error::NotFound(id))?;
-        let schema = schema(&current.record_type)?;
+        let schema = writable(&current.record_type)?;
         if schema.create_only {
             return Err(Error::InvalidChange(format!(
                 "{} records can only be created, not edited",
@@ -200,7 +200,7 @@ impl Device {
     /// Queues the deletion of a visible record.
     pub fn delete(&mut self, id: Uuid) -> Result<u64> {
         let current = self.show(id)?.ok_or(Error::NotFound(id))?;
-        let schema = schema(&current.record_type)?;
+        let schema = writable(&current.record_type)?;
         if schema.create_only {
             return Err(Error::InvalidChange(format!(
                 "{} records can only be created, not deleted",
@@ -218,7 +218,7 @@ impl Device {
     pub fn attach(&mut self, id: Uuid, field: &str, path: impl AsRef<Path>) -> Result<String> {
         let path = path.as_ref();
         let current = self.show(id)?.ok_or(Error::NotFound(id))?;
-        let schema = schema(&current.record_type)?;
+        let schema = writable(&current.record_type)?;
         match schema.field(field).map(|f| f.kind) {
             Some(FieldKind::StringSet { sha256: true, .. }) => {}
             _ => {
@@ -366,6 +366,19 @@ impl Device {
 
 fn schema(record_type: &str) -> Result<&'static RecordSchema> {
     schema_for(record_type).ok_or_else(|| Error::UnknownRecordType(record_type.to_owned()))
+}
+
+/// The schema of a record type this device may write: a read-only type (a ticket's copy) is
+/// refused here as the server would refuse it (`read_only_record_type`).
+fn writable(record_type: &str) -> Result<&'static RecordSchema> {
+    let schema = schema(record_type)?;
+    if schema.read_only {
+        return Err(Error::InvalidChange(format!(
+            "read_only_record_type: {} records are written by the server only ({}由服务器维护)",
+            schema.name, schema.label_zh
+        )));
+    }
+    Ok(schema)
 }
 
 fn invalid(schema: &RecordSchema, field: &str, code: &str, en: String, zh: String) -> Error {

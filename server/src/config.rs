@@ -83,6 +83,9 @@ pub struct Config {
     /// Hours an upload that no complaint or resolution references is kept before it is deleted
     /// (`ANJU_UPLOAD_TTL_HOURS`, default 24).
     pub upload_ttl_hours: u32,
+    /// How far (metres) a proof photo's EXIF position may be from the complaint's location and
+    /// still count as verified (`ANJU_PROOF_MAX_DISTANCE_M`, default 200).
+    pub proof_max_distance_m: u32,
     /// Bytes of photos one IP address may upload anonymously per day
     /// (`ANJU_UPLOAD_BYTES_PER_IP_DAY`, default 200 MB; 0 turns the budget off).
     pub upload_bytes_per_ip_day: u64,
@@ -152,6 +155,7 @@ impl std::fmt::Debug for Config {
             .field("hash_queue", &self.hash_queue)
             .field("webhook_allow", &self.webhook_allow)
             .field("upload_ttl_hours", &self.upload_ttl_hours)
+            .field("proof_max_distance_m", &self.proof_max_distance_m)
             .field("upload_bytes_per_ip_day", &self.upload_bytes_per_ip_day)
             .finish()
     }
@@ -198,6 +202,7 @@ struct FileConfig {
     hash_queue: Option<u32>,
     webhook_allow: Option<String>,
     upload_ttl_hours: Option<u32>,
+    proof_max_distance_m: Option<u32>,
     upload_bytes_per_ip_day: Option<u64>,
 }
 
@@ -378,6 +383,14 @@ impl Config {
             1,
             24 * 365,
         )?;
+        let proof_max_distance_m = number(
+            "ANJU_PROOF_MAX_DISTANCE_M",
+            env("ANJU_PROOF_MAX_DISTANCE_M"),
+            file.proof_max_distance_m,
+            200,
+            10,
+            50_000,
+        )?;
         let upload_bytes_per_ip_day = match env("ANJU_UPLOAD_BYTES_PER_IP_DAY") {
             Some(v) => v.trim().parse::<u64>().map_err(|_| {
                 err(
@@ -436,6 +449,7 @@ impl Config {
             hash_queue,
             webhook_allow,
             upload_ttl_hours,
+            proof_max_distance_m,
             upload_bytes_per_ip_day,
         })
     }

@@ -40,7 +40,7 @@
 //! * Rejections (nothing applied): `unknown_record_type`, `record_type_mismatch`,
 //!   `unknown_field`, the field's validation code (`wrong_type`, `field_required`, …),
 //!   `invalid_hlc`, `record_not_found`, `invalid_base_version`, `record_deleted`,
-//!   `create_only`, `record_exists`, `delete_with_fields`.
+//!   `read_only_record_type`, `create_only`, `record_exists`, `delete_with_fields`.
 //!
 //! The merge trusts the mutation's clock stamp. The server first observes it with
 //! [`crate::hlc::HlcClock::observe`] and refuses a stamp too far ahead (`clock_drift`, via
@@ -247,6 +247,13 @@ pub fn merge(
     debug_assert!(current.is_none_or(|c| next_version > c.version));
     if mutation.record_type != schema.name {
         return Err(unknown_type(&mutation.record_type));
+    }
+    if schema.read_only {
+        return Err(Rejection::new(
+            "read_only_record_type",
+            format!("{}由服务器维护，设备不能新建、修改或删除", schema.label_zh),
+            format!("{} records are written by the server only", schema.name),
+        ));
     }
     let hlc = Hlc::parse(&mutation.hlc)?.to_string();
     let specs = validate_fields(schema, mutation)?;
@@ -1206,6 +1213,27 @@ mod tests {
         assert_eq!(val(&r.record, "photos"), json!([photo('a'), photo('b')]));
         assert_eq!(val(&r.record, "unit_id"), json!(UNIT));
         assert_eq!(val(&r.record, "severity"), json!("high"));
+    }
+
+    #[test]
+    fn read_only_records_refuse_every_device_mutation() {
+        let create = Mutation {
+            record_type: "ticket".into(),
+            ..upsert(None, stamp(1, "A"), json!({"status": "closed"}))
+        };
+        let code = |m: &Mutation| {
+            merge(&crate::records::TICKET, None, m, "A", 1)
+                .unwrap_err()
+                .code
+        };
+        assert_eq!(code(&create), "read_only_record_type");
+        let del = Mutation {
+            op: Op::Delete,
+            fields: BTreeMap::new(),
+            base_version: Some(1),
+            ..create
+        };
+        assert_eq!(code(&del), "read_only_record_type");
     }
 
     #[test]

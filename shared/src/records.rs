@@ -51,6 +51,12 @@ pub enum FieldKind {
         /// Maximum number of top-level keys.
         max_keys: usize,
     },
+    /// A JSON array (e.g. a ticket's public replies), at most `max_items` elements. Only the
+    /// server writes such fields (read-only record types).
+    JsonArray {
+        /// Maximum number of elements.
+        max_items: usize,
+    },
 }
 
 /// How concurrent edits of one field are settled. See `merge` for the exact rules.
@@ -97,6 +103,9 @@ pub struct RecordSchema {
     pub scope_fields: &'static [&'static str],
     /// The record can only be created, never edited or deleted (e.g. a ticket action).
     pub create_only: bool,
+    /// Only the server writes records of this type (e.g. a ticket's synced copy); every device
+    /// mutation of it is refused with `read_only_record_type`.
+    pub read_only: bool,
 }
 
 impl RecordSchema {
@@ -167,6 +176,7 @@ pub const PROJECT: RecordSchema = RecordSchema {
     label_zh: "改造项目",
     scope_fields: &["unit_id", "area_id"],
     create_only: false,
+    read_only: false,
     fields: &[
         f("code", "项目编号", CODE, false, Lww),
         f("name", "项目名称", NAME, true, Lww),
@@ -216,6 +226,7 @@ pub const BUILDING: RecordSchema = RecordSchema {
     label_zh: "房屋(危旧房台账)",
     scope_fields: &["area_id"],
     create_only: false,
+    read_only: false,
     fields: &[
         f("code", "房屋编号", CODE, false, Lww),
         f("address", "地址", K::Text { max_chars: 300 }, true, Lww),
@@ -277,6 +288,7 @@ pub const INSPECTION: RecordSchema = RecordSchema {
     label_zh: "排查/检查",
     scope_fields: &["unit_id", "area_id"],
     create_only: false,
+    read_only: false,
     fields: &[
         f("area_id", "所属区域", K::Uuid, true, Sa),
         f("unit_id", "检查单位", K::Uuid, true, Sa),
@@ -333,6 +345,7 @@ pub const HAZARD: RecordSchema = RecordSchema {
     label_zh: "隐患/整改通知",
     scope_fields: &["unit_id", "area_id"],
     create_only: false,
+    read_only: false,
     fields: &[
         f("description", "隐患描述", NOTE, true, Lww),
         f(
@@ -384,6 +397,7 @@ pub const TICKET_ACTION: RecordSchema = RecordSchema {
     label_zh: "工单处理",
     scope_fields: &["unit_id"],
     create_only: true,
+    read_only: false,
     fields: &[
         f("ticket_id", "工单", K::Uuid, true, Lww),
         f("unit_id", "办理单位", K::Uuid, true, Sa),
@@ -400,9 +414,88 @@ pub const TICKET_ACTION: RecordSchema = RecordSchema {
     ],
 };
 
+/// Ticket statuses (工单状态), as the ticket state machine names them.
+pub const TICKET_STATUS: &[&str] = &[
+    "dispatching",
+    "dispatched",
+    "accepted",
+    "resolved",
+    "closed",
+    "reopened",
+    "escalated",
+];
+
+/// 工单: the synced copy of a complaint ticket a unit handles (read-only: only the server writes
+/// it, from the ticket state machine). In the scope of the handling unit (and the units above
+/// it); the resident's phone reaches only the handling unit's own staff.
+pub const TICKET: RecordSchema = RecordSchema {
+    name: "ticket",
+    label_zh: "工单",
+    scope_fields: &["unit_id"],
+    create_only: false,
+    read_only: true,
+    fields: &[
+        f("ticket_no", "工单编号", K::Text { max_chars: 32 }, true, Sa),
+        f("unit_id", "办理单位", K::Uuid, true, Sa),
+        f("status", "状态", K::Enum(TICKET_STATUS), true, Sa),
+        f(
+            "category_code",
+            "类别代码",
+            K::Text { max_chars: 64 },
+            true,
+            Sa,
+        ),
+        f("category", "类别", NAME, true, Sa),
+        f("area_id", "所属社区", K::Uuid, false, Sa),
+        f("community", "社区", NAME, false, Sa),
+        f("address", "地址", K::Text { max_chars: 300 }, false, Sa),
+        f("description", "诉求内容", NOTE, true, Sa),
+        f("response_due", "签收时限", K::Timestamp, true, Sa),
+        f("resolution_due", "办结时限", K::Timestamp, true, Sa),
+        f("accepted_at", "签收时间", K::Timestamp, false, Sa),
+        f("resolved_at", "办结时间", K::Timestamp, false, Sa),
+        f("closed_at", "关闭时间", K::Timestamp, false, Sa),
+        f("filed_at", "提交时间", K::Timestamp, true, Sa),
+        f(
+            "replies",
+            "公开答复",
+            K::JsonArray { max_items: 200 },
+            false,
+            Sa,
+        ),
+        f(
+            "resident_phone",
+            "居民电话",
+            K::Text { max_chars: 32 },
+            false,
+            Sa,
+        ),
+        f(
+            "device_outcome",
+            "设备操作结果",
+            K::JsonObject { max_keys: 16 },
+            false,
+            Sa,
+        ),
+        f(
+            "proof",
+            "办结照片核验",
+            K::JsonObject { max_keys: 16 },
+            false,
+            Sa,
+        ),
+    ],
+};
+
 /// Every record type devices sync.
-pub const RECORD_TYPES: &[&RecordSchema] =
-    &[&PROJECT, &BUILDING, &INSPECTION, &HAZARD, &TICKET_ACTION];
+pub const RECORD_TYPES: &[&RecordSchema] = &[
+    &PROJECT,
+    &BUILDING,
+    &INSPECTION,
+    &HAZARD,
+    &TICKET_ACTION,
+    &TICKET,
+];
 
 /// The schema of record type `name`, if it is one devices sync.
 pub fn schema_for(name: &str) -> Option<&'static RecordSchema> {
@@ -554,6 +647,18 @@ pub fn validate_value(kind: &FieldKind, value: &Value) -> Result<(), FieldError>
             }
         }
         (K::JsonObject { .. }, _) => Err(wrong_type("对象", "JSON object")),
+        (K::JsonArray { max_items }, Value::Array(items)) => {
+            if items.len() <= *max_items {
+                Ok(())
+            } else {
+                Err(err(
+                    "too_many_items",
+                    format!("最多 {max_items} 项"),
+                    format!("at most {max_items} items"),
+                ))
+            }
+        }
+        (K::JsonArray { .. }, _) => Err(wrong_type("数组", "JSON array")),
     }
 }
 

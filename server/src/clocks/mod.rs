@@ -253,6 +253,9 @@ pub fn run_pass(conn: &mut DbConnection, st: &AppState) -> Result<PassReport, Ap
     let catalog = st.catalog.get(conn, &tz)?;
     loop {
         let n = st.db.background_tx(conn, |conn| {
+            // The sync counter before the ticket rows (the order of a device push): the events
+            // below write the tickets' synced copies.
+            crate::sync::store::lock_counter(conn)?;
             let batch = due(conn, now, true)?;
             for t in &batch {
                 let closed = process(conn, st, &catalog, t, now, &mut report)?;

@@ -169,9 +169,15 @@ pub fn view(
         }
         _ => Value::Null,
     };
+    // The verdict and its reason only: never a position or a time read from a photo.
+    let proof = match t.resolved_at {
+        Some(at) => crate::tickets::proof::summary(conn, &t.id, at, false)?,
+        None => None,
+    };
     Ok(json!({
         "ticket_no": t.ticket_no,
         "status": t.status,
+        "proof": proof,
         "category": {
             "code": t.category_code,
             "name_zh": category.map(|c| c.name_zh.as_str()),

@@ -181,11 +181,21 @@ pub async fn units(
                 crate::clock::from_ms(start),
                 crate::clock::from_ms(end),
             );
+            let proofs = proof_shares(conn, start, end)?;
             Ok(Value::Array(
                 rates
                     .into_iter()
                     .map(|r| {
                         let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
+                        let (checked, verified) = proofs.get(&r.unit_id).copied().unwrap_or((0, 0));
+                        if let Some(obj) = v.as_object_mut() {
+                            obj.insert("proofs_checked".into(), json!(checked));
+                            obj.insert("proofs_verified".into(), json!(verified));
+                            obj.insert(
+                                "proof_verified_rate".into(),
+                                json!(rate(verified, checked)),
+                            );
+                        }
                         if let (Some(obj), Some(u)) =
                             (v.as_object_mut(), catalog.units.get(&r.unit_id))
                         {
@@ -199,6 +209,27 @@ pub async fn units(
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+/// Per unit, the proof photos checked in `[start, end)` and how many of them were verified.
+fn proof_shares(
+    conn: &mut crate::db::DbConnection,
+    start: i64,
+    end: i64,
+) -> Result<std::collections::HashMap<String, (u64, u64)>, ApiError> {
+    use crate::tickets::schema::proof_checks;
+    let rows: Vec<(Option<String>, bool)> = proof_checks::table
+        .filter(proof_checks::checked_at.ge(start))
+        .filter(proof_checks::checked_at.lt(end))
+        .select((proof_checks::unit_id, proof_checks::verified))
+        .load(conn)?;
+    let mut out = std::collections::HashMap::new();
+    for (unit, verified) in rows {
+        let e: &mut (u64, u64) = out.entry(unit.unwrap_or_default()).or_default();
+        e.0 += 1;
+        e.1 += u64::from(verified);
+    }
+    Ok(out)
 }
 
 /// `GET /api/v1/public/stats`: per district and category, no personal data.

@@ -275,6 +275,7 @@ pub async fn pull_handler(
     }
     let now = state.clock.now_ms();
     let sync = state.sync.clone();
+    let phone_reader = principal.clone();
     let outcome = state
         .db
         .run(move |conn| {
@@ -301,7 +302,10 @@ pub async fn pull_handler(
         })
         .await?;
     match outcome {
-        PullOutcome::Page(page) => Ok(HttpResponse::Ok().json(page)),
+        PullOutcome::Page(mut page) => {
+            super::ticket_record::redact_for(&phone_reader, &mut page.changes);
+            Ok(HttpResponse::Ok().json(page))
+        }
         PullOutcome::ResetRequired => {
             let r = anju_shared::protocol::ResetRequired::default();
             Err(ApiError::new(

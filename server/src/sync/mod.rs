@@ -17,6 +17,7 @@ pub mod resolve;
 pub mod schema;
 pub mod scope;
 pub mod store;
+pub mod ticket_record;
 pub mod tickets;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -97,6 +98,25 @@ pub async fn retention_worker(state: crate::state::AppState) {
             .await;
         if let Err(e) = pruned {
             tracing::warn!(error = %e, "sync retention failed; retrying later");
+        }
+        // Closed tickets leave devices after 30 days; tickets without a synced copy get one.
+        for _ in 0..100 {
+            let now = state.clock.now_ms();
+            let db = state.db.clone();
+            let wrote = state
+                .db
+                .run(move |conn| {
+                    db.background_tx(conn, |conn| ticket_record::catch_up(conn, now, 200))
+                })
+                .await;
+            match wrote {
+                Ok(n) if n >= 200 => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "ticket copies catch-up failed; retrying later");
+                    break;
+                }
+            }
         }
         tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
     }

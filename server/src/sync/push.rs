@@ -18,8 +18,8 @@ use uuid::Uuid;
 use super::schema::{sync_conflicts, sync_device_seqs, sync_records, sync_rejections};
 use super::scope::Scope;
 use super::store::{
-    RecordRow, insert_rows, load_rows, lock_counter, replace_photo_refs, scope_columns,
-    store_counter,
+    RecordRow, insert_rows, load_rows, lock_counter, read_counter, replace_photo_refs,
+    scope_columns, store_counter,
 };
 use super::tickets::{TicketAction, TicketActions, TicketActor};
 use crate::db::DbConnection;
@@ -201,8 +201,18 @@ pub fn apply_push(
                 continue;
             }
             last = m.seq;
+            let is_action = m.record_type == TICKET_ACTION.name;
+            if is_action {
+                // The action's record keeps `seq + 1`; the ticket's synced copy, which the
+                // state machine writes, takes the numbers after it from the stored counter.
+                store_counter(conn, seq + 1)?;
+            }
             let current = touched.get(&m.record_id).map(|t| &t.record);
-            let outcome = match apply_one(conn, ctx, &author, current, m, seq + 1)? {
+            let one = apply_one(conn, ctx, &author, current, m, seq + 1)?;
+            if is_action {
+                note_action(conn, ctx, m, one.as_ref().err())?;
+            }
+            let outcome = match one {
                 Ok((record, outcome, changed)) => {
                     if changed {
                         seq += 1;
@@ -242,6 +252,9 @@ pub fn apply_push(
                     r.into()
                 }
             };
+            if is_action {
+                seq = seq.max(read_counter(conn)?.0);
+            }
             results.push(MutationResult {
                 seq: m.seq,
                 record_id: m.record_id,
@@ -384,6 +397,30 @@ fn apply_one(
         }
     }
     Ok(Ok((result.record, result.outcome, result.changed)))
+}
+
+/// Notes on the ticket's synced copy what became of a device's ticket action (see
+/// `ticket_record::note_device_outcome`); a mutation without a readable ticket id leaves none.
+fn note_action(
+    conn: &mut DbConnection,
+    ctx: &PushContext<'_>,
+    m: &Mutation,
+    refused: Option<&Rejection>,
+) -> Result<(), PushError> {
+    let Some(ticket_id) = m.fields.get("ticket_id").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    let action = m.fields.get("action").and_then(Value::as_str).unwrap_or("");
+    let outcome = super::ticket_record::DeviceOutcome {
+        action_id: m.record_id,
+        action,
+        device_id: ctx.device_id,
+        refused,
+    };
+    super::ticket_record::note_device_outcome(conn, ctx.scope, ticket_id, &outcome, ctx.now_ms)
+        .map_err(|e| {
+            PushError::Corrupt(anyhow::anyhow!("noting a device action on the ticket: {e}"))
+        })
 }
 
 enum TicketTxError {

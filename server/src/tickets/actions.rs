@@ -141,7 +141,22 @@ pub async fn resolve(
         ));
     }
     let result = text_field(b.result.as_deref(), "result", 2000)?;
-    let change = Change::Resolve { result, photos };
+    // Console photos arrive through the public upload, which keeps no metadata: their proof is
+    // recorded as not checkable.
+    let proof = photos
+        .iter()
+        .map(|id| super::proof::PhotoFacts {
+            photo: id.clone(),
+            metadata_not_kept: true,
+            ..Default::default()
+        })
+        .collect();
+    let change = Change::Resolve {
+        result,
+        photos,
+        proof,
+        max_distance_m: f64::from(state.config.proof_max_distance_m),
+    };
     run(state, auth.0, path.into_inner(), change).await
 }
 

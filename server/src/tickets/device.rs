@@ -163,6 +163,7 @@ impl TicketActions for DeviceActions {
         }
         let now = self.clock.now_ms();
         let mut upload_ids = Vec::new();
+        let mut proof = Vec::new();
         if kind == Action::Resolve {
             if action.photos.len() > 6 {
                 return Err(rejection(
@@ -172,7 +173,9 @@ impl TicketActions for DeviceActions {
                 ));
             }
             for sha in &action.photos {
-                upload_ids.push(public_copy(conn, sha, now)?);
+                let (id, facts) = public_copy(conn, sha, now, &self.config.timezone)?;
+                upload_ids.push(id);
+                proof.push(facts);
             }
         }
         let tz = self.config.timezone.clone();
@@ -208,6 +211,8 @@ impl TicketActions for DeviceActions {
             _ => Change::Resolve {
                 result: text,
                 photos: upload_ids,
+                proof,
+                max_distance_m: f64::from(self.config.proof_max_distance_m),
             },
         };
         transition::apply(
@@ -224,8 +229,14 @@ impl TicketActions for DeviceActions {
 }
 
 /// Copies attachment `sha` into an upload without its metadata (EXIF location and the like),
-/// so the public tracking page can show it; returns the upload id.
-fn public_copy(conn: &mut DbConnection, sha: &str, now: i64) -> Result<String, Rejection> {
+/// so the public tracking page can show it; returns the upload id and what the original's EXIF
+/// says (time, position) for the proof check. The original stays, staff-only, as the attachment.
+fn public_copy(
+    conn: &mut DbConnection,
+    sha: &str,
+    now: i64,
+    tz: &jiff::tz::TimeZone,
+) -> Result<(String, super::proof::PhotoFacts), Rejection> {
     let bytes: Option<Vec<u8>> = if crate::attachments::is_sha256(sha) {
         attachments::table
             .find(sha)
@@ -244,12 +255,15 @@ fn public_copy(conn: &mut DbConnection, sha: &str, now: i64) -> Result<String, R
         ));
     };
     // The allow-listed public copy, cut at the end of the image (phones append previews).
-    crate::complaints::uploads::store_public_copy(conn, &bytes, now).map_err(|e| match e {
-        crate::complaints::uploads::CopyError::Image(_) => rejection(
-            "photo_unreadable",
-            "办结照片无法读取（仅支持 JPEG、PNG、WebP）",
-            "a resolution photo could not be read (JPEG, PNG or WebP only)",
-        ),
-        crate::complaints::uploads::CopyError::Db(e) => from_api(&e),
-    })
+    let facts = super::proof::read(sha, &bytes, tz);
+    crate::complaints::uploads::store_public_copy(conn, &bytes, now)
+        .map(|id| (id, facts))
+        .map_err(|e| match e {
+            crate::complaints::uploads::CopyError::Image(_) => rejection(
+                "photo_unreadable",
+                "办结照片无法读取（仅支持 JPEG、PNG、WebP）",
+                "a resolution photo could not be read (JPEG, PNG or WebP only)",
+            ),
+            crate::complaints::uploads::CopyError::Db(e) => from_api(&e),
+        })
 }

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod device;
 pub mod extensions;
+pub mod proof;
 pub mod queue;
 pub mod schema;
 pub mod state;

@@ -95,3 +95,22 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_supporters,
     extension_requests
 );
+
+diesel::table! {
+    /// The verdict on each proof photo of a resolution (migration `proof_checks`); `lat`, `lon`
+    /// and `taken_at` are staff-only evidence.
+    proof_checks (id) {
+        id -> Text,
+        ticket_id -> Text,
+        unit_id -> Nullable<Text>,
+        resolved_at -> BigInt,
+        photo -> Text,
+        verified -> Bool,
+        reason -> Text,
+        distance_m -> Nullable<Double>,
+        taken_at -> Nullable<BigInt>,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
+        checked_at -> BigInt,
+    }
+}

@@ -206,6 +206,10 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<TicketRow>, ApiE
 /// so two concurrent actions on one ticket serialise and the second sees the first's result.
 /// (SQLite transactions are already serial.)
 pub fn find_for_update(conn: &mut DbConnection, id: &str) -> Result<Option<TicketRow>, ApiError> {
+    // The sync counter before the ticket, as a device push takes them (counter, then the ticket
+    // its action names): every change writes the ticket's synced copy, and two transactions
+    // taking the two locks in opposite orders would deadlock on PostgreSQL.
+    crate::sync::store::lock_counter(conn)?;
     match conn {
         DbConnection::Pg(pg) => Ok(tickets::table
             .find(id)

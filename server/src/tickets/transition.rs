@@ -62,6 +62,11 @@ pub enum Change {
         result: String,
         /// Upload ids of the after-photos.
         photos: Vec<String>,
+        /// What each proof photo says about itself (one per photo), judged against the
+        /// acceptance and the complaint's location.
+        proof: Vec<super::proof::PhotoFacts>,
+        /// The distance limit of a verified proof, metres (`ANJU_PROOF_MAX_DISTANCE_M`).
+        max_distance_m: f64,
     },
     /// 退单 to the dispatch center.
     Return {
@@ -293,7 +298,12 @@ pub fn apply(
                 .execute(conn)?;
         }
         Change::Reply { text } | Change::Note { text } => ev.body = Some(text),
-        Change::Resolve { result, photos } => {
+        Change::Resolve {
+            result,
+            photos,
+            proof,
+            max_distance_m,
+        } => {
             if category.is_some_and(|c| c.needs_photo_proof) && photos.is_empty() {
                 return Err(field_error(
                     "photos",
@@ -308,6 +318,15 @@ pub fn apply(
             diesel::update(tickets::table.find(&t.id))
                 .set(tickets::resolved_at.eq(now))
                 .execute(conn)?;
+            super::proof::record(
+                conn,
+                (&t.id, t.unit_id.as_deref()),
+                now,
+                &proof,
+                t.accepted_at,
+                t.lat.zip(t.lon),
+                max_distance_m,
+            )?;
         }
         Change::Return {
             reason,
@@ -571,8 +590,10 @@ pub fn apply(
         }
         ev.data = Some(Value::Object(merged).to_string());
     }
-    record_event(conn, ev)?;
+    // The status first, so the event's synced ticket copy (written by `record_event`) is the
+    // ticket after the change.
     store::set_status(conn, &t.id, tr.to, now)?;
+    record_event(conn, ev)?;
     let after = store::find(conn, &t.id)?.ok_or_else(ticket_not_found)?;
     for n in notices {
         let units: Vec<Option<&str>> = n.units.iter().map(Option::as_deref).collect();
@@ -716,7 +737,8 @@ pub fn remark(
 
 /// Append `event` to the ticket's history: the one function that writes `ticket_events`. The
 /// table is append-only: nothing in the server updates or deletes its rows. (Per-day aggregates
-/// of events hook here.)
+/// of events hook here; so does the ticket's synced copy, `sync::ticket_record::refresh`, which
+/// reads the ticket row: write the ticket's new state before its event.)
 pub fn record_event(conn: &mut DbConnection, mut event: NewEvent) -> Result<(), ApiError> {
     if event.photos.is_empty() {
         event.photos = "[]".into();
@@ -726,6 +748,13 @@ pub fn record_event(conn: &mut DbConnection, mut event: NewEvent) -> Result<(), 
         .values(&event)
         .execute(conn)?;
     crate::clocks::reconsider(conn, &event.ticket_id)?;
+    // The ticket's copy on the handling unit's devices (a server-authored sync change).
+    crate::sync::ticket_record::refresh(
+        conn,
+        &event.ticket_id,
+        event.at,
+        crate::sync::ticket_record::Extra::default(),
+    )?;
     Ok(())
 }
 

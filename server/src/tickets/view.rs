@@ -82,8 +82,13 @@ pub fn ticket_view(
     } else {
         Value::Null
     };
+    let proof = match t.resolved_at {
+        Some(at) => super::proof::summary(conn, &t.id, at, true)?,
+        None => None,
+    };
     Ok(json!({
         "id": t.id,
+        "proof": proof,
         "ticket_no": t.ticket_no,
         "status": t.status,
         "source": t.source,

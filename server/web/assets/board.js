@@ -13,7 +13,7 @@ extend({
     'brd.response': '响应率', 'brd.resolution': '解决率', 'brd.satisfaction': '满意率', 'brd.overdue': '超期与督办工单', 'brd.ext': '待审批的延期申请',
     'brd.rates': '各单位“三率”排名', 'brd.bycat': '按类别', 'brd.bycom': '按社区（前 15）', 'brd.conflicts': '待复核的同步冲突',
     'brd.rates.hint': '响应率 = 在响应时限内签收 ÷ 派单；解决率 = 确认解决 ÷ 有居民答复的关闭；满意率 = 4–5 星 ÷ 评价数。样本过少的单位不参与排名。',
-    'brd.col.rank': '名次', 'brd.col.unit': '单位', 'brd.col.dispatched': '派单', 'brd.col.overdue': '超期', 'brd.col.returns': '退单', 'brd.col.ext': '延期', 'brd.col.median': '办结中位用时（小时）',
+    'brd.col.rank': '名次', 'brd.col.unit': '单位', 'brd.col.dispatched': '派单', 'brd.col.overdue': '超期', 'brd.col.returns': '退单', 'brd.col.ext': '延期', 'brd.col.median': '办结中位用时（小时）', 'brd.col.proof': '照片核验率',
     'brd.small': '样本不足', 'brd.none': '无', 'brd.nodata': '所选时段没有数据。', 'brd.trend': '每周趋势（全市）',
     'brd.approve': '批准', 'brd.refuse': '不批准', 'brd.refuse.reason': '不批准的原因', 'brd.ext.from': '原时限', 'brd.ext.to': '申请延至', 'brd.ext.done': '已处理延期申请。',
     'brd.conf.off': '无（同步冲突接口尚未启用）', 'brd.count': '{n} 件', 'brd.forbidden': '此页面仅供督办和管理员使用。', 'brd.col.due': '时限' },
@@ -21,7 +21,7 @@ extend({
     'brd.response': 'Response rate', 'brd.resolution': 'Resolution rate', 'brd.satisfaction': 'Satisfaction rate', 'brd.overdue': 'Overdue and escalated tickets', 'brd.ext': 'Extension requests to decide',
     'brd.rates': 'Units ranked by the three rates', 'brd.bycat': 'By category', 'brd.bycom': 'By community (top 15)', 'brd.conflicts': 'Sync conflicts to review',
     'brd.rates.hint': 'Response rate = accepted within the response deadline ÷ dispatched; resolution rate = confirmed solved ÷ closed with a resident answer; satisfaction = 4–5 star ratings ÷ ratings. Units with too small a sample are not ranked.',
-    'brd.col.rank': 'Rank', 'brd.col.unit': 'Unit', 'brd.col.dispatched': 'Dispatched', 'brd.col.overdue': 'Overdue', 'brd.col.returns': 'Returns', 'brd.col.ext': 'Extensions', 'brd.col.median': 'Median hours to resolve',
+    'brd.col.rank': 'Rank', 'brd.col.unit': 'Unit', 'brd.col.dispatched': 'Dispatched', 'brd.col.overdue': 'Overdue', 'brd.col.returns': 'Returns', 'brd.col.ext': 'Extensions', 'brd.col.median': 'Median hours to resolve', 'brd.col.proof': 'Verified proof photos',
     'brd.small': 'sample too small', 'brd.none': 'None', 'brd.nodata': 'No data for this period.', 'brd.trend': 'Weekly trend (whole city)',
     'brd.approve': 'Approve', 'brd.refuse': 'Refuse', 'brd.refuse.reason': 'Reason for refusing', 'brd.ext.from': 'Current deadline', 'brd.ext.to': 'Requested', 'brd.ext.done': 'Extension request decided.',
     'brd.conf.off': 'None (the sync conflicts endpoint is not enabled)', 'brd.count': '{n}', 'brd.forbidden': 'This page is for supervisors and administrators.', 'brd.col.due': 'Due' },
@@ -68,7 +68,7 @@ function renderRates() {
     let rank = 0;
     const tbl = h('table', { id: 'rates-table' },
       h('caption', { class: 'sr', text: t('brd.rates') }),
-      h('thead', null, h('tr', null, ...['brd.col.rank', 'brd.col.unit', 'brd.col.dispatched', 'brd.response', 'brd.resolution', 'brd.satisfaction', 'brd.col.overdue', 'brd.col.returns', 'brd.col.ext', 'brd.col.median']
+      h('thead', null, h('tr', null, ...['brd.col.rank', 'brd.col.unit', 'brd.col.dispatched', 'brd.response', 'brd.resolution', 'brd.satisfaction', 'brd.col.overdue', 'brd.col.returns', 'brd.col.ext', 'brd.col.median', 'brd.col.proof']
         .map((k, i) => h('th', { scope: 'col', class: i >= 2 ? 'num' : null, text: t(k) })))),
       h('tbody', null, ...ranked().map((u) => h('tr', { dataset: { unitId: String(u.unit_id) } },
         h('td', { text: u.small_sample ? '—' : String(++rank) }),
@@ -78,7 +78,9 @@ function renderRates() {
         h('td', { class: 'num', text: String(u.overdue ?? 0) }),
         h('td', { class: 'num', text: String(u.returns ?? 0) }),
         h('td', { class: 'num', text: String(u.extensions ?? 0) }),
-        h('td', { class: 'num', text: u.median_hours_to_resolve == null ? '—' : String(Math.round(u.median_hours_to_resolve * 10) / 10) })))));
+        h('td', { class: 'num', text: u.median_hours_to_resolve == null ? '—' : String(Math.round(u.median_hours_to_resolve * 10) / 10) }),
+        // The share of checked proof photos that were verified (已核验), with how many were checked.
+        h('td', { class: 'num', dataset: { k: 'proof_verified_rate' }, text: u.proofs_checked ? pct(u.proof_verified_rate) + ' (' + u.proofs_checked + ')' : '—' })))));
     box.append(tbl);
   }
   RATES.forEach(([k, label], i) => {

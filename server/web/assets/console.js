@@ -114,6 +114,16 @@ async function openTicket(id, keepFocus) {
   if (!keepFocus) $('#detail-h').focus();
 }
 
+/** 已核验 / 未核验 of the latest resolution's photos, with each photo's reason and distance. */
+function proofNote(p) {
+  const en = lang() === 'en';
+  const each = (p.photos || []).map((x, i) => h('li', { class: 'meta', text: (i + 1) + '. ' + (en ? x.message_en : x.message_zh)
+    + (x.distance_m != null ? ' (' + Math.round(x.distance_m) + (en ? ' m' : ' 米') + ')' : '') }));
+  return h('div', { class: 'proof' },
+    h('span', { class: 'badge ' + (p.verified ? 'ok' : 'warn'), text: en ? p.label_en : p.label_zh }),
+    h('ul', null, ...each));
+}
+
 function photoLinks(urls) {
   return h('div', { class: 'photos' }, ...(urls || []).map((u, i) => h('a', { href: u, target: '_blank', rel: 'noopener' }, h('img', { src: u, alt: t('res.photo.n', { n: i + 1 }), loading: 'lazy' }))));
 }
@@ -145,6 +155,7 @@ function renderDetail() {
   body.append(acts);
 
   const hist = h('ol', { class: 'timeline' });
+  let proofShown = false;
   for (const ev of [...(tk.events || [])].reverse()) {
     const li = h('li', { class: ev.public === false ? 'internal' : null },
       h('strong', { text: t('ev.' + ev.kind) }), ' ',
@@ -155,6 +166,7 @@ function renderDetail() {
     if (ev.text) li.append(h('p', { text: ev.text }));
     if (ev.reason) li.append(h('p', { class: 'meta', text: t('trk.reason') + ev.reason }));
     if (ev.photos && ev.photos.length) li.append(photoLinks(ev.photos));
+    if (ev.kind === 'resolved' && !proofShown && tk.proof) { li.append(proofNote(tk.proof)); proofShown = true; }
     hist.append(li);
   }
   body.append(h('h3', { text: t('con.history') }), hist);

@@ -36,6 +36,15 @@ function photoList(urls) {
     h('img', { src: u, alt: t('res.photo.n', { n: i + 1 }), loading: 'lazy' })));
 }
 
+/** 已核验 / 未核验 with the reason of each photo. */
+function proofNote(p) {
+  const en = document.documentElement.lang === 'en';
+  const reasons = (p.photos || []).filter((x) => !x.verified).map((x) => (en ? x.message_en : x.message_zh));
+  return h('p', { class: 'proof' },
+    h('span', { class: 'badge ' + (p.verified ? 'ok' : 'warn'), text: en ? p.label_en : p.label_zh }),
+    reasons.length ? h('span', { class: 'meta', text: ' ' + [...new Set(reasons)].join('；') }) : '');
+}
+
 function render() {
   const v = view;
   $('#view').hidden = false;
@@ -58,6 +67,7 @@ function render() {
   clear($('#photos')).append(...(supporter ? [] : photoList(v.photos)));
 
   const tl = clear($('#timeline'));
+  let proofShown = false;
   for (const ev of [...(v.timeline || [])].reverse()) {
     const li = h('li', null,
       h('strong', { text: t('ev.' + ev.kind) }), ' ', h('time', { class: 'meta', datetime: ev.at, text: fmtTime(ev.at) }));
@@ -65,6 +75,8 @@ function render() {
     if (ev.new_due) li.append(h('p', { text: t('trk.newdue', { due: fmtTime(ev.new_due) }) }));
     if (ev.reason) li.append(h('p', { class: 'meta', text: t('trk.reason') + ev.reason }));
     if (ev.photos && ev.photos.length) li.append(h('div', { class: 'photos' }, ...photoList(ev.photos)));
+    // The verdict on the latest resolution's photos (never where they were taken).
+    if (ev.kind === 'resolved' && !proofShown && v.proof) { li.append(proofNote(v.proof)); proofShown = true; }
     tl.append(li);
   }
 

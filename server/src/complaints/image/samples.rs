@@ -143,3 +143,70 @@ pub fn webp_with_exif() -> Vec<u8> {
     v.extend_from_slice(&body);
     v
 }
+
+/// A 1×1 baseline JPEG whose EXIF says it was taken at `taken` (EXIF `YYYY:MM:DD HH:MM:SS`,
+/// local time of the city) at (`lat`, `lon`), as a phone camera writes it: `DateTimeOriginal`
+/// in the Exif IFD, `GPSLatitude`/`GPSLongitude` (degrees, minutes, seconds) with their
+/// references in the GPS IFD. Built with kamadak-exif's writer, so a test needs no file.
+pub fn jpeg_with_proof_exif(taken: &str, lat: f64, lon: f64) -> Vec<u8> {
+    use exif::experimental::Writer;
+    use exif::{Field, In, Rational, Tag, Value};
+    fn dms(x: f64) -> Value {
+        let x = x.abs();
+        let d = x.trunc();
+        let m = ((x - d) * 60.0).trunc();
+        let s = ((x - d) * 60.0 - m) * 60.0;
+        Value::Rational(vec![
+            Rational::from((d as u32, 1)),
+            Rational::from((m as u32, 1)),
+            Rational::from(((s * 10_000.0).round() as u32, 10_000)),
+        ])
+    }
+    let ascii = |s: &str| Value::Ascii(vec![s.as_bytes().to_vec()]);
+    let fields = [
+        Field {
+            tag: Tag::DateTimeOriginal,
+            ifd_num: In::PRIMARY,
+            value: ascii(taken),
+        },
+        Field {
+            tag: Tag::GPSLatitudeRef,
+            ifd_num: In::PRIMARY,
+            value: ascii(if lat < 0.0 { "S" } else { "N" }),
+        },
+        Field {
+            tag: Tag::GPSLatitude,
+            ifd_num: In::PRIMARY,
+            value: dms(lat),
+        },
+        Field {
+            tag: Tag::GPSLongitudeRef,
+            ifd_num: In::PRIMARY,
+            value: ascii(if lon < 0.0 { "W" } else { "E" }),
+        },
+        Field {
+            tag: Tag::GPSLongitude,
+            ifd_num: In::PRIMARY,
+            value: dms(lon),
+        },
+    ];
+    let mut writer = Writer::new();
+    for f in &fields {
+        writer.push_field(f);
+    }
+    let mut tiff = std::io::Cursor::new(Vec::new());
+    writer
+        .write(&mut tiff, false)
+        .expect("EXIF of plain fields is writable");
+    let mut v = vec![0xFF, 0xD8];
+    seg(&mut v, 0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    seg(
+        &mut v,
+        0xE1,
+        &[b"Exif\0\0".as_slice(), tiff.get_ref()].concat(),
+    );
+    jpeg_tables(&mut v, 0xC0);
+    seg(&mut v, 0xDA, &[1, 1, 0, 0, 0x3F, 0]);
+    v.extend_from_slice(&[0x2A, 0x9F, 0xFF, 0x00, 0x11, 0xFF, 0xD0, 0x22, 0xFF, 0xD9]);
+    v
+}

@@ -1,0 +1,378 @@
+//! The synced copy of a complaint ticket (record type `ticket`, read-only for devices).
+//!
+//! The ticket state machine stays the one place a ticket changes: every event it records
+//! (`tickets::transition::record_event`) calls [`refresh`] in the same transaction, which writes
+//! the ticket's snapshot as a server-authored change when it differs from the stored one. The
+//! record is scoped by the holding unit only (not by the community's area), so the handling
+//! unit's devices (and those of the units above it, and city-wide roles) see it; when the ticket
+//! is transferred, returned or reassigned, a scope exit makes the old unit's devices purge it
+//! (`Revoke`) while the new unit pulls it.
+//!
+//! "Open and recent": a ticket is on devices while it is open and for [`RECENT_MS`] (30 days)
+//! after it closed; [`expire`] then writes a tombstone (a pull tells devices to delete it).
+//! The resident's phone is in the stored snapshot but a pull hands it only to staff of the
+//! handling unit ([`redact_for`]).
+
+use std::collections::BTreeMap;
+
+use anju_shared::hlc::Hlc;
+use anju_shared::merge::{FieldState, StoredRecord};
+use anju_shared::protocol::Change;
+use anju_shared::records::TICKET;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::schema::{sync_records, sync_scope_exits};
+use super::store::{RecordRow, insert_rows, lock_counter, scope_columns, store_counter};
+use crate::auth::{Principal, Role};
+use crate::db::DbConnection;
+use crate::db::schema::{areas, categories};
+use crate::error::ApiError;
+use crate::tickets::schema::{ticket_events, tickets};
+use crate::tickets::store::{self as ticket_store, TicketRow};
+
+/// How long a closed ticket stays on devices: 30 days after it closed.
+pub const RECENT_MS: i64 = 30 * 86_400_000;
+
+/// The author of ticket snapshots in field states and conflict views.
+pub const AUTHOR: &str = "server:tickets";
+
+/// The field that only the handling unit's staff receive.
+pub const PHONE_FIELD: &str = "resident_phone";
+
+fn rfc3339(ms: i64) -> Value {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| Value::String(t.to_string()))
+        .unwrap_or(Value::Null)
+}
+
+fn opt(v: Option<String>) -> Value {
+    v.map(Value::String).unwrap_or(Value::Null)
+}
+
+/// The snapshot's field values for `t` (nulls for absent optional fields), without
+/// `device_outcome` (carried over or set by the caller) and `proof`.
+fn snapshot(conn: &mut DbConnection, t: &TicketRow) -> Result<BTreeMap<String, Value>, ApiError> {
+    let category: Option<String> = categories::table
+        .find(&t.category_code)
+        .select(categories::name_zh)
+        .first(conn)
+        .optional()?;
+    let community: Option<String> = match &t.area_id {
+        Some(a) => areas::table
+            .find(a)
+            .select(areas::name_zh)
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    let events: Vec<(i64, String, Option<String>)> = ticket_events::table
+        .filter(ticket_events::ticket_id.eq(&t.id))
+        .filter(ticket_events::public.eq(true))
+        .filter(ticket_events::kind.eq_any(["replied", "resolved"]))
+        .order(ticket_events::id.asc())
+        .select((ticket_events::at, ticket_events::kind, ticket_events::body))
+        .load(conn)?;
+    let replies: Vec<Value> = events
+        .into_iter()
+        .rev()
+        .take(200)
+        .rev()
+        .map(|(at, kind, body)| json!({"at": rfc3339(at), "kind": kind, "text": body}))
+        .collect();
+    let mut v = BTreeMap::new();
+    v.insert("ticket_no".into(), json!(t.ticket_no));
+    v.insert("unit_id".into(), opt(t.unit_id.clone()));
+    v.insert("status".into(), json!(t.status));
+    v.insert("category_code".into(), json!(t.category_code));
+    v.insert(
+        "category".into(),
+        json!(category.unwrap_or_else(|| t.category_code.clone())),
+    );
+    v.insert("area_id".into(), opt(t.area_id.clone()));
+    v.insert("community".into(), opt(community));
+    v.insert("address".into(), opt(t.address.clone()));
+    v.insert("description".into(), json!(t.description));
+    v.insert("response_due".into(), rfc3339(t.response_due));
+    v.insert("resolution_due".into(), rfc3339(t.resolution_due));
+    v.insert(
+        "accepted_at".into(),
+        t.accepted_at.map_or(Value::Null, rfc3339),
+    );
+    v.insert(
+        "resolved_at".into(),
+        t.resolved_at.map_or(Value::Null, rfc3339),
+    );
+    v.insert("closed_at".into(), t.closed_at.map_or(Value::Null, rfc3339));
+    v.insert("filed_at".into(), rfc3339(t.created_at));
+    v.insert(
+        "replies".into(),
+        if replies.is_empty() {
+            Value::Null
+        } else {
+            Value::Array(replies)
+        },
+    );
+    v.insert(PHONE_FIELD.into(), opt(t.reporter_phone.clone()));
+    Ok(v)
+}
+
+/// Whether a ticket in state `t` belongs on devices at `now`: open, or closed within
+/// [`RECENT_MS`], and held by a unit.
+fn on_devices(t: &TicketRow, now: i64) -> bool {
+    t.unit_id.is_some() && t.closed_at.is_none_or(|c| now - c < RECENT_MS)
+}
+
+/// What changes besides the ticket itself: the outcome of a device action. (The proof verdict
+/// is read from `proof_checks` with the ticket.)
+#[derive(Debug, Default)]
+pub struct Extra {
+    /// `device_outcome`: what became of the last device action on the ticket.
+    pub device_outcome: Option<Value>,
+}
+
+/// Writes ticket `ticket_id`'s synced copy at `now` if it differs from the stored one, inside
+/// the caller's transaction: takes the sync counter, writes a scope exit when the holding unit
+/// changed (the old unit's devices get a `Revoke`), and the record at a new version. A ticket
+/// that does not belong on devices any more ([`on_devices`]) becomes a tombstone.
+pub fn refresh(
+    conn: &mut DbConnection,
+    ticket_id: &str,
+    now: i64,
+    extra: Extra,
+) -> Result<(), ApiError> {
+    let Ok(id) = Uuid::try_parse(ticket_id) else {
+        return Ok(());
+    };
+    let (mut seq, _) = lock_counter(conn)?;
+    let Some(t) = ticket_store::find(conn, ticket_id)? else {
+        return Ok(());
+    };
+    let current: Option<RecordRow> = sync_records::table
+        .find(ticket_id)
+        .select(RecordRow::as_select())
+        .first(conn)
+        .optional()?;
+    let current = match current {
+        Some(row) => Some(row.to_record().map_err(ApiError::internal)?),
+        None => None,
+    };
+    if current
+        .as_ref()
+        .is_some_and(|c| c.record_type != TICKET.name)
+    {
+        return Ok(());
+    }
+    let live = on_devices(&t, now);
+    if !live && current.as_ref().is_none_or(|c| c.deleted) {
+        return Ok(());
+    }
+    let mut values = snapshot(conn, &t)?;
+    let keep = |name: &str, given: Option<Value>| {
+        given.unwrap_or_else(|| {
+            current
+                .as_ref()
+                .and_then(|c| c.fields.get(name))
+                .map_or(Value::Null, |f| f.value.clone())
+        })
+    };
+    values.insert(
+        "device_outcome".into(),
+        keep("device_outcome", extra.device_outcome),
+    );
+    let proof = match t.resolved_at {
+        Some(at) => crate::tickets::proof::summary(conn, &t.id, at, false)?,
+        None => None,
+    };
+    values.insert("proof".into(), proof.unwrap_or(Value::Null));
+    if let Some(c) = &current
+        && c.deleted != live
+        && c.fields.len() == values.len()
+        && values
+            .iter()
+            .all(|(k, v)| c.fields.get(k).is_some_and(|f| &f.value == v))
+    {
+        return Ok(());
+    }
+    let before = current.as_ref().map(scope_columns);
+    let hlc = Hlc {
+        wall_ms: u64::try_from(now).unwrap_or(0),
+        counter: 0,
+        node: "server-tickets".into(),
+    }
+    .to_string();
+    let mut record = StoredRecord {
+        record_type: TICKET.name.into(),
+        id,
+        version: 0,
+        deleted: !live,
+        fields: BTreeMap::new(),
+    };
+    let exit = before.is_some_and(|b| b != (parse(&t.unit_id), None));
+    if exit {
+        seq += 1;
+        let (unit, area) = before.unwrap_or_default();
+        diesel::insert_into(sync_scope_exits::table)
+            .values((
+                sync_scope_exits::seq.eq(seq),
+                sync_scope_exits::record_id.eq(ticket_id),
+                sync_scope_exits::record_type.eq(TICKET.name),
+                sync_scope_exits::unit_id.eq(unit.map(|u| u.to_string())),
+                sync_scope_exits::area_id.eq(area.map(|a| a.to_string())),
+                sync_scope_exits::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    seq += 1;
+    record.version = seq;
+    for (name, value) in values {
+        let unchanged = current
+            .as_ref()
+            .and_then(|c| c.fields.get(&name))
+            .filter(|f| f.value == value)
+            .cloned();
+        let state = unchanged.unwrap_or_else(|| FieldState {
+            value,
+            hlc: hlc.clone(),
+            version: seq,
+            author: AUTHOR.into(),
+            elements: BTreeMap::new(),
+        });
+        record.fields.insert(name, state);
+    }
+    let row = RecordRow::from_record(&record, seq, now);
+    if current.is_some() {
+        diesel::update(sync_records::table.find(ticket_id))
+            .set(&row)
+            .execute(conn)?;
+    } else {
+        insert_rows(conn, &[row])?;
+    }
+    store_counter(conn, seq)?;
+    Ok(())
+}
+
+fn parse(s: &Option<String>) -> Option<Uuid> {
+    s.as_deref().and_then(|s| Uuid::try_parse(s).ok())
+}
+
+/// Background pass: closed tickets whose copy has not changed for [`RECENT_MS`] become
+/// tombstones, and tickets that belong on devices but have no copy yet (filed before this
+/// server wrote copies) get one; at most `batch` of each per call. Returns how many it wrote.
+pub fn catch_up(conn: &mut DbConnection, now: i64, batch: i64) -> Result<usize, ApiError> {
+    let expired: Vec<String> = sync_records::table
+        .filter(sync_records::record_type.eq(TICKET.name))
+        .filter(sync_records::deleted.eq(false))
+        .filter(sync_records::status.eq("closed"))
+        .filter(sync_records::updated_at.lt(now - RECENT_MS))
+        .select(sync_records::id)
+        .limit(batch)
+        .load(conn)?;
+    let copied: std::collections::HashSet<String> = sync_records::table
+        .filter(sync_records::record_type.eq(TICKET.name))
+        .select(sync_records::id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let candidates: Vec<String> = tickets::table
+        .filter(
+            tickets::closed_at
+                .is_null()
+                .or(tickets::closed_at.ge(now - RECENT_MS)),
+        )
+        .filter(tickets::unit_id.is_not_null())
+        .select(tickets::id)
+        .load(conn)?;
+    let missing: Vec<String> = candidates
+        .into_iter()
+        .filter(|id| !copied.contains(id))
+        .take(usize::try_from(batch).unwrap_or(0))
+        .collect();
+    let n = expired.len() + missing.len();
+    for id in expired.iter().chain(&missing) {
+        refresh(conn, id, now, Extra::default())?;
+    }
+    Ok(n)
+}
+
+/// Whether `principal` is staff of the unit holding a ticket of unit `unit_id`: the one rule
+/// for who receives the resident's phone.
+pub fn sees_phone(principal: &Principal, unit_id: Option<&str>) -> bool {
+    matches!(principal.role, Role::UnitStaff | Role::UnitAdmin)
+        && principal.unit_id.is_some()
+        && principal.unit_id.as_deref() == unit_id
+}
+
+/// Takes the resident's phone out of every ticket in `changes` that `principal` is not
+/// handling-unit staff of (see [`sees_phone`]).
+pub fn redact_for(principal: &Principal, changes: &mut [Change]) {
+    for change in changes {
+        if let Change::Upsert {
+            record_type,
+            fields,
+            field_hlc,
+            ..
+        } = change
+            && record_type == TICKET.name
+            && !sees_phone(principal, fields.get("unit_id").and_then(Value::as_str))
+        {
+            fields.remove(PHONE_FIELD);
+            if let Some(h) = field_hlc {
+                h.remove(PHONE_FIELD);
+            }
+        }
+    }
+}
+
+/// What became of a device's ticket action, written onto the ticket's copy so the devices of
+/// the handling unit see the outcome of a race with the console (applied, or refused with the
+/// state machine's reason).
+#[derive(Debug)]
+pub struct DeviceOutcome<'a> {
+    /// The `ticket_action` record id.
+    pub action_id: Uuid,
+    /// `accept`, `reply` or `resolve`.
+    pub action: &'a str,
+    /// The device that sent it.
+    pub device_id: Uuid,
+    /// `None` when applied; the refusal's code and messages otherwise.
+    pub refused: Option<&'a anju_shared::merge::Rejection>,
+}
+
+/// Notes `outcome` on ticket `ticket_id`'s copy when the ticket is in `scope` (a unit acting on
+/// another unit's ticket leaves no trace on it), inside the caller's transaction.
+pub fn note_device_outcome(
+    conn: &mut DbConnection,
+    scope: &super::scope::Scope,
+    ticket_id: &str,
+    outcome: &DeviceOutcome<'_>,
+    now: i64,
+) -> Result<(), ApiError> {
+    let Some(t) = ticket_store::find(conn, ticket_id)? else {
+        return Ok(());
+    };
+    if !scope.sees(parse(&t.unit_id), None) {
+        return Ok(());
+    }
+    let mut v = json!({
+        "action_id": outcome.action_id.to_string(),
+        "action": outcome.action,
+        "device_id": outcome.device_id.to_string(),
+        "at": rfc3339(now),
+        "outcome": if outcome.refused.is_some() { "refused" } else { "applied" },
+    });
+    if let Some(r) = outcome.refused {
+        v["code"] = json!(r.code);
+        v["message_zh"] = json!(r.message_zh);
+        v["message_en"] = json!(r.message_en);
+    }
+    refresh(
+        conn,
+        ticket_id,
+        now,
+        Extra {
+            device_outcome: Some(v),
+        },
+    )
+}
