@@ -3,6 +3,7 @@
 // ANJU_SUPERVISOR_PASSWORD=…] node screenshots.mjs   (console and board need the credentials)
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BASE, PHONE, DESKTOP, PHOTO, launch, has, apiCall, login, list, findTicket, staffSignIn, fillComplaint, creds } from './lib.mjs';
 
@@ -106,6 +107,17 @@ for (const size of ['phone', 'desktop']) {
       await page.locator('#reg-table tbody a').first().click();
       await page.waitForSelector('#rec-history li');
       await page.evaluate(() => window.scrollTo(0, 0));
+    });
+    await shot('registers-import', size, async (page) => {
+      await staffSignIn(page, '/registers?register=building', 'supervisor');
+      await ready(page);
+      const sheet = path.join(os.tmpdir(), `import-shot-${Date.now()}.csv`);
+      fs.writeFileSync(sheet, '房屋编号,区县,所属区域,地址,层数,安全等级\nFW-S1,河西区,纺织厂家属院,纺织厂家属院9号楼,5,C\nFW-S2,河西区,机床厂宿舍,机床厂宿舍7号楼,3,E\nFW-S3,河西区,不存在的社区,某地,二,B\n');
+      await page.click('#import-box summary');
+      await page.setInputFiles('#import-file', sheet);
+      await page.click('#import-check');
+      await page.waitForSelector('#import-errors tbody tr');
+      await page.locator('#import-box').scrollIntoViewIfNeeded();
     });
     await shot('progress', size, async (page) => { await staffSignIn(page, '/progress', 'supervisor'); await ready(page); });
     // the field app: the unit user's hazards after the first sync, and a new inspection's form

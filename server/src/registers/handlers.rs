@@ -20,6 +20,7 @@ use super::write::{Edit, OfficeAuthor, push_office};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::sync::scope::Scope;
 use crate::sync::scope_of;
 
 fn today(state: &AppState) -> String {
@@ -92,6 +93,19 @@ pub async fn list_register(
             let org = Org::load(conn)?;
             let filter = Filter::parse(record_type, &q, &org)?;
             let scope = scope_of(conn, &principal)?;
+            if format == "json" && filter.sql_only() && matches!(scope, Scope::All) {
+                let start = (filter.page - 1).saturating_mul(filter.per_page);
+                let (total, rows) =
+                    query::latest_page(conn, record_type, &filter.narrow, start, filter.per_page)?;
+                let items: Vec<list::ListItem> = rows
+                    .iter()
+                    .map(|r| item(record_type, r, &org, &today))
+                    .collect();
+                return Ok(ListAnswer::Page(json!({
+                    "register": record_type, "items": items, "total": total,
+                    "page": filter.page, "per_page": filter.per_page,
+                })));
+            }
             let mut rows: Vec<query::Live> =
                 query::live_records(conn, record_type, &scope, &filter.narrow)?
                     .into_iter()

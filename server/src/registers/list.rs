@@ -280,6 +280,19 @@ impl Filter {
         true
     }
 
+    /// Whether SQL alone decides this list: no in-memory filter and the default order (latest
+    /// change first), so a caller who sees everything can be paged by SQL.
+    pub fn sql_only(&self) -> bool {
+        self.grade.is_none()
+            && self.severity.is_none()
+            && !self.overdue
+            && self.from.is_none()
+            && self.to.is_none()
+            && self.q.is_none()
+            && self.sort == "updated_at"
+            && self.desc
+    }
+
     /// Sorts `rows` in place by the chosen field (missing values last).
     pub fn sort(&self, rows: &mut [Live]) {
         let key = self.sort.as_str();

@@ -201,18 +201,13 @@ fn live(row: RecordRow) -> Option<Live> {
     }
 }
 
-/// Every live (not deleted) record of `record_type` that `scope` sees, optionally narrowed by
-/// SQL to these area ids, this unit, status and programme.
-pub fn live_records(
-    conn: &mut DbConnection,
-    record_type: &str,
-    scope: &Scope,
-    narrow: &Narrow,
-) -> QueryResult<Vec<Live>> {
+type Backend = <DbConnection as diesel::Connection>::Backend;
+
+/// The live rows of `record_type`, narrowed by SQL (not yet by scope).
+fn narrowed<'a>(record_type: &'a str, narrow: &'a Narrow) -> sync_records::BoxedQuery<'a, Backend> {
     let mut q = sync_records::table
         .filter(sync_records::record_type.eq(record_type))
         .filter(sync_records::deleted.eq(false))
-        .select(RecordRow::as_select())
         .into_boxed();
     if let Some(areas) = &narrow.areas {
         q = q.filter(sync_records::area_id.eq_any(areas.iter().cloned().collect::<Vec<_>>()));
@@ -226,7 +221,20 @@ pub fn live_records(
     if let Some(p) = &narrow.programme {
         q = q.filter(sync_records::programme.eq(p.clone()));
     }
-    let rows: Vec<RecordRow> = q.load(conn)?;
+    q
+}
+
+/// Every live (not deleted) record of `record_type` that `scope` sees, optionally narrowed by
+/// SQL to these area ids, this unit, status and programme.
+pub fn live_records(
+    conn: &mut DbConnection,
+    record_type: &str,
+    scope: &Scope,
+    narrow: &Narrow,
+) -> QueryResult<Vec<Live>> {
+    let rows: Vec<RecordRow> = narrowed(record_type, narrow)
+        .select(RecordRow::as_select())
+        .load(conn)?;
     Ok(rows
         .into_iter()
         .filter(|r| {
@@ -235,6 +243,29 @@ pub fn live_records(
         })
         .filter_map(live)
         .collect())
+}
+
+/// For a caller who sees everything ([`Scope::All`]) and a list narrowed by SQL alone in its
+/// default order (latest change first, then id): the total and one page, counted and paged by
+/// SQL, so only the page's records are read (the in-memory path reads every record).
+pub fn latest_page(
+    conn: &mut DbConnection,
+    record_type: &str,
+    narrow: &Narrow,
+    offset: usize,
+    limit: usize,
+) -> QueryResult<(usize, Vec<Live>)> {
+    let total: i64 = narrowed(record_type, narrow).count().get_result(conn)?;
+    let rows: Vec<RecordRow> = narrowed(record_type, narrow)
+        .order((sync_records::updated_at.desc(), sync_records::id.asc()))
+        .offset(i64::try_from(offset).unwrap_or(i64::MAX))
+        .limit(i64::try_from(limit).unwrap_or(200))
+        .select(RecordRow::as_select())
+        .load(conn)?;
+    Ok((
+        usize::try_from(total).unwrap_or(0),
+        rows.into_iter().filter_map(live).collect(),
+    ))
 }
 
 /// What SQL can narrow a register list by before the rest is filtered in memory.
