@@ -75,6 +75,11 @@ pub static STATIC: &[Asset] = &[
     asset!("/assets/public.js", JS, "assets/public.js"),
     asset!("/assets/registers.js", JS, "assets/registers.js"),
     asset!("/assets/registers-map.js", JS, "assets/registers-map.js"),
+    asset!(
+        "/assets/registers-photos.js",
+        JS,
+        "assets/registers-photos.js"
+    ),
     asset!("/assets/resident.js", JS, "assets/resident.js"),
     asset!("/assets/track.js", JS, "assets/track.js"),
 ];

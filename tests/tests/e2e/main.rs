@@ -12,6 +12,7 @@ mod map;
 mod pages;
 mod plans_progress;
 mod registers_api;
+mod registers_photos;
 mod scale_clocks_writer;
 mod security_limits;
 mod security_webhooks;
