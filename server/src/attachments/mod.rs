@@ -5,6 +5,7 @@
 //! looks exactly like a missing one.
 
 pub mod schema;
+pub mod thumbnail;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -28,12 +29,24 @@ pub const MAX_MISSING_QUERY: usize = 1000;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/attachments/missing", web::post().to(missing))
         .route("/api/v1/attachments/{sha256}", web::put().to(put))
-        .route("/api/v1/attachments/{sha256}", web::get().to(get));
+        .route("/api/v1/attachments/{sha256}", web::get().to(get))
+        .route(
+            "/api/v1/attachments/{sha256}/thumbnail",
+            web::get().to(thumbnail::get),
+        );
 }
 
 /// Whether `s` is a lowercase hex SHA-256 digest.
 pub fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found(
+        "attachment_not_found",
+        "服务器上没有该照片",
+        "No attachment with this hash",
+    )
 }
 
 fn invalid_hash() -> ApiError {
@@ -180,13 +193,7 @@ pub async fn get(
                 .optional()?)
         })
         .await?;
-    let (content_type, bytes) = row.ok_or_else(|| {
-        ApiError::not_found(
-            "attachment_not_found",
-            "服务器上没有该照片",
-            "No attachment with this hash",
-        )
-    })?;
+    let (content_type, bytes) = row.ok_or_else(not_found)?;
     Ok(HttpResponse::Ok()
         .content_type(content_type)
         .insert_header(("Cache-Control", "private, max-age=31536000, immutable"))
@@ -239,5 +246,5 @@ pub async fn missing(
 
 /// The OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(put, get, missing))]
+#[openapi(paths(put, get, missing, thumbnail::get))]
 pub struct ApiDoc;

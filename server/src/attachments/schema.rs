@@ -22,3 +22,13 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    /// A stored photo's thumbnail, made on first request (migration `attachment_thumbnails`).
+    attachment_thumbnails (sha256) {
+        sha256 -> Text,
+        content_type -> Text,
+        bytes -> Binary,
+        created_at -> BigInt,
+    }
+}

@@ -115,6 +115,11 @@ pub static STATIC: &[Asset] = &[
         "assets/registers_import.js"
     ),
     asset!("/assets/registers-map.js", JS, "assets/registers-map.js"),
+    asset!(
+        "/assets/registers-photos.js",
+        JS,
+        "assets/registers-photos.js"
+    ),
     asset!("/assets/resident.js", JS, "assets/resident.js"),
     asset!("/assets/track.js", JS, "assets/track.js"),
 ];

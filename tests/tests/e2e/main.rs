@@ -15,6 +15,7 @@ mod pages;
 mod plans_progress;
 mod registers_api;
 mod registers_import;
+mod registers_photos;
 mod scale_clocks_writer;
 mod security_limits;
 mod security_webhooks;
