@@ -207,6 +207,21 @@ impl Transport for HttpTransport {
         Ok(m.missing)
     }
 
+    fn directory(
+        &self,
+        access_token: &str,
+        kind: &str,
+    ) -> Result<serde_json::Value, TransportError> {
+        if !matches!(kind, "areas" | "units") {
+            return Err(TransportError::Network(format!("no directory {kind}")));
+        }
+        let req = self
+            .client
+            .get(self.url(&format!("api/v1/{kind}"))?)
+            .bearer_auth(access_token);
+        read_json(send(req, false)?)
+    }
+
     fn put_attachment(
         &self,
         access_token: &str,

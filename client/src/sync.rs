@@ -238,6 +238,13 @@ impl Device {
         Ok(reg.device_id)
     }
 
+    /// The organisation directory (`areas` or `units`) from the server, as JSON objects with
+    /// `id`, `code`, `name_zh`, `name_en`. Needs a connection and a login.
+    pub fn directory(&mut self, kind: &str) -> Result<Vec<serde_json::Value>> {
+        let v = self.authorized(|t, token| t.directory(token, kind))?;
+        Ok(v.as_array().cloned().unwrap_or_default())
+    }
+
     /// One call with the stored access token: retried on network errors, 5xx and 429; on 401
     /// the token pair is refreshed once (stored in one transaction) and the call repeated.
     pub(crate) fn authorized<R>(

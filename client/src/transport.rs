@@ -181,6 +181,15 @@ pub trait Transport: Send + Sync {
         sha256: &str,
         bytes: Vec<u8>,
     ) -> Result<(), TransportError>;
+    /// `GET /api/v1/areas` or `GET /api/v1/units` (`kind` = `areas` / `units`): the
+    /// organisation directory, to name areas and units by code or name. A transport without a
+    /// directory says so.
+    fn directory(&self, access_token: &str, kind: &str) -> Result<Value, TransportError> {
+        let _ = access_token;
+        Err(TransportError::Network(format!(
+            "this connection cannot look up {kind}"
+        )))
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Arc<T> {
@@ -224,6 +233,9 @@ impl<T: Transport + ?Sized> Transport for Arc<T> {
         bytes: Vec<u8>,
     ) -> Result<(), TransportError> {
         (**self).put_attachment(access_token, sha256, bytes)
+    }
+    fn directory(&self, access_token: &str, kind: &str) -> Result<Value, TransportError> {
+        (**self).directory(access_token, kind)
     }
 }
 

@@ -100,6 +100,9 @@ enum Command {
     Conflicts,
     /// Changes the server refused, with the reason.
     Rejected,
+    /// The unit's tickets on this device (pulled, works offline), by resolution deadline:
+    /// number, status, category, community, deadline, the outcome of the last device action.
+    Tickets,
 }
 
 fn main() -> ExitCode {
@@ -228,6 +231,7 @@ fn run(cli: Cli) -> Result<()> {
                 anyhow!("unknown record type {record_type:?}; known: project, building, inspection, hazard, ticket_action")
             })?;
             let mut fields = parse_sets(schema, &set)?;
+            resolve_refs(&mut device, schema, &mut fields)?;
             if !photo.is_empty() {
                 let mut hashes: Vec<Value> = match fields.remove("photos") {
                     Some(Value::Array(a)) => a,
@@ -252,7 +256,8 @@ fn run(cli: Cli) -> Result<()> {
                 .ok_or_else(|| anyhow!("no record {id} on this device"))?;
             let schema = schema_for(&rec.record_type)
                 .ok_or_else(|| anyhow!("unknown record type {}", rec.record_type))?;
-            let fields = parse_sets(schema, &set)?;
+            let mut fields = parse_sets(schema, &set)?;
+            resolve_refs(&mut device, schema, &mut fields)?;
             let seq = device.edit(id, fields)?;
             done(json_out, json!({"id": id, "seq": seq}), "change queued")?;
         }
@@ -302,6 +307,61 @@ fn run(cli: Cli) -> Result<()> {
                         "kept",
                     ],
                     &rows,
+                );
+            }
+        }
+        Command::Tickets => {
+            let mut rows = device.list("ticket")?;
+            let due = |r: &anju_client::RecordView| {
+                r.fields
+                    .get("resolution_due")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            rows.sort_by_key(due);
+            if json_out {
+                print_json(&rows)?;
+            } else if rows.is_empty() {
+                println!("no tickets on this device (run `anju-device sync`)");
+            } else {
+                let text = |r: &anju_client::RecordView, k: &str| {
+                    r.fields.get(k).map(cell).unwrap_or_default()
+                };
+                let table: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| {
+                        let outcome = r.fields.get("device_outcome").map_or(String::new(), |o| {
+                            let what = o["action"].as_str().unwrap_or("");
+                            match o["code"].as_str() {
+                                Some(code) => format!("{what}: refused ({code})"),
+                                None => format!("{what}: applied"),
+                            }
+                        });
+                        vec![
+                            text(r, "ticket_no"),
+                            text(r, "status"),
+                            text(r, "category"),
+                            text(r, "community"),
+                            due(r).chars().take(16).collect(),
+                            text(r, "resident_phone"),
+                            outcome,
+                            r.id.to_string(),
+                        ]
+                    })
+                    .collect();
+                print_table(
+                    &[
+                        "no.",
+                        "status",
+                        "category",
+                        "community",
+                        "due",
+                        "phone",
+                        "last action",
+                        "id",
+                    ],
+                    &table,
                 );
             }
         }
@@ -403,6 +463,94 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, v)?;
     writeln!(out)?;
+    Ok(())
+}
+
+/// The record type a link field names, for links given by name instead of id.
+fn linked_type(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "building_id" => "building",
+        "project_id" => "project",
+        "inspection_id" => "inspection",
+        "ticket_id" => "ticket",
+        _ => return None,
+    })
+}
+
+/// Replaces areas, units and record links given by code or name (`--set area_id=hexi-jianshe-1`,
+/// `--set unit_id=河西区建设街道办事处`, `--set building_id=纺织厂3号楼`) with their ids. Areas and
+/// units are looked up on the server (`/api/v1/areas`, `/api/v1/units`); records among those on
+/// this device (by name, ticket number or address), so links work offline. A name that matches
+/// nothing or more than one thing is an error that names the candidates.
+fn resolve_refs(
+    device: &mut Device,
+    schema: &RecordSchema,
+    fields: &mut BTreeMap<String, Value>,
+) -> Result<()> {
+    for (name, value) in fields.iter_mut() {
+        let Some(spec) = schema.field(name) else {
+            continue;
+        };
+        let Value::String(given) = &*value else {
+            continue;
+        };
+        if spec.kind != FieldKind::Uuid || Uuid::try_parse(given).is_ok() {
+            continue;
+        }
+        let given = given.trim().to_owned();
+        let found: Vec<(String, String)> = if let Some(kind) = match name.as_str() {
+            "area_id" => Some("areas"),
+            "unit_id" | "suggested_unit_id" => Some("units"),
+            _ => None,
+        } {
+            let list = device.directory(kind).map_err(|e| {
+                anyhow!("{name}={given:?} is not an id, and {kind} could not be looked up on the server ({e}); give the id, or connect and log in first")
+            })?;
+            list.iter()
+                .filter(|o| {
+                    ["code", "name_zh", "name_en"]
+                        .iter()
+                        .any(|k| o[*k].as_str() == Some(given.as_str()))
+                })
+                .filter_map(|o| {
+                    Some((
+                        o["id"].as_str()?.to_owned(),
+                        o["code"].as_str().unwrap_or("").to_owned(),
+                    ))
+                })
+                .collect()
+        } else if let Some(kind) = linked_type(name) {
+            device
+                .list(kind)?
+                .into_iter()
+                .filter(|r| {
+                    ["name", "ticket_no", "address"]
+                        .iter()
+                        .any(|k| r.fields.get(*k).and_then(Value::as_str) == Some(given.as_str()))
+                })
+                .map(|r| {
+                    (
+                        r.id.to_string(),
+                        cell(r.fields.get("name").unwrap_or(&Value::Null)),
+                    )
+                })
+                .collect()
+        } else {
+            continue;
+        };
+        match found.as_slice() {
+            [(id, _)] => *value = Value::String(id.clone()),
+            [] => bail!("{name}={given:?}: nothing has this id, code or name"),
+            many => bail!(
+                "{name}={given:?} names {} things; give the id: {}",
+                many.len(),
+                many.iter()
+                    .map(|(id, label)| format!("{id} ({label})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
     Ok(())
 }
 

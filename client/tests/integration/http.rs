@@ -139,3 +139,19 @@ fn unreachable_server_is_a_retryable_network_error() {
     assert!(e.is_retryable());
     assert!(HttpTransport::new("ftp://x").is_err());
 }
+
+#[test]
+fn the_directory_is_read_with_the_token_and_only_for_areas_and_units() {
+    let list = r#"[{"id":"01890a5d-ac96-774b-bcce-b302099a8059","code":"hexi-jianshe-1","name_zh":"纺织厂家属院","name_en":"Textile Mill Residences"}]"#;
+    let (url, rx) = stub(vec![answer("200 OK", "", list)]);
+    let t = HttpTransport::new(&url).unwrap();
+    let got = t.directory("tok-9", "areas").unwrap();
+    assert_eq!(got[0]["code"], "hexi-jianshe-1");
+    let (head, _) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(head.starts_with("GET /api/v1/areas "), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("authorization: bearer tok-9")
+    );
+    assert!(t.directory("tok-9", "../admin").is_err());
+}
