@@ -476,6 +476,7 @@ fn post_inner(
             &tz,
             &state.config.public_url,
             None,
+            None,
         )
     })?;
     Ok(json!([{
