@@ -77,6 +77,9 @@ pub struct Config {
     /// Password checks that may wait for a hashing thread before logins are answered 503
     /// (`ANJU_HASH_QUEUE`, default 32).
     pub hash_queue: u32,
+    /// Most complaints filed in one intake transaction (`ANJU_INTAKE_BATCH`); 0 (the default)
+    /// = automatic: 256 on SQLite (one writer), 16 on PostgreSQL (four writers share the queue).
+    pub intake_batch: u32,
     /// Webhook targets on loopback, link-local or private networks that are allowed anyway
     /// (`ANJU_WEBHOOK_ALLOW`: CIDRs and host names); none by default.
     pub webhook_allow: WebhookAllowList,
@@ -153,6 +156,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("track_per_minute", &self.track_per_minute)
             .field("hash_queue", &self.hash_queue)
+            .field("intake_batch", &self.intake_batch)
             .field("webhook_allow", &self.webhook_allow)
             .field("upload_ttl_hours", &self.upload_ttl_hours)
             .field("proof_max_distance_m", &self.proof_max_distance_m)
@@ -200,6 +204,7 @@ struct FileConfig {
     trusted_proxies: Option<String>,
     track_per_minute: Option<u32>,
     hash_queue: Option<u32>,
+    intake_batch: Option<u32>,
     webhook_allow: Option<String>,
     upload_ttl_hours: Option<u32>,
     proof_max_distance_m: Option<u32>,
@@ -421,6 +426,14 @@ impl Config {
             0,
             100_000,
         )?;
+        let intake_batch = number(
+            "ANJU_INTAKE_BATCH",
+            env("ANJU_INTAKE_BATCH"),
+            file.intake_batch,
+            0,
+            0,
+            10_000,
+        )?;
         let webhook_allow = WebhookAllowList::parse(
             &pick("ANJU_WEBHOOK_ALLOW", file.webhook_allow).unwrap_or_default(),
         )
@@ -447,6 +460,7 @@ impl Config {
             trusted_proxies,
             track_per_minute,
             hash_queue,
+            intake_batch,
             webhook_allow,
             upload_ttl_hours,
             proof_max_distance_m,

@@ -81,6 +81,8 @@ pub async fn prepare(config: Config, clock: Clock) -> Result<(AppState, Bootstra
                     )?;
                 }
             }
+            // After the upgrade that adds the per-day aggregates: computed once from the events.
+            crate::stats::aggregate::backfill_if_pending(&db, &mut conn, &config.timezone)?;
             if !crate::users::any_admin(&mut conn)? {
                 let (password, generated) = match &config.admin_password {
                     Some(p) => (p.clone(), false),

@@ -249,24 +249,30 @@ async fn main() {
     results.push(drive("anju on SQLite", sqlite.addr, &body, total, conns).await);
     sqlite.stop().await;
 
-    // PostgreSQL.
-    let mut schema = None;
+    // PostgreSQL: with the old fixed batch of 256 submissions per transaction (one writer took
+    // every waiting submission) and with the automatic one (16 per writer), for the comparison.
+    let mut schemas = Vec::new();
     if pg != "none" {
-        match pg_schema_url(&pg) {
-            Some((url, name)) => {
-                let mut c = bench_config(&dir.join("pg"));
-                c.database_url = url;
-                c.db_pool_size = env_num("ANJU_BENCH_PG_POOL", 16) as u32;
-                if let Some(s) = anju_server(c).await {
-                    if let Some(body) = body_for(s.addr).await {
-                        results
-                            .push(drive("anju on PostgreSQL", s.addr, &body, total, conns).await);
+        for (batch, label) in [
+            (256u32, "anju on PostgreSQL, batch 256 (before)"),
+            (0, "anju on PostgreSQL, batch 16 (automatic)"),
+        ] {
+            match pg_schema_url(&pg) {
+                Some((url, name)) => {
+                    let mut c = bench_config(&dir.join(format!("pg{batch}")));
+                    c.database_url = url;
+                    c.db_pool_size = env_num("ANJU_BENCH_PG_POOL", 16) as u32;
+                    c.intake_batch = batch;
+                    if let Some(s) = anju_server(c).await {
+                        if let Some(body) = body_for(s.addr).await {
+                            results.push(drive(label, s.addr, &body, total, conns).await);
+                        }
+                        s.stop().await;
                     }
-                    s.stop().await;
+                    schemas.push(name);
                 }
-                schema = Some(name);
+                None => eprintln!("bench_intake: PostgreSQL at {pg} unreachable; skipped"),
             }
-            None => eprintln!("bench_intake: PostgreSQL at {pg} unreachable; skipped"),
         }
     }
 
@@ -289,7 +295,7 @@ async fn main() {
     results.push(drive("bare actix-web (parse only)", addr, &body, total, conns).await);
     handle.stop(true).await;
 
-    if let Some(name) = schema {
+    for name in schemas {
         drop_schema(&pg, &name);
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -349,11 +349,18 @@ fn db_size(conn: &mut DbConnection, dir: &std::path::Path) -> f64 {
     }
 }
 
+/// The bare endpoint's figures measured at the start of the run.
+struct Bare {
+    post_rate: f64,
+    get_p50: f64,
+}
+
 async fn bench_backend(
     name: &str,
     mut config: Config,
     a: &Args,
     dir: &std::path::Path,
+    bare: &Bare,
 ) -> Vec<(String, String)> {
     let mut rows: Vec<(String, String)> = Vec::new();
     config.sample = SampleMode::City;
@@ -381,6 +388,32 @@ async fn bench_backend(
         )),
         Err(e) => {
             eprintln!("bench_scale {name}: {e}");
+            return rows;
+        }
+    }
+    // The per-day aggregates of the seeded events: the same computation as the upgrade's
+    // backfill (and the same rows the events' hook writes one event at a time).
+    let rebuilt = {
+        let Ok(mut conn) = state.db.get() else {
+            return rows;
+        };
+        let t = Instant::now();
+        let tz = state.config.timezone.clone();
+        anju_server::org::catalog::load(&mut conn, &tz)
+            .and_then(|cat| {
+                state.db.background_tx(&mut conn, |c| {
+                    anju_server::stats::aggregate::rebuild(c, &cat, &tz)
+                })
+            })
+            .map(|n| (n, t.elapsed().as_secs_f64()))
+    };
+    match rebuilt {
+        Ok((n, secs)) => rows.push((
+            format!("per-day aggregates from the events of {n} tickets (backfill)"),
+            format!("{secs:.1} s"),
+        )),
+        Err(e) => {
+            eprintln!("bench_scale {name}: aggregates: {e:?}");
             return rows;
         }
     }
@@ -532,11 +565,27 @@ async fn bench_backend(
             "/api/v1/stats/summary".to_string(),
             10,
         ),
+        (
+            "Open311 requests, first page of 50",
+            "/open311/v2/requests.json?page_size=50".to_string(),
+            20,
+        ),
+        (
+            "Open311 requests, page 100 of 1,000",
+            "/open311/v2/requests.json?page_size=1000&page=100".to_string(),
+            10,
+        ),
     ] {
         let mut l = drive(addr, get(addr, &path, &token), 1, 120, n).await;
+        l.lat.sort_unstable();
+        let ratio = pct(&l.lat, 0.5) / bare.get_p50.max(0.001);
         rows.push((
             format!("{label} p50 / p99 ({n} requests)"),
-            format!("{} ({} ok)", p50_p99(&mut l.lat), l.ok),
+            format!(
+                "{} ({} ok; p50 {ratio:.0}× bare GET)",
+                p50_p99(&mut l.lat),
+                l.ok
+            ),
         ));
     }
 
@@ -572,10 +621,12 @@ async fn bench_backend(
     rows.push((
         "sustained intake rate, p50 / p99".into(),
         format!(
-            "{:.0}/s, {} ({} 5xx)",
+            "{:.0}/s = {:.0}/min, {} ({} 5xx; {:.1} % of bare POST rate)",
             s.ok as f64 / s.secs,
+            s.ok as f64 / s.secs * 60.0,
             p50_p99(&mut sl),
-            s.e5
+            s.e5,
+            100.0 * s.ok as f64 / s.secs / bare.post_rate.max(0.001)
         ),
     ));
     let total = a.tickets + s.ok + intake.ok;
@@ -588,6 +639,10 @@ async fn bench_backend(
     }
     running.stop().await;
     rows
+}
+
+async fn bare_get() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"ok": true}))
 }
 
 async fn bare(body: web::Bytes) -> HttpResponse {
@@ -626,10 +681,14 @@ async fn main() {
     let _ = std::fs::create_dir_all(&dir);
 
     // Baseline: the bare endpoint, 64 connections, 10 s.
-    let server = HttpServer::new(|| App::new().route("/api/v1/complaints", web::post().to(bare)))
-        .workers(2)
-        .disable_signals()
-        .bind(("127.0.0.1", 0));
+    let server = HttpServer::new(|| {
+        App::new()
+            .route("/api/v1/complaints", web::post().to(bare))
+            .route("/bare", web::get().to(bare_get))
+    })
+    .workers(2)
+    .disable_signals()
+    .bind(("127.0.0.1", 0));
     let Ok(server) = server else {
         eprintln!("bench_scale: cannot bind");
         return;
@@ -646,24 +705,35 @@ async fn main() {
         usize::MAX,
     )
     .await;
+    let mut g = drive(addr, get(addr, "/bare", "x"), 1, 10, 200).await;
     handle.stop(true).await;
+    g.lat.sort_unstable();
     let mut bl = b.lat;
     let bare_rate = b.ok as f64 / b.secs;
+    let bare = Bare {
+        post_rate: bare_rate,
+        get_p50: pct(&g.lat, 0.5),
+    };
     println!(
         "\nScale, {} tickets seeded, {} cores",
         a.tickets,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "\nbaseline: bare actix-web endpoint, 64 conns, 10 s: {bare_rate:.0}/s, p50 / p99 {}\n",
-        p50_p99(&mut bl)
+        "\nbaseline: bare actix-web endpoint, 64 conns, 10 s: {bare_rate:.0}/s, p50 / p99 {}; \
+         bare GET, 1 conn: p50 / p99 {}\n",
+        p50_p99(&mut bl),
+        p50_p99(&mut g.lat)
     );
 
     let mut all: Vec<(String, Vec<(String, String)>)> = Vec::new();
     if a.backend != "postgres" {
         let sdir = dir.join("sqlite");
         let c = Config::for_data_dir(&sdir);
-        all.push(("SQLite".into(), bench_backend("sqlite", c, &a, &sdir).await));
+        all.push((
+            "SQLite".into(),
+            bench_backend("sqlite", c, &a, &sdir, &bare).await,
+        ));
     }
     let mut schema = None;
     if a.backend != "sqlite" {
@@ -672,7 +742,7 @@ async fn main() {
             c.database_url = url;
             all.push((
                 "PostgreSQL".into(),
-                bench_backend("postgres", c, &a, &dir).await,
+                bench_backend("postgres", c, &a, &dir, &bare).await,
             ));
             schema = Some(name);
         } else {

@@ -137,6 +137,7 @@ fn process(
         tz,
         public_url: &st.config.public_url,
         now,
+        stats: None,
     };
     if status == TicketStatus::Resolved {
         let resolved = t.resolved_at.unwrap_or(t.updated_at);

@@ -331,7 +331,10 @@ fn ticket_seqs(conn: &mut DbConnection, n: usize) -> Result<Vec<i64>, ApiError> 
     }
 }
 
-/// File a parsed complaint in the caller's transaction; returns the ticket and its code.
+/// File a parsed complaint in the caller's transaction; returns the ticket and its code. With
+/// `stats`, the aggregate changes are gathered there for the caller to write (see
+/// [`crate::tickets::transition::Env::stats`]).
+#[allow(clippy::too_many_arguments)]
 pub fn file(
     conn: &mut DbConnection,
     catalog: &Catalog,
@@ -340,6 +343,7 @@ pub fn file(
     tz: &jiff::tz::TimeZone,
     public_url: &str,
     seq: Option<i64>,
+    stats: Option<&std::cell::RefCell<crate::stats::daily::Contribution>>,
 ) -> Result<(TicketRow, TrackingCode), ApiError> {
     // Referenced from now on: the clean-up of unreferenced uploads leaves them alone.
     super::uploads::claim(conn, &c.photos)?;
@@ -419,6 +423,7 @@ pub fn file(
         tz,
         public_url,
         now,
+        stats,
     };
     transition::open(conn, &env, &ticket, &note)?;
     Ok((ticket, code))
@@ -551,6 +556,7 @@ fn file_in_tx(
     job: &Job,
     now: i64,
     seq: Option<i64>,
+    stats: Option<&std::cell::RefCell<crate::stats::daily::Contribution>>,
 ) -> Result<Value, ApiError> {
     let tz = &st.config.timezone;
     let (ticket, code) = file(
@@ -561,6 +567,7 @@ fn file_in_tx(
         tz,
         &st.config.public_url,
         seq,
+        stats,
     )?;
     let answer = answer_json(&job.catalog, &ticket, &code, tz);
     if let Some(key) = &job.key {
@@ -596,7 +603,7 @@ fn file_now(conn: &mut DbConnection, st: &AppState, job: Job) -> Result<Value, A
     let now = st.clock.now_ms();
     let result = st
         .db
-        .write_tx(conn, |conn| file_in_tx(conn, st, &job, now, None));
+        .write_tx(conn, |conn| file_in_tx(conn, st, &job, now, None, None));
     settle(conn, &job, result)
 }
 
@@ -608,10 +615,13 @@ fn file_now(conn: &mut DbConnection, st: &AppState, job: Job) -> Result<Value, A
 /// answers every submission of the batch with the error: nothing is acknowledged that is not
 /// committed.
 pub mod group_commit {
+    use std::cell::RefCell;
     use std::sync::mpsc;
     use std::sync::{Arc, Mutex};
 
     use diesel::Connection;
+
+    use crate::stats::daily::Contribution;
     use serde_json::Value;
 
     use super::{Job, file_in_tx, file_now, settle, ticket_seqs};
@@ -620,8 +630,15 @@ pub mod group_commit {
 
     type Reply = tokio::sync::oneshot::Sender<Result<Value, ApiError>>;
 
-    /// Most submissions in one transaction.
-    const MAX_BATCH: usize = 256;
+    /// Most submissions in one transaction on SQLite (one writer: the bigger the batch, the
+    /// fewer commits).
+    const MAX_BATCH_SQLITE: usize = 256;
+
+    /// Most submissions in one transaction on PostgreSQL. Four writers share the queue: a
+    /// writer that took every waiting submission (64 under 64 connections) kept the other three
+    /// idle and made the last of its batch wait for 63 filings, round trip by round trip; that
+    /// was the p99 over 50 ms (BENCHMARKS.md, issue 12).
+    const MAX_BATCH_POSTGRES: usize = 16;
 
     /// The running writers: the queue's sending end and the threads.
     struct Running {
@@ -679,11 +696,14 @@ pub mod group_commit {
         }
     }
 
-    fn next_batch(rx: &Mutex<mpsc::Receiver<(Job, Reply)>>) -> Option<Vec<(Job, Reply)>> {
+    fn next_batch(
+        rx: &Mutex<mpsc::Receiver<(Job, Reply)>>,
+        max: usize,
+    ) -> Option<Vec<(Job, Reply)>> {
         let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
         let first = rx.recv().ok()?;
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while batch.len() < max {
             match rx.try_recv() {
                 Ok(j) => batch.push(j),
                 Err(_) => break,
@@ -693,7 +713,12 @@ pub mod group_commit {
     }
 
     fn run(st: AppState, rx: Arc<Mutex<mpsc::Receiver<(Job, Reply)>>>) {
-        while let Some(batch) = next_batch(&rx) {
+        let max = match st.config.intake_batch {
+            0 if st.db.is_postgres() => MAX_BATCH_POSTGRES,
+            0 => MAX_BATCH_SQLITE,
+            n => n as usize,
+        };
+        while let Some(batch) = next_batch(&rx, max) {
             let mut conn = match st.db.get() {
                 Ok(c) => c,
                 Err(e) => {
@@ -709,11 +734,19 @@ pub mod group_commit {
             if st.db.is_postgres() {
                 let filed = st.db.write_tx(&mut conn, |conn| {
                     let seqs = ticket_seqs(conn, batch.len())?;
-                    batch
+                    // The batch's aggregate changes, written once at the end: the hot rows
+                    // (today × unit, today × district × category) are locked only for the
+                    // commit, not from the first submission on.
+                    let gathered = RefCell::new(Contribution::default());
+                    let answers = batch
                         .iter()
                         .enumerate()
-                        .map(|(i, (job, _))| file_in_tx(conn, &st, job, now, seqs.get(i).copied()))
-                        .collect::<Result<Vec<_>, _>>()
+                        .map(|(i, (job, _))| {
+                            file_in_tx(conn, &st, job, now, seqs.get(i).copied(), Some(&gathered))
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    crate::stats::aggregate::write(conn, &gathered.into_inner())?;
+                    Ok(answers)
                 });
                 match filed {
                     Ok(answers) => {
@@ -735,9 +768,9 @@ pub mod group_commit {
             let committed = st.db.write_tx(&mut conn, |conn| {
                 for (job, _) in &batch {
                     // A savepoint per submission: one bad one does not spoil the batch.
-                    results.push(
-                        conn.transaction::<_, ApiError, _>(|c| file_in_tx(c, &st, job, now, None)),
-                    );
+                    results.push(conn.transaction::<_, ApiError, _>(|c| {
+                        file_in_tx(c, &st, job, now, None, None)
+                    }));
                 }
                 Ok(())
             });

@@ -114,7 +114,15 @@ pub async fn support(
                     .optional()?;
                 let id = id.ok_or_else(|| ApiError::not_found("ticket_not_found", "没有这个工单", "No such ticket"))?;
                 let now = st.clock.now_ms();
-                let t = transition::add_supporter(conn, now, &id)?;
+                let catalog = st.catalog.get(conn, &st.config.timezone)?;
+                let env = transition::Env {
+                    catalog: &catalog,
+                    tz: &st.config.timezone,
+                    public_url: &st.config.public_url,
+                    now,
+                    stats: None,
+                };
+                let t = transition::add_supporter(conn, &env, &id)?;
                 let code = TrackingCode::generate();
                 diesel::insert_into(ticket_supporters::table)
                     .values((

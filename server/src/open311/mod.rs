@@ -477,6 +477,7 @@ fn post_inner(
             &tz,
             &state.config.public_url,
             None,
+            None,
         )
     })?;
     Ok(json!([{

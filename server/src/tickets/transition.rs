@@ -28,6 +28,11 @@ pub struct Env<'a> {
     pub public_url: &'a str,
     /// The instant the change happens at.
     pub now: i64,
+    /// When set, the per-day aggregate changes of the events are gathered here and the caller
+    /// writes them once before committing ([`crate::stats::aggregate::write`]): a batch of
+    /// submissions (PostgreSQL group commit) then updates each hot row once, in key order, at
+    /// the end of its transaction instead of holding its lock from the first submission on.
+    pub stats: Option<&'a std::cell::RefCell<crate::stats::daily::Contribution>>,
 }
 
 /// Who moves the ticket.
@@ -528,6 +533,7 @@ pub fn apply(
             // The resident's verdict first, then the transition it causes.
             record_event(
                 conn,
+                env,
                 NewEvent {
                     kind: "disputed".into(),
                     body: comment.clone(),
@@ -593,7 +599,7 @@ pub fn apply(
     // The status first, so the event's synced ticket copy (written by `record_event`) is the
     // ticket after the change.
     store::set_status(conn, &t.id, tr.to, now)?;
-    record_event(conn, ev)?;
+    record_event(conn, env, ev)?;
     let after = store::find(conn, &t.id)?.ok_or_else(ticket_not_found)?;
     for n in notices {
         let units: Vec<Option<&str>> = n.units.iter().map(Option::as_deref).collect();
@@ -616,6 +622,7 @@ pub fn open(
         .execute(conn)?;
     record_event(
         conn,
+        env,
         NewEvent {
             ticket_id: ticket.id.clone(),
             at: env.now,
@@ -655,9 +662,10 @@ pub fn open(
 /// is resolved or closed). The caller stores the supporter in the same transaction.
 pub fn add_supporter(
     conn: &mut DbConnection,
-    now: i64,
+    env: &Env<'_>,
     ticket_id: &str,
 ) -> Result<TicketRow, ApiError> {
+    let now = env.now;
     let t = store::find_for_update(conn, ticket_id)?.ok_or_else(ticket_not_found)?;
     if !t.status().is_open() {
         return Err(ApiError::conflict(
@@ -674,6 +682,7 @@ pub fn add_supporter(
         .execute(conn)?;
     record_event(
         conn,
+        env,
         NewEvent {
             ticket_id: t.id.clone(),
             at: now,
@@ -712,6 +721,7 @@ pub fn remark(
 ) -> Result<(), ApiError> {
     record_event(
         conn,
+        env,
         NewEvent {
             ticket_id: t.id.clone(),
             at: env.now,
@@ -736,18 +746,34 @@ pub fn remark(
 }
 
 /// Append `event` to the ticket's history: the one function that writes `ticket_events`. The
-/// table is append-only: nothing in the server updates or deletes its rows. (Per-day aggregates
-/// of events hook here; so does the ticket's synced copy, `sync::ticket_record::refresh`, which
-/// reads the ticket row: write the ticket's new state before its event.)
-pub fn record_event(conn: &mut DbConnection, mut event: NewEvent) -> Result<(), ApiError> {
+/// table is append-only: nothing in the server updates or deletes its rows. In the same
+/// transaction the clocks reconsider the ticket, the per-day aggregates take the event
+/// ([`crate::stats::aggregate::on_event`]) and the ticket's synced copy is rewritten
+/// (`sync::ticket_record::refresh`, which reads the ticket row: write the ticket's new state
+/// before its event). On PostgreSQL the ticket's row is locked first, so the events of one
+/// ticket are inserted and aggregated one transaction at a time, in id order.
+pub fn record_event(
+    conn: &mut DbConnection,
+    env: &Env<'_>,
+    mut event: NewEvent,
+) -> Result<(), ApiError> {
     if event.photos.is_empty() {
         event.photos = "[]".into();
     }
     event.public = is_public_kind(&event.kind);
+    if let DbConnection::Pg(pg) = conn {
+        tickets::table
+            .find(&event.ticket_id)
+            .select(tickets::id)
+            .for_update()
+            .first::<String>(pg)
+            .optional()?;
+    }
     diesel::insert_into(ticket_events::table)
         .values(&event)
         .execute(conn)?;
     crate::clocks::reconsider(conn, &event.ticket_id)?;
+    crate::stats::aggregate::on_event(conn, env, &event.ticket_id)?;
     // The ticket's copy on the handling unit's devices (a server-authored sync change).
     crate::sync::ticket_record::refresh(
         conn,

@@ -19,6 +19,7 @@ mod registers_photos;
 mod scale_clocks_writer;
 mod security_limits;
 mod security_webhooks;
+mod stats_daily;
 mod sync_client;
 mod sync_concurrency;
 mod sync_convergence;
