@@ -74,6 +74,9 @@ test('a supervisor filters the registers, sees a device edit in the history and 
   await page.waitForSelector('#rec-conflicts .conflict');
   await page.click('#rec-conflicts .conflict button[data-pick=server]');
   await page.waitForSelector('#msg.ok');
+  // The record is loaded again after the choice: wait for that answer, not for the message
+  // (the edit's message may still be showing when the click lands).
+  await page.waitForSelector('#rec-conflicts .conflict', { state: 'detached', timeout: 10000 });
   assert.equal(await page.locator('#rec-conflicts .conflict').count(), 0);
   assert.ok(await page.locator('#rec-history li[data-source=review]').count() >= 1);
 
