@@ -199,10 +199,20 @@ impl Running {
     /// Stops accepting, finishes requests in flight, stops the workers and the intake writer
     /// threads.
     pub async fn stop(self) {
+        self.halt(true).await;
+    }
+
+    /// Stops at once: connections and requests in flight are dropped; then as [`Running::stop`].
+    /// For tests and tools that end an app they own.
+    pub async fn abort(self) {
+        self.halt(false).await;
+    }
+
+    async fn halt(self, graceful: bool) {
         for job in &self.jobs {
             job.abort();
         }
-        self.handle.stop(true).await;
+        self.handle.stop(graceful).await;
         let _ = self.server.await;
         stop_writers(&self.state).await;
     }

@@ -79,7 +79,7 @@ pub struct TestApp {
     pub base: String,
     /// An HTTP client (no cookies, no proxy).
     pub client: reqwest::Client,
-    running: Option<Running>,
+    running: Option<Served>,
     config: Config,
     clock: Clock,
     conformance: conformance::Conformance,
@@ -157,9 +157,7 @@ impl TestApp {
 
     /// Stops the server and starts it again on the same database and port-0 address.
     pub async fn restart(&mut self) {
-        if let Some(r) = self.running.take() {
-            r.stop().await;
-        }
+        self.stop().await;
         let running = start(self.config.clone(), self.clock.clone()).await;
         self.base = format!("http://{}", running.addr);
         self.running = Some(running);
@@ -167,8 +165,10 @@ impl TestApp {
 
     /// Stops the server (the database stays until the app is dropped).
     pub async fn stop(&mut self) {
-        if let Some(r) = self.running.take() {
-            r.stop().await;
+        if let Some(mut r) = self.running.take() {
+            tokio::task::spawn_blocking(move || r.shut_down())
+                .await
+                .expect("server stops");
         }
     }
 
@@ -305,9 +305,59 @@ fn start_at() -> Option<i64> {
     Some(at.as_millisecond())
 }
 
-async fn start(config: Config, clock: Clock) -> Running {
-    let (state, _) = startup::prepare(config, clock)
-        .await
-        .expect("server prepares");
-    startup::start(state).expect("server starts")
+/// A server on a thread and runtime of its own, so that dropping it (a test that ends, or
+/// panics) stops it for real: its HTTP workers, background jobs and writer threads end and
+/// release their database connections. (Left to the test's runtime, actix's worker threads
+/// outlive it, each holding the app's pool: one test binary then runs PostgreSQL out of
+/// connections.)
+struct Served {
+    addr: std::net::SocketAddr,
+    state: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Served {
+    /// Stops the server and waits until it has (blocking; the server runs on its own thread).
+    fn shut_down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+async fn start(config: Config, clock: Clock) -> Served {
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        rt.block_on(async move {
+            let (state, _) = startup::prepare(config, clock)
+                .await
+                .expect("server prepares");
+            let running: Running = startup::start(state).expect("server starts");
+            let _ = ready_tx.send((running.addr, running.state.clone()));
+            let _ = stop_rx.await;
+            running.abort().await;
+        });
+    });
+    let (addr, state) = ready_rx.await.expect("the server started");
+    Served {
+        addr,
+        state,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    }
 }
