@@ -137,16 +137,29 @@ fn proof_shares(
     end: i64,
 ) -> Result<std::collections::HashMap<String, (u64, u64)>, ApiError> {
     use crate::tickets::schema::proof_checks;
-    let rows: Vec<(Option<String>, bool)> = proof_checks::table
-        .filter(proof_checks::checked_at.ge(start))
-        .filter(proof_checks::checked_at.lt(end))
-        .select((proof_checks::unit_id, proof_checks::verified))
+    use diesel::dsl::count_star;
+    // Counted by the database, one row per unit (index `proof_checks_unit`), not row by row here.
+    let in_period = proof_checks::checked_at
+        .ge(start)
+        .and(proof_checks::checked_at.lt(end));
+    let checked: Vec<(Option<String>, i64)> = proof_checks::table
+        .filter(in_period)
+        .group_by(proof_checks::unit_id)
+        .select((proof_checks::unit_id, count_star()))
         .load(conn)?;
-    let mut out = std::collections::HashMap::new();
-    for (unit, verified) in rows {
-        let e: &mut (u64, u64) = out.entry(unit.unwrap_or_default()).or_default();
-        e.0 += 1;
-        e.1 += u64::from(verified);
+    let verified: Vec<(Option<String>, i64)> = proof_checks::table
+        .filter(in_period)
+        .filter(proof_checks::verified.eq(true))
+        .group_by(proof_checks::unit_id)
+        .select((proof_checks::unit_id, count_star()))
+        .load(conn)?;
+    let mut out: std::collections::HashMap<String, (u64, u64)> = std::collections::HashMap::new();
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    for (unit, n) in checked {
+        out.entry(unit.unwrap_or_default()).or_default().0 = count(n);
+    }
+    for (unit, n) in verified {
+        out.entry(unit.unwrap_or_default()).or_default().1 = count(n);
     }
     Ok(out)
 }
