@@ -68,6 +68,9 @@ pub struct Config {
     /// Days a resolution waits for the resident's answer before it closes as unconfirmed
     /// (`ANJU_AUTO_CLOSE_DAYS`, default 7).
     pub auto_close_days: u32,
+    /// Working days before a rectification order's deadline on which its responsible unit is
+    /// reminded (`ANJU_ORDER_REMINDER_DAYS`, default 3; 0 = on the deadline's day).
+    pub order_reminder_days: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`ANJU_TRUSTED_PROXIES`,
     /// CIDRs); none by default, and then the header is ignored.
     pub trusted_proxies: TrustedProxies,
@@ -153,6 +156,7 @@ impl std::fmt::Debug for Config {
             .field("background_jobs", &self.background_jobs)
             .field("reminder_percent", &self.reminder_percent)
             .field("auto_close_days", &self.auto_close_days)
+            .field("order_reminder_days", &self.order_reminder_days)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("track_per_minute", &self.track_per_minute)
             .field("hash_queue", &self.hash_queue)
@@ -201,6 +205,7 @@ struct FileConfig {
     workers_enabled: Option<bool>,
     reminder_percent: Option<u32>,
     auto_close_days: Option<u32>,
+    order_reminder_days: Option<u32>,
     trusted_proxies: Option<String>,
     track_per_minute: Option<u32>,
     hash_queue: Option<u32>,
@@ -380,6 +385,14 @@ impl Config {
             1,
             90,
         )?;
+        let order_reminder_days = number(
+            "ANJU_ORDER_REMINDER_DAYS",
+            env("ANJU_ORDER_REMINDER_DAYS"),
+            file.order_reminder_days,
+            3,
+            0,
+            30,
+        )?;
         let upload_ttl_hours = number(
             "ANJU_UPLOAD_TTL_HOURS",
             env("ANJU_UPLOAD_TTL_HOURS"),
@@ -457,6 +470,7 @@ impl Config {
             background_jobs,
             reminder_percent,
             auto_close_days,
+            order_reminder_days,
             trusted_proxies,
             track_per_minute,
             hash_queue,

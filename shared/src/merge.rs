@@ -244,6 +244,35 @@ pub fn merge(
     author: &str,
     next_version: i64,
 ) -> Result<MergeResult, Rejection> {
+    merge_as(schema, current, mutation, author, next_version, false)
+}
+
+/// Merges a *server-authored* mutation: a decision the server took after checking its own rules
+/// (e.g. applying a `hazard_action` to its hazard), made against the current version inside
+/// the same transaction. It goes through the same validation, stamps, versions and set tags as
+/// any mutation, but every field it names applies as given: server-authoritative fields (the
+/// server is their authority) and monotonic statuses too. That is how a hazard sent back after
+/// a failed check returns from `rectified` to `open`: the server's mutation also raises the
+/// hazard's `round` (整改轮次), and the status only moves forward within a round. Devices never
+/// get this: their mutations go through [`merge`].
+pub fn merge_server(
+    schema: &RecordSchema,
+    current: Option<&StoredRecord>,
+    mutation: &Mutation,
+    author: &str,
+    next_version: i64,
+) -> Result<MergeResult, Rejection> {
+    merge_as(schema, current, mutation, author, next_version, true)
+}
+
+fn merge_as(
+    schema: &RecordSchema,
+    current: Option<&StoredRecord>,
+    mutation: &Mutation,
+    author: &str,
+    next_version: i64,
+    server: bool,
+) -> Result<MergeResult, Rejection> {
     debug_assert!(current.is_none_or(|c| next_version > c.version));
     if mutation.record_type != schema.name {
         return Err(unknown_type(&mutation.record_type));
@@ -285,6 +314,7 @@ pub fn merge(
         author,
         hlc,
         next_version,
+        server,
     };
     match current {
         None => create(schema, &specs, &ctx),
@@ -329,6 +359,8 @@ struct Ctx<'a> {
     author: &'a str,
     hlc: String,
     next_version: i64,
+    /// A server-authored mutation ([`merge_server`]): every named field applies.
+    server: bool,
 }
 
 impl Ctx<'_> {
@@ -561,6 +593,7 @@ fn update(
         }
         let concurrent = server.is_some_and(|s| ctx.changed_since_base(s.version, &s.author, base));
         let (apply, winner) = match spec.policy {
+            _ if ctx.server => (true, None),
             MergePolicy::ServerAuthoritative => (false, Some(Winner::Server)),
             MergePolicy::Monotonic(order) => {
                 match (rank(order, server_value), rank(order, device_value)) {

@@ -387,6 +387,65 @@ pub const HAZARD: RecordSchema = RecordSchema {
         f("rectification_note", "整改情况", NOTE, false, Lww),
         f("photos", "隐患照片", PHOTOS, false, Set),
         f("rectification_photos", "整改照片", PHOTOS, false, Set),
+        f(
+            "responsible_person",
+            "整改责任人",
+            K::Text { max_chars: 100 },
+            false,
+            Lww,
+        ),
+        f(
+            "round",
+            "整改轮次",
+            K::Integer { min: 0, max: 1000 },
+            false,
+            Sa,
+        ),
+        f("rectified_at", "整改完成时间", K::Timestamp, false, Sa),
+        f("verified_at", "复核时间", K::Timestamp, false, Sa),
+        f("return_reason", "退回原因", NOTE, false, Sa),
+        f("extension_requested", "申请延期至", K::Date, false, Sa),
+        f("verification_photos", "复核照片", PHOTOS, false, Set),
+    ],
+};
+
+/// What a `hazard_action` does (see [`HAZARD_ACTION`]).
+pub const HAZARD_ACTIONS: &[&str] = &[
+    "rectify",
+    "verify",
+    "return",
+    "request_extension",
+    "decide_extension",
+];
+
+/// 整改处理: one step of a hazard's rectification order taken by a person (the responsible unit
+/// marks it rectified, an inspector or supervisor verifies it or sends it back, the unit asks
+/// for more time and a supervisor decides). Create-only; the server checks the rules and applies
+/// it to the hazard with a server-authored mutation through the merge, or refuses it with a
+/// stable code. A device never moves a hazard's status itself. `unit_id` and `area_id` are the
+/// hazard's (so the responsible unit's devices receive the actions on its orders).
+pub const HAZARD_ACTION: RecordSchema = RecordSchema {
+    name: "hazard_action",
+    label_zh: "整改处理",
+    scope_fields: &["unit_id", "area_id"],
+    create_only: true,
+    read_only: false,
+    fields: &[
+        f("hazard_id", "隐患", K::Uuid, true, Lww),
+        f("unit_id", "整改责任单位", K::Uuid, true, Sa),
+        f("area_id", "所属区域", K::Uuid, true, Sa),
+        f("action", "动作", K::Enum(HAZARD_ACTIONS), true, Lww),
+        f("note", "说明", NOTE, false, Lww),
+        f("photos", "照片", PHOTOS, false, Set),
+        f("requested_deadline", "申请延期至", K::Date, false, Lww),
+        f(
+            "decision",
+            "审批结果",
+            K::Enum(&["approve", "refuse"]),
+            false,
+            Lww,
+        ),
+        f("acted_at", "办理时间", K::Timestamp, true, Lww),
     ],
 };
 
@@ -495,6 +554,7 @@ pub const RECORD_TYPES: &[&RecordSchema] = &[
     &HAZARD,
     &TICKET_ACTION,
     &TICKET,
+    &HAZARD_ACTION,
 ];
 
 /// The schema of record type `name`, if it is one devices sync.

@@ -16,6 +16,7 @@
 //! PostgreSQL a pass claims tickets with `FOR UPDATE SKIP LOCKED`, so two processes share the
 //! work instead of queueing on the same rows.
 
+pub mod hazards;
 pub mod next;
 pub mod schema;
 
@@ -49,6 +50,12 @@ pub struct PassReport {
     pub auto_closed: u32,
     /// Due tickets read and given their next instant.
     pub examined: u32,
+    /// Rectification-order reminders recorded.
+    pub order_reminders: u32,
+    /// Rectification-order escalations recorded (one per overdue order and day).
+    pub order_escalations: u32,
+    /// Due rectification orders read and given their next instant.
+    pub orders_examined: u32,
 }
 
 /// Insert a mark; `false` when it already exists (the effect happened before).
@@ -246,12 +253,20 @@ fn process(
 pub fn run_pass(conn: &mut DbConnection, st: &AppState) -> Result<PassReport, ApiError> {
     let now = st.clock.now_ms();
     let mut report = PassReport::default();
-    // Nothing due: this one indexed read is the whole pass (no write lock, no catalog).
-    if due(conn, now, false)?.is_empty() {
+    // Nothing due: these indexed reads are the whole pass (no write lock, no catalog).
+    let tickets_due = !due(conn, now, false)?.is_empty();
+    let orders_due = hazards::any_due(conn, now)?;
+    if !tickets_due && !orders_due {
         return Ok(report);
     }
     let tz = st.config.timezone.clone();
     let catalog = st.catalog.get(conn, &tz)?;
+    if orders_due {
+        hazards::run_pass(conn, st, &catalog, now, &mut report)?;
+    }
+    if !tickets_due {
+        return Ok(report);
+    }
     loop {
         let n = st.db.background_tx(conn, |conn| {
             // The sync counter before the ticket rows (the order of a device push): the events

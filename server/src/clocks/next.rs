@@ -99,7 +99,7 @@ fn reminder_at(
 }
 
 /// The start of the next city day after `now` (when the next daily escalation is due).
-fn next_midnight(st: &AppState, now: i64) -> i64 {
+pub fn next_midnight(st: &AppState, now: i64) -> i64 {
     let tz = &st.config.timezone;
     let today = tz.to_datetime(from_ms(now)).date();
     today

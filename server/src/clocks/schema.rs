@@ -1,4 +1,5 @@
-//! Diesel tables of the clocks (the marks that make each reminder and escalation happen once).
+//! Diesel tables of the clocks: the marks that make each ticket reminder and escalation happen
+//! once, and the rectification orders' due index and events.
 //! Portable types only: ids `Text`, instants `BigInt` milliseconds.
 
 diesel::table! {
@@ -7,6 +8,27 @@ diesel::table! {
         kind -> Text,
         due -> BigInt,
         day -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    hazard_clocks (hazard_id) {
+        hazard_id -> Text,
+        next_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    hazard_clock_events (hazard_id, kind, deadline, day) {
+        hazard_id -> Text,
+        kind -> Text,
+        deadline -> Text,
+        day -> Text,
+        round -> BigInt,
+        unit_id -> Nullable<Text>,
+        to_units -> Text,
         created_at -> BigInt,
     }
 }

@@ -8,6 +8,7 @@ pub mod bodies;
 pub mod cursor;
 pub mod directory;
 pub mod handlers;
+pub mod hazard_action;
 pub mod photos;
 pub mod public;
 pub mod pull;

@@ -5,12 +5,13 @@ use std::sync::Mutex;
 
 use anju_shared::hlc::{Hlc, HlcClock};
 use anju_shared::merge::{
-    Rejection, StoredRecord, merge, server_authoritative_changes, server_authoritative_rejection,
+    Rejection, StoredRecord, merge, merge_server, server_authoritative_changes,
+    server_authoritative_rejection,
 };
 use anju_shared::protocol::{
     FieldConflict, Mutation, MutationOutcome, MutationResult, SeqCheck, Winner, check_seq,
 };
-use anju_shared::records::{TICKET_ACTION, schema_for};
+use anju_shared::records::{HAZARD, HAZARD_ACTION, TICKET_ACTION, schema_for};
 use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
@@ -166,10 +167,17 @@ pub fn apply_push(
         let resent: Vec<&Mutation> = mutations.iter().filter(|m| m.seq <= last).collect();
         let earlier = super::replay::earlier_outcomes(conn, ctx.device_id, &resent)?;
 
+        // With each hazard action, its hazard: the action is applied to it in this batch.
         let ids: Vec<String> = mutations
             .iter()
             .filter(|m| m.seq > last)
-            .map(|m| m.record_id.to_string())
+            .flat_map(|m| {
+                let target = (m.record_type == HAZARD_ACTION.name)
+                    .then(|| m.fields.get("hazard_id").and_then(Value::as_str))
+                    .flatten()
+                    .map(str::to_owned);
+                std::iter::once(m.record_id.to_string()).chain(target)
+            })
             .collect();
         let mut touched: HashMap<Uuid, Touched> = HashMap::new();
         for row in load_rows(conn, &ids)? {
@@ -208,7 +216,18 @@ pub fn apply_push(
                 store_counter(conn, seq + 1)?;
             }
             let current = touched.get(&m.record_id).map(|t| &t.record);
-            let one = apply_one(conn, ctx, &author, current, m, seq + 1)?;
+            let mut one = apply_one(conn, ctx, &author, current, m, seq + 1)?;
+            // A hazard action changes its hazard (at the version after the action's own) or is
+            // refused as a whole.
+            let mut hazard_change = None;
+            if m.record_type == HAZARD_ACTION.name
+                && let Ok((action, _, true)) = &one
+            {
+                match act_on_hazard(ctx, &touched, action, seq + 2) {
+                    Ok(h) => hazard_change = Some(h),
+                    Err(r) => one = Err(r),
+                }
+            }
             if is_action {
                 note_action(conn, ctx, m, one.as_ref().err())?;
             }
@@ -221,6 +240,19 @@ pub fn apply_push(
                             m.record_id,
                             Touched {
                                 record,
+                                existed,
+                                change_seq: seq,
+                                dirty: true,
+                            },
+                        );
+                    }
+                    if let Some(hazard) = hazard_change {
+                        seq += 1;
+                        let existed = touched.get(&hazard.id).is_some_and(|t| t.existed);
+                        touched.insert(
+                            hazard.id,
+                            Touched {
+                                record: hazard,
                                 existed,
                                 change_seq: seq,
                                 dirty: true,
@@ -283,6 +315,9 @@ pub fn apply_push(
             .map(|t| &t.record)
             .collect();
         replace_photo_refs(conn, &written)?;
+        for r in written.iter().filter(|r| r.record_type == HAZARD.name) {
+            crate::clocks::hazards::reindex(conn, r, ctx.now_ms)?;
+        }
         for chunk in conflicts.chunks(500) {
             batch_insert!(conn, sync_conflicts::table, chunk)?;
         }
@@ -357,7 +392,9 @@ fn apply_one(
             if !ctx.scope.sees(unit, area) {
                 return Ok(Err(out_of_scope()));
             }
-            if !ctx.scope.may_decide(unit, area) {
+            // A hazard action names the hazard's unit (checked against the hazard when it is
+            // applied): an inspector verifies another unit's work.
+            if schema.name != HAZARD_ACTION.name && !ctx.scope.may_decide(unit, area) {
                 return Ok(Err(rejection(
                     "responsible_unit_not_yours",
                     "新建记录的责任单位必须是本单位或下级单位",
@@ -372,6 +409,12 @@ fn apply_one(
             }
         }
         Some(_) => {}
+    }
+    if schema.name == HAZARD.name
+        && let Err(r) =
+            super::hazard_action::check_hazard_write(current, &result.record, m, ctx.may_overrule)
+    {
+        return Ok(Err(r));
     }
     let hidden = super::photos::refused_additions(conn, ctx.user_id, ctx.scope, schema, m)?;
     if !hidden.is_empty() {
@@ -397,6 +440,52 @@ fn apply_one(
         }
     }
     Ok(Ok((result.record, result.outcome, result.changed)))
+}
+
+/// The hazard after `action` (a `hazard_action` record just merged), written by the server at
+/// `version` through [`merge_server`]; or the rule that refuses the action.
+fn act_on_hazard(
+    ctx: &PushContext<'_>,
+    touched: &HashMap<Uuid, Touched>,
+    action: &StoredRecord,
+    version: i64,
+) -> Result<StoredRecord, Rejection> {
+    let hazard_id = action
+        .fields
+        .get("hazard_id")
+        .and_then(|f| f.value.as_str())
+        .and_then(|s| Uuid::try_parse(s).ok())
+        .unwrap_or_default();
+    let hazard = touched.get(&hazard_id).map(|t| &t.record);
+    let who = super::hazard_action::Acting {
+        role: &ctx.actor.role,
+        scope: ctx.scope,
+        now_ms: ctx.now_ms,
+    };
+    let fields = super::hazard_action::effect(hazard, action, &who)?;
+    let hlc = {
+        let mut clock = ctx.clock.lock().unwrap_or_else(|p| p.into_inner());
+        clock
+            .tick(u64::try_from(ctx.now_ms).unwrap_or(0))
+            .to_string()
+    };
+    let mutation = Mutation {
+        seq: 0,
+        record_type: HAZARD.name.into(),
+        record_id: hazard_id,
+        op: anju_shared::protocol::Op::Upsert,
+        base_version: hazard.map(|h| h.version),
+        fields,
+        hlc,
+    };
+    let merged = merge_server(
+        &HAZARD,
+        hazard,
+        &mutation,
+        super::hazard_action::AUTHOR,
+        version,
+    )?;
+    Ok(merged.record)
 }
 
 /// Notes on the ticket's synced copy what became of a device's ticket action (see

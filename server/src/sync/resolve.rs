@@ -376,6 +376,9 @@ pub fn resolve(
                 .set(&new_row)
                 .execute(conn)?;
             replace_photo_refs(conn, &[new])?;
+            if new.record_type == anju_shared::records::HAZARD.name {
+                crate::clocks::hazards::reindex(conn, new, now_ms)?;
+            }
             version = new.version;
         }
         diesel::update(sync_conflicts::table.find(id))

@@ -1,0 +1,2 @@
+DROP TABLE hazard_clock_events;
+DROP TABLE hazard_clocks;
