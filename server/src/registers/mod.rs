@@ -9,13 +9,18 @@ pub mod history;
 pub mod import;
 mod import_cells;
 pub mod list;
+pub mod orders;
 pub mod query;
 pub mod sample;
 pub mod schema;
 pub mod sheet;
 pub mod write;
 
-pub use handlers::configure;
+/// Mounts the registers endpoints, the order endpoints first (their paths are more specific).
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    orders::configure(cfg);
+    handlers::configure(cfg);
+}
 
 /// The OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
@@ -26,10 +31,13 @@ pub use handlers::configure;
         handlers::record_page,
         handlers::create_record,
         handlers::edit_record,
-        import::import_register
+        import::import_register,
+        orders::order_state,
+        orders::order_action
     ),
     components(schemas(
         handlers::OfficeEdit,
+        orders::OrderAction,
         import::RowError,
         list::ListItem,
         history::Version,

@@ -482,7 +482,7 @@ fn offline_edits(
             }
             (60..=71, Some(r)) => {
                 let order: &[&str] = match r.record_type.as_str() {
-                    "hazard" => &["open", "rectified", "verified"],
+                    // A hazard's status moves only through hazard actions (hazard_orders).
                     "project" => &["planned", "in_progress", "completed"],
                     _ => &[],
                 };

@@ -233,13 +233,24 @@ async fn server_authoritative_monotonic_and_add_wins_policies() {
     assert_eq!(outcome(&r[0]), "rejected");
     assert_eq!(r[0]["code"], "server_authoritative_field");
 
-    // Monotonic: open → rectified applies; rectified → open never does.
-    let m = a.upsert("hazard", id, Some(v1), json!({"status": "rectified"}));
+    // Monotonic: planned → in_progress applies; in_progress → planned never does. (A hazard's
+    // status moves only through hazard actions: a direct edit is refused.)
+    let pid = Uuid::now_v7();
+    let project = json!({"name": "河西老旧小区改造", "programme": "old_community",
+                         "area_id": area, "unit_id": unit, "status": "planned"});
+    let m = a.upsert("project", pid, None, project);
+    let pv1 = a.push_ok(&app, &[m]).await[0]["version"].as_i64().unwrap();
+    let m = a.upsert("project", pid, Some(pv1), json!({"status": "in_progress"}));
     assert_eq!(outcome(&a.push_ok(&app, &[m]).await[0]), "applied");
-    let m = a.upsert("hazard", id, Some(v1), json!({"status": "open"}));
+    let m = a.upsert("project", pid, Some(pv1), json!({"status": "planned"}));
     let r = a.push_ok(&app, &[m]).await;
     assert_eq!(outcome(&r[0]), "conflict");
     assert_eq!(r[0]["conflicts"][0]["winner"], "server");
+    let m = a.upsert("hazard", id, Some(v1), json!({"status": "rectified"}));
+    assert_eq!(
+        a.push_ok(&app, &[m]).await[0]["code"],
+        "hazard_status_by_action"
+    );
 
     // Add-wins set: A adds p2; B, who never saw p2, removes p1 and p2: p2 stays.
     let m = a.upsert("hazard", id, Some(v1), json!({"photos": {"add": [p2]}}));
@@ -255,7 +266,8 @@ async fn server_authoritative_monotonic_and_add_wins_policies() {
     let mut c = Device::register(&app, &a.token).await;
     c.pull_all(&app).await;
     assert_eq!(c.field(id, "unit_id"), unit.as_str());
-    assert_eq!(c.field(id, "status"), "rectified");
+    assert_eq!(c.field(id, "status"), "open");
+    assert_eq!(c.field(pid, "status"), "in_progress");
     assert_eq!(c.field(id, "photos"), json!([p2]));
 }
 

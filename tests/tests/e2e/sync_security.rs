@@ -307,22 +307,28 @@ async fn a_status_is_set_backwards_only_by_a_supervisor() {
     let sup = app.user_token("sup", Role::Supervisor, None).await;
     let mut d = Device::register(&app, &t).await;
     let id = Uuid::now_v7();
-    let m = d.upsert("hazard", id, None, hazard(&unit, &area, "排水沟堵塞"));
+    let project = json!({"name": "排水改造", "programme": "old_community",
+                         "area_id": area, "unit_id": unit, "status": "planned"});
+    let m = d.upsert("project", id, None, project);
     let v1 = d.push_ok(&app, &[m]).await[0]["version"].as_i64().unwrap();
-    let m = d.upsert("hazard", id, Some(v1), json!({"status": "verified"}));
+    let m = d.upsert("project", id, Some(v1), json!({"status": "completed"}));
     let v2 = d.push_ok(&app, &[m]).await[0]["version"].as_i64().unwrap();
-    let m = d.upsert("hazard", id, Some(v2), json!({"status": "open"}));
+    let m = d.upsert("project", id, Some(v2), json!({"status": "planned"}));
     let r = d.push_ok(&app, &[m]).await;
     assert_eq!(outcome(&r[0]), "conflict", "{r:?}");
     let list = app.get("/api/v1/sync/conflicts", Some(&t)).await;
     let cid = list.body[0]["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/sync/conflicts/{cid}/resolve");
-    let a = app.post(&path, Some(&t), &json!({"value": "open"})).await;
+    let a = app
+        .post(&path, Some(&t), &json!({"value": "planned"}))
+        .await;
     assert_eq!((a.status, a.code()), (403, "resolution_needs_supervisor"));
-    let a = app.post(&path, Some(&sup), &json!({"value": "open"})).await;
+    let a = app
+        .post(&path, Some(&sup), &json!({"value": "planned"}))
+        .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
     d.pull_all(&app).await;
-    assert_eq!(d.field(id, "status"), "open");
+    assert_eq!(d.field(id, "status"), "planned");
 }
 
 /// A unit role creates records only for its own unit or a unit below it, even in its areas.

@@ -1,0 +1,558 @@
+//! Rectification orders (整改通知): the status rules of `hazard_action` records from devices and
+//! the office (refusals with stable codes, nothing applied), extensions, a deadline before the
+//! issue date, and the orders' clock (reminder before the deadline, daily escalation after it to
+//! the unit, its supervising unit and the bureau) once per deadline and day with two workers and
+//! a restart.
+
+use anju_server::auth::Role;
+use anju_tests::TestApp;
+use anju_tests::complaints::set_time;
+use anju_tests::sync::{Device, hazard, outcome};
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const UNIT: &str = "hexi_jianshe_office";
+const AREA: &str = "hexi-jianshe-1";
+
+fn photo(c: char) -> String {
+    c.to_string().repeat(64)
+}
+
+fn order(unit: &str, area: &str, deadline: &str) -> Value {
+    let mut h = hazard(unit, area, "外墙脱落隐患");
+    h["order_no"] = json!("河西整改〔2031〕7号");
+    h["order_issued_on"] = json!("2031-03-01");
+    h["deadline"] = json!(deadline);
+    h["responsible_person"] = json!("王建国");
+    h
+}
+
+fn action(unit: &str, area: &str, hazard_id: Uuid, kind: &str, extra: Value) -> Value {
+    let mut a = json!({"hazard_id": hazard_id, "unit_id": unit, "area_id": area, "action": kind,
+                       "acted_at": "2031-03-05T10:00:00+08:00"});
+    a.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    a
+}
+
+/// Pushes one hazard action from `d`; the result's outcome or rejection code.
+async fn act(app: &TestApp, d: &mut Device, fields: Value) -> String {
+    let m = d.upsert("hazard_action", Uuid::now_v7(), None, fields);
+    let r = d.push_ok(app, &[m]).await;
+    match outcome(&r[0]) {
+        "rejected" => r[0]["code"].as_str().unwrap().to_owned(),
+        o => o.to_owned(),
+    }
+}
+
+async fn order_state(app: &TestApp, token: &str, id: Uuid) -> Value {
+    let r = app
+        .get(&format!("/api/v1/registers/hazard/{id}/order"), Some(token))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body
+}
+
+#[tokio::test]
+async fn status_moves_only_through_actions_by_the_right_person_with_evidence() {
+    let app = TestApp::spawn().await;
+    let unit = app.unit_id(UNIT).await;
+    let area = app.area_id(AREA).await;
+    let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
+    let insp = app.user_token("insp", Role::Inspector, Some(UNIT)).await;
+    let mut d = Device::register(&app, &staff).await;
+    let mut i = Device::register(&app, &insp).await;
+
+    // Bad input: a deadline before the issue date is refused on create and on edit.
+    let bad = d.upsert(
+        "hazard",
+        Uuid::now_v7(),
+        None,
+        order(&unit, &area, "2031-02-20"),
+    );
+    let r = d.push_ok(&app, &[bad]).await;
+    assert_eq!(r[0]["code"], "deadline_before_issue", "{r:?}");
+    // A new hazard starts open: a unit cannot create it already rectified.
+    let mut done = order(&unit, &area, "2031-03-14");
+    done["status"] = json!("rectified");
+    let m = d.upsert("hazard", Uuid::now_v7(), None, done);
+    assert_eq!(
+        d.push_ok(&app, &[m]).await[0]["code"],
+        "hazard_status_by_action"
+    );
+
+    let id = Uuid::now_v7();
+    let m = d.upsert("hazard", id, None, order(&unit, &area, "2031-03-14"));
+    let v1 = d.push_ok(&app, &[m]).await[0]["version"].as_i64().unwrap();
+    let m = d.upsert(
+        "hazard",
+        id,
+        Some(v1),
+        json!({"order_issued_on": "2031-03-20"}),
+    );
+    assert_eq!(
+        d.push_ok(&app, &[m]).await[0]["code"],
+        "deadline_before_issue"
+    );
+    // A direct status edit is refused, forward or not, whoever sends it.
+    for (dev, to) in [(&mut d, "rectified"), (&mut i, "verified")] {
+        dev.pull_all(&app).await;
+        let m = dev.upsert("hazard", id, Some(v1), json!({"status": to}));
+        assert_eq!(
+            dev.push_ok(&app, &[m]).await[0]["code"],
+            "hazard_status_by_action"
+        );
+    }
+
+    let rectify = |p: Option<char>| {
+        let extra = match p {
+            Some(c) => json!({"photos": {"add": [photo(c)]}, "note": "已加固外墙"}),
+            None => json!({"note": "已加固外墙"}),
+        };
+        action(&unit, &area, id, "rectify", extra)
+    };
+    assert_eq!(
+        act(&app, &mut d, rectify(None)).await,
+        "rectification_photos_required"
+    );
+    assert_eq!(
+        act(&app, &mut i, rectify(Some('a'))).await,
+        "not_responsible_unit"
+    );
+    let verify = action(
+        &unit,
+        &area,
+        id,
+        "verify",
+        json!({"photos": {"add": [photo('e')]}}),
+    );
+    assert_eq!(
+        act(&app, &mut i, verify.clone()).await,
+        "hazard_not_in_state"
+    );
+    assert_eq!(act(&app, &mut d, rectify(Some('a'))).await, "applied");
+    d.pull_all(&app).await;
+    assert_eq!(d.field(id, "status"), "rectified");
+    assert_eq!(d.field(id, "rectification_photos"), json!([photo('a')]));
+    assert_eq!(d.field(id, "rectification_note"), "已加固外墙");
+    assert!(d.field(id, "rectified_at").is_string());
+
+    // The unit cannot verify its own work; a return needs its reason.
+    assert_eq!(
+        act(&app, &mut d, verify.clone()).await,
+        "checker_role_required"
+    );
+    let back = |note: Option<&str>| action(&unit, &area, id, "return", json!({"note": note}));
+    assert_eq!(
+        act(&app, &mut i, back(None)).await,
+        "return_reason_required"
+    );
+    assert_eq!(
+        act(&app, &mut i, back(Some("墙面仍有空鼓"))).await,
+        "applied"
+    );
+    d.pull_all(&app).await;
+    assert_eq!(d.field(id, "status"), "open");
+    assert_eq!(d.field(id, "round"), 1);
+    assert_eq!(d.field(id, "return_reason"), "墙面仍有空鼓");
+
+    // Second round: rectified again, then verified with photos of the check.
+    let no_photo = action(&unit, &area, id, "verify", json!({}));
+    assert_eq!(act(&app, &mut d, rectify(Some('b'))).await, "applied");
+    assert_eq!(
+        act(&app, &mut i, no_photo).await,
+        "verification_photos_required"
+    );
+    assert_eq!(act(&app, &mut i, verify.clone()).await, "applied");
+    assert_eq!(
+        act(&app, &mut d, rectify(Some('c'))).await,
+        "hazard_not_in_state"
+    );
+    i.pull_all(&app).await;
+    assert_eq!(i.field(id, "status"), "verified");
+    assert_eq!(i.field(id, "verification_photos"), json!([photo('e')]));
+    assert_eq!(
+        i.field(id, "rectification_photos"),
+        json!([photo('a'), photo('b')])
+    );
+    // Refused actions are stored nowhere; the applied ones are, in order.
+    let st = order_state(&app, &staff, id).await;
+    let kinds: Vec<&str> = st["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["rectify", "return", "rectify", "verify"]);
+    assert_eq!(
+        (st["status"].as_str(), st["round"].as_i64()),
+        (Some("verified"), Some(1))
+    );
+    assert_eq!(st["responsible_person"], "王建国");
+
+    // The record type is published for the field app.
+    let schemas = app.get("/api/v1/sync/schemas", Some(&staff)).await;
+    assert!(
+        schemas.body.to_string().contains("\"hazard_action\""),
+        "{:?}",
+        schemas.body
+    );
+}
+
+#[tokio::test]
+async fn a_resent_action_has_no_second_effect() {
+    let app = TestApp::spawn().await;
+    let unit = app.unit_id(UNIT).await;
+    let area = app.area_id(AREA).await;
+    let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
+    let mut d = Device::register(&app, &staff).await;
+    let id = Uuid::now_v7();
+    let create = d.upsert("hazard", id, None, order(&unit, &area, "2031-03-14"));
+    let fields = action(
+        &unit,
+        &area,
+        id,
+        "rectify",
+        json!({"photos": {"add": [photo('a')]}}),
+    );
+    let rect = d.upsert("hazard_action", Uuid::now_v7(), None, fields);
+    // The create and the action in one batch: the action sees the hazard it just created.
+    let r = d.push_ok(&app, &[create.clone(), rect.clone()]).await;
+    assert_eq!(
+        (outcome(&r[0]), outcome(&r[1])),
+        ("applied", "applied"),
+        "{r:?}"
+    );
+    d.pull_all(&app).await;
+    let v = d.version(id).unwrap();
+    let r = d.push_ok(&app, &[create, rect]).await;
+    assert_eq!(outcome(&r[1]), "already_applied");
+    d.pull_all(&app).await;
+    assert_eq!(d.version(id), Some(v));
+}
+
+#[tokio::test]
+async fn extensions_are_asked_by_the_unit_and_decided_by_a_supervisor() {
+    let app = TestApp::spawn().await;
+    let unit = app.unit_id(UNIT).await;
+    let area = app.area_id(AREA).await;
+    let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
+    let sup = app.user_token("sup", Role::Supervisor, None).await;
+    let mut d = Device::register(&app, &staff).await;
+    let id = Uuid::now_v7();
+    let m = d.upsert("hazard", id, None, order(&unit, &area, "2031-03-14"));
+    d.push_ok(&app, &[m]).await;
+    let ask = |date: &str, note: Option<&str>| {
+        action(
+            &unit,
+            &area,
+            id,
+            "request_extension",
+            json!({"requested_deadline": date, "note": note}),
+        )
+    };
+    assert_eq!(
+        act(&app, &mut d, ask("2031-03-10", Some("雨季"))).await,
+        "extension_not_later"
+    );
+    assert_eq!(
+        act(&app, &mut d, ask("2031-03-31", None)).await,
+        "extension_reason_required"
+    );
+    assert_eq!(
+        act(&app, &mut d, ask("2031-03-31", Some("雨季施工"))).await,
+        "applied"
+    );
+    assert_eq!(
+        act(&app, &mut d, ask("2031-04-30", Some("再延"))).await,
+        "extension_pending"
+    );
+    // The unit cannot decide its own request; the supervisor does, in the office.
+    let decide = action(
+        &unit,
+        &area,
+        id,
+        "decide_extension",
+        json!({"decision": "approve"}),
+    );
+    assert_eq!(act(&app, &mut d, decide).await, "supervisor_required");
+    let path = format!("/api/v1/registers/hazard/{id}/actions");
+    let r = app
+        .post(&path, Some(&sup), &json!({"action": "decide_extension"}))
+        .await;
+    assert_eq!((r.status, r.code()), (422, "decision_required"));
+    let r = app
+        .post(
+            &path,
+            Some(&sup),
+            &json!({"action": "decide_extension", "decision": "approve", "note": "同意"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    d.pull_all(&app).await;
+    assert_eq!(d.field(id, "deadline"), "2031-03-31");
+    assert_eq!(d.field(id, "extension_requested"), Value::Null);
+    let r = app
+        .post(
+            &path,
+            Some(&sup),
+            &json!({"action": "decide_extension", "decision": "refuse"}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "no_extension_pending"));
+    // A second request, refused: the deadline stays.
+    assert_eq!(
+        act(&app, &mut d, ask("2031-04-30", Some("材料未到"))).await,
+        "applied"
+    );
+    let r = app
+        .post(
+            &path,
+            Some(&sup),
+            &json!({"action": "decide_extension", "decision": "refuse"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    d.pull_all(&app).await;
+    assert_eq!(d.field(id, "deadline"), "2031-03-31");
+    assert_eq!(d.field(id, "extension_requested"), Value::Null);
+}
+
+#[tokio::test]
+async fn the_office_marks_rectified_with_a_photo_and_a_supervisor_verifies() {
+    let app = TestApp::spawn().await;
+    let unit = app.unit_id(UNIT).await;
+    let area = app.area_id(AREA).await;
+    let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
+    let sup = app.user_token("sup", Role::Supervisor, None).await;
+    let r = app
+        .post(
+            "/api/v1/registers/hazard",
+            Some(&staff),
+            &json!({"fields": order(&unit, &area, "2031-03-14")}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let id: Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
+    let path = format!("/api/v1/registers/hazard/{id}/actions");
+    let r = app
+        .post(&path, Some(&staff), &json!({"action": "rectify"}))
+        .await;
+    assert_eq!((r.status, r.code()), (422, "rectification_photos_required"));
+    let r = app
+        .post(
+            &path,
+            Some(&sup),
+            &json!({"action": "verify", "photos": [photo('e')]}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (409, "hazard_not_in_state"));
+    let r = app
+        .post(
+            &path,
+            Some(&staff),
+            &json!({"action": "rectify", "photos": [photo('a')], "note": "已清理"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = app
+        .post(
+            &path,
+            Some(&staff),
+            &json!({"action": "verify", "photos": [photo('e')]}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (403, "checker_role_required"));
+    let r = app
+        .post(
+            &path,
+            Some(&sup),
+            &json!({"action": "verify", "photos": [photo('e')]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let st = order_state(&app, &sup, id).await;
+    assert_eq!(st["status"], "verified");
+    // The office's edit of the status itself is refused like a device's.
+    let rec = app
+        .get(&format!("/api/v1/registers/hazard/{id}"), Some(&sup))
+        .await;
+    let v = rec.body["record"]["version"].as_i64().unwrap_or(1);
+    let r = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/registers/hazard/{id}"),
+            Some(&sup),
+            Some(&json!({"base_version": v, "fields": {"status": "open"}})),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (422, "hazard_status_by_action"),
+        "{:?}",
+        r.body
+    );
+}
+
+async fn run_clocks(app: &TestApp) -> Value {
+    let admin = app.admin_token().await;
+    let r = app
+        .post("/api/v1/admin/clocks/run", Some(&admin), &json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    r.body
+}
+
+async fn clock_events(app: &TestApp, id: Uuid, kind: &str) -> Vec<Value> {
+    let admin = app.admin_token().await;
+    order_state(app, &admin, id).await["clock_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
+/// Two concurrent passes: how many `key` effects they recorded together.
+async fn two_passes(app: &TestApp, key: &str) -> u64 {
+    let (a, b) = tokio::join!(run_clocks(app), run_clocks(app));
+    a[key].as_u64().unwrap() + b[key].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn order_clocks_remind_and_escalate_once_per_deadline_and_day() {
+    let mut app = TestApp::spawn_with(|c| c.background_jobs = false).await;
+    set_time(&app, "2031-03-10T02:00:00Z"); // Monday 10:00 in the city
+    let unit = app.unit_id(UNIT).await;
+    let area = app.area_id(AREA).await;
+    let bureau = app.unit_id("housing_bureau").await;
+    let supervising = app.unit_id("hexi_gov").await;
+    // The bureau's robot, to see the escalation queued in the outbox.
+    let b = bureau.clone();
+    app.state()
+        .db
+        .run(move |conn| {
+            use anju_server::db::schema::unit_notify_targets as t;
+            diesel::insert_into(t::table)
+                .values((
+                    t::id.eq(Uuid::now_v7().to_string()),
+                    t::unit_id.eq(b),
+                    t::kind.eq("wecom"),
+                    t::url.eq("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=bureau"),
+                    t::created_at.eq(0i64),
+                ))
+                .execute(conn)
+                .map_err(anju_server::error::ApiError::from)
+        })
+        .await
+        .unwrap();
+    app.restart().await;
+    let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
+    let r = app
+        .post(
+            "/api/v1/registers/hazard",
+            Some(&staff),
+            &json!({"fields": order(&unit, &area, "2031-03-14")}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let id: Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
+    run_clocks(&app).await;
+    assert!(clock_events(&app, id, "reminder").await.is_empty());
+
+    // Three working days before Friday's deadline: Tuesday.
+    set_time(&app, "2031-03-11T01:00:00Z");
+    assert!(two_passes(&app, "order_reminders").await >= 1);
+    assert_eq!(two_passes(&app, "order_reminders").await, 0);
+    app.restart().await;
+    run_clocks(&app).await;
+    assert_eq!(clock_events(&app, id, "reminder").await.len(), 1);
+
+    // Still Friday (the deadline's day): not overdue.
+    set_time(&app, "2031-03-14T15:00:00Z");
+    run_clocks(&app).await;
+    assert!(clock_events(&app, id, "escalation").await.is_empty());
+    // Saturday: overdue, escalated once to the unit, its supervising unit and the bureau.
+    set_time(&app, "2031-03-15T01:00:00Z");
+    two_passes(&app, "order_escalations").await;
+    two_passes(&app, "order_escalations").await;
+    let esc = clock_events(&app, id, "escalation").await;
+    assert_eq!(esc.len(), 1, "{esc:?}");
+    assert_eq!(esc[0]["to_units"], json!([unit, supervising, bureau]));
+    let admin = app.admin_token().await;
+    assert_eq!(order_state(&app, &admin, id).await["overdue"], true);
+    let out = app
+        .get("/api/v1/admin/outbox?status=all", Some(&admin))
+        .await;
+    assert!(
+        out.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["event_kind"] == "order_escalation" && m["unit_id"] == json!(bureau)),
+        "{:?}",
+        out.body
+    );
+    // After a restart, the same day: nothing again; the next day: once more.
+    app.restart().await;
+    run_clocks(&app).await;
+    assert_eq!(clock_events(&app, id, "escalation").await.len(), 1);
+    set_time(&app, "2031-03-16T01:00:00Z");
+    two_passes(&app, "order_escalations").await;
+    assert_eq!(clock_events(&app, id, "escalation").await.len(), 2);
+
+    // An approved extension moves the clock: no escalation, and a reminder for the new date.
+    let path = format!("/api/v1/registers/hazard/{id}/actions");
+    let staff = app.login("staff", anju_tests::USER_PASSWORD).await;
+    let r = app
+        .post(
+            &path,
+            Some(&staff),
+            &json!({"action": "request_extension", "requested_deadline": "2031-03-31", "note": "雨季"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let sup = app.user_token("sup", Role::Supervisor, None).await;
+    let r = app
+        .post(
+            &path,
+            Some(&sup),
+            &json!({"action": "decide_extension", "decision": "approve"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    set_time(&app, "2031-03-17T01:00:00Z");
+    run_clocks(&app).await;
+    assert_eq!(clock_events(&app, id, "escalation").await.len(), 2);
+    set_time(&app, "2031-03-26T01:00:00Z"); // Wednesday: three working days before the 31st
+    run_clocks(&app).await;
+    let reminders = clock_events(&app, id, "reminder").await;
+    assert_eq!(reminders.len(), 2, "{reminders:?}");
+    assert_eq!(reminders[1]["deadline"], "2031-03-31");
+
+    // Verified: the clock stops.
+    let staff = app.login("staff", anju_tests::USER_PASSWORD).await;
+    let sup = app.login("sup", anju_tests::USER_PASSWORD).await;
+    let r = app
+        .post(
+            &path,
+            Some(&staff),
+            &json!({"action": "rectify", "photos": [photo('a')]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = app
+        .post(
+            &path,
+            Some(&sup),
+            &json!({"action": "verify", "photos": [photo('e')]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    set_time(&app, "2031-04-02T01:00:00Z");
+    run_clocks(&app).await;
+    assert_eq!(clock_events(&app, id, "escalation").await.len(), 2);
+}
