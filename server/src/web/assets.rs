@@ -120,6 +120,11 @@ pub static STATIC: &[Asset] = &[
         JS,
         "assets/registers-photos.js"
     ),
+    asset!(
+        "/assets/registers-orders.js",
+        JS,
+        "assets/registers-orders.js"
+    ),
     asset!("/assets/resident.js", JS, "assets/resident.js"),
     asset!("/assets/track.js", JS, "assets/track.js"),
 ];

@@ -172,6 +172,7 @@ function input(reg, f, value) {
   return h('div', null, h('label', { for: id, text: label(reg, f.name) + (f.required ? ' *' : '') }), el);
 }
 
+const ORDER_OWNED = ['status', 'round', 'rectified_at', 'verified_at', 'return_reason', 'extension_requested'];
 const editable = (f) => { const k = f.kind || {}; return !(k.string_set || k.json_object); };
 
 function formValues(form, reg, onlyChanged) {
@@ -203,7 +204,8 @@ async function showRecord(reg, id) {
   }
   const form = clear($('#edit-form'));
   const values = Object.fromEntries(r.fields.map((f) => [f.name, f.value]));
-  for (const f of schemaOf(reg).fields.filter(editable)) form.append(input(reg, f, values[f.name]));
+  // A hazard's status and the fields its order's actions write are not edited here (registers-orders.js).
+  for (const f of schemaOf(reg).fields.filter(editable).filter((f) => reg !== 'hazard' || !ORDER_OWNED.includes(f.name))) form.append(input(reg, f, values[f.name]));
   form.append(h('p', null, h('button', { type: 'submit', class: 'btn', text: t('reg.save') })));
   form.onsubmit = async (e) => {
     e.preventDefault();
