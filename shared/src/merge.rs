@@ -1078,6 +1078,43 @@ mod tests {
     }
 
     #[test]
+    fn a_server_authored_mutation_applies_what_it_names() {
+        let cur = created();
+        let m = upsert(
+            Some(1),
+            stamp(2000, "S"),
+            json!({"status": "rectified", "deadline": "2031-03-31"}),
+        );
+        let r = merge_server(&HAZARD, Some(&cur), &m, "server:test", 2).unwrap();
+        assert_eq!(r.outcome, MutationOutcome::Applied { version: 2 });
+        // Back to open in the next round: a backwards status move the device merge never makes.
+        let m = upsert(
+            Some(2),
+            stamp(3000, "S"),
+            json!({"status": "open", "round": 1}),
+        );
+        let back = merge_server(&HAZARD, Some(&r.record), &m, "server:test", 3).unwrap();
+        assert!(back.changed && back.conflicts().is_empty());
+        assert_eq!(val(&back.record, "status"), json!("open"));
+        assert_eq!(val(&back.record, "round"), json!(1));
+        assert_eq!(back.record.fields["status"].author, "server:test");
+        // The same mutation from a device: neither field applies.
+        let dev = merge(
+            &HAZARD,
+            Some(&back.record),
+            &upsert(
+                Some(3),
+                stamp(4000, "B"),
+                json!({"status": "open", "round": 5}),
+            ),
+            "B",
+            4,
+        )
+        .unwrap();
+        assert_eq!(val(&dev.record, "round"), json!(1));
+    }
+
+    #[test]
     fn monotonic_status_moves_forward_and_never_back() {
         let cur = created();
         let rectified = apply(
