@@ -223,7 +223,7 @@ pub fn apply_push(
             if m.record_type == HAZARD_ACTION.name
                 && let Ok((action, _, true)) = &one
             {
-                match act_on_hazard(ctx, &touched, action, seq + 2) {
+                match act_on_hazard(conn, ctx, &touched, action, seq + 2)? {
                     Ok(h) => hazard_change = Some(h),
                     Err(r) => one = Err(r),
                 }
@@ -443,8 +443,48 @@ fn apply_one(
 }
 
 /// The hazard after `action` (a `hazard_action` record just merged), written by the server at
-/// `version` through [`merge_server`]; or the rule that refuses the action.
+/// `version` through [`merge_server`]; or the rule that refuses the action. The action's photos
+/// must be on the server (uploaded before the push, as for a ticket's resolution photos):
+/// `photo_not_uploaded` otherwise. The outer `Err` is a database failure.
 fn act_on_hazard(
+    conn: &mut DbConnection,
+    ctx: &PushContext<'_>,
+    touched: &HashMap<Uuid, Touched>,
+    action: &StoredRecord,
+    version: i64,
+) -> Result<Result<StoredRecord, Rejection>, diesel::result::Error> {
+    let hazard = match hazard_after(ctx, touched, action, version) {
+        Ok(h) => h,
+        Err(r) => return Ok(Err(r)),
+    };
+    let photos: Vec<String> = action
+        .fields
+        .get("photos")
+        .and_then(|f| f.value.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !photos.is_empty() {
+        use crate::attachments::schema::attachments;
+        let stored: i64 = attachments::table
+            .filter(attachments::sha256.eq_any(&photos))
+            .count()
+            .get_result(conn)?;
+        if usize::try_from(stored).unwrap_or(0) < photos.len() {
+            return Ok(Err(rejection(
+                "photo_not_uploaded",
+                "照片尚未上传到服务器，请先上传照片",
+                "a photo of this action was not uploaded to the server; upload it first",
+            )));
+        }
+    }
+    Ok(Ok(hazard))
+}
+
+fn hazard_after(
     ctx: &PushContext<'_>,
     touched: &HashMap<Uuid, Touched>,
     action: &StoredRecord,

@@ -10,13 +10,38 @@ use anju_tests::complaints::set_time;
 use anju_tests::sync::{Device, hazard, outcome};
 use diesel::prelude::*;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 const UNIT: &str = "hexi_jianshe_office";
 const AREA: &str = "hexi-jianshe-1";
 
+const SITE: &[u8] = include_bytes!("../../../web-tests/fixtures/site.jpg");
+
+/// A distinct photo per letter (the site photo with a byte after its end, as phones append).
+fn photo_bytes(c: char) -> Vec<u8> {
+    let mut b = SITE.to_vec();
+    b.push(c as u8);
+    b
+}
+
 fn photo(c: char) -> String {
-    c.to_string().repeat(64)
+    hex::encode(Sha256::digest(photo_bytes(c)))
+}
+
+/// Uploads the photos of `letters` as the user of `token` (their uploader may use them).
+async fn upload(app: &TestApp, token: &str, letters: &str) {
+    for c in letters.chars() {
+        let r = app
+            .client
+            .put(app.url(&format!("/api/v1/attachments/{}", photo(c))))
+            .bearer_auth(token)
+            .body(photo_bytes(c))
+            .send()
+            .await
+            .expect("put");
+        assert!(r.status().is_success(), "{}", r.status());
+    }
 }
 
 fn order(unit: &str, area: &str, deadline: &str) -> Value {
@@ -64,6 +89,8 @@ async fn status_moves_only_through_actions_by_the_right_person_with_evidence() {
     let insp = app.user_token("insp", Role::Inspector, Some(UNIT)).await;
     let mut d = Device::register(&app, &staff).await;
     let mut i = Device::register(&app, &insp).await;
+    upload(&app, &staff, "abc").await;
+    upload(&app, &insp, "e").await;
 
     // Bad input: a deadline before the issue date is refused on create and on edit.
     let bad = d.upsert(
@@ -118,7 +145,7 @@ async fn status_moves_only_through_actions_by_the_right_person_with_evidence() {
         "rectification_photos_required"
     );
     assert_eq!(
-        act(&app, &mut i, rectify(Some('a'))).await,
+        act(&app, &mut i, rectify(Some('e'))).await,
         "not_responsible_unit"
     );
     let verify = action(
@@ -140,10 +167,14 @@ async fn status_moves_only_through_actions_by_the_right_person_with_evidence() {
     assert!(d.field(id, "rectified_at").is_string());
 
     // The unit cannot verify its own work; a return needs its reason.
-    assert_eq!(
-        act(&app, &mut d, verify.clone()).await,
-        "checker_role_required"
+    let own = action(
+        &unit,
+        &area,
+        id,
+        "verify",
+        json!({"photos": {"add": [photo('b')]}}),
     );
+    assert_eq!(act(&app, &mut d, own).await, "checker_role_required");
     let back = |note: Option<&str>| action(&unit, &area, id, "return", json!({"note": note}));
     assert_eq!(
         act(&app, &mut i, back(None)).await,
@@ -173,10 +204,9 @@ async fn status_moves_only_through_actions_by_the_right_person_with_evidence() {
     i.pull_all(&app).await;
     assert_eq!(i.field(id, "status"), "verified");
     assert_eq!(i.field(id, "verification_photos"), json!([photo('e')]));
-    assert_eq!(
-        i.field(id, "rectification_photos"),
-        json!([photo('a'), photo('b')])
-    );
+    let mut both = vec![photo('a'), photo('b')];
+    both.sort();
+    assert_eq!(i.field(id, "rectification_photos"), json!(both));
     // Refused actions are stored nowhere; the applied ones are, in order.
     let st = order_state(&app, &staff, id).await;
     let kinds: Vec<&str> = st["actions"]
@@ -208,6 +238,7 @@ async fn a_resent_action_has_no_second_effect() {
     let area = app.area_id(AREA).await;
     let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
     let mut d = Device::register(&app, &staff).await;
+    upload(&app, &staff, "a").await;
     let id = Uuid::now_v7();
     let create = d.upsert("hazard", id, None, order(&unit, &area, "2031-03-14"));
     let fields = action(
@@ -337,6 +368,17 @@ async fn the_office_marks_rectified_with_a_photo_and_a_supervisor_verifies() {
     assert_eq!(r.status, 200, "{:?}", r.body);
     let id: Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
     let path = format!("/api/v1/registers/hazard/{id}/actions");
+    upload(&app, &staff, "a").await;
+    upload(&app, &sup, "e").await;
+    // A photo the server does not have is no evidence.
+    let r = app
+        .post(
+            &path,
+            Some(&staff),
+            &json!({"action": "rectify", "photos": [photo('f')]}),
+        )
+        .await;
+    assert_eq!((r.status, r.code()), (422, "photo_not_uploaded"));
     let r = app
         .post(&path, Some(&staff), &json!({"action": "rectify"}))
         .await;
@@ -361,7 +403,7 @@ async fn the_office_marks_rectified_with_a_photo_and_a_supervisor_verifies() {
         .post(
             &path,
             Some(&staff),
-            &json!({"action": "verify", "photos": [photo('e')]}),
+            &json!({"action": "verify", "photos": [photo('a')]}),
         )
         .await;
     assert_eq!((r.status, r.code()), (403, "checker_role_required"));
@@ -536,6 +578,8 @@ async fn order_clocks_remind_and_escalate_once_per_deadline_and_day() {
     // Verified: the clock stops.
     let staff = app.login("staff", anju_tests::USER_PASSWORD).await;
     let sup = app.login("sup", anju_tests::USER_PASSWORD).await;
+    upload(&app, &staff, "a").await;
+    upload(&app, &sup, "e").await;
     let r = app
         .post(
             &path,
