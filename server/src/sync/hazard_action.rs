@@ -115,6 +115,14 @@ pub struct Acting<'a> {
     pub now_ms: i64,
 }
 
+fn status_zh(status: &str) -> &'static str {
+    match status {
+        "rectified" => "已整改、待复核",
+        "verified" => "已复核",
+        _ => "待整改",
+    }
+}
+
 fn is_unit_role(role: &str) -> bool {
     matches!(role, "unit_staff" | "unit_admin")
 }
@@ -174,7 +182,7 @@ pub fn effect(
         } else {
             Err(refuse(
                 "hazard_not_in_state",
-                &format!("该隐患当前状态为{status}，不能办理此操作"),
+                &format!("该隐患当前{}，不能办理此操作", status_zh(status)),
                 &format!("the hazard is {status}; this action is not possible now"),
             ))
         }
