@@ -1,0 +1,173 @@
+// /field for unit staff at 360×740: the unit's ticket queue offline; accept and resolve with a
+// photo offline, sent on reconnect, resolved on the phone and in the console with the photo's
+// original bytes; a race with the console is shown as a refusal in plain words; a lost session
+// and an outdated protocol are said plainly and the unsent action stays.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { BASE, PHONE, PHOTO, launch, marker, watch, has, login, apiCall, findTicket, creds, lowContrast } from '../lib.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const skip = has('unit') && has('supervisor') ? false : 'needs ANJU_UNIT_USER and ANJU_SUPERVISOR_USER';
+
+async function phone(opts = {}) {
+  const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, ...opts });
+  const page = await ctx.newPage();
+  return { ctx, page, problems: watch(page) };
+}
+async function signIn(page) {
+  await page.goto(BASE + '/field');
+  await page.waitForSelector('body[data-ready="1"]');
+  await page.waitForSelector('#login-view:not([hidden])');
+  await page.fill('#login-user', creds.unit.user);
+  await page.fill('#login-pass', creds.unit.password);
+  await page.click('#login-submit');
+  await page.waitForSelector('body[data-sync=done]', { timeout: 60000 });
+}
+const pending = (page) => page.getAttribute('#status-line', 'data-pending').then(Number);
+const waitPending = (page, n) => page.waitForFunction((n) => Number(document.querySelector('#status-line').dataset.pending) === n, n, { timeout: 60000 });
+
+/** Files a complaint (a category without photo proof unless `photo`) and dispatches it to the test unit. */
+async function ticketForUnit(what, { photo = false } = {}) {
+  const unit = await login('unit'), sup = await login('supervisor');
+  const cats = await apiCall('GET', '/api/v1/categories');
+  const areas = await apiCall('GET', '/api/v1/areas');
+  const text = marker(what);
+  await apiCall('POST', '/api/v1/complaints', { headers: { 'Idempotency-Key': crypto.randomUUID() },
+    json: { category: (cats.find((c) => Boolean(c.needs_photo_proof) === photo) || cats[0]).code, description: text, area_id: areas.find((a) => a.kind === 'community').id, phone: '13800138000' } });
+  let [ticket] = await findTicket(sup.access_token, text);
+  ticket = await apiCall('GET', '/api/v1/tickets/' + ticket.id, { token: sup.access_token });
+  if (!ticket.unit || String(ticket.unit.id) !== String(unit.user.unit_id) || ticket.status !== 'dispatched') {
+    ticket = await apiCall('POST', `/api/v1/tickets/${ticket.id}/dispatch`, { token: sup.access_token, json: { unit_id: unit.user.unit_id } });
+  }
+  return { ticket, text, unit, sup };
+}
+
+test('offline queue: accept and resolve with a photo offline, resolved after reconnect, the console sees it', { skip }, async () => {
+  const { ticket, sup } = await ticketForUnit('楼道灯不亮，晚上看不见', { photo: true });
+  const { ctx, page, problems } = await phone();
+  await signIn(page);
+  await page.goto(BASE + '/field#/tickets');
+  const row = page.locator('#tk-list li', { hasText: ticket.ticket_no });
+  await row.waitFor();
+  assert.equal(await row.getAttribute('data-status'), 'dispatched');
+  assert.match(await row.locator('.due').textContent(), /签收时限/);
+  // the queue is sorted by the nearest deadline
+  const dues = await page.$$eval('#tk-list li .due', (els) => els.map((e) => e.dataset.due));
+  assert.ok(dues.length >= 1);
+  assert.deepEqual(await lowContrast(page), [], 'queue');
+
+  await ctx.setOffline(true);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="1"]');
+  await row.waitFor();
+  await row.locator('a').click();
+  await page.waitForSelector('#tk-status[data-status=dispatched]');
+  assert.match(await page.textContent('#tk-fields'), /楼道灯不亮/);
+  assert.equal(await page.textContent('#tk-fields [data-field=resident_phone]'), '13800138000', 'the handling unit sees the phone');
+  await page.click('#tk-accept');
+  await page.waitForSelector('#tk-status[data-status=accepted]');
+  await page.waitForSelector('#tk-issues [data-action=accept][data-state=pending]');
+  await page.fill('#tk-resolve-text', '已更换楼道灯泡，恢复照明。');
+  await page.setInputFiles('#tk-resolve-photos', PHOTO);
+  await page.waitForSelector('#tk-resolve-thumbs img[data-sha]');
+  const sha = await page.getAttribute('#tk-resolve-thumbs img', 'data-sha');
+  assert.equal(sha, createHash('sha256').update(readFileSync(PHOTO)).digest('hex'), 'the proof photo is kept as taken (its own bytes, EXIF and all)');
+  await page.click('#tk-resolve button[type=submit]');
+  await page.waitForSelector('#tk-status[data-status=resolved]');
+  assert.equal(await pending(page), 2);
+  assert.deepEqual(await lowContrast(page), [], 'ticket page');
+  await page.reload(); // still there offline
+  await page.waitForSelector('#tk-issues [data-action=resolve][data-state=pending]');
+
+  await ctx.setOffline(false);
+  await waitPending(page, 0);
+  await page.waitForSelector('#tk-issues [data-action=resolve][data-state=applied]', { timeout: 60000 });
+  await page.waitForSelector('#tk-issues [data-action=accept][data-state=applied]');
+  assert.equal(await page.getAttribute('#tk-status', 'data-status'), 'resolved');
+  assert.doesNotMatch(await page.textContent('#tk-status'), /待发送|not sent/);
+  await page.waitForSelector('#tk-proof');
+  // the console's view
+  const seen = await apiCall('GET', '/api/v1/tickets/' + ticket.id, { token: sup.access_token });
+  assert.equal(seen.status, 'resolved');
+  const unit = await login('unit');
+  const res = await fetch(BASE + '/api/v1/attachments/' + sha, { headers: { Authorization: 'Bearer ' + unit.access_token } });
+  assert.equal(res.status, 200);
+  assert.ok(Buffer.from(await res.arrayBuffer()).equals(readFileSync(PHOTO)), 'the server holds the original bytes');
+  assert.deepEqual(problems, []);
+  await ctx.close();
+});
+
+test('a race with the console: the phone’s accept is refused and the ticket says so plainly', { skip }, async () => {
+  const { ticket, unit } = await ticketForUnit('小区门口井盖松动');
+  const { ctx, page, problems } = await phone();
+  await signIn(page);
+  await ctx.setOffline(true);
+  await page.goto(BASE + '/field#/t/' + ticket.id);
+  await page.click('#tk-accept');
+  await page.waitForSelector('#tk-issues [data-action=accept][data-state=pending]');
+  // meanwhile a colleague accepts it in the console and answers the resident
+  await apiCall('POST', `/api/v1/tickets/${ticket.id}/accept`, { token: unit.access_token, json: {} });
+  await ctx.setOffline(false);
+  await waitPending(page, 0);
+  await page.waitForSelector('#tk-issues [data-action=accept][data-state=refused]', { timeout: 60000 });
+  assert.match(await page.textContent('#tk-issues [data-state=refused]'), /控制台已先处理/);
+  assert.equal(await page.getAttribute('#tk-status', 'data-status'), 'accepted', 'the ticket shows the console’s state');
+  await page.click('#lang');
+  await page.waitForFunction(() => /console acted on this ticket first/.test(document.querySelector('#tk-issues').textContent));
+  await page.click('#lang');
+  assert.deepEqual(problems, []);
+  await ctx.close();
+});
+
+test('a lost session and an outdated protocol are said plainly; the unsent reply stays', { skip }, async () => {
+  const { ticket } = await ticketForUnit('垃圾清运不及时');
+  const { ctx, page } = await phone({ serviceWorkers: 'block' });
+  await signIn(page);
+  await ctx.setOffline(true);
+  await page.goto(BASE + '/field#/t/' + ticket.id);
+  await page.fill('#tk-reply-text', '已联系物业，明早清运。');
+  await page.click('#tk-reply button[type=submit]');
+  await waitPending(page, 1);
+  // the server no longer speaks this protocol
+  await page.route('**/api/v1/sync/push', (r) => r.fulfill({ status: 400, contentType: 'application/problem+json',
+    body: JSON.stringify({ code: 'protocol_version_unsupported', title: 'unsupported', requested: 1, supported: [2] }) }));
+  await ctx.setOffline(false);
+  await page.click('#sync-now');
+  await page.waitForFunction(() => /同步协议版本/.test(document.querySelector('#msg').textContent), null, { timeout: 60000 });
+  assert.equal(await pending(page), 1, 'the reply waits on the phone');
+  await page.unroute('**/api/v1/sync/push');
+  // the session ends on the server (signed out elsewhere) and the access token is no longer good
+  await page.evaluate(() => new Promise((resolve, reject) => {
+    const r = indexedDB.open('anju-field');
+    r.onsuccess = () => {
+      const store = r.result.transaction('kv', 'readwrite').objectStore('kv');
+      const g = store.get('session');
+      g.onsuccess = async () => {
+        const s = g.result;
+        await fetch('/api/v1/auth/logout', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: s.refresh_token }) });
+        const tx = r.result.transaction('kv', 'readwrite');
+        tx.objectStore('kv').put({ ...s, access_token: 'expired.' + s.access_token }, 'session');
+        tx.oncomplete = resolve; tx.onerror = reject;
+      };
+    };
+    r.onerror = reject;
+  }));
+  await page.click('#sync-now');
+  await page.waitForSelector('#login-view:not([hidden])', { timeout: 60000 });
+  assert.match(await page.textContent('#msg'), /登录已过期/);
+  assert.match(await page.textContent('#msg'), /1 条修改/);
+  assert.equal(await pending(page), 1);
+  // signing in again sends it
+  await page.fill('#login-pass', creds.unit.password);
+  await page.click('#login-submit');
+  await waitPending(page, 0);
+  await page.goto(BASE + '/field#/t/' + ticket.id);
+  await page.waitForSelector('#tk-issues [data-action=reply][data-state=applied]', { timeout: 60000 });
+  await page.waitForFunction(() => /明早清运/.test(document.querySelector('#tk-replies').textContent));
+  await ctx.close();
+});
