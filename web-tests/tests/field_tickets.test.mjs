@@ -5,7 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { BASE, PHONE, PHOTO, launch, marker, watch, has, login, apiCall, findTicket, creds, lowContrast } from '../lib.mjs';
 
 let browser;
@@ -31,6 +33,44 @@ async function signIn(page) {
 const pending = (page) => page.getAttribute('#status-line', 'data-pending').then(Number);
 const waitPending = (page, n) => page.waitForFunction((n) => Number(document.querySelector('#status-line').dataset.pending) === n, n, { timeout: 60000 });
 
+const SITE = { lat: 36.651, lon: 117.12 };
+
+/**
+ * The fixture photo with an EXIF block (APP1 after SOI): DateTimeOriginal `at` in the city's
+ * zone (+08:00) and a GPS position, as a phone's camera writes them.
+ */
+function photoWithExif(at, { lat, lon }) {
+  const local = new Date(at.getTime() + 8 * 3600e3).toISOString();
+  const when = local.slice(0, 10).replace(/-/g, ':') + ' ' + local.slice(11, 19) + '\0';
+  const le = [];
+  const u16 = (v) => { const b = Buffer.alloc(2); b.writeUInt16LE(v); return b; };
+  const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
+  const dms = (x) => { const d = Math.floor(x), mf = (x - d) * 60, m = Math.floor(mf), sec = Math.round((mf - m) * 60 * 1000); return [[d, 1], [m, 1], [sec, 1000]]; };
+  // layout: header 8 | IFD0 (2 entries) | Exif IFD (2) | GPS IFD (4) | data
+  const ifd = (n) => 2 + n * 12 + 4;
+  const ifd0 = 8, exifIfd = ifd0 + ifd(2), gpsIfd = exifIfd + ifd(2);
+  let data = gpsIfd + ifd(4);
+  const blobs = [];
+  const put = (buf) => { const at = data; blobs.push(buf); data += buf.length; return at; };
+  const entry = (tag, type, count, value) => Buffer.concat([u16(tag), u16(type), u32(count), Buffer.isBuffer(value) ? Buffer.concat([value, Buffer.alloc(4 - value.length)]) : u32(value)]);
+  const rationals = (parts) => Buffer.concat(parts.flatMap(([n, d]) => [u32(n), u32(d)]));
+  const whenAt = put(Buffer.from(when, 'ascii'));
+  const offAt = put(Buffer.from('+08:00\0', 'ascii'));
+  const latAt = put(rationals(dms(lat))), lonAt = put(rationals(dms(lon)));
+  const block = (entries) => Buffer.concat([u16(entries.length), ...entries, u32(0)]);
+  le.push(Buffer.from('II*\0', 'binary'), u32(8));
+  le.push(block([entry(0x8769, 4, 1, exifIfd), entry(0x8825, 4, 1, gpsIfd)]));
+  le.push(block([entry(0x9003, 2, 20, whenAt), entry(0x9011, 2, 7, offAt)]));
+  le.push(block([entry(1, 2, 2, Buffer.from('N\0')), entry(2, 5, 3, latAt), entry(3, 2, 2, Buffer.from('E\0')), entry(4, 5, 3, lonAt)]));
+  const tiff = Buffer.concat([...le, ...blobs]);
+  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'binary'), tiff]);
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1]), Buffer.from([(payload.length + 2) >> 8, (payload.length + 2) & 0xff]), payload]);
+  const jpg = readFileSync(PHOTO);
+  const file = path.join(os.tmpdir(), `proof-${Date.now()}.jpg`);
+  writeFileSync(file, Buffer.concat([jpg.subarray(0, 2), app1, jpg.subarray(2)]));
+  return file;
+}
+
 /** Files a complaint (a category without photo proof unless `photo`) and dispatches it to the test unit. */
 async function ticketForUnit(what, { photo = false } = {}) {
   const unit = await login('unit'), sup = await login('supervisor');
@@ -38,7 +78,7 @@ async function ticketForUnit(what, { photo = false } = {}) {
   const areas = await apiCall('GET', '/api/v1/areas');
   const text = marker(what);
   await apiCall('POST', '/api/v1/complaints', { headers: { 'Idempotency-Key': crypto.randomUUID() },
-    json: { category: (cats.find((c) => Boolean(c.needs_photo_proof) === photo) || cats[0]).code, description: text, area_id: areas.find((a) => a.kind === 'community').id, phone: '13800138000' } });
+    json: { category: (cats.find((c) => Boolean(c.needs_photo_proof) === photo) || cats[0]).code, description: text, area_id: areas.find((a) => a.kind === 'community').id, phone: '13800138000', lat: SITE.lat, lon: SITE.lon } });
   let [ticket] = await findTicket(sup.access_token, text);
   ticket = await apiCall('GET', '/api/v1/tickets/' + ticket.id, { token: sup.access_token });
   if (!ticket.unit || String(ticket.unit.id) !== String(unit.user.unit_id) || ticket.status !== 'dispatched') {
@@ -73,10 +113,12 @@ test('offline queue: accept and resolve with a photo offline, resolved after rec
   await page.waitForSelector('#tk-status[data-status=accepted]');
   await page.waitForSelector('#tk-issues [data-action=accept][data-state=pending]');
   await page.fill('#tk-resolve-text', '已更换楼道灯泡，恢复照明。');
-  await page.setInputFiles('#tk-resolve-photos', PHOTO);
+  // taken a minute from now on site (the accept that the server applies first is earlier)
+  const proofPhoto = photoWithExif(new Date(Date.now() + 60000), { lat: SITE.lat + 0.0003, lon: SITE.lon });
+  await page.setInputFiles('#tk-resolve-photos', proofPhoto);
   await page.waitForSelector('#tk-resolve-thumbs img[data-sha]');
   const sha = await page.getAttribute('#tk-resolve-thumbs img', 'data-sha');
-  assert.equal(sha, createHash('sha256').update(readFileSync(PHOTO)).digest('hex'), 'the proof photo is kept as taken (its own bytes, EXIF and all)');
+  assert.equal(sha, createHash('sha256').update(readFileSync(proofPhoto)).digest('hex'), 'the proof photo is kept as taken (its own bytes, EXIF and all)');
   await page.click('#tk-resolve button[type=submit]');
   await page.waitForSelector('#tk-status[data-status=resolved]');
   assert.equal(await pending(page), 2);
@@ -90,14 +132,16 @@ test('offline queue: accept and resolve with a photo offline, resolved after rec
   await page.waitForSelector('#tk-issues [data-action=accept][data-state=applied]');
   assert.equal(await page.getAttribute('#tk-status', 'data-status'), 'resolved');
   assert.doesNotMatch(await page.textContent('#tk-status'), /待发送|not sent/);
-  await page.waitForSelector('#tk-proof');
+  // its EXIF time and position survived the phone: the server's check says 已核验
+  await page.waitForSelector('#tk-proof[data-verified=true]');
+  assert.match(await page.textContent('#tk-proof'), /已核验/);
   // the console's view
   const seen = await apiCall('GET', '/api/v1/tickets/' + ticket.id, { token: sup.access_token });
   assert.equal(seen.status, 'resolved');
   const unit = await login('unit');
   const res = await fetch(BASE + '/api/v1/attachments/' + sha, { headers: { Authorization: 'Bearer ' + unit.access_token } });
   assert.equal(res.status, 200);
-  assert.ok(Buffer.from(await res.arrayBuffer()).equals(readFileSync(PHOTO)), 'the server holds the original bytes');
+  assert.ok(Buffer.from(await res.arrayBuffer()).equals(readFileSync(proofPhoto)), 'the server holds the original bytes');
   assert.deepEqual(problems, []);
   await ctx.close();
 });
