@@ -113,6 +113,13 @@ test('offline queue: accept and resolve with a photo offline, resolved after rec
   await page.waitForSelector('#tk-status[data-status=accepted]');
   await page.waitForSelector('#tk-issues [data-action=accept][data-state=pending]');
   await page.fill('#tk-resolve-text', '已更换楼道灯泡，恢复照明。');
+  // a proof photo is sent as taken, so one over the attachment limit is refused plainly, and so is a non-image
+  await page.setInputFiles('#tk-resolve-photos', { name: 'huge.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(11 * 1024 * 1024, 0xff) });
+  await page.waitForFunction(() => /超过 10 MB/.test(document.querySelector('#tk-resolve .ferr').textContent));
+  await page.setInputFiles('#tk-resolve-photos', { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a photo') });
+  await page.waitForFunction(() => /不是可识别的图片/.test(document.querySelector('#tk-resolve .ferr').textContent));
+  assert.equal(await page.inputValue('#tk-resolve-text'), '已更换楼道灯泡，恢复照明。', 'the text typed stays');
+  assert.equal(await page.locator('#tk-resolve-thumbs img').count(), 0);
   // taken a minute from now on site (the accept that the server applies first is earlier)
   const proofPhoto = photoWithExif(new Date(Date.now() + 60000), { lat: SITE.lat + 0.0003, lon: SITE.lon });
   await page.setInputFiles('#tk-resolve-photos', proofPhoto);
