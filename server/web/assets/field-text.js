@@ -93,7 +93,7 @@ extend({
     'fld.tk.st.dispatched': 'To accept', 'fld.tk.st.dispatching': 'Being dispatched', 'fld.tk.st.accepted': 'In hand', 'fld.tk.st.resolved': 'Resolved, awaiting the resident', 'fld.tk.st.closed': 'Closed', 'fld.tk.st.reopened': 'Reopened by the resident', 'fld.tk.st.escalated': 'Escalated',
     'fld.tk.a.accept': 'Accept', 'fld.tk.a.reply': 'Reply', 'fld.tk.a.resolve': 'Resolve',
     'fld.tk.state.pending': '“{what}” is saved on this phone and sent when there is a connection.', 'fld.tk.state.sent': '“{what}” was sent; waiting for the server.', 'fld.tk.state.applied': '“{what}” took effect.',
-    'fld.tk.refused.state': '“{what}” did not take effect: the console acted on this ticket first (it is now: {st}).', 'fld.tk.refused.unit': '“{what}” did not take effect: the ticket was reassigned or returned and is no longer your unit’s.',
+    'fld.tk.refused.state': '“{what}” did not take effect: the console acted on this ticket first; it is now “{st}”.', 'fld.tk.refused.unit': '“{what}” did not take effect: the ticket was reassigned or returned and is no longer your unit’s.',
     'fld.tk.refused': '“{what}” did not take effect: {why}',
     'fld.tk.do.accept': 'Accept', 'fld.tk.do.reply': 'Send reply', 'fld.tk.do.resolve': 'Resolve', 'fld.tk.reply.label': 'Reply to the resident (public)', 'fld.tk.resolve.label': 'What was done (public)',
     'fld.tk.resolve.photos': 'After photos', 'fld.tk.resolve.hint': 'Photos are kept and sent as taken (with their time and position, for the proof check), at most 10 MB each, 6 at most.',
