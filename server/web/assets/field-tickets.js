@@ -78,7 +78,7 @@ export async function renderQueue(ctx) {
   for (const r of rows) {
     const f = r.tk.fields, over = r.due && r.at < now;
     const dueText = r.due ? t('fld.tk.due.' + r.due.kind, { t: fmtTime(r.due.at) }) + (over ? ' · ' + t('fld.tk.overdue') : '') : statusText(r.st);
-    list.append(h('li', { 'data-id': r.tk.id, 'data-status': r.st, class: over ? 'overdue' : null },
+    list.append(h('li', { 'data-id': r.tk.id, 'data-status': r.st, 'data-due-at': r.due ? r.due.at : '', class: over ? 'overdue' : null },
       h('a', { href: '#/t/' + r.tk.id },
         h('strong', { text: f.ticket_no + ' · ' + (f.category || '') }),
         h('span', { class: 'meta', text: [f.community, f.address].filter(Boolean).join(' · ') }),
