@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BASE, PHONE, PHOTO, launch, marker, watch, has, login, apiCall, findTicket, creds, lowContrast } from '../lib.mjs';
+import { BASE, PHONE, DESKTOP, PHOTO, launch, marker, watch, has, login, apiCall, findTicket, creds, lowContrast, staffSignIn } from '../lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -148,6 +148,13 @@ test('offline queue: accept and resolve with a photo offline, resolved after rec
   // the console's view
   const seen = await apiCall('GET', '/api/v1/tickets/' + ticket.id, { token: sup.access_token });
   assert.equal(seen.status, 'resolved');
+  assert.equal(seen.proof && seen.proof.verified, true, 'the console’s API carries the verdict');
+  const office = await browser.newContext({ viewport: DESKTOP });
+  const desk = await office.newPage();
+  await staffSignIn(desk, '/console#t=' + encodeURIComponent(ticket.id), 'supervisor');
+  await desk.locator('#detail-body .timeline', { hasText: '已更换楼道灯泡' }).waitFor();
+  assert.match(await desk.textContent('#detail-body .proof .badge'), /已核验/, 'the console shows the phone’s resolution as verified');
+  await office.close();
   const unit = await login('unit');
   const res = await fetch(BASE + '/api/v1/attachments/' + sha, { headers: { Authorization: 'Bearer ' + unit.access_token } });
   assert.equal(res.status, 200);
