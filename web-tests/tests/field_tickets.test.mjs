@@ -204,6 +204,26 @@ test('a race with the console: the phone’s accept is refused and the ticket sa
   await ctx.close();
 });
 
+test('a ticket returned in the console while the phone accepted it offline: the refusal stays in the queue', { skip }, async () => {
+  const { ticket, unit } = await ticketForUnit('不归本单位：小区外市政路灯');
+  const { ctx, page, problems } = await phone();
+  await signIn(page);
+  await ctx.setOffline(true);
+  await page.goto(BASE + '/field#/t/' + ticket.id);
+  await page.click('#tk-accept');
+  await page.waitForSelector('#tk-issues [data-action=accept][data-state=pending]');
+  await apiCall('POST', `/api/v1/tickets/${ticket.id}/return`, { token: unit.access_token, json: { reason: '市政路灯归城管，不归本单位' } });
+  await ctx.setOffline(false);
+  await waitPending(page, 0);
+  await page.goto(BASE + '/field#/tickets');
+  const gone = page.locator(`#tk-gone [data-gone="${ticket.id}"]`);
+  await gone.waitFor({ timeout: 60000 });
+  assert.match(await gone.textContent(), /已转派或退回/);
+  assert.equal(await page.locator(`#tk-list li[data-id="${ticket.id}"]`).count(), 0, 'the ticket left the phone');
+  assert.deepEqual(problems, []);
+  await ctx.close();
+});
+
 test('a lost session and an outdated protocol are said plainly; the unsent reply stays', { skip }, async () => {
   const { ticket } = await ticketForUnit('垃圾清运不及时');
   const { ctx, page } = await phone({ serviceWorkers: 'block' });

@@ -74,6 +74,16 @@ export async function renderQueue(ctx) {
     return { tk, st, due, at: due ? ms(due.at) : Infinity, waiting: acts.filter((a) => a.state === 'pending').length, refused: acts.some((a) => a.state === 'refused') };
   });
   rows.sort((a, b) => a.at - b.at || (a.tk.fields.filed_at < b.tk.fields.filed_at ? 1 : -1));
+  // refusals of actions on tickets no longer on this phone (transferred or returned meanwhile)
+  const here = new Set(ctx.byType('ticket').map((x) => x.id));
+  const gone = clear(document.querySelector('#tk-gone'));
+  for (const x of rejections) {
+    if (x.record_type !== 'ticket_action' || !x.fields || here.has(x.fields.ticket_id)) continue;
+    const what = t('fld.tk.a.' + x.fields.action);
+    gone.append(h('div', { class: 'issue bad', 'data-gone': x.fields.ticket_id },
+      h('strong', { text: x.code === 'not_your_unit' ? t('fld.tk.gone.unit', { what }) : t('fld.tk.gone', { what, why: msgOf(x) }) }),
+      h('p', { class: 'meta', text: fmtTime(x.fields.acted_at) + (x.fields.message ? ' · ' + x.fields.message : '') })));
+  }
   document.querySelector('#tk-count').textContent = rows.length ? t('fld.tk.count', { n: rows.filter((r) => r.due).length }) : t('fld.tk.none');
   for (const r of rows) {
     const f = r.tk.fields, over = r.due && r.at < now;
