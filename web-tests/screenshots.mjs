@@ -120,7 +120,7 @@ for (const size of ['phone', 'desktop']) {
       await page.locator('#import-box').scrollIntoViewIfNeeded();
     });
     await shot('progress', size, async (page) => { await staffSignIn(page, '/progress', 'supervisor'); await ready(page); });
-    // the field app: the unit user's hazards after the first sync, and a new inspection's form
+    // the field app: the unit user's hazards after the first sync, and a new inspection's form;
     const fieldSignIn = async (page) => {
       await page.goto(BASE + '/field');
       await page.waitForSelector('#login-view:not([hidden])');
@@ -131,6 +131,21 @@ for (const size of ['phone', 'desktop']) {
     };
     await shot('field', size, async (page) => { await fieldSignIn(page); await page.goto(BASE + '/field#/list/hazard'); await page.waitForSelector('#list li'); });
     await shot('field-form', size, async (page) => { await fieldSignIn(page); await page.goto(BASE + '/field#/new/inspection'); await page.waitForSelector('#checklist'); });
+    // the unit's ticket queue by deadline; a ticket accepted on the phone offline (the action waiting, the reply and resolve forms)
+    await shot('field-tickets', size, async (page) => { await fieldSignIn(page); await page.goto(BASE + '/field#/tickets'); await page.waitForSelector('#tk-list li'); });
+    await shot('field-ticket', size, async (page) => {
+      await fieldSignIn(page);
+      await page.goto(BASE + '/field#/tickets');
+      await page.waitForSelector('#tk-list li');
+      await page.locator('#tk-list li a').first().click();
+      await page.waitForSelector('#tk-status');
+      if (await page.locator('#tk-accept').count()) {
+        await page.context().setOffline(true);
+        await page.click('#tk-accept');
+        await page.waitForSelector('#tk-issues [data-state=pending]');
+      }
+      await page.evaluate(() => window.scrollTo(0, 0));
+    });
   }
 }
 await browser.close();

@@ -213,6 +213,15 @@ test('two phones edit the same building field: the conflict shows both values', 
   assert.equal(await b.page.textContent('#rec-issues .device-value'), fb);
   assert.equal(await b.page.textContent('#rec-issues .server-value'), fa);
   assert.match(await b.page.textContent('#status-line'), /冲突 1/);
+  // the unit's staff may decide a plain field here: keep this phone's value, both phones converge
+  await b.page.click('#rec-issues .issue[data-conflict=floors] button[data-pick=device]');
+  await b.page.waitForSelector('#msg.ok');
+  await b.page.waitForSelector('#rec-issues .issue[data-conflict=floors]', { state: 'detached' });
+  await b.page.waitForFunction((v) => document.querySelector('#rec-fields [data-field=floors]').textContent === v, fb);
+  assert.match(await b.page.textContent('#status-line'), /冲突 0/);
+  await a.page.goto(BASE + '/field#/r/' + id);
+  await a.page.click('#sync-now');
+  await a.page.waitForFunction((v) => document.querySelector('#rec-fields [data-field=floors]')?.textContent === v, fb, { timeout: 60000 });
   await a.ctx.close();
   await b.ctx.close();
 });

@@ -86,6 +86,7 @@ pub static STATIC: &[Asset] = &[
     asset!("/assets/field-form.js", JS, "assets/field-form.js"),
     asset!("/assets/field-sync.js", JS, "assets/field-sync.js"),
     asset!("/assets/field-text.js", JS, "assets/field-text.js"),
+    asset!("/assets/field-tickets.js", JS, "assets/field-tickets.js"),
     asset!(
         "/assets/field-icon.svg",
         "image/svg+xml",

@@ -8,6 +8,23 @@ import { shrink } from './image.js';
 import { kindOf, kindArgs } from './field-sync.js';
 import { fieldLabel, valueLabel } from './field-text.js';
 
+/** The largest proof photo kept as taken (the server takes attachments up to 10 MB). */
+export const MAX_ORIGINAL = 10 * 1024 * 1024;
+/** Photo fields whose photos are proof: kept as taken, with their EXIF time and position. */
+export const PROOF_FIELDS = new Set(['rectification_photos']);
+
+/**
+ * A proof photo as taken: the file's own bytes (a canvas re-encode would drop the EXIF time and
+ * position the server checks). Rejects with Error('too_large') over MAX_ORIGINAL and
+ * Error('not_image') when it is not a JPEG, PNG or WebP that the browser can decode.
+ */
+export async function original(file) {
+  if (file.size > MAX_ORIGINAL) throw new Error('too_large');
+  if (!/^image\/(jpeg|png|webp)$/.test(file.type || '')) throw new Error('not_image');
+  try { const b = await createImageBitmap(file); if (b.close) b.close(); } catch { throw new Error('not_image'); }
+  return new Blob([await file.arrayBuffer()], { type: file.type });
+}
+
 /** Fields the form leaves out: the checklist pair is one section; these are the server's or the office's. */
 const HIDDEN = new Set(['checklist', 'checklist_findings']);
 const OFFICE_ONLY = new Set(['deadline']);
@@ -94,11 +111,11 @@ export function renderForm(form, schema, current, prefill, ctx, onSave) {
       input.addEventListener('change', async () => {
         for (const file of input.files) {
           try {
-            const blob = await shrink(file);
+            const blob = PROOF_FIELDS.has(f.name) ? await original(file) : await shrink(file);
             const sha = await ctx.store.addPhoto(blob);
             if (!sets[f.name].includes(sha)) sets[f.name].push(sha);
           } catch (e) {
-            say(err, 'err', e && e.name === 'QuotaExceededError' ? t('fld.full') : t('fld.photo.bad', { name: file.name }));
+            say(err, 'err', e && e.name === 'QuotaExceededError' ? t('fld.full') : e && e.message === 'too_large' ? t('fld.photo.big', { name: file.name }) : t('fld.photo.bad', { name: file.name }));
           }
         }
         input.value = '';

@@ -154,6 +154,8 @@ export class FieldStore {
   conflicts() { return run(this.db, ['conflicts'], 'readonly', (tx) => tx.all('conflicts')); }
   rejections() { return run(this.db, ['rejected'], 'readonly', (tx) => tx.all('rejected')); }
   outbox() { return run(this.db, ['outbox'], 'readonly', (tx) => tx.all('outbox')); }
+  /** Forgets a conflict this phone holds (after it was decided on the server). */
+  dropConflict(key) { return run(this.db, ['conflicts'], 'readwrite', (tx) => tx.del('conflicts', key)); }
 
   // ---- the network side ----
 

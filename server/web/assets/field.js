@@ -8,6 +8,7 @@ import { open, kv, setKv } from './field-db.js';
 import { FieldStore, SyncStop, kindOf } from './field-sync.js';
 import { renderForm } from './field-form.js';
 import { fieldLabel, valueLabel } from './field-text.js';
+import { renderQueue, renderTicket } from './field-tickets.js';
 
 const TYPES = ['inspection', 'hazard', 'building', 'project'];
 let store, ref = { directory: { areas: [], units: [] }, checklists: null }, user = null;
@@ -109,7 +110,12 @@ async function stopMessage(e) {
   const n = (await store.counts()).pending;
   if (e instanceof SyncStop) {
     if (e.kind === 'login') return null;
-    if (e.kind === 'expired') { showLogin(); return ['warn', t('fld.stop.expired', { n })]; }
+    if (e.kind === 'expired') {
+      // the token pair is dead: forget it (the device, records and outbox stay) so the sign-in form stays up
+      await setKv(store.db, { session: undefined });
+      showLogin();
+      return ['warn', t('fld.stop.expired', { n })];
+    }
     if (e.kind === 'revoked') return ['err', t('fld.stop.revoked', { n })];
     if (e.kind === 'outdated') return ['err', t('fld.stop.outdated', { n })];
     if (e.kind === 'gap') return ['err', t('fld.stop.gap')];
@@ -162,13 +168,20 @@ async function loadRef() {
 
 // ---- views ----
 function showOnly(id) {
-  for (const v of ['login-view', 'home-view', 'record-view', 'form-view']) $('#' + v).hidden = v !== id;
+  for (const v of ['login-view', 'home-view', 'tickets-view', 'ticket-view', 'record-view', 'form-view']) $('#' + v).hidden = v !== id;
 }
 function showLogin() { showOnly('login-view'); if (user) $('#login-user').value = user.username; }
 
+/** Whether the tickets queue is offered: the server syncs tickets and this person handles them (or has some). */
+const handlesTickets = () => Boolean(store.schema('ticket')) && (byType('ticket').length > 0 || (user && ['unit_staff', 'unit_admin'].includes(user.role)));
+function ticketsTab(pressed) {
+  return h('a', { class: 'btn tk', href: '#/tickets', 'aria-pressed': String(pressed), 'data-type': 'ticket' }, t('fld.t.ticket'),
+    h('small', { text: String(byType('ticket').filter((x) => !['resolved', 'closed'].includes(x.fields.status)).length) }));
+}
 function renderHome(type) {
   showOnly('home-view');
   const nav = clear($('#types'));
+  if (handlesTickets()) nav.append(ticketsTab(false));
   for (const ty of TYPES) {
     nav.append(h('a', { class: 'btn', href: '#/list/' + ty, 'aria-pressed': String(ty === type), 'data-type': ty },
       t('fld.t.' + ty), h('small', { text: String(byType(ty).length) })));
@@ -219,7 +232,10 @@ async function renderRecord(id) {
       h('dl', { class: 'kv' }, h('dt', { text: t('fld.conflict.yours') }), h('dd', { class: 'device-value', text: f ? display(f, c.device_value) : JSON.stringify(c.device_value) }),
         h('dt', { text: t('fld.conflict.server') }), h('dd', { class: 'server-value', text: f ? display(f, c.server_value) : JSON.stringify(c.server_value) }),
         h('dt', { text: t('fld.conflict.kept') }), h('dd', { text: t('fld.conflict.kept.' + c.winner) })),
-      h('p', { class: 'meta', text: t('fld.conflict.hint') })));
+      mayDecide(f) ? h('div', { class: 'pick' },
+        h('button', { type: 'button', class: 'btn', 'data-pick': 'device', text: t('fld.conflict.pick.device'), onclick: () => decideConflict(c, 'device') }),
+        h('button', { type: 'button', class: 'btn sec', 'data-pick': 'server', text: t('fld.conflict.pick.server'), onclick: () => decideConflict(c, 'server') }))
+        : h('p', { class: 'meta', text: t('fld.conflict.hint') })));
   }
   for (const x of (await store.rejections()).filter((x) => x.record_id === id)) {
     const sent = Object.entries(x.fields || {}).map(([k, v]) => { const f = schema.fields.find((y) => y.name === k); return (f ? fieldLabel(f) : k) + '：' + (f ? display(f, v && v.add ? v.add : v) : JSON.stringify(v)); }).join('；');
@@ -234,6 +250,52 @@ async function renderRecord(id) {
   if (r.record_type === 'inspection') {
     const q = new URLSearchParams({ inspection_id: id, area_id: r.fields.area_id || '', building_id: r.fields.building_id || '', unit_id: r.fields.unit_id || '' });
     edit.after(h('a', { class: 'btn sec big', id: 'rec-new-hazard', href: '#/new/hazard?' + q, text: t('fld.new.hazard') }));
+  }
+}
+
+async function showQueue() {
+  renderHome(null);
+  const nav = $('#types');
+  nav.querySelector('a[data-type=ticket]')?.setAttribute('aria-pressed', 'true');
+  $('#tickets-view').hidden = false;
+  await renderQueue(ctx);
+}
+
+/** Queues an accept, reply or resolve of `ticket` as a `ticket_action` record (works offline). */
+async function onTicketAction(ticket, action, message, photos) {
+  const fields = { ticket_id: ticket.id, unit_id: ticket.fields.unit_id, action, acted_at: new Date().toISOString() };
+  if (message) fields.message = message;
+  if (photos && photos.length) fields.photos = { add: photos, remove: [] };
+  await store.enqueue('ticket_action', uuidv7(), 'upsert', null, fields);
+  await refreshCache();
+  await status();
+  say($('#msg'), 'ok', navigator.onLine ? t('fld.saved.sent') : t('fld.tk.saved'));
+  await route();
+  syncSoon();
+}
+
+/** Whether this person may decide a conflict of field `f` (the server checks again: resolve.rs). */
+function mayDecide(f) {
+  if (!user) return false;
+  if (['supervisor', 'admin'].includes(user.role)) return true;
+  const pol = f ? (typeof f.policy === 'string' ? f.policy : Object.keys(f.policy)[0]) : 'lww';
+  return pol !== 'server_authoritative' && pol !== 'monotonic';
+}
+
+/** Decides conflict `c` on the server with the side picked, then drops it here and syncs. */
+async function decideConflict(c, pick) {
+  if (!navigator.onLine) { say($('#msg'), 'warn', t('fld.conflict.offline')); return; }
+  try {
+    const open = await store.authed('/api/v1/sync/conflicts?status=all&record_id=' + encodeURIComponent(c.record_id));
+    const mine = (open || []).filter((x) => x.field === c.field && x.device_hlc === c.device_hlc);
+    const target = mine.find((x) => x.status === 'open');
+    if (target) await store.authed('/api/v1/sync/conflicts/' + target.id + '/resolve', { json: { pick } });
+    await store.dropConflict(c.key);
+    say($('#msg'), 'ok', target ? t('fld.conflict.done') : t('fld.conflict.gone'));
+    await syncNow();
+  } catch (e) {
+    const m = await stopMessage(e);
+    if (m) say($('#msg'), m[0], m[1]);
   }
 }
 
@@ -297,10 +359,16 @@ async function route() {
   const parts = path.split('/').filter(Boolean);
   const query = new URLSearchParams(qs || '');
   if (parts[0] === 'list' && TYPES.includes(parts[1])) { await setKv(store.db, { tab: parts[1] }); if (my === routeSeq) renderHome(parts[1]); }
+  else if (parts[0] === 'tickets') { await setKv(store.db, { tab: 'tickets' }); if (my === routeSeq) await showQueue(); }
+  else if (parts[0] === 't' && parts[1]) { showOnly('ticket-view'); if (!(await renderTicket(ctx, parts[1], onTicketAction))) location.hash = '#/tickets'; }
   else if (parts[0] === 'r' && parts[1]) await renderRecord(parts[1]);
   else if (parts[0] === 'new' && TYPES.includes(parts[1])) renderForm_(parts[1], null, query);
   else if (parts[0] === 'edit' && parts[1]) renderForm_(null, parts[1], query);
-  else { const { tab } = await kv(store.db, ['tab']); if (my === routeSeq) renderHome(tab || 'inspection'); }
+  else {
+    const { tab } = await kv(store.db, ['tab']);
+    if (my !== routeSeq) return;
+    if (tab === 'tickets' || (!tab && handlesTickets())) await showQueue(); else renderHome(tab || 'inspection');
+  }
 }
 
 async function onLogin(e) {
