@@ -10,6 +10,7 @@ mod complaints_proof;
 mod complaints_routing_stats;
 mod field_checklists;
 mod foundation;
+mod funds;
 mod map;
 mod pages;
 mod plans_progress;
