@@ -34,5 +34,6 @@ pub mod state;
 pub mod stats;
 pub mod sync;
 pub mod tickets;
+pub mod upkeep;
 pub mod users;
 pub mod web;

@@ -30,3 +30,4 @@ mod sync_push;
 mod sync_security;
 mod sync_ticket_actions;
 mod sync_tickets;
+mod upkeep;
