@@ -120,6 +120,13 @@ for (const size of ['phone', 'desktop']) {
       await page.locator('#import-box').scrollIntoViewIfNeeded();
     });
     await shot('progress', size, async (page) => { await staffSignIn(page, '/progress', 'supervisor'); await ready(page); });
+    await shot('funds', size, async (page) => {
+      await staffSignIn(page, '/funds', 'supervisor');
+      await ready(page);
+      await page.locator('#funds-list tbody tr.flagged button').first().click();
+      await page.waitForSelector('#ledger-entries');
+      await page.evaluate(() => window.scrollTo(0, 0));
+    });
     // the field app: the unit user's hazards after the first sync, and a new inspection's form;
     const fieldSignIn = async (page) => {
       await page.goto(BASE + '/field');

@@ -21,6 +21,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::sync::ApiDoc::openapi());
     doc.merge(crate::registers::ApiDoc::openapi());
     doc.merge(crate::plans::ApiDoc::openapi());
+    doc.merge(crate::funds::ApiDoc::openapi());
+    doc.merge(crate::upkeep::ApiDoc::openapi());
     doc.merge(crate::map::ApiDoc::openapi());
     doc.merge(crate::checklists::ApiDoc::openapi());
     doc.merge(crate::devices::ApiDoc::openapi());

@@ -154,6 +154,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::sync::configure(cfg);
     crate::registers::configure(cfg);
     crate::plans::configure(cfg);
+    crate::funds::configure(cfg);
+    crate::upkeep::configure(cfg);
     crate::map::configure(cfg);
     crate::checklists::configure(cfg);
     crate::attachments::configure(cfg);

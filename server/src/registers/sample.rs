@@ -84,6 +84,7 @@ pub fn load_if_empty(
         push_office(conn, &clock, &Scope::All, &author, chunk.to_vec(), now_ms)?;
     }
     crate::plans::store::load_sample(conn, &org, i32::from(today.year()), now_ms)?;
+    crate::funds::sample::load_if_empty(conn, today, now_ms)?;
     Ok(true)
 }
 

@@ -116,7 +116,15 @@ pub async fn dry_run_handler(
                 (Some(a), Some(b)) if a.is_finite() && b.is_finite() => Some((a, b)),
                 _ => None,
             };
-            dry_run(&catalog, &q.category, q.area_id.as_deref(), point)
+            let mut v = dry_run(&catalog, &q.category, q.area_id.as_deref(), point)?;
+            // A rule made by an upkeep hand-over says so.
+            if let Some(rule) = v["rule"]["id"].as_str().map(str::to_owned)
+                && let Some(h) = crate::upkeep::rule_origin(conn, &rule)?
+            {
+                v["reason"] = json!("upkeep_handover");
+                v["handover"] = h;
+            }
+            Ok(v)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))

@@ -31,6 +31,7 @@ pub mod page {
     pub static PUBLIC: Asset = asset!("/public", super::HTML, "public.html");
     pub static REGISTERS: Asset = asset!("/registers", super::HTML, "registers.html");
     pub static PROGRESS: Asset = asset!("/progress", super::HTML, "progress.html");
+    pub static FUNDS: Asset = asset!("/funds", super::HTML, "funds.html");
     /// The field app (外业), an installable PWA with its own manifest and service worker.
     pub static FIELD: Asset = asset!("/field", super::HTML, "field.html");
     pub static FIELD_MANIFEST: Asset = asset!(
@@ -49,7 +50,7 @@ pub mod page {
     pub static SERVICE_WORKER: Asset = asset!("/sw.js", super::JS, "sw.js");
 
     /// Every HTML page, for the tests that scan them.
-    pub static ALL_HTML: [&Asset; 9] = [
+    pub static ALL_HTML: [&Asset; 10] = [
         &RESIDENT,
         &TRACK,
         &TRACK_NOT_FOUND,
@@ -58,6 +59,7 @@ pub mod page {
         &PUBLIC,
         &REGISTERS,
         &PROGRESS,
+        &FUNDS,
         &FIELD,
     ];
 }
@@ -76,6 +78,7 @@ pub static STATIC: &[Asset] = &[
     asset!("/assets/chart.js", JS, "assets/chart.js"),
     asset!("/assets/console.js", JS, "assets/console.js"),
     asset!("/assets/dom.js", JS, "assets/dom.js"),
+    asset!("/assets/funds.js", JS, "assets/funds.js"),
     asset!(
         "/assets/field.css",
         "text/css; charset=utf-8",

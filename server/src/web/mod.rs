@@ -37,7 +37,7 @@ pub const CSP: &str = "default-src 'self'; img-src 'self' blob: data:; style-src
 const NO_CACHE: &str = "no-cache";
 
 /// Mounts the pages: `/`, `/t/`, `/t/{code}`, `/console`, `/board`, `/public`, `/registers`,
-/// `/progress`, `/field` (with `/field.webmanifest` and `/field-sw.js`), `/sw.js`,
+/// `/progress`, `/funds`, `/field` (with `/field.webmanifest` and `/field-sw.js`), `/sw.js`,
 /// `/manifest.webmanifest` and `/assets/{file}`. GET and HEAD; gzip when the client asks.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let get_or_head = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
@@ -84,6 +84,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/progress")
             .wrap(Compress::default())
             .route(get_or_head().to(progress)),
+    )
+    .service(
+        web::resource("/funds")
+            .wrap(Compress::default())
+            .route(get_or_head().to(funds)),
     )
     .service(
         web::resource("/field")
@@ -135,6 +140,10 @@ async fn public(req: HttpRequest) -> HttpResponse {
 async fn registers(req: HttpRequest) -> HttpResponse {
     serve(&req, &page::REGISTERS)
 }
+async fn funds(req: HttpRequest) -> HttpResponse {
+    serve(&req, &page::FUNDS)
+}
+
 async fn progress(req: HttpRequest) -> HttpResponse {
     serve(&req, &page::PROGRESS)
 }

@@ -13,6 +13,7 @@ extend({
     'pub.total': '合计', 'pub.chart': '各区受理与办结', 'pub.bycat': '{d}：按类别', 'pub.category': '类别', 'pub.none': '所选时段没有数据。',
     'pub.p.name': '项目', 'pub.p.kind': '类型', 'pub.p.plan': '计划', 'pub.p.started': '已开工', 'pub.p.done': '已完成', 'pub.p.progress': '完成进度',
     'prog.shantytown': '棚户区改造', 'prog.dilapidated': '危旧房改造', 'prog.dangerous_housing': '危旧房改造', 'prog.old_community': '老旧小区改造',
+    'pub.funds': '资金使用情况（{y}年，万元）', 'pub.f.budget': '预算', 'pub.f.received': '到位', 'pub.f.paid': '支付', 'pub.f.pct': '支付占预算', 'pub.f.prog': '类型',
     'pub.p.status': '状态', 'pst.planned': '计划中', 'pst.in_progress': '施工中', 'pst.completed': '已完工', 'msr.flat': '套', 'msr.household': '户',
     'pub.plan': '年度计划完成情况', 'pub.plan.measure': '指标', 'pub.plan.planned': '年度计划', 'pub.plan.done': '已完成', 'pub.plan.pct': '完成率', 'pub.plan.chart': '各区完成率（{y} 年）' },
   en: { 'pub.title': 'Public figures', 'pub.intro': 'How residents’ complaints are handled and how renovation projects progress, by district and category. No personal data.', 'pub.stats': 'Complaints handled',
@@ -22,10 +23,11 @@ extend({
     'pub.p.name': 'Project', 'pub.p.kind': 'Programme', 'pub.p.plan': 'Plan', 'pub.p.started': 'Started', 'pub.p.done': 'Completed', 'pub.p.progress': 'Progress',
     'prog.shantytown': 'Shantytown renovation', 'prog.dilapidated': 'Dilapidated housing', 'prog.dangerous_housing': 'Dilapidated housing', 'prog.old_community': 'Old community renovation',
     'pub.p.status': 'Status', 'pst.planned': 'Planned', 'pst.in_progress': 'In progress', 'pst.completed': 'Completed', 'msr.flat': 'flats', 'msr.household': 'households',
+    'pub.funds': 'Use of funds ({y}, 10,000 yuan)', 'pub.f.budget': 'Budget', 'pub.f.received': 'Received', 'pub.f.paid': 'Paid', 'pub.f.pct': 'Paid % of budget', 'pub.f.prog': 'Programme',
     'pub.plan': 'Annual plan: progress', 'pub.plan.measure': 'Measure', 'pub.plan.planned': 'Plan', 'pub.plan.done': 'Done', 'pub.plan.pct': '% of plan', 'pub.plan.chart': '% of plan by district ({y})' },
 });
 
-const st = { stats: null, cats: [], projects: null, plan: null };
+const st = { stats: null, cats: [], projects: null, plan: null, funds: null };
 const pct = (v) => (v == null || !isFinite(v) ? '—' : Math.round((v > 1 ? v / 100 : v) * 1000) / 10 + '%');
 const ymd = (d) => d.toISOString().slice(0, 10);
 const num = (v) => (v == null ? '—' : String(v));
@@ -131,15 +133,36 @@ function renderPlan() {
   clear($('#plan-chart')).append(h('figcaption', { text: t('pub.plan.chart', { y: p.year }) }), bars(rows, { title: t('pub.plan.chart', { y: p.year }), max, fmt: (v) => v + '%' }));
 }
 
+async function loadFunds() {
+  try { st.funds = await request('/api/v1/public/funds'); } catch { st.funds = null; }
+  renderFunds();
+}
+// Yuan as 万元 with two decimals.
+const wan = (v) => (v == null ? '—' : (v / 10000).toFixed(2));
+function renderFunds() {
+  const f = st.funds, sec = $('#funds');
+  sec.hidden = !f || !f.districts || !f.districts.length;
+  if (sec.hidden) return;
+  $('#funds-h').textContent = t('pub.funds', { y: f.year });
+  const progs = ['shantytown', 'dangerous_housing', 'old_community'];
+  const row = (label, g, x, district) => h('tr', { dataset: { district: String(district || '') } }, h('th', { scope: 'row', text: label }), h('td', { text: g ? t('prog.' + g) : '' }),
+    h('td', { class: 'num', text: wan(x.budget) }), h('td', { class: 'num', text: wan(x.received) }), h('td', { class: 'num', text: wan(x.paid) }),
+    h('td', { class: 'num', text: x.paid_percent == null ? '—' : x.paid_percent + '%' }));
+  clear($('#funds-table')).append(h('table', { id: 'public-funds' },
+    h('thead', null, h('tr', null, th('pub.district'), th('pub.f.prog'), th('pub.f.budget', 1), th('pub.f.received', 1), th('pub.f.paid', 1), th('pub.f.pct', 1))),
+    h('tbody', null, ...f.districts.flatMap((d) => progs.map((g) => row(name(d), g, d.programmes[g], d.area_id)))),
+    h('tfoot', null, row(t('pub.total'), null, f.city.total))));
+}
+
 async function start() {
   const to = new Date(Date.now() + 8 * 3600e3);
   $('#to').value = ymd(to);
   $('#from').value = ymd(to).slice(0, 4) + '-01-01';
-  initLang($('#lang'), () => { render(); renderProjects(); renderPlan(); applyMapFilter(); map.relabel(); });
+  initLang($('#lang'), () => { render(); renderProjects(); renderPlan(); renderFunds(); applyMapFilter(); map.relabel(); });
   $('#period').addEventListener('submit', (e) => { e.preventDefault(); load(); });
   try { st.cats = await request('/api/v1/categories'); } catch { st.cats = []; }
   map = mountMap($('#map-box'), { public: true, onSelect: (a) => { mapDistrict = a ? a.area_id : null; applyMapFilter(); } });
-  await Promise.all([load(), loadProjects(), loadPlan(), map.reload()]);
+  await Promise.all([load(), loadProjects(), loadPlan(), loadFunds(), map.reload()]);
   document.documentElement.dataset.ready = '1';
 }
 
@@ -148,7 +171,7 @@ async function start() {
 let map = null;
 let mapDistrict = null;
 function applyMapFilter() {
-  for (const tr of document.querySelectorAll('#stats tbody tr[data-district], #plan-table tbody tr[data-district]')) {
+  for (const tr of document.querySelectorAll('#stats tbody tr[data-district], #plan-table tbody tr[data-district], #funds-table tbody tr[data-district]')) {
     tr.classList.toggle('map-hl', !!mapDistrict && tr.dataset.district === mapDistrict);
     tr.hidden = !!mapDistrict && tr.dataset.district !== mapDistrict;
   }

@@ -1,0 +1,2 @@
+DROP TABLE upkeep_rules;
+DROP TABLE upkeep_handovers;

@@ -1,0 +1,273 @@
+//! Fund use (资金): entries recorded with who and when, a payment beyond the funds received
+//! refused with nothing recorded, corrections as entries, the supervision flags, the sheet import
+//! with every bad row named, and the public figures per district and programme.
+
+use anju_server::auth::Role;
+use anju_tests::TestApp;
+use serde_json::{Value, json};
+
+fn year_of(app: &TestApp) -> i16 {
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
+    let ts = jiff::Timestamp::from_millisecond(app.clock().now_ms()).expect("ts");
+    tz.to_datetime(ts).year()
+}
+
+async fn project(app: &TestApp, token: &str, code: &str, progress: i64) -> String {
+    let area = app.area_id("hexi-jianshe-1").await;
+    let unit = app.unit_id("hexi_jianshe_office").await;
+    let a = app
+        .post(
+            "/api/v1/registers/project",
+            Some(token),
+            &json!({"fields": {"name": "资金测试项目", "code": code, "programme": "old_community",
+                "status": "in_progress", "planned_units": 100, "progress_percent": progress,
+                "area_id": area, "unit_id": unit}}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    a.body["id"].as_str().expect("id").to_owned()
+}
+
+async fn entry(app: &TestApp, token: &str, pid: &str, body: Value) -> anju_tests::Answer {
+    app.post(
+        &format!("/api/v1/funds/projects/{pid}/entries"),
+        Some(token),
+        &body,
+    )
+    .await
+}
+
+async fn import(app: &TestApp, token: &str, dry_run: bool, csv: &str) -> anju_tests::Answer {
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/funds/import?dry_run={dry_run}")))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(csv.as_bytes().to_vec())
+        .send()
+        .await
+        .expect("import");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let body = res.json::<Value>().await.unwrap_or(Value::Null);
+    anju_tests::Answer {
+        status,
+        body,
+        headers,
+    }
+}
+
+#[tokio::test]
+async fn entries_are_recorded_and_a_payment_beyond_what_arrived_is_refused() {
+    let app = TestApp::spawn().await;
+    let sup = app.user_token("sup", Role::Supervisor, None).await;
+    let y = year_of(&app);
+    let pid = project(&app, &sup, "ZJ-001", 10).await;
+    let d = format!("{y}-01-01");
+    let a = entry(
+        &app,
+        &sup,
+        &pid,
+        json!({"kind": "budget", "source": "central", "amount": 1000, "date": d}),
+    )
+    .await;
+    assert_eq!(a.status, 201, "{:?}", a.body);
+    let a = entry(
+        &app,
+        &sup,
+        &pid,
+        json!({"kind": "received", "source": "中央补助", "amount": 400, "date": d}),
+    )
+    .await;
+    assert_eq!(a.status, 201, "{:?}", a.body);
+    let receipt = a.body["entry"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(a.body["entry"]["recorded_by_name"], "sup");
+    // 500 paid out of 400 received: refused, nothing recorded.
+    let a = entry(
+        &app,
+        &sup,
+        &pid,
+        json!({"kind": "paid", "amount": 500, "date": d}),
+    )
+    .await;
+    assert_eq!(a.status, 422);
+    assert_eq!(a.code(), "payment_exceeds_received");
+    let l = app
+        .get(&format!("/api/v1/funds/projects/{pid}"), Some(&sup))
+        .await
+        .body;
+    assert_eq!(l["entries"].as_array().map(Vec::len), Some(2));
+    assert_eq!(l["funds"]["totals"]["paid"], 0);
+    let a = entry(
+        &app,
+        &sup,
+        &pid,
+        json!({"kind": "paid", "amount": 300, "date": d}),
+    )
+    .await;
+    assert_eq!(a.status, 201, "{:?}", a.body);
+    // 30 % paid against 10 % progress: ahead of progress.
+    assert_eq!(
+        a.body["funds"]["flags"]["ahead_of_progress"]["paid_percent"],
+        30.0
+    );
+    // A correction is one more entry; lowering the receipt below what was paid is refused.
+    let a = entry(
+        &app,
+        &sup,
+        &pid,
+        json!({"corrects": receipt, "amount": -200, "date": d}),
+    )
+    .await;
+    assert_eq!(a.code(), "payment_exceeds_received");
+    let a = entry(
+        &app,
+        &sup,
+        &pid,
+        json!({"corrects": receipt, "amount": -50, "date": d, "note": "录入错误"}),
+    )
+    .await;
+    assert_eq!(a.status, 201, "{:?}", a.body);
+    assert_eq!(a.body["funds"]["totals"]["received"], 350);
+    assert_eq!(a.body["entries"].as_array().map(Vec::len), Some(4));
+    // Bad fields, with their codes.
+    for (body, code) in [
+        (
+            json!({"kind": "gift", "amount": 1, "date": d}),
+            "invalid_fund_kind",
+        ),
+        (
+            json!({"kind": "budget", "source": "lottery", "amount": 1, "date": d}),
+            "invalid_fund_source",
+        ),
+        (
+            json!({"kind": "budget", "source": "city", "amount": -1, "date": d}),
+            "invalid_fund_amount",
+        ),
+        (
+            json!({"kind": "budget", "source": "city", "amount": 1, "date": format!("{}-01-01", y + 1)}),
+            "invalid_fund_date",
+        ),
+        (
+            json!({"corrects": "nope", "amount": 1, "date": d}),
+            "fund_entry_not_found",
+        ),
+    ] {
+        assert_eq!(entry(&app, &sup, &pid, body).await.code(), code);
+    }
+    // Unknown project; a dispatcher may not record.
+    assert_eq!(
+        entry(
+            &app,
+            &sup,
+            "00000000-0000-4000-8000-000000000000",
+            json!({"kind": "paid", "amount": 1, "date": d})
+        )
+        .await
+        .code(),
+        "project_not_found"
+    );
+    let disp = app.user_token("disp", Role::Dispatcher, None).await;
+    assert_eq!(
+        entry(
+            &app,
+            &disp,
+            &pid,
+            json!({"kind": "paid", "amount": 1, "date": d})
+        )
+        .await
+        .status,
+        403
+    );
+
+    // Public: sums per district and programme, nothing personal.
+    let p = app
+        .get(&format!("/api/v1/public/funds?year={y}"), None)
+        .await;
+    assert_eq!(p.status, 200);
+    let hexi = p.body["districts"]
+        .as_array()
+        .and_then(|ds| ds.iter().find(|x| x["code"] == "hexi").cloned())
+        .expect("hexi");
+    let oc = &hexi["programmes"]["old_community"];
+    assert_eq!(
+        (
+            oc["budget"].clone(),
+            oc["received"].clone(),
+            oc["paid"].clone()
+        ),
+        (json!(1000), json!(350), json!(300))
+    );
+    assert!(!p.body.to_string().contains("sup"));
+    let x = app
+        .get(&format!("/api/v1/funds.xlsx?year={y}"), Some(&sup))
+        .await;
+    assert_eq!(x.status, 200);
+}
+
+#[tokio::test]
+async fn idle_money_is_flagged_and_a_sheet_names_every_bad_row() {
+    let app = TestApp::spawn().await;
+    let sup = app.user_token("sup", Role::Supervisor, None).await;
+    let y = year_of(&app);
+    project(&app, &sup, "ZJ-002", 50).await;
+    let last = format!("{}-06-01", y - 1);
+    let bad = format!(
+        "项目编号,类型,资金来源,金额(元),日期,备注\nZJ-002,预算,市级资金,1000,{last},\nZJ-404,到位,市级资金,10,{last},\nZJ-002,支付,,99999,{last},\nZJ-002,到位,彩票,5,{last},\n"
+    );
+    let a = import(&app, &sup, true, &bad).await;
+    assert_eq!(a.status, 422, "{:?}", a.body);
+    let rows: Vec<(i64, String)> = a.body["errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_i64().unwrap_or(0),
+                e["code"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (3, "project_not_found".into()),
+            (4, "payment_exceeds_received".into()),
+            (5, "invalid_fund_source".into())
+        ]
+    );
+    let none = app.get("/api/v1/funds", Some(&sup)).await.body;
+    assert_eq!(none["items"][0]["totals"]["budget"], 0);
+    let good = format!(
+        "项目编号,类型,资金来源,金额(元),日期,备注\nZJ-002,预算,市级资金,1000,{last},\nZJ-002,到位,市级资金,800,{last},\nZJ-002,支付,,100,{last},\n"
+    );
+    let a = import(&app, &sup, true, &good).await;
+    assert_eq!(
+        (
+            a.status,
+            a.body["entries"].clone(),
+            a.body["recorded"].clone()
+        ),
+        (200, json!(3), json!(0))
+    );
+    let a = import(&app, &sup, false, &good).await;
+    assert_eq!(a.body["recorded"], 3, "{:?}", a.body);
+    // Again: already recorded, skipped.
+    let a = import(&app, &sup, false, &good).await;
+    assert_eq!(
+        (a.body["recorded"].clone(), a.body["skipped"].clone()),
+        (json!(0), json!(3))
+    );
+    let l = app.get("/api/v1/funds?idle_days=90", Some(&sup)).await.body;
+    let item = &l["items"][0];
+    assert_eq!(item["totals"]["received"], 800);
+    assert_eq!(item["flags"]["idle"]["amount"], 700);
+    assert_eq!(item["flags"]["idle"]["since"], last);
+    assert_eq!(l["flagged"], 1);
+    let p = app
+        .get(&format!("/api/v1/public/funds?year={}", y - 1), None)
+        .await
+        .body;
+    assert_eq!(p["city"]["total"]["paid"], 100);
+}
