@@ -61,79 +61,118 @@ pub async fn create_handover(
         .db
         .clone()
         .write(move |conn| {
-            let date: jiff::civil::Date = b.took_over_on.trim().parse().map_err(|_| {
-                unprocessable("invalid_date", format!("日期无效：{}", b.took_over_on), format!("not a date: {}", b.took_over_on))
-            })?;
-            let p = crate::funds::handlers::project(conn, &b.project_id, &Scope::All)?;
-            if p.text("status") != Some("completed") {
-                return Err(unprocessable("project_not_completed", "项目尚未完工，不能移交后续管理".into(), "the project is not completed; it cannot be handed over".into()));
-            }
-            let area = p.text("area_id").map(str::to_owned).ok_or_else(|| unprocessable("project_not_completed", "项目没有所属区域".into(), "the project has no area".into()))?;
-            let unit: Option<(String, String)> = units::table
-                .filter(units::id.eq(&b.unit_id).or(units::code.eq(&b.unit_id)))
-                .select((units::id, units::kind))
-                .first(conn)
-                .optional()?;
-            let Some((unit_id, kind)) = unit else {
-                return Err(ApiError::not_found("unit_not_found", "没有这个单位", "no such unit"));
-            };
-            if kind != "property_manager" {
-                return Err(unprocessable("not_a_property_manager", format!("该单位不是物业服务企业（类型：{kind}），不能接管"), format!("the unit is not a property manager (kind: {kind}); it cannot take over")));
-            }
-            let taken: i64 = upkeep_handovers::table
-                .filter(upkeep_handovers::area_id.eq(&area))
-                .filter(upkeep_handovers::took_over_on.eq(date.to_string()))
-                .count()
-                .get_result(conn)?;
-            if taken > 0 {
-                return Err(unprocessable("already_handed_over", "该小区在这一天已有移交记录".into(), "this community already has a hand-over on that day".into()));
-            }
-            let id = uuid::Uuid::now_v7().to_string();
-            diesel::insert_into(upkeep_handovers::table)
-                .values((
-                    upkeep_handovers::id.eq(&id),
-                    upkeep_handovers::project_id.eq(&b.project_id),
-                    upkeep_handovers::area_id.eq(&area),
-                    upkeep_handovers::unit_id.eq(&unit_id),
-                    upkeep_handovers::took_over_on.eq(date.to_string()),
-                    upkeep_handovers::note.eq(b.note.as_deref().unwrap_or("").trim()),
-                    upkeep_handovers::created_by.eq(&who.user_id),
-                    upkeep_handovers::created_by_name.eq(&who.display_name),
-                    upkeep_handovers::created_at.eq(now),
-                ))
-                .execute(conn)?;
-            let mut rules = Vec::new();
-            for cat in CATEGORIES {
-                let rule_id = uuid::Uuid::now_v7().to_string();
-                diesel::insert_into(routing_rules::table)
-                    .values((
-                        routing_rules::id.eq(&rule_id),
-                        routing_rules::rule_key.eq(format!("upkeep/{id}/{cat}")),
-                        routing_rules::category_code.eq(Some(cat)),
-                        routing_rules::area_id.eq(&area),
-                        routing_rules::unit_id.eq(&unit_id),
-                        routing_rules::priority.eq(PRIORITY),
-                        routing_rules::created_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                diesel::insert_into(upkeep_rules::table)
-                    .values((
-                        upkeep_rules::rule_id.eq(&rule_id),
-                        upkeep_rules::handover_id.eq(&id),
-                        upkeep_rules::category_code.eq(cat),
-                    ))
-                    .execute(conn)?;
-                rules.push(json!({"id": rule_id, "category": cat}));
-            }
+            let v = hand_over(conn, &b, &who.user_id, &who.display_name, now)?;
             st.catalog.invalidate();
-            Ok(json!({
-                "id": id, "project_id": b.project_id, "area_id": area, "unit_id": unit_id,
-                "took_over_on": date.to_string(), "created_by_name": who.display_name, "created_at": now,
-                "rules": rules,
-            }))
+            Ok(v)
         })
         .await?;
     Ok(HttpResponse::Created().json(v))
+}
+
+/// Hands over per `b` in the caller's transaction, recorded as by `who_id` / `who_name`:
+/// checks, the hand-over row and its routing rules. The caller drops the routing catalog.
+pub fn hand_over(
+    conn: &mut crate::db::DbConnection,
+    b: &NewHandover,
+    who_id: &str,
+    who_name: &str,
+    now: i64,
+) -> Result<Value, ApiError> {
+    let date: jiff::civil::Date = b.took_over_on.trim().parse().map_err(|_| {
+        unprocessable(
+            "invalid_date",
+            format!("日期无效：{}", b.took_over_on),
+            format!("not a date: {}", b.took_over_on),
+        )
+    })?;
+    let p = crate::funds::handlers::project(conn, &b.project_id, &Scope::All)?;
+    if p.text("status") != Some("completed") {
+        return Err(unprocessable(
+            "project_not_completed",
+            "项目尚未完工，不能移交后续管理".into(),
+            "the project is not completed; it cannot be handed over".into(),
+        ));
+    }
+    let area = p.text("area_id").map(str::to_owned).ok_or_else(|| {
+        unprocessable(
+            "project_not_completed",
+            "项目没有所属区域".into(),
+            "the project has no area".into(),
+        )
+    })?;
+    let unit: Option<(String, String)> = units::table
+        .filter(units::id.eq(&b.unit_id).or(units::code.eq(&b.unit_id)))
+        .select((units::id, units::kind))
+        .first(conn)
+        .optional()?;
+    let Some((unit_id, kind)) = unit else {
+        return Err(ApiError::not_found(
+            "unit_not_found",
+            "没有这个单位",
+            "no such unit",
+        ));
+    };
+    if kind != "property_manager" {
+        return Err(unprocessable(
+            "not_a_property_manager",
+            format!("该单位不是物业服务企业（类型：{kind}），不能接管"),
+            format!("the unit is not a property manager (kind: {kind}); it cannot take over"),
+        ));
+    }
+    let taken: i64 = upkeep_handovers::table
+        .filter(upkeep_handovers::area_id.eq(&area))
+        .filter(upkeep_handovers::took_over_on.eq(date.to_string()))
+        .count()
+        .get_result(conn)?;
+    if taken > 0 {
+        return Err(unprocessable(
+            "already_handed_over",
+            "该小区在这一天已有移交记录".into(),
+            "this community already has a hand-over on that day".into(),
+        ));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    diesel::insert_into(upkeep_handovers::table)
+        .values((
+            upkeep_handovers::id.eq(&id),
+            upkeep_handovers::project_id.eq(&b.project_id),
+            upkeep_handovers::area_id.eq(&area),
+            upkeep_handovers::unit_id.eq(&unit_id),
+            upkeep_handovers::took_over_on.eq(date.to_string()),
+            upkeep_handovers::note.eq(b.note.as_deref().unwrap_or("").trim()),
+            upkeep_handovers::created_by.eq(&who_id),
+            upkeep_handovers::created_by_name.eq(&who_name),
+            upkeep_handovers::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    let mut rules = Vec::new();
+    for cat in CATEGORIES {
+        let rule_id = uuid::Uuid::now_v7().to_string();
+        diesel::insert_into(routing_rules::table)
+            .values((
+                routing_rules::id.eq(&rule_id),
+                routing_rules::rule_key.eq(format!("upkeep/{id}/{cat}")),
+                routing_rules::category_code.eq(Some(cat)),
+                routing_rules::area_id.eq(&area),
+                routing_rules::unit_id.eq(&unit_id),
+                routing_rules::priority.eq(PRIORITY),
+                routing_rules::created_at.eq(now),
+            ))
+            .execute(conn)?;
+        diesel::insert_into(upkeep_rules::table)
+            .values((
+                upkeep_rules::rule_id.eq(&rule_id),
+                upkeep_rules::handover_id.eq(&id),
+                upkeep_rules::category_code.eq(cat),
+            ))
+            .execute(conn)?;
+        rules.push(json!({"id": rule_id, "category": cat}));
+    }
+    Ok(json!({
+        "id": id, "project_id": b.project_id, "area_id": area, "unit_id": unit_id,
+        "took_over_on": date.to_string(), "created_by_name": who_name, "created_at": now,
+        "rules": rules,
+    }))
 }
 
 /// `GET /api/v1/upkeep/handovers`: every hand-over, newest first, with who and when.
@@ -185,6 +224,39 @@ pub fn rule_origin(
         .first(conn)
         .optional()?;
     Ok(row.map(|(h, u, d)| json!({"handover_id": h, "unit_id": u, "took_over_on": d})))
+}
+
+/// The sample city's hand-overs: the first completed projects (by code, one per community) go to the
+/// sample property managers, taken over on their completion day. Skipped when any exists.
+pub fn load_sample(conn: &mut crate::db::DbConnection, now: i64) -> Result<usize, ApiError> {
+    use crate::registers::query::{Narrow, live_records};
+    let any: i64 = upkeep_handovers::table.count().get_result(conn)?;
+    if any > 0 {
+        return Ok(0);
+    }
+    let mut done: Vec<_> = live_records(conn, "project", &Scope::All, &Narrow::default())?
+        .into_iter()
+        .filter(|p| p.text("status") == Some("completed") && p.text("actual_completion").is_some())
+        .collect();
+    done.sort_by(|a, b| a.text("code").cmp(&b.text("code")));
+    let mut n = 0;
+    let mut seen = std::collections::BTreeSet::new();
+    for (p, pm) in done.iter().zip(["pm_hengan", "pm_jiahe", "pm_city"]) {
+        if !seen.insert(p.text("area_id").unwrap_or("").to_owned()) {
+            continue;
+        }
+        let b = NewHandover {
+            project_id: p.record.id.to_string(),
+            unit_id: pm.into(),
+            took_over_on: p.text("actual_completion").unwrap_or("").into(),
+            note: Some("样例移交".into()),
+        };
+        match hand_over(conn, &b, "system", "系统 / system", now) {
+            Ok(_) => n += 1,
+            Err(e) => tracing::warn!(code = e.code(), "sample hand-over skipped"),
+        }
+    }
+    Ok(n)
 }
 
 /// Mounts the upkeep endpoints.
