@@ -10,10 +10,12 @@ const files = (dir, ext) => fs.readdirSync(dir).filter((f) => f.endsWith(ext)).m
 const js = files(path.join(WEB, 'assets'), '.js').map((f) => fs.readFileSync(f, 'utf8')).join('\n');
 const html = files(WEB, '.html').map((f) => fs.readFileSync(f, 'utf8')).join('\n');
 
-/** Keys defined in a dictionary block: 'key': '…' entries after `name: {` / `const name = {`. */
+/** Keys defined in a dictionary block: 'key': '…' entries after `name: {` / `const name = {`, up to the
+ *  block's closing brace (one after a quote, space or comma, so that a placeholder such as `({y})` inside a
+ *  text does not end the block). */
 function defined(lang) {
   const keys = new Set();
-  const re = new RegExp(`(?:const ${lang} = \\{|\\b${lang}: \\{)([\\s\\S]*?)\\n?\\s*\\}[,;)]`, 'g');
+  const re = new RegExp(`(?:const ${lang} = \\{|\\b${lang}: \\{)([\\s\\S]*?)(?<=['\\s,])\\}[,;)]`, 'g');
   for (const m of js.matchAll(re)) for (const k of m[1].matchAll(/'([a-z0-9_.]+)':/g)) keys.add(k[1]);
   return keys;
 }

@@ -28,6 +28,12 @@ export async function original(file) {
 /** Fields the form leaves out: the checklist pair is one section; these are the server's or the office's. */
 const HIDDEN = new Set(['checklist', 'checklist_findings']);
 const OFFICE_ONLY = new Set(['deadline']);
+/**
+ * A hazard's fields that only its rectification order's actions write (docs/rectification.md):
+ * the server refuses a direct edit of them (`hazard_status_by_action`), so the form never offers
+ * them; a new hazard starts open.
+ */
+const ORDER_OWNED = new Set(['status', 'round', 'rectified_at', 'verified_at', 'return_reason', 'extension_requested', 'verification_photos']);
 
 const pad = (n) => String(n).padStart(2, '0');
 function toLocalInput(iso) {
@@ -85,7 +91,8 @@ export function renderForm(form, schema, current, prefill, ctx, onSave) {
   const values = { ...(current ? current.fields : prefill || {}) };
   const editing = Boolean(current);
   const sets = {};
-  const fieldsShown = schema.fields.filter((f) => !HIDDEN.has(f.name) && !(OFFICE_ONLY.has(f.name) && !editing));
+  const fieldsShown = schema.fields.filter((f) => !HIDDEN.has(f.name) && !(OFFICE_ONLY.has(f.name) && !editing)
+    && !(schema.name === 'hazard' && ORDER_OWNED.has(f.name)));
   const msg = h('div', { class: 'msg', role: 'alert' });
   form.append(msg);
   const errs = {};
@@ -226,6 +233,7 @@ export function renderForm(form, schema, current, prefill, ctx, onSave) {
       if (!current) { if (v !== null && !(Array.isArray(v) && v.length === 0)) changed[k] = v; continue; }
       if (JSON.stringify(v ?? null) !== JSON.stringify(before ?? (Array.isArray(v) ? [] : null))) changed[k] = v;
     }
+    if (!current && schema.name === 'hazard') changed.status = 'open';
     if (current && !Object.keys(changed).length) { say(msg, 'info', t('fld.nochange')); return; }
     try { await onSave(changed); } catch (err) {
       say(msg, 'err', err && err.name === 'QuotaExceededError' ? t('fld.full') : String(err && err.message || err));
