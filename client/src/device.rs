@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
+use crate::options::SyncOptions;
 use crate::store::{PulledRecord, RecordView, STORE_FILE, Store, StoredConflict, StoredRejection};
-use crate::sync::SyncOptions;
 use crate::transport::{LoginRequest, Transport, TransportError, UserInfo};
 
 /// The largest photo the server stores (10 MB).

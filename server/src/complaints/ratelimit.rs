@@ -4,9 +4,6 @@
 //! per server, in [`AppState`]): with several processes behind a balancer each enforces the
 //! limit on what it sees, which bounds a flood just as well and needs no shared state.
 
-// Row tuples mirror the columns each query selects; naming every one would hide that.
-#![allow(clippy::type_complexity)]
-
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -24,7 +21,18 @@ use crate::state::AppState;
 /// `(scope, address)`; the scope names the limit.
 #[derive(Debug, Default)]
 pub struct IntakeLimiter {
-    windows: Mutex<HashMap<(String, IpAddr), (i64, u32, u32)>>,
+    windows: Mutex<HashMap<(String, IpAddr), Window>>,
+}
+
+/// Two fixed one-minute windows of one client under one limit.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    /// Start of the current minute (ms).
+    minute: i64,
+    /// Requests counted in the minute before it.
+    previous: u32,
+    /// Requests counted in this minute.
+    current: u32,
 }
 
 /// Counts one request of `req`'s client under `scope`; 429 `too_many_requests` with
@@ -78,25 +86,33 @@ impl IntakeLimiter {
         };
         if map.len() > 100_000 {
             // Bound memory under a spray of addresses: forget windows older than a minute.
-            map.retain(|_, (start, _, _)| now_ms - *start < 120_000);
+            map.retain(|_, w| now_ms - w.minute < 120_000);
         }
         let minute = now_ms.div_euclid(60_000) * 60_000;
-        let entry = map.entry((scope.to_string(), ip)).or_insert((minute, 0, 0));
-        if entry.0 != minute {
-            let previous = if minute - entry.0 == 60_000 {
-                entry.2
+        let entry = map.entry((scope.to_string(), ip)).or_insert(Window {
+            minute,
+            previous: 0,
+            current: 0,
+        });
+        if entry.minute != minute {
+            let previous = if minute - entry.minute == 60_000 {
+                entry.current
             } else {
                 0
             };
-            *entry = (minute, previous, 0);
+            *entry = Window {
+                minute,
+                previous,
+                current: 0,
+            };
         }
         let elapsed = (now_ms - minute) as f64 / 60_000.0;
-        let estimate = f64::from(entry.1) * (1.0 - elapsed) + f64::from(entry.2);
+        let estimate = f64::from(entry.previous) * (1.0 - elapsed) + f64::from(entry.current);
         if estimate >= f64::from(per_minute) {
             let wait = ((minute + 60_000 - now_ms) / 1000).max(1) as u64;
             return Err(ApiError::too_many(wait));
         }
-        entry.2 += 1;
+        entry.current += 1;
         Ok(())
     }
 }

@@ -7,7 +7,6 @@
 //! [`CACHE_TTL`].
 
 // Row tuples mirror the columns each query selects; naming every one would hide that.
-#![allow(clippy::type_complexity)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -63,7 +62,8 @@ pub struct AreaInfo {
 }
 
 /// A unit's public data.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = units)]
 pub struct UnitInfo {
     /// Id.
     pub id: String,
@@ -100,7 +100,7 @@ pub struct Catalog {
     /// The dispatch center (派单中心), where unrouted complaints wait.
     pub dispatch_center: Option<String>,
     /// Notification targets per unit id: `(kind, url, secret_env)`.
-    pub targets: HashMap<String, Vec<(String, String, Option<String>)>>,
+    pub targets: HashMap<String, Vec<NotifyTarget>>,
 }
 
 impl Catalog {
@@ -168,189 +168,174 @@ fn area_kind(s: &str) -> AreaKind {
     }
 }
 
+/// A notification target of a unit as the outbox takes it: `(kind, url, secret_env)`.
+pub type NotifyTarget = (String, String, Option<String>);
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = deadline_tiers)]
+struct TierRow {
+    code: String,
+    name_zh: String,
+    name_en: String,
+    response_kind: String,
+    response_value: i32,
+    resolution_kind: String,
+    resolution_value: i32,
+    clock: String,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = categories)]
+struct CategoryRow {
+    code: String,
+    name_zh: String,
+    name_en: String,
+    tier_code: String,
+    needs_photo_proof: bool,
+    active: bool,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = areas)]
+struct AreaRow {
+    id: String,
+    code: String,
+    parent_id: Option<String>,
+    kind: String,
+    name_zh: String,
+    name_en: String,
+    polygon: Option<String>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = routing_rules)]
+struct RuleRow {
+    id: String,
+    category_code: Option<String>,
+    area_id: String,
+    unit_id: String,
+    priority: i32,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = unit_notify_targets)]
+struct TargetRow {
+    unit_id: String,
+    kind: String,
+    url: String,
+    secret_env: Option<String>,
+}
+
 /// Load and index everything from the database.
 pub fn load(conn: &mut DbConnection, tz: &TimeZone) -> Result<Catalog, ApiError> {
-    let tier_rows: Vec<(String, String, String, String, i32, String, i32, String)> =
-        deadline_tiers::table
-            .select((
-                deadline_tiers::code,
-                deadline_tiers::name_zh,
-                deadline_tiers::name_en,
-                deadline_tiers::response_kind,
-                deadline_tiers::response_value,
-                deadline_tiers::resolution_kind,
-                deadline_tiers::resolution_value,
-                deadline_tiers::clock,
-            ))
-            .load(conn)?;
+    let tier_rows: Vec<TierRow> = deadline_tiers::table
+        .select(TierRow::as_select())
+        .load(conn)?;
     let tiers: HashMap<String, DeadlineTier> = tier_rows
         .into_iter()
-        .map(|(code, name_zh, name_en, rk, rv, sk, sv, clock)| {
+        .map(|r| {
             let tier = DeadlineTier {
-                code: code.clone(),
-                name_zh,
-                name_en,
-                response: deadline_rule(&rk, rv, &clock),
-                resolution: deadline_rule(&sk, sv, &clock),
+                code: r.code.clone(),
+                name_zh: r.name_zh,
+                name_en: r.name_en,
+                response: deadline_rule(&r.response_kind, r.response_value, &r.clock),
+                resolution: deadline_rule(&r.resolution_kind, r.resolution_value, &r.clock),
             };
-            (code, tier)
+            (r.code, tier)
         })
         .collect();
-    let cat_rows: Vec<(String, String, String, String, bool, bool, i32)> = categories::table
-        .select((
-            categories::code,
-            categories::name_zh,
-            categories::name_en,
-            categories::tier_code,
-            categories::needs_photo_proof,
-            categories::active,
-            categories::sort_order,
-        ))
+    let cat_rows: Vec<CategoryRow> = categories::table
+        .select(CategoryRow::as_select())
         .order((categories::sort_order, categories::code))
         .load(conn)?;
     let mut categories = HashMap::new();
     let mut category_order = Vec::new();
-    for (code, name_zh, name_en, tier_code, needs_photo_proof, active, _) in cat_rows {
-        let Some(tier) = tiers.get(&tier_code).cloned() else {
+    for r in cat_rows {
+        let Some(tier) = tiers.get(&r.tier_code).cloned() else {
             continue;
         };
-        if active {
-            category_order.push(code.clone());
+        if r.active {
+            category_order.push(r.code.clone());
         }
         categories.insert(
-            code.clone(),
+            r.code.clone(),
             CategoryInfo {
-                code,
-                name_zh,
-                name_en,
+                code: r.code,
+                name_zh: r.name_zh,
+                name_en: r.name_en,
                 tier,
-                needs_photo_proof,
-                active,
+                needs_photo_proof: r.needs_photo_proof,
+                active: r.active,
             },
         );
     }
     let calendar = crate::org::store::load_calendar(conn, tz)?;
-    let area_rows: Vec<(
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        String,
-        Option<String>,
-    )> = areas::table
-        .select((
-            areas::id,
-            areas::code,
-            areas::parent_id,
-            areas::kind,
-            areas::name_zh,
-            areas::name_en,
-            areas::polygon,
-        ))
-        .load(conn)?;
+    let area_rows: Vec<AreaRow> = areas::table.select(AreaRow::as_select()).load(conn)?;
     let mut inputs = Vec::with_capacity(area_rows.len());
     let mut area_map = HashMap::with_capacity(area_rows.len());
-    for (id, code, parent_id, kind, name_zh, name_en, polygon) in area_rows {
-        let polygon = polygon
+    for r in area_rows {
+        let polygon = r
+            .polygon
             .and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
             .and_then(|v| Polygon::from_geojson(&v).ok());
-        let kind = area_kind(&kind);
+        let kind = area_kind(&r.kind);
         inputs.push(AreaInput {
-            id: id.clone(),
-            parent_id: parent_id.clone(),
+            id: r.id.clone(),
+            parent_id: r.parent_id.clone(),
             kind,
             polygon,
         });
         area_map.insert(
-            id.clone(),
+            r.id.clone(),
             AreaInfo {
-                id,
-                code,
-                parent_id,
+                id: r.id,
+                code: r.code,
+                parent_id: r.parent_id,
                 kind,
-                name_zh,
-                name_en,
+                name_zh: r.name_zh,
+                name_en: r.name_en,
             },
         );
     }
     let area_index = AreaIndex::new(inputs)
         .map_err(|e| ApiError::internal(anyhow::anyhow!("area tree: {e}")))?;
-    let rule_rows: Vec<(String, Option<String>, String, String, i32)> = routing_rules::table
-        .select((
-            routing_rules::id,
-            routing_rules::category_code,
-            routing_rules::area_id,
-            routing_rules::unit_id,
-            routing_rules::priority,
-        ))
+    let rule_rows: Vec<RuleRow> = routing_rules::table
+        .select(RuleRow::as_select())
         .load(conn)?;
     let rules = rule_rows
         .into_iter()
-        .map(|(id, category, area_id, unit_id, priority)| RoutingRule {
-            id,
-            category,
-            area_id,
-            unit_id,
-            priority,
+        .map(|r| RoutingRule {
+            id: r.id,
+            category: r.category_code,
+            area_id: r.area_id,
+            unit_id: r.unit_id,
+            priority: r.priority,
         })
         .collect();
     let router = Router::new(&area_index, rules)
         .map_err(|e| ApiError::internal(anyhow::anyhow!("routing rules: {e}")))?;
-    let unit_rows: Vec<(
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-    )> = units::table
-        .select((
-            units::id,
-            units::code,
-            units::kind,
-            units::parent_id,
-            units::name_zh,
-            units::name_en,
-            units::supervising_unit_id,
-        ))
+    let unit_rows: Vec<UnitInfo> = units::table
+        .select(UnitInfo::as_select())
         .order(units::code)
         .load(conn)?;
     let mut dispatch_center = None;
     let mut unit_map = HashMap::new();
-    for (id, code, kind, parent_id, name_zh, name_en, supervising_unit_id) in unit_rows {
-        if kind == "dispatch_center" && dispatch_center.is_none() {
-            dispatch_center = Some(id.clone());
+    for unit in unit_rows {
+        if unit.kind == "dispatch_center" && dispatch_center.is_none() {
+            dispatch_center = Some(unit.id.clone());
         }
-        unit_map.insert(
-            id.clone(),
-            UnitInfo {
-                id,
-                code,
-                kind,
-                parent_id,
-                name_zh,
-                name_en,
-                supervising_unit_id,
-            },
-        );
+        unit_map.insert(unit.id.clone(), unit);
     }
-    let target_rows: Vec<(String, String, String, Option<String>)> = unit_notify_targets::table
-        .select((
-            unit_notify_targets::unit_id,
-            unit_notify_targets::kind,
-            unit_notify_targets::url,
-            unit_notify_targets::secret_env,
-        ))
+    let target_rows: Vec<TargetRow> = unit_notify_targets::table
+        .select(TargetRow::as_select())
         .order(unit_notify_targets::id)
         .load(conn)?;
-    let mut targets: HashMap<String, Vec<(String, String, Option<String>)>> = HashMap::new();
-    for (unit, kind, url, secret_env) in target_rows {
+    let mut targets: HashMap<String, Vec<NotifyTarget>> = HashMap::new();
+    for r in target_rows {
         targets
-            .entry(unit)
+            .entry(r.unit_id)
             .or_default()
-            .push((kind, url, secret_env));
+            .push((r.kind, r.url, r.secret_env));
     }
     Ok(Catalog {
         targets,

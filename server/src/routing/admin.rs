@@ -3,11 +3,10 @@
 //! within [`crate::org::catalog::CACHE_TTL`] in other processes.
 
 // Row tuples mirror the columns each query selects; naming every one would hide that.
-#![allow(clippy::type_complexity)]
 
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::auth::{Authed, policy};
@@ -130,13 +129,32 @@ pub async fn dry_run_handler(
     Ok(HttpResponse::Ok().json(v))
 }
 
+/// A routing rule as the admin list shows it, with the codes of its area and unit.
+#[derive(Debug, Queryable, Serialize, utoipa::ToSchema)]
+pub struct RuleView {
+    /// Rule id.
+    pub id: String,
+    /// Category code, or null for every category.
+    pub category: Option<String>,
+    /// Area id.
+    pub area_id: String,
+    /// Area code.
+    pub area_code: String,
+    /// Unit id.
+    pub unit_id: String,
+    /// Unit code.
+    pub unit_code: String,
+    /// Higher wins among rules of the same area and category.
+    pub priority: i32,
+}
+
 /// `GET /api/v1/admin/routing/rules`.
-#[utoipa::path(get, path = "/api/v1/admin/routing/rules", tag = "routing", responses((status = 200, description = "Routing rules")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/admin/routing/rules", tag = "routing", responses((status = 200, body = [RuleView])), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     _auth: Authed<policy::Dispatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let rows: Vec<(String, Option<String>, String, String, String, String, i32)> = state
+    let rows: Vec<RuleView> = state
         .db
         .run(|conn| {
             Ok(routing_rules::table
@@ -159,11 +177,7 @@ pub async fn list(
                 .load(conn)?)
         })
         .await?;
-    let v: Vec<Value> = rows
-        .into_iter()
-        .map(|(id, cat, area, area_code, unit, unit_code, p)| json!({"id": id, "category": cat, "area_id": area, "area_code": area_code, "unit_id": unit, "unit_code": unit_code, "priority": p}))
-        .collect();
-    Ok(HttpResponse::Ok().json(v))
+    Ok(HttpResponse::Ok().json(rows))
 }
 
 /// A new rule.

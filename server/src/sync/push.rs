@@ -19,8 +19,8 @@ use uuid::Uuid;
 use super::schema::{sync_conflicts, sync_device_seqs, sync_records, sync_rejections};
 use super::scope::Scope;
 use super::store::{
-    RecordRow, insert_rows, load_rows, lock_counter, read_counter, replace_photo_refs,
-    scope_columns, store_counter,
+    RecordRow, device_author, insert_rows, load_rows, lock_counter, read_counter,
+    replace_photo_refs, scope_columns, store_counter,
 };
 use super::tickets::{TicketAction, TicketActions, TicketActor};
 use crate::db::DbConnection;
@@ -110,11 +110,6 @@ struct NewRejection {
     message_zh: String,
     message_en: String,
     created_at: i64,
-}
-
-/// The author name stamped on a device's writes: it identifies the device, as the merge needs.
-pub fn device_author(device_id: Uuid) -> String {
-    format!("device:{device_id}")
 }
 
 fn rejection(code: &str, zh: &str, en: &str) -> Rejection {

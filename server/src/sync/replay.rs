@@ -10,8 +10,8 @@ use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::push::device_author;
 use super::schema::{sync_conflicts, sync_records, sync_rejections};
+use super::store::device_author;
 use crate::db::DbConnection;
 
 type ConflictRow = (

@@ -10,6 +10,11 @@ use uuid::Uuid;
 use super::schema::{sync_counter, sync_photo_refs, sync_records};
 use crate::db::DbConnection;
 
+/// The author name stamped on a device's writes (and its conflicts and rejections): it identifies the device, as the merge needs.
+pub fn device_author(device_id: Uuid) -> String {
+    format!("device:{device_id}")
+}
+
 /// One row of `sync_records`: a record's latest state and the change that produced it.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
 #[diesel(table_name = sync_records, treat_none_as_null = true)]

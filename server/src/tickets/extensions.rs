@@ -2,7 +2,6 @@
 //! transition through [`super::transition::apply`]).
 
 // Row tuples mirror the columns each query selects; naming every one would hide that.
-#![allow(clippy::type_complexity)]
 
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
@@ -48,18 +47,7 @@ pub async fn list_extensions(
             if status != "all" {
                 query = query.filter(extension_requests::status.eq(status.clone()));
             }
-            let rows: Vec<(
-                String,
-                String,
-                String,
-                String,
-                String,
-                i64,
-                i64,
-                String,
-                Option<String>,
-                i64,
-            )> = query
+            let rows: Vec<ExtensionRow> = query
                 .order(extension_requests::created_at.asc())
                 .limit(500)
                 .select((
@@ -77,22 +65,36 @@ pub async fn list_extensions(
                 .load(conn)?;
             Ok(Value::Array(
                 rows.into_iter()
-                    .map(
-                        |(id, ticket_id, no, unit, reason, prev, req, status, dr, at)| {
-                            json!({
-                                "id": id, "ticket_id": ticket_id, "ticket_no": no,
-                                "unit": store::unit_json(&catalog, Some(&unit), true),
-                                "reason": reason, "current_due": format_local(prev, &tz),
-                                "requested_due": format_local(req, &tz), "status": status,
-                                "decision_reason": dr, "created_at": format_local(at, &tz),
-                            })
-                        },
-                    )
+                    .map(|r| {
+                        json!({
+                            "id": r.id, "ticket_id": r.ticket_id, "ticket_no": r.ticket_no,
+                            "unit": store::unit_json(&catalog, Some(&r.unit_id), true),
+                            "reason": r.reason, "current_due": format_local(r.previous_due, &tz),
+                            "requested_due": format_local(r.requested_due, &tz), "status": r.status,
+                            "decision_reason": r.decision_reason,
+                            "created_at": format_local(r.created_at, &tz),
+                        })
+                    })
                     .collect(),
             ))
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+/// An extension request with its ticket's number, in the order of the list's select.
+#[derive(Queryable)]
+struct ExtensionRow {
+    id: String,
+    ticket_id: String,
+    ticket_no: String,
+    unit_id: String,
+    reason: String,
+    previous_due: i64,
+    requested_due: i64,
+    status: String,
+    decision_reason: Option<String>,
+    created_at: i64,
 }
 
 /// Body of an extension decision.
