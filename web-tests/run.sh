@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the browser tests against a real anju server: builds it, starts it on a free port with a
-# fresh data directory (SQLite, sample city), creates a unit user and a supervisor with the CLI,
+# fresh data directory (SQLite, sample city), creates a unit user, a supervisor and an inspector with the CLI,
 # then runs `npm test` in Debian's Chromium. Stops the server whatever happens.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -14,6 +14,7 @@ export ANJU_DATA_DIR="$data" ANJU_ADDR="127.0.0.1:$port" ANJU_ADMIN_PASSWORD="ad
 pw="browser-test-password"
 echo "$pw" | "$bin" user create --username unit.tester --role unit_staff --unit hexi_jianshe_office --display-name "测试经办人" >/dev/null
 echo "$pw" | "$bin" user create --username supervisor.tester --role supervisor --display-name "测试督办员" >/dev/null
+echo "$pw" | "$bin" user create --username inspector.tester --role inspector --unit hexi_jianshe_office --display-name "测试检查员" >/dev/null
 "$bin" serve >"$data/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$data"' EXIT
@@ -24,11 +25,14 @@ cd "$root/web-tests"
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --silent
 export ANJU_URL="http://127.0.0.1:$port" \
        ANJU_UNIT_USER=unit.tester ANJU_UNIT_PASSWORD="$pw" \
-       ANJU_SUPERVISOR_USER=supervisor.tester ANJU_SUPERVISOR_PASSWORD="$pw"
+       ANJU_SUPERVISOR_USER=supervisor.tester ANJU_SUPERVISOR_PASSWORD="$pw" \
+       ANJU_INSPECTOR_USER=inspector.tester ANJU_INSPECTOR_PASSWORD="$pw"
 if [ "${1:-}" = "screenshots" ]; then
   node screenshots.mjs
 elif [ "${1:-}" = "weight" ]; then
   node weight.mjs
+elif [ "${1:-}" = "field-bench" ]; then
+  node field-bench.mjs
 elif [ -n "${1:-}" ]; then
   node --test --test-concurrency=1 "$@"   # e.g. bash run.sh tests/registers_import.test.mjs
 else

@@ -6,7 +6,7 @@
 var VERSION = '__BUILD__';
 var SHELL = 'anju-field-' + VERSION;
 var PRECACHE = ['/field', '/field.webmanifest', '/assets/app.css', '/assets/field.css', '/assets/field.js',
-  '/assets/field-db.js', '/assets/field-sync.js', '/assets/field-form.js', '/assets/field-text.js', '/assets/field-tickets.js',
+  '/assets/field-db.js', '/assets/field-sync.js', '/assets/field-form.js', '/assets/field-text.js', '/assets/field-tickets.js', '/assets/field-orders.js',
   '/assets/dom.js', '/assets/i18n.js', '/assets/api.js', '/assets/image.js',
   '/assets/field-icon.svg', '/assets/field-icon-192.png', '/assets/field-icon-512.png'];
 

@@ -406,6 +406,16 @@ pub const HAZARD: RecordSchema = RecordSchema {
         f("return_reason", "退回原因", NOTE, false, Sa),
         f("extension_requested", "申请延期至", K::Date, false, Sa),
         f("verification_photos", "复核照片", PHOTOS, false, Set),
+        // The server's check of the last rectification's photos (EXIF time after the order's
+        // issue date, within the distance of the hazard's position): `{verified, label_zh,
+        // label_en, photos: [{verified, reason, message_zh, message_en}]}`, never a position.
+        f(
+            "rectification_proof",
+            "整改照片核验",
+            K::JsonObject { max_keys: 16 },
+            false,
+            Sa,
+        ),
     ],
 };
 

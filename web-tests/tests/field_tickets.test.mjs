@@ -5,10 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { BASE, PHONE, DESKTOP, PHOTO, launch, marker, watch, has, login, apiCall, findTicket, creds, lowContrast, staffSignIn } from '../lib.mjs';
+import { readFileSync } from 'node:fs';
+import { BASE, PHONE, DESKTOP, launch, marker, watch, has, login, apiCall, findTicket, creds, lowContrast, staffSignIn, photoWithExif } from '../lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -34,42 +32,6 @@ const pending = (page) => page.getAttribute('#status-line', 'data-pending').then
 const waitPending = (page, n) => page.waitForFunction((n) => Number(document.querySelector('#status-line').dataset.pending) === n, n, { timeout: 60000 });
 
 const SITE = { lat: 36.651, lon: 117.12 };
-
-/**
- * The fixture photo with an EXIF block (APP1 after SOI): DateTimeOriginal `at` in the city's
- * zone (+08:00) and a GPS position, as a phone's camera writes them.
- */
-function photoWithExif(at, { lat, lon }) {
-  const local = new Date(at.getTime() + 8 * 3600e3).toISOString();
-  const when = local.slice(0, 10).replace(/-/g, ':') + ' ' + local.slice(11, 19) + '\0';
-  const le = [];
-  const u16 = (v) => { const b = Buffer.alloc(2); b.writeUInt16LE(v); return b; };
-  const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); return b; };
-  const dms = (x) => { const d = Math.floor(x), mf = (x - d) * 60, m = Math.floor(mf), sec = Math.round((mf - m) * 60 * 1000); return [[d, 1], [m, 1], [sec, 1000]]; };
-  // layout: header 8 | IFD0 (2 entries) | Exif IFD (2) | GPS IFD (4) | data
-  const ifd = (n) => 2 + n * 12 + 4;
-  const ifd0 = 8, exifIfd = ifd0 + ifd(2), gpsIfd = exifIfd + ifd(2);
-  let data = gpsIfd + ifd(4);
-  const blobs = [];
-  const put = (buf) => { const at = data; blobs.push(buf); data += buf.length; return at; };
-  const entry = (tag, type, count, value) => Buffer.concat([u16(tag), u16(type), u32(count), Buffer.isBuffer(value) ? Buffer.concat([value, Buffer.alloc(4 - value.length)]) : u32(value)]);
-  const rationals = (parts) => Buffer.concat(parts.flatMap(([n, d]) => [u32(n), u32(d)]));
-  const whenAt = put(Buffer.from(when, 'ascii'));
-  const offAt = put(Buffer.from('+08:00\0', 'ascii'));
-  const latAt = put(rationals(dms(lat))), lonAt = put(rationals(dms(lon)));
-  const block = (entries) => Buffer.concat([u16(entries.length), ...entries, u32(0)]);
-  le.push(Buffer.from('II*\0', 'binary'), u32(8));
-  le.push(block([entry(0x8769, 4, 1, exifIfd), entry(0x8825, 4, 1, gpsIfd)]));
-  le.push(block([entry(0x9003, 2, 20, whenAt), entry(0x9011, 2, 7, offAt)]));
-  le.push(block([entry(1, 2, 2, Buffer.from('N\0')), entry(2, 5, 3, latAt), entry(3, 2, 2, Buffer.from('E\0')), entry(4, 5, 3, lonAt)]));
-  const tiff = Buffer.concat([...le, ...blobs]);
-  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'binary'), tiff]);
-  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1]), Buffer.from([(payload.length + 2) >> 8, (payload.length + 2) & 0xff]), payload]);
-  const jpg = readFileSync(PHOTO);
-  const file = path.join(os.tmpdir(), `proof-${Date.now()}.jpg`);
-  writeFileSync(file, Buffer.concat([jpg.subarray(0, 2), app1, jpg.subarray(2)]));
-  return file;
-}
 
 /** Files a complaint (a category without photo proof unless `photo`) and dispatches it to the test unit. */
 async function ticketForUnit(what, { photo = false } = {}) {

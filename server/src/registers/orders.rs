@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::query;
-use super::write::{Edit, OfficeAuthor, push_office};
+use super::write::{Edit, OfficeAuthor, push_office_checked};
 use crate::auth::Principal;
 use crate::clocks::schema::hazard_clock_events;
 use crate::error::ApiError;
@@ -85,6 +85,16 @@ pub async fn order_state(
                 })
                 .collect();
             let now = st.clock.now_ms();
+            // The check of the current rectification's photos, with each photo's distance for
+            // staff (never a position).
+            let rectified_ms = h
+                .text("rectified_at")
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                .map(|t| t.as_millisecond());
+            let proof = match rectified_ms {
+                Some(at) => crate::sync::hazard_proof::summary(conn, &id, at)?,
+                None => None,
+            };
             Ok(json!({
                 "hazard_id": id,
                 "version": h.record.version,
@@ -97,6 +107,7 @@ pub async fn order_state(
                 "extension_requested": h.text("extension_requested"),
                 "return_reason": h.text("return_reason"),
                 "overdue": crate::clocks::hazards::overdue(&st, &catalog, &h.record, now),
+                "proof": proof,
                 "actions": actions,
                 "clock_events": clock_events,
             }))
@@ -153,6 +164,10 @@ pub async fn order_action(
     let body = body.into_inner();
     let now = state.clock.now_ms();
     let sync = state.sync.clone();
+    let proof = crate::sync::hazard_proof::ProofRules {
+        tz: state.config.timezone.clone(),
+        max_distance_m: f64::from(state.config.proof_max_distance_m),
+    };
     let action_id = Uuid::now_v7();
     let acted_at = jiff::Timestamp::from_millisecond(now)
         .map(|t| t.to_string())
@@ -195,7 +210,15 @@ pub async fn order_action(
                 base_version: None,
                 fields,
             };
-            let mut results = push_office(conn, &sync.clock, &scope, &author, vec![edit], now)?;
+            let mut results = push_office_checked(
+                conn,
+                &sync.clock,
+                Some(&proof),
+                &scope,
+                &author,
+                vec![edit],
+                now,
+            )?;
             results
                 .pop()
                 .ok_or_else(|| ApiError::internal(anyhow::anyhow!("push answered nothing")))

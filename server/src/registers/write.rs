@@ -103,6 +103,20 @@ pub fn push_office(
     edits: Vec<Edit>,
     now_ms: i64,
 ) -> Result<Vec<MutationResult>, ApiError> {
+    push_office_checked(conn, clock, None, scope, author, edits, now_ms)
+}
+
+/// [`push_office`] with the rules that check a rectification's photos (an office action on a
+/// hazard's order, `registers/orders.rs`).
+pub fn push_office_checked(
+    conn: &mut DbConnection,
+    clock: &Mutex<HlcClock>,
+    proof: Option<&crate::sync::hazard_proof::ProofRules>,
+    scope: &Scope,
+    author: &OfficeAuthor,
+    edits: Vec<Edit>,
+    now_ms: i64,
+) -> Result<Vec<MutationResult>, ApiError> {
     conn.transaction(|conn| {
         crate::sync::store::lock_counter(conn)?;
         let device = office_device(conn, author, now_ms)?;
@@ -148,6 +162,7 @@ pub fn push_office(
             tickets: &TicketsUnavailable,
             clock,
             now_ms,
+            proof,
         };
         apply_push(conn, &ctx, &mutations).map_err(|e| match e {
             PushError::SequenceGap { expected } => ApiError::internal(anyhow::anyhow!(

@@ -166,6 +166,10 @@ pub async fn push_handler(
     }
     let now = state.clock.now_ms();
     let sync = sync.into_inner();
+    let proof = super::hazard_proof::ProofRules {
+        tz: state.config.timezone.clone(),
+        max_distance_m: f64::from(state.config.proof_max_distance_m),
+    };
     let results = state
         .db
         .write(move |conn| {
@@ -189,6 +193,7 @@ pub async fn push_handler(
                 tickets: sync.tickets.as_ref(),
                 clock: &sync.clock,
                 now_ms: now,
+                proof: Some(&proof),
             };
             apply_push(conn, &ctx, &request.mutations)
                 .map_err(|e| match e {

@@ -85,6 +85,13 @@ pub fn check_hazard_write(
             ));
         }
     }
+    if m.fields.contains_key("rectification_proof") {
+        return Err(refuse(
+            "rectification_proof_by_server",
+            "整改照片核验结果由服务器根据照片判定，不能直接修改",
+            "the rectification photos' check is the server's verdict and cannot be edited",
+        ));
+    }
     let value = |name: &str| {
         m.fields
             .get(name)
@@ -256,6 +263,7 @@ pub fn effect(
             out.insert("round".into(), json!(round + 1));
             out.insert("return_reason".into(), json!(reason));
             out.insert("rectified_at".into(), Value::Null);
+            out.insert("rectification_proof".into(), Value::Null);
         }
         "request_extension" => {
             unit_only()?;

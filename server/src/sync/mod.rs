@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod directory;
 pub mod handlers;
 pub mod hazard_action;
+pub mod hazard_proof;
 pub mod photos;
 pub mod public;
 pub mod pull;

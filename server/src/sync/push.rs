@@ -55,6 +55,8 @@ pub struct PushContext<'a> {
     pub clock: &'a Mutex<HlcClock>,
     /// Wall time, ms since the epoch.
     pub now_ms: i64,
+    /// How rectification photos are checked (`None`: not checked, e.g. a sample import).
+    pub proof: Option<&'a super::hazard_proof::ProofRules>,
 }
 
 /// Why a whole batch was refused.
@@ -440,7 +442,9 @@ fn apply_one(
 /// The hazard after `action` (a `hazard_action` record just merged), written by the server at
 /// `version` through [`merge_server`]; or the rule that refuses the action. The action's photos
 /// must be on the server (uploaded before the push, as for a ticket's resolution photos):
-/// `photo_not_uploaded` otherwise. The outer `Err` is a database failure.
+/// `photo_not_uploaded` otherwise. A rectification's photos are checked
+/// ([`super::hazard_proof`]) and the verdict written onto the hazard with the same mutation.
+/// The outer `Err` is a database failure.
 fn act_on_hazard(
     conn: &mut DbConnection,
     ctx: &PushContext<'_>,
@@ -448,8 +452,20 @@ fn act_on_hazard(
     action: &StoredRecord,
     version: i64,
 ) -> Result<Result<StoredRecord, Rejection>, diesel::result::Error> {
-    let hazard = match hazard_after(ctx, touched, action, version) {
-        Ok(h) => h,
+    let hazard_id = action
+        .fields
+        .get("hazard_id")
+        .and_then(|f| f.value.as_str())
+        .and_then(|s| Uuid::try_parse(s).ok())
+        .unwrap_or_default();
+    let hazard = touched.get(&hazard_id).map(|t| &t.record);
+    let who = super::hazard_action::Acting {
+        role: &ctx.actor.role,
+        scope: ctx.scope,
+        now_ms: ctx.now_ms,
+    };
+    let mut fields = match super::hazard_action::effect(hazard, action, &who) {
+        Ok(f) => f,
         Err(r) => return Ok(Err(r)),
     };
     let photos: Vec<String> = action
@@ -476,51 +492,74 @@ fn act_on_hazard(
             )));
         }
     }
-    Ok(Ok(hazard))
+    let rectify = action.fields.get("action").and_then(|f| f.value.as_str()) == Some("rectify");
+    // A savepoint: the proof rows go with the hazard's change or not at all.
+    let applied = conn.transaction::<_, TicketTxError, _>(|conn| {
+        if rectify && let (Some(rules), Some(h)) = (ctx.proof, hazard) {
+            let inspection = inspection_of(conn, touched, h)?;
+            if let Some(verdict) = super::hazard_proof::check(
+                conn,
+                rules,
+                h,
+                inspection.as_ref(),
+                &photos,
+                ctx.now_ms,
+            )? {
+                fields.insert("rectification_proof".into(), verdict);
+            }
+        }
+        let hlc = {
+            let mut clock = ctx.clock.lock().unwrap_or_else(|p| p.into_inner());
+            clock
+                .tick(u64::try_from(ctx.now_ms).unwrap_or(0))
+                .to_string()
+        };
+        let mutation = Mutation {
+            seq: 0,
+            record_type: HAZARD.name.into(),
+            record_id: hazard_id,
+            op: anju_shared::protocol::Op::Upsert,
+            base_version: hazard.map(|h| h.version),
+            fields: std::mem::take(&mut fields),
+            hlc,
+        };
+        merge_server(
+            &HAZARD,
+            hazard,
+            &mutation,
+            super::hazard_action::AUTHOR,
+            version,
+        )
+        .map(|m| m.record)
+        .map_err(TicketTxError::Refused)
+    });
+    match applied {
+        Ok(h) => Ok(Ok(h)),
+        Err(TicketTxError::Refused(r)) => Ok(Err(r)),
+        Err(TicketTxError::Db(e)) => Err(e),
+    }
 }
 
-fn hazard_after(
-    ctx: &PushContext<'_>,
+/// The inspection a hazard names (`inspection_id`), from this batch or as stored.
+fn inspection_of(
+    conn: &mut DbConnection,
     touched: &HashMap<Uuid, Touched>,
-    action: &StoredRecord,
-    version: i64,
-) -> Result<StoredRecord, Rejection> {
-    let hazard_id = action
+    hazard: &StoredRecord,
+) -> Result<Option<StoredRecord>, diesel::result::Error> {
+    let Some(id) = hazard
         .fields
-        .get("hazard_id")
+        .get("inspection_id")
         .and_then(|f| f.value.as_str())
         .and_then(|s| Uuid::try_parse(s).ok())
-        .unwrap_or_default();
-    let hazard = touched.get(&hazard_id).map(|t| &t.record);
-    let who = super::hazard_action::Acting {
-        role: &ctx.actor.role,
-        scope: ctx.scope,
-        now_ms: ctx.now_ms,
+    else {
+        return Ok(None);
     };
-    let fields = super::hazard_action::effect(hazard, action, &who)?;
-    let hlc = {
-        let mut clock = ctx.clock.lock().unwrap_or_else(|p| p.into_inner());
-        clock
-            .tick(u64::try_from(ctx.now_ms).unwrap_or(0))
-            .to_string()
-    };
-    let mutation = Mutation {
-        seq: 0,
-        record_type: HAZARD.name.into(),
-        record_id: hazard_id,
-        op: anju_shared::protocol::Op::Upsert,
-        base_version: hazard.map(|h| h.version),
-        fields,
-        hlc,
-    };
-    let merged = merge_server(
-        &HAZARD,
-        hazard,
-        &mutation,
-        super::hazard_action::AUTHOR,
-        version,
-    )?;
-    Ok(merged.record)
+    if let Some(t) = touched.get(&id) {
+        return Ok(Some(t.record.clone()));
+    }
+    Ok(load_rows(conn, &[id.to_string()])?
+        .into_iter()
+        .find_map(|r| r.to_record().ok()))
 }
 
 /// Notes on the ticket's synced copy what became of a device's ticket action (see

@@ -97,11 +97,13 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::table! {
-    /// The verdict on each proof photo of a resolution (migration `proof_checks`); `lat`, `lon`
-    /// and `taken_at` are staff-only evidence.
+    /// The verdict on each proof photo of a ticket's resolution or a hazard's rectification
+    /// (migrations `proof_checks`, `hazard_proof_checks`: a row names a ticket or a hazard);
+    /// `lat`, `lon` and `taken_at` are staff-only evidence.
     proof_checks (id) {
         id -> Text,
-        ticket_id -> Text,
+        ticket_id -> Nullable<Text>,
+        hazard_id -> Nullable<Text>,
         unit_id -> Nullable<Text>,
         resolved_at -> BigInt,
         photo -> Text,

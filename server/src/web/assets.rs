@@ -90,6 +90,7 @@ pub static STATIC: &[Asset] = &[
     asset!("/assets/field-sync.js", JS, "assets/field-sync.js"),
     asset!("/assets/field-text.js", JS, "assets/field-text.js"),
     asset!("/assets/field-tickets.js", JS, "assets/field-tickets.js"),
+    asset!("/assets/field-orders.js", JS, "assets/field-orders.js"),
     asset!(
         "/assets/field-icon.svg",
         "image/svg+xml",

@@ -33,7 +33,7 @@ const OFFICE_ONLY = new Set(['deadline']);
  * the server refuses a direct edit of them (`hazard_status_by_action`), so the form never offers
  * them; a new hazard starts open.
  */
-const ORDER_OWNED = new Set(['status', 'round', 'rectified_at', 'verified_at', 'return_reason', 'extension_requested', 'verification_photos']);
+const ORDER_OWNED = new Set(['status', 'round', 'rectified_at', 'verified_at', 'return_reason', 'extension_requested', 'verification_photos', 'rectification_proof']);
 
 const pad = (n) => String(n).padStart(2, '0');
 function toLocalInput(iso) {

@@ -9,6 +9,7 @@ import { FieldStore, SyncStop, kindOf } from './field-sync.js';
 import { renderForm } from './field-form.js';
 import { fieldLabel, valueLabel } from './field-text.js';
 import { renderQueue, renderTicket } from './field-tickets.js';
+import { renderOrder, renderOrders, hasOrder, noteMine } from './field-orders.js';
 
 const TYPES = ['inspection', 'hazard', 'building', 'project'];
 let store, ref = { directory: { areas: [], units: [] }, checklists: null }, user = null;
@@ -168,7 +169,7 @@ async function loadRef() {
 
 // ---- views ----
 function showOnly(id) {
-  for (const v of ['login-view', 'home-view', 'tickets-view', 'ticket-view', 'record-view', 'form-view']) $('#' + v).hidden = v !== id;
+  for (const v of ['login-view', 'home-view', 'tickets-view', 'orders-view', 'ticket-view', 'record-view', 'form-view']) $('#' + v).hidden = v !== id;
 }
 function showLogin() { showOnly('login-view'); if (user) $('#login-user').value = user.username; }
 
@@ -178,10 +179,17 @@ function ticketsTab(pressed) {
   return h('a', { class: 'btn tk', href: '#/tickets', 'aria-pressed': String(pressed), 'data-type': 'ticket' }, t('fld.t.ticket'),
     h('small', { text: String(byType('ticket').filter((x) => !['resolved', 'closed'].includes(x.fields.status)).length) }));
 }
+/** Whether the orders list is offered: the phone holds hazards with an order, or the person is unit staff. */
+const handlesOrders = () => byType('hazard').some(hasOrder) || Boolean(user && ['unit_staff', 'unit_admin'].includes(user.role));
+function ordersTab() {
+  const open = byType('hazard').filter((x) => hasOrder(x) && x.fields.status !== 'verified').length;
+  return h('a', { class: 'btn tk', href: '#/orders', 'aria-pressed': 'false', 'data-type': 'orders' }, t('fld.t.orders'), h('small', { text: String(open) }));
+}
 function renderHome(type) {
   showOnly('home-view');
   const nav = clear($('#types'));
   if (handlesTickets()) nav.append(ticketsTab(false));
+  if (handlesOrders()) nav.append(ordersTab());
   for (const ty of TYPES) {
     nav.append(h('a', { class: 'btn', href: '#/list/' + ty, 'aria-pressed': String(ty === type), 'data-type': ty },
       t('fld.t.' + ty), h('small', { text: String(byType(ty).length) })));
@@ -221,7 +229,7 @@ async function renderRecord(id) {
       (v || []).forEach((sha, i) => { const img = h('img', { alt: fieldLabel(f) + ' ' + (i + 1), 'data-sha': sha }); photos.append(img); photoUrl(sha).then((u) => { if (u) img.src = u; }); });
       continue;
     }
-    if (f.name === 'checklist') continue;
+    if (f.name === 'checklist' || f.name === 'rectification_proof') continue;
     dl.append(h('dt', { text: fieldLabel(f) }), h('dd', { 'data-field': f.name, text: display(f, v) }));
   }
   const issues = clear($('#rec-issues'));
@@ -243,6 +251,7 @@ async function renderRecord(id) {
       h('strong', { text: t('fld.rejected', { why: lang() === 'en' ? x.message_en : x.message_zh }) }),
       h('p', { class: 'meta', text: t('fld.rejected.sent') + '：' + sent })));
   }
+  await renderOrder(ctx, r, user, onHazardAction);
   const edit = $('#rec-edit');
   edit.hidden = schema.create_only;
   edit.onclick = () => { location.hash = '#/edit/' + id; };
@@ -259,6 +268,26 @@ async function showQueue() {
   nav.querySelector('a[data-type=ticket]')?.setAttribute('aria-pressed', 'true');
   $('#tickets-view').hidden = false;
   await renderQueue(ctx);
+}
+
+async function showOrders() {
+  renderHome(null);
+  $('#types').querySelector('a[data-type=orders]')?.setAttribute('aria-pressed', 'true');
+  $('#orders-view').hidden = false;
+  await renderOrders(ctx);
+}
+
+/** Queues one step on hazard `hz`'s order as a `hazard_action` record (works offline). */
+async function onHazardAction(hz, extra) {
+  const fields = { hazard_id: hz.id, unit_id: hz.fields.unit_id, area_id: hz.fields.area_id, acted_at: new Date().toISOString(), ...extra };
+  const id = uuidv7();
+  await store.enqueue('hazard_action', id, 'upsert', null, fields);
+  await noteMine(store.db, id);
+  await refreshCache();
+  await status();
+  say($('#msg'), 'ok', navigator.onLine ? t('fld.saved.sent') : t('fld.ho.saved'));
+  await route();
+  syncSoon();
 }
 
 /** Queues an accept, reply or resolve of `ticket` as a `ticket_action` record (works offline). */
@@ -360,6 +389,7 @@ async function route() {
   const query = new URLSearchParams(qs || '');
   if (parts[0] === 'list' && TYPES.includes(parts[1])) { await setKv(store.db, { tab: parts[1] }); if (my === routeSeq) renderHome(parts[1]); }
   else if (parts[0] === 'tickets') { await setKv(store.db, { tab: 'tickets' }); if (my === routeSeq) await showQueue(); }
+  else if (parts[0] === 'orders') { await setKv(store.db, { tab: 'orders' }); if (my === routeSeq) await showOrders(); }
   else if (parts[0] === 't' && parts[1]) { showOnly('ticket-view'); if (!(await renderTicket(ctx, parts[1], onTicketAction))) location.hash = '#/tickets'; }
   else if (parts[0] === 'r' && parts[1]) await renderRecord(parts[1]);
   else if (parts[0] === 'new' && TYPES.includes(parts[1])) renderForm_(parts[1], null, query);
@@ -367,7 +397,7 @@ async function route() {
   else {
     const { tab } = await kv(store.db, ['tab']);
     if (my !== routeSeq) return;
-    if (tab === 'tickets' || (!tab && handlesTickets())) await showQueue(); else renderHome(tab || 'inspection');
+    if (tab === 'tickets' || (!tab && handlesTickets())) await showQueue(); else if (tab === 'orders') await showOrders(); else renderHome(tab || 'inspection');
   }
 }
 

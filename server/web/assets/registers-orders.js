@@ -20,6 +20,7 @@ extend({
     'ord.a.rectify': '已整改', 'ord.a.verify': '复核通过', 'ord.a.return': '退回', 'ord.a.request_extension': '申请延期',
     'ord.a.decide_extension': '延期审批', 'ord.k.reminder': '催办', 'ord.k.escalation': '督办（超期）',
     'ord.s.open': '待整改', 'ord.s.rectified': '已整改（待复核）', 'ord.s.verified': '已复核',
+    'ord.proof': '整改照片核验', 'ord.proof.m': '{m} 米',
   },
   en: {
     'ord.h': 'Rectification order', 'ord.status': 'Status', 'ord.round': 'Round', 'ord.deadline': 'Deadline',
@@ -30,6 +31,7 @@ extend({
     'ord.a.rectify': 'Rectified', 'ord.a.verify': 'Verified', 'ord.a.return': 'Sent back', 'ord.a.request_extension': 'Extension asked',
     'ord.a.decide_extension': 'Extension decided', 'ord.k.reminder': 'Reminder', 'ord.k.escalation': 'Escalation (overdue)',
     'ord.s.open': 'Open', 'ord.s.rectified': 'Rectified (to check)', 'ord.s.verified': 'Verified',
+    'ord.proof': 'Rectification photo check', 'ord.proof.m': '{m} m',
   },
 });
 
@@ -92,6 +94,13 @@ async function render(id) {
     h('dt', { text: t('ord.deadline') }), h('dd', null, o.deadline || '—', o.overdue ? h('span', null, ' ', h('span', { class: 'badge bad', text: t('ord.overdue') })) : null));
   if (o.extension_requested) kv.append(h('dt', { text: t('ord.pending') }), h('dd', { text: o.extension_requested }));
   if (o.return_reason) kv.append(h('dt', { text: t('ord.returned') }), h('dd', { text: o.return_reason }));
+  if (o.proof) {
+    // the server's check of the rectification photos (EXIF time and position); staff see the distance, never a position
+    const msgOf = (p) => (lang() === 'en' ? p.message_en : p.message_zh);
+    kv.append(h('dt', { text: t('ord.proof') }), h('dd', { id: 'order-proof', dataset: { verified: String(o.proof.verified) } },
+      h('span', { class: 'badge ' + (o.proof.verified ? 'ok' : 'bad'), text: lang() === 'en' ? o.proof.label_en : o.proof.label_zh }),
+      h('ul', { class: 'plain' }, ...(o.proof.photos || []).map((p, i) => h('li', { text: (i + 1) + '. ' + msgOf(p) + (p.distance_m != null && p.reason !== 'too_far' ? '（' + t('ord.proof.m', { m: Math.round(p.distance_m) }) + '）' : '') })))));
+  }
   const when = (s) => new Date(s).toLocaleString(lang() === 'en' ? 'en-GB' : 'zh-CN', { timeZone: 'Asia/Shanghai' });
   const acts = h('ol', { class: 'timeline', id: 'order-actions' }, ...o.actions.map((a) => h('li', { dataset: { action: a.action } },
     h('strong', { text: t('ord.a.' + a.action) }), ' ', h('span', { class: 'meta', text: when(a.acted_at) }),

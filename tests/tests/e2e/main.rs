@@ -12,6 +12,7 @@ mod field_checklists;
 mod foundation;
 mod funds;
 mod hazard_orders;
+mod hazard_proof;
 mod map;
 mod pages;
 mod plans_progress;
