@@ -127,6 +127,16 @@ for (const size of ['phone', 'desktop']) {
       await page.waitForSelector('#ledger-entries');
       await page.evaluate(() => window.scrollTo(0, 0));
     });
+    await shot('upkeep', size, async (page) => { await staffSignIn(page, '/upkeep', 'supervisor'); await ready(page); await page.waitForSelector('#managers-table tbody tr'); });
+    await shot('upkeep-community', size, async (page) => {
+      await staffSignIn(page, '/upkeep', 'supervisor');
+      await ready(page);
+      await page.locator('#managers-table tbody tr a').first().click();
+      await page.waitForSelector('#communities-table tbody tr a');
+      await page.locator('#communities-table tbody tr a').first().click();
+      await page.waitForSelector('#chart-complaints svg rect.bar');
+      await page.evaluate(() => window.scrollTo(0, 0));
+    });
     // the field app: the unit user's hazards after the first sync, and a new inspection's form;
     const fieldSignIn = async (page) => {
       await page.goto(BASE + '/field');

@@ -85,7 +85,7 @@ pub fn load_if_empty(
     }
     crate::plans::store::load_sample(conn, &org, i32::from(today.year()), now_ms)?;
     crate::funds::sample::load_if_empty(conn, today, now_ms)?;
-    crate::upkeep::load_sample(conn, now_ms)?;
+    crate::upkeep::sample::load(conn, tz, now_ms)?;
     Ok(true)
 }
 

@@ -44,6 +44,16 @@ fn histories(
         )
         .select((tickets::id, tickets::created_at))
         .load(conn)?;
+    histories_of(conn, &rows)
+}
+
+/// The histories of the tickets `rows` (`(id, created_at)`), in the order given: the events as
+/// [`unit_rates`] replays them (time at the dispatch center is no unit's dispatch). Also used
+/// by the upkeep figures (`upkeep::figures`), so both count with one definition.
+pub fn histories_of(
+    conn: &mut crate::db::DbConnection,
+    rows: &[(String, i64)],
+) -> Result<Vec<(String, TicketHistory)>, ApiError> {
     let mut out = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(500) {
         let ids: Vec<&str> = chunk.iter().map(|r| r.0.as_str()).collect();

@@ -3,8 +3,12 @@
 //! same transaction, the routing rules that send the damaged-facility and property-management
 //! complaints of that community to the manager, and records who handed over and when. A
 //! hand-over to any other kind of unit is refused with `not_a_property_manager`; of a project
-//! not completed with `project_not_completed`. See `docs/upkeep.md`.
+//! not completed with `project_not_completed`. The figures per manager and per community are in
+//! [`figures`] and [`report`]. See `docs/upkeep.md`.
 
+pub mod figures;
+pub mod report;
+pub mod sample;
 pub mod schema;
 
 use actix_web::http::StatusCode;
@@ -226,49 +230,34 @@ pub fn rule_origin(
     Ok(row.map(|(h, u, d)| json!({"handover_id": h, "unit_id": u, "took_over_on": d})))
 }
 
-/// The sample city's hand-overs: the first completed projects (by code, one per community) go to the
-/// sample property managers, taken over on their completion day. Skipped when any exists.
-pub fn load_sample(conn: &mut crate::db::DbConnection, now: i64) -> Result<usize, ApiError> {
-    use crate::registers::query::{Narrow, live_records};
-    let any: i64 = upkeep_handovers::table.count().get_result(conn)?;
-    if any > 0 {
-        return Ok(0);
-    }
-    let mut done: Vec<_> = live_records(conn, "project", &Scope::All, &Narrow::default())?
-        .into_iter()
-        .filter(|p| p.text("status") == Some("completed") && p.text("actual_completion").is_some())
-        .collect();
-    done.sort_by(|a, b| a.text("code").cmp(&b.text("code")));
-    let mut n = 0;
-    let mut seen = std::collections::BTreeSet::new();
-    for (p, pm) in done.iter().zip(["pm_hengan", "pm_jiahe", "pm_city"]) {
-        if !seen.insert(p.text("area_id").unwrap_or("").to_owned()) {
-            continue;
-        }
-        let b = NewHandover {
-            project_id: p.record.id.to_string(),
-            unit_id: pm.into(),
-            took_over_on: p.text("actual_completion").unwrap_or("").into(),
-            note: Some("样例移交".into()),
-        };
-        match hand_over(conn, &b, "system", "系统 / system", now) {
-            Ok(_) => n += 1,
-            Err(e) => tracing::warn!(code = e.code(), "sample hand-over skipped"),
-        }
-    }
-    Ok(n)
-}
-
 /// Mounts the upkeep endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/upkeep/handovers", web::get().to(list_handovers))
-        .route("/api/v1/upkeep/handovers", web::post().to(create_handover));
+        .route("/api/v1/upkeep/handovers", web::post().to(create_handover))
+        .route(
+            "/api/v1/upkeep/managers",
+            web::get().to(report::list_managers),
+        )
+        .route(
+            "/api/v1/upkeep/managers/{unit_id}",
+            web::get().to(report::get_manager),
+        )
+        .route(
+            "/api/v1/upkeep/communities/{area_id}",
+            web::get().to(report::get_community),
+        );
 }
 
 /// OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(create_handover, list_handovers),
-    components(schemas(NewHandover))
+    paths(
+        create_handover,
+        list_handovers,
+        report::list_managers,
+        report::get_manager,
+        report::get_community
+    ),
+    components(schemas(NewHandover, figures::Figures))
 )]
 pub struct ApiDoc;

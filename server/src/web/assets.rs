@@ -32,6 +32,7 @@ pub mod page {
     pub static REGISTERS: Asset = asset!("/registers", super::HTML, "registers.html");
     pub static PROGRESS: Asset = asset!("/progress", super::HTML, "progress.html");
     pub static FUNDS: Asset = asset!("/funds", super::HTML, "funds.html");
+    pub static UPKEEP: Asset = asset!("/upkeep", super::HTML, "upkeep.html");
     /// The field app (外业), an installable PWA with its own manifest and service worker.
     pub static FIELD: Asset = asset!("/field", super::HTML, "field.html");
     pub static FIELD_MANIFEST: Asset = asset!(
@@ -50,7 +51,7 @@ pub mod page {
     pub static SERVICE_WORKER: Asset = asset!("/sw.js", super::JS, "sw.js");
 
     /// Every HTML page, for the tests that scan them.
-    pub static ALL_HTML: [&Asset; 10] = [
+    pub static ALL_HTML: [&Asset; 11] = [
         &RESIDENT,
         &TRACK,
         &TRACK_NOT_FOUND,
@@ -60,6 +61,7 @@ pub mod page {
         &REGISTERS,
         &PROGRESS,
         &FUNDS,
+        &UPKEEP,
         &FIELD,
     ];
 }
@@ -114,6 +116,7 @@ pub static STATIC: &[Asset] = &[
     asset!("/assets/progress.js", JS, "assets/progress.js"),
     asset!("/assets/public.js", JS, "assets/public.js"),
     asset!("/assets/registers.js", JS, "assets/registers.js"),
+    asset!("/assets/upkeep.js", JS, "assets/upkeep.js"),
     asset!(
         "/assets/registers_import.js",
         JS,
