@@ -44,6 +44,16 @@ fn histories(
         )
         .select((tickets::id, tickets::created_at))
         .load(conn)?;
+    ticket_histories(conn, &rows)
+}
+
+/// The event histories of the tickets `rows` (`(id, created_at)`), in the order given, as
+/// [`unit_rates`] replays them (time at the dispatch center is no unit's dispatch). Used for a
+/// chosen set of tickets, e.g. a property manager's facility complaints in the bulletins.
+pub fn ticket_histories(
+    conn: &mut crate::db::DbConnection,
+    rows: &[(String, i64)],
+) -> Result<Vec<(String, TicketHistory)>, ApiError> {
     let mut out = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(500) {
         let ids: Vec<&str> = chunk.iter().map(|r| r.0.as_str()).collect();
