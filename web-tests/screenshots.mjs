@@ -13,6 +13,16 @@ const sizes = { phone: PHONE, desktop: DESKTOP };
 const browser = await launch();
 const saved = [];
 
+let draft = null;
+/** A monthly bulletin draft for this month (made once per run), its id. */
+function bulletinDraft() {
+  if (!draft) {
+    draft = login('supervisor').then((s) => apiCall('POST', '/api/v1/bulletins', { token: s.access_token,
+      json: { kind: 'monthly', period_start: new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 8) + '01', remarks: '请各单位对照问题抓紧整改，下期通报将复查。' } })).then((b) => b.id);
+  }
+  return draft;
+}
+
 async function shot(name, size, prepare) {
   const ctx = await browser.newContext({ viewport: sizes[size], deviceScaleFactor: 1, isMobile: size === 'phone', hasTouch: size === 'phone', serviceWorkers: 'block' });
   const page = await ctx.newPage();
@@ -137,6 +147,13 @@ for (const size of ['phone', 'desktop']) {
       await page.waitForSelector('#chart-complaints svg rect.bar');
       await page.evaluate(() => window.scrollTo(0, 0));
     });
+    // bulletins: this month's draft (made once) in its print view, and the list
+    await shot('bulletin', size, async (page) => {
+      const id = await bulletinDraft();
+      await staffSignIn(page, '/bulletins/' + id, 'supervisor');
+      await ready(page);
+    });
+    await shot('bulletins', size, async (page) => { await bulletinDraft(); await staffSignIn(page, '/bulletins', 'supervisor'); await ready(page); });
     // the field app: the unit user's hazards after the first sync, and a new inspection's form;
     const fieldSignIn = async (page) => {
       await page.goto(BASE + '/field');

@@ -95,6 +95,15 @@ pub struct Config {
     /// Bytes of photos one IP address may upload anonymously per day
     /// (`ANJU_UPLOAD_BYTES_PER_IP_DAY`, default 200 MB; 0 turns the budget off).
     pub upload_bytes_per_ip_day: u64,
+    /// Dispatches plus rectification orders a unit needs in a bulletin's period to be ranked;
+    /// fewer is marked 样本不足 (`ANJU_BULLETIN_MIN_SAMPLE`, default 5).
+    pub bulletin_min_sample: u32,
+    /// A bulletin names (通报批评) ranked units whose score is below this percent
+    /// (`ANJU_BULLETIN_CRITICISE_BELOW`, default 60).
+    pub bulletin_criticise_below: u32,
+    /// A bulletin commends (通报表扬) ranked units whose score is at least this percent
+    /// (`ANJU_BULLETIN_COMMEND_AT`, default 95; above the criticism threshold).
+    pub bulletin_commend_at: u32,
 }
 
 /// Webhook targets an administrator allows although they resolve to loopback, link-local or
@@ -165,6 +174,9 @@ impl std::fmt::Debug for Config {
             .field("upload_ttl_hours", &self.upload_ttl_hours)
             .field("proof_max_distance_m", &self.proof_max_distance_m)
             .field("upload_bytes_per_ip_day", &self.upload_bytes_per_ip_day)
+            .field("bulletin_min_sample", &self.bulletin_min_sample)
+            .field("bulletin_criticise_below", &self.bulletin_criticise_below)
+            .field("bulletin_commend_at", &self.bulletin_commend_at)
             .finish()
     }
 }
@@ -214,6 +226,9 @@ struct FileConfig {
     upload_ttl_hours: Option<u32>,
     proof_max_distance_m: Option<u32>,
     upload_bytes_per_ip_day: Option<u64>,
+    bulletin_min_sample: Option<u32>,
+    bulletin_criticise_below: Option<u32>,
+    bulletin_commend_at: Option<u32>,
 }
 
 impl Config {
@@ -419,6 +434,39 @@ impl Config {
             None => file.upload_bytes_per_ip_day.unwrap_or(200_000_000),
         };
 
+        let bulletin_min_sample = number(
+            "ANJU_BULLETIN_MIN_SAMPLE",
+            env("ANJU_BULLETIN_MIN_SAMPLE"),
+            file.bulletin_min_sample,
+            5,
+            1,
+            100_000,
+        )?;
+        let bulletin_criticise_below = number(
+            "ANJU_BULLETIN_CRITICISE_BELOW",
+            env("ANJU_BULLETIN_CRITICISE_BELOW"),
+            file.bulletin_criticise_below,
+            60,
+            0,
+            100,
+        )?;
+        let bulletin_commend_at = number(
+            "ANJU_BULLETIN_COMMEND_AT",
+            env("ANJU_BULLETIN_COMMEND_AT"),
+            file.bulletin_commend_at,
+            95,
+            1,
+            100,
+        )?;
+        if bulletin_commend_at <= bulletin_criticise_below {
+            return Err(err(
+                "ANJU_BULLETIN_COMMEND_AT",
+                format!(
+                    "{bulletin_commend_at} must be above ANJU_BULLETIN_CRITICISE_BELOW ({bulletin_criticise_below})"
+                ),
+            ));
+        }
+
         let trusted_proxies = TrustedProxies::parse(
             &pick("ANJU_TRUSTED_PROXIES", file.trusted_proxies).unwrap_or_default(),
         )
@@ -479,6 +527,9 @@ impl Config {
             upload_ttl_hours,
             proof_max_distance_m,
             upload_bytes_per_ip_day,
+            bulletin_min_sample,
+            bulletin_criticise_below,
+            bulletin_commend_at,
         })
     }
 
@@ -607,6 +658,9 @@ mod tests {
             ("ANJU_WEBHOOK_ALLOW", "10.0.0.0/8,bad_host!"),
             ("ANJU_UPLOAD_TTL_HOURS", "0"),
             ("ANJU_UPLOAD_BYTES_PER_IP_DAY", "lots"),
+            ("ANJU_BULLETIN_MIN_SAMPLE", "0"),
+            ("ANJU_BULLETIN_CRITICISE_BELOW", "101"),
+            ("ANJU_BULLETIN_COMMEND_AT", "50"),
         ] {
             let e = with(&[(var, value)]).unwrap_err();
             assert_eq!(e.variable, var, "{e}");

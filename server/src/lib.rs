@@ -8,6 +8,7 @@
 pub mod apikeys;
 pub mod attachments;
 pub mod auth;
+pub mod bulletins;
 pub mod calendar;
 pub mod checklists;
 pub mod cli;

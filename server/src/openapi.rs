@@ -23,6 +23,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::plans::ApiDoc::openapi());
     doc.merge(crate::funds::ApiDoc::openapi());
     doc.merge(crate::upkeep::ApiDoc::openapi());
+    doc.merge(crate::bulletins::ApiDoc::openapi());
     doc.merge(crate::map::ApiDoc::openapi());
     doc.merge(crate::checklists::ApiDoc::openapi());
     doc.merge(crate::devices::ApiDoc::openapi());

@@ -156,6 +156,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::plans::configure(cfg);
     crate::funds::configure(cfg);
     crate::upkeep::configure(cfg);
+    crate::bulletins::configure(cfg);
     crate::map::configure(cfg);
     crate::checklists::configure(cfg);
     crate::attachments::configure(cfg);

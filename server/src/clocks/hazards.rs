@@ -155,7 +155,7 @@ fn insert_event(
 }
 
 /// The housing bureau (住建局): the first unit of kind `housing_bureau`.
-fn bureau(catalog: &Catalog) -> Option<&str> {
+pub fn bureau(catalog: &Catalog) -> Option<&str> {
     let mut ids: Vec<&str> = catalog
         .units
         .values()

@@ -120,18 +120,29 @@ fn url_encode(s: &str) -> String {
     out
 }
 
-/// The robots' markdown: no free text (see the module documentation).
+/// The robots' markdown: no free text (see the module documentation). A bulletin's summary
+/// (`bulletin_issued`, 通报) is the exception: it is written by the server from unit names and
+/// figures only, so the robots carry it.
 fn markdown(m: &Message) -> String {
+    if m.event == "bulletin_issued" {
+        return cut(format!(
+            "### {}\n> 通报 **{}** · {}\n> 发往：{}\n> 印发时间：{}\n\n{}\n\n[查看通报]({})",
+            m.title, m.ticket_no, m.category, m.unit, m.resolution_due, m.text, m.url
+        ));
+    }
     let community = if m.community.is_empty() {
         String::new()
     } else {
         format!("\n> 小区：{}", m.community)
     };
-    let mut text = format!(
+    cut(format!(
         "### {}\n> 工单 **{}** · {}{}\n> 责任单位：{}\n> 办结时限：{}\n\n[查看工单]({})",
         m.title, m.ticket_no, m.category, community, m.unit, m.resolution_due, m.url
-    );
-    // WeCom limits markdown content to 4096 bytes; cut on a character boundary.
+    ))
+}
+
+/// WeCom limits markdown content to 4096 bytes; cut on a character boundary.
+fn cut(mut text: String) -> String {
     if text.len() > 4000 {
         let mut cut = 4000;
         while !text.is_char_boundary(cut) {
@@ -323,6 +334,29 @@ mod tests {
         assert!(!robot_accepted(
             br#"{"errcode":310000,"errmsg":"sign not match"}"#
         ));
+    }
+
+    #[test]
+    fn a_bulletin_summary_reaches_the_robots() {
+        let m = Message {
+            event: "bulletin_issued".into(),
+            ticket_no: "2026年第12期".into(),
+            category: "工作通报".into(),
+            community: String::new(),
+            unit: "河西区和平街道办事处".into(),
+            title: "2026年第12期 “三改”工作月通报".into(),
+            text: "通报批评：河西区和平街道办事处（综合 0.0%）。".repeat(200),
+            resolution_due: "2026-12-03T10:00:00+08:00".into(),
+            url: "http://x/bulletins/1".into(),
+        };
+        let r = build_request(TargetKind::Wecom, "http://h/send?key=k", None, "d", &m, 0);
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        let content = v["markdown"]["content"].as_str().unwrap();
+        assert!(
+            content.contains("2026年第12期") && content.contains("通报批评"),
+            "{content}"
+        );
+        assert!(content.len() <= 4000);
     }
 
     #[test]

@@ -90,7 +90,8 @@ pub const HEADLINE: [(&str, Measure); 3] = [
     ("old_community", Measure::OldCommunityStarted),
 ];
 
-fn percent(done: i64, planned: Option<i64>) -> Option<f64> {
+/// Done ÷ planned in percent with one decimal; `None` without a plan or with a plan of 0.
+pub fn percent(done: i64, planned: Option<i64>) -> Option<f64> {
     match planned {
         Some(p) if p > 0 => Some((done as f64 * 1000.0 / p as f64).round() / 10.0),
         _ => None,

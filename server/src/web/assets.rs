@@ -33,6 +33,8 @@ pub mod page {
     pub static PROGRESS: Asset = asset!("/progress", super::HTML, "progress.html");
     pub static FUNDS: Asset = asset!("/funds", super::HTML, "funds.html");
     pub static UPKEEP: Asset = asset!("/upkeep", super::HTML, "upkeep.html");
+    /// The bulletins (通报) page: the list and each bulletin's print view (`/bulletins/{id}`).
+    pub static BULLETINS: Asset = asset!("/bulletins", super::HTML, "bulletins.html");
     /// The field app (外业), an installable PWA with its own manifest and service worker.
     pub static FIELD: Asset = asset!("/field", super::HTML, "field.html");
     pub static FIELD_MANIFEST: Asset = asset!(
@@ -51,7 +53,7 @@ pub mod page {
     pub static SERVICE_WORKER: Asset = asset!("/sw.js", super::JS, "sw.js");
 
     /// Every HTML page, for the tests that scan them.
-    pub static ALL_HTML: [&Asset; 11] = [
+    pub static ALL_HTML: [&Asset; 12] = [
         &RESIDENT,
         &TRACK,
         &TRACK_NOT_FOUND,
@@ -62,6 +64,7 @@ pub mod page {
         &PROGRESS,
         &FUNDS,
         &UPKEEP,
+        &BULLETINS,
         &FIELD,
     ];
 }
@@ -77,6 +80,12 @@ pub static STATIC: &[Asset] = &[
     asset!("/assets/api.js", JS, "assets/api.js"),
     asset!("/assets/auth.js", JS, "assets/auth.js"),
     asset!("/assets/board.js", JS, "assets/board.js"),
+    asset!(
+        "/assets/bulletins.css",
+        "text/css; charset=utf-8",
+        "assets/bulletins.css"
+    ),
+    asset!("/assets/bulletins.js", JS, "assets/bulletins.js"),
     asset!("/assets/chart.js", JS, "assets/chart.js"),
     asset!("/assets/console.js", JS, "assets/console.js"),
     asset!("/assets/dom.js", JS, "assets/dom.js"),

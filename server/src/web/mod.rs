@@ -37,7 +37,7 @@ pub const CSP: &str = "default-src 'self'; img-src 'self' blob: data:; style-src
 const NO_CACHE: &str = "no-cache";
 
 /// Mounts the pages: `/`, `/t/`, `/t/{code}`, `/console`, `/board`, `/public`, `/registers`,
-/// `/progress`, `/funds`, `/upkeep`, `/field` (with `/field.webmanifest` and `/field-sw.js`), `/sw.js`,
+/// `/progress`, `/funds`, `/upkeep`, `/bulletins` (and `/bulletins/{id}`), `/field` (with `/field.webmanifest` and `/field-sw.js`), `/sw.js`,
 /// `/manifest.webmanifest` and `/assets/{file}`. GET and HEAD; gzip when the client asks.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let get_or_head = || web::route().guard(guard::Any(guard::Get()).or(guard::Head()));
@@ -96,6 +96,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(get_or_head().to(upkeep)),
     )
     .service(
+        web::resource("/bulletins")
+            .wrap(Compress::default())
+            .route(get_or_head().to(bulletins)),
+    )
+    .service(
+        web::resource("/bulletins/{id}")
+            .wrap(Compress::default())
+            .route(get_or_head().to(bulletins)),
+    )
+    .service(
         web::resource("/field")
             .wrap(Compress::default())
             .route(get_or_head().to(field)),
@@ -150,6 +160,9 @@ async fn funds(req: HttpRequest) -> HttpResponse {
 }
 async fn upkeep(req: HttpRequest) -> HttpResponse {
     serve(&req, &page::UPKEEP)
+}
+async fn bulletins(req: HttpRequest) -> HttpResponse {
+    serve(&req, &page::BULLETINS)
 }
 
 async fn progress(req: HttpRequest) -> HttpResponse {

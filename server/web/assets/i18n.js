@@ -3,7 +3,7 @@ const KEY = 'anju.lang';
 let cur = (() => { try { return localStorage.getItem(KEY) === 'en' ? 'en' : 'zh'; } catch { return 'zh'; } })();
 
 const zh = {
-  'common.loading': '正在加载…', 'common.retry': '重试', 'nav.public': '信息公开', 'nav.new': '我要反映', 'nav.registers': '改造台账', 'nav.progress': '计划进度', 'nav.upkeep': '后续管理',
+  'common.loading': '正在加载…', 'common.retry': '重试', 'nav.public': '信息公开', 'nav.new': '我要反映', 'nav.registers': '改造台账', 'nav.progress': '计划进度', 'nav.upkeep': '后续管理', 'nav.bulletins': '工作通报',
   'err.network': '网络连接失败，请检查信号后重试。您填写的内容已保留。',
   'err.429': '提交太频繁，请稍后再试。您填写的内容已保留。',
   'err.5xx': '服务器暂时出错，稍后会自动重试。您填写的内容已保留。',
@@ -59,7 +59,7 @@ const zh = {
 };
 
 const en = {
-  'common.loading': 'Loading…', 'common.retry': 'Try again', 'nav.public': 'Public figures', 'nav.new': 'Report a problem', 'nav.registers': 'Registers', 'nav.progress': 'Progress against plan', 'nav.upkeep': 'Upkeep',
+  'common.loading': 'Loading…', 'common.retry': 'Try again', 'nav.public': 'Public figures', 'nav.new': 'Report a problem', 'nav.registers': 'Registers', 'nav.progress': 'Progress against plan', 'nav.upkeep': 'Upkeep', 'nav.bulletins': 'Bulletins',
   'err.network': 'No connection. Check your signal and try again. What you typed is kept.',
   'err.429': 'Too many submissions. Please try again in a moment. What you typed is kept.',
   'err.5xx': 'The server had a problem; it will be tried again. What you typed is kept.',

@@ -1,6 +1,7 @@
 //! The end-to-end suite, one binary: each module spawns the real anju server (SQLite, or
 //! PostgreSQL when `ANJU_TEST_DATABASE_URL` is set) and drives it over HTTP.
 
+mod bulletins;
 mod complaints_clocks_outbox;
 mod complaints_intake;
 mod complaints_lifecycle;
