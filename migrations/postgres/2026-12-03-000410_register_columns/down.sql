@@ -5,7 +5,6 @@ DROP INDEX sync_records_reg_status;
 DROP INDEX sync_records_reg_date;
 DROP INDEX sync_records_reg_due;
 DROP INDEX sync_records_reg_finished;
-DROP INDEX IF EXISTS sync_records_reg_search;
 ALTER TABLE sync_records DROP COLUMN grade;
 ALTER TABLE sync_records DROP COLUMN severity;
 ALTER TABLE sync_records DROP COLUMN date_on;

@@ -39,7 +39,9 @@ WHERE r.id = s.id;
 
 -- The default order (latest change first, then id) and each filter of the lists (each led by
 -- record_type and deleted, as every list query is).
-CREATE INDEX sync_records_reg_latest ON sync_records (record_type, deleted, updated_at DESC, id);
+-- The default order carries the scope columns, so a unit-scoped list is counted and paged from
+-- this index.
+CREATE INDEX sync_records_reg_latest ON sync_records (record_type, deleted, updated_at DESC, id, area_id, unit_id);
 CREATE INDEX sync_records_reg_grade ON sync_records (record_type, deleted, grade, area_id);
 CREATE INDEX sync_records_reg_severity ON sync_records (record_type, deleted, severity, area_id);
 CREATE INDEX sync_records_reg_status ON sync_records (record_type, deleted, status, area_id);

@@ -34,7 +34,9 @@ WHERE deleted = FALSE AND record_type IN ('project', 'building', 'inspection', '
 
 -- The default order (latest change first, then id) and each filter of the lists (each led by
 -- record_type and deleted, as every list query is).
-CREATE INDEX sync_records_reg_latest ON sync_records (record_type, deleted, updated_at DESC, id);
+-- The default order carries the scope columns and the search texts, so a unit-scoped list and a
+-- text search are counted and paged from this index alone, without reading the rows.
+CREATE INDEX sync_records_reg_latest ON sync_records (record_type, deleted, updated_at DESC, id, area_id, unit_id, search);
 CREATE INDEX sync_records_reg_grade ON sync_records (record_type, deleted, grade, area_id);
 CREATE INDEX sync_records_reg_severity ON sync_records (record_type, deleted, severity, area_id);
 CREATE INDEX sync_records_reg_status ON sync_records (record_type, deleted, status, area_id);
@@ -42,6 +44,3 @@ CREATE INDEX sync_records_reg_due ON sync_records (record_type, deleted, due_on,
 -- The date indexes also carry what progress against plan sums (index-only aggregation).
 CREATE INDEX sync_records_reg_date ON sync_records (record_type, deleted, date_on, area_id, programme, planned_units);
 CREATE INDEX sync_records_reg_finished ON sync_records (record_type, deleted, finished_on, area_id, programme, planned_units, completed_units);
--- The text search (LIKE '%q%') reads this index instead of the rows: the texts with what a
--- count and the default order need.
-CREATE INDEX sync_records_reg_search ON sync_records (record_type, deleted, search, area_id, updated_at, id);

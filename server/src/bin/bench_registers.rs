@@ -369,6 +369,17 @@ async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     figures.insert("seed_s".into(), started.elapsed().as_secs_f64());
+    // On PostgreSQL, what autovacuum does within a minute of a bulk load: statistics and the
+    // visibility map (index-only counts). SQLite has no such step (no ANALYZE is run).
+    db.run(|conn| {
+        use diesel::RunQueryDsl;
+        if let anju_server::db::DbConnection::Pg(c) = conn {
+            diesel::sql_query("VACUUM ANALYZE sync_records").execute(c)?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
 
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(600))
