@@ -74,12 +74,40 @@ fn main() -> anyhow::Result<()> {
         ("buildings, filtered page p50 (ms)", "filtered_p50"),
         ("buildings, filtered page p99 (ms)", "filtered_p99"),
         ("  rows matching the filter", "filtered_total"),
+        (
+            "buildings, text search page (q=12345) p50 (ms)",
+            "search_p50",
+        ),
+        ("buildings, text search page p99 (ms)", "search_p99"),
+        (
+            "buildings, unit-scoped first page (street office) p50 (ms)",
+            "scoped_p50",
+        ),
+        ("buildings, unit-scoped first page p99 (ms)", "scoped_p99"),
+        ("  rows the unit sees", "scoped_total"),
+        (
+            "buildings, all sorted by address, first page p50 (ms)",
+            "sorted_p50",
+        ),
         ("XLSX export of 100,000 buildings (s)", "xlsx_s"),
         ("  file size (MB)", "xlsx_mb"),
-        ("  peak RSS before the export (MB)", "rss_before_mb"),
-        ("  peak RSS after the export (MB)", "rss_after_mb"),
+        ("  RSS before the export (MB)", "rss_before_mb"),
+        ("  peak RSS during the export (MB)", "rss_peak_export_mb"),
+        (
+            "  peak RSS of the process before the export (MB)",
+            "hwm_before_mb",
+        ),
         ("import 10,000 new rows: dry run (s)", "import_dry_s"),
         ("import 10,000 new rows: apply (s)", "import_apply_s"),
+        ("  office edits made during the apply", "apply_edits"),
+        (
+            "  longest office edit during the apply (ms)",
+            "apply_edit_max_ms",
+        ),
+        (
+            "  office edits refused during the apply",
+            "apply_edits_refused",
+        ),
         (
             "re-import the same 10,000 rows, unchanged (s)",
             "reimport_s",
@@ -118,11 +146,24 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn vmhwm_mb() -> f64 {
+    status_mb("VmHWM:")
+}
+
+fn vmrss_mb() -> f64 {
+    status_mb("VmRSS:")
+}
+
+/// Resets the peak RSS (VmHWM) to the current RSS (Linux `clear_refs` 5).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn status_mb(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
@@ -243,6 +284,20 @@ async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
                 .order(areas::code.asc())
                 .select((areas::id, areas::name_zh, areas::code))
                 .load(conn)?;
+            use anju_server::db::schema::units;
+            let office: String = units::table
+                .filter(units::code.eq("hexi_jianshe_office"))
+                .select(units::id)
+                .first(conn)?;
+            anju_server::users::insert(
+                conn,
+                "bench-office",
+                "bench-office",
+                Role::UnitStaff,
+                Some(&office),
+                Some(&hash),
+                now,
+            )?;
             let district: String = areas::table
                 .filter(areas::code.eq("hexi"))
                 .select(areas::id)
@@ -314,6 +369,17 @@ async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     figures.insert("seed_s".into(), started.elapsed().as_secs_f64());
+    // On PostgreSQL, what autovacuum does within a minute of a bulk load: statistics and the
+    // visibility map (index-only counts). SQLite has no such step (no ANALYZE is run).
+    db.run(|conn| {
+        use diesel::RunQueryDsl;
+        if let anju_server::db::DbConnection::Pg(c) = conn {
+            diesel::sql_query("VACUUM ANALYZE sync_records").execute(c)?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
 
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(600))
@@ -326,6 +392,18 @@ async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
         .json()
         .await?;
     let token = login["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    let office_login: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "bench-office", "password": PASSWORD}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let office_token = office_login["access_token"]
         .as_str()
         .unwrap_or_default()
         .to_string();
@@ -358,7 +436,37 @@ async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
         page["total"].as_f64().unwrap_or(0.0),
     );
 
-    figures.insert("rss_before_mb".into(), vmhwm_mb());
+    let (q, _) = timed_get(
+        &http,
+        &format!("{base}/api/v1/registers/building?per_page=50&q=12345"),
+        &token,
+        40,
+    )
+    .await?;
+    figures.insert("search_p50".into(), pct(&q, 0.5));
+    figures.insert("search_p99".into(), pct(&q, 0.99));
+    let (u, page) = timed_get(
+        &http,
+        &format!("{base}/api/v1/registers/building?per_page=50"),
+        &office_token,
+        40,
+    )
+    .await?;
+    figures.insert("scoped_p50".into(), pct(&u, 0.5));
+    figures.insert("scoped_p99".into(), pct(&u, 0.99));
+    figures.insert("scoped_total".into(), page["total"].as_f64().unwrap_or(0.0));
+    let (o, _) = timed_get(
+        &http,
+        &format!("{base}/api/v1/registers/building?per_page=50&sort=address"),
+        &token,
+        5,
+    )
+    .await?;
+    figures.insert("sorted_p50".into(), pct(&o, 0.5));
+
+    figures.insert("hwm_before_mb".into(), vmhwm_mb());
+    figures.insert("rss_before_mb".into(), vmrss_mb());
+    reset_peak();
     let started = Instant::now();
     let res = http
         .get(format!("{base}/api/v1/registers/building.xlsx"))
@@ -369,7 +477,8 @@ async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
     let bytes = res.bytes().await?;
     figures.insert("xlsx_s".into(), started.elapsed().as_secs_f64());
     figures.insert("xlsx_mb".into(), bytes.len() as f64 / 1_048_576.0);
-    figures.insert("rss_after_mb".into(), vmhwm_mb());
+    figures.insert("rss_peak_export_mb".into(), vmhwm_mb());
+    drop(bytes);
 
     // Import 10,000 new buildings (CSV with the download's headers), dry run then apply.
     let mut csv = String::from("房屋编号,区县,街道,所属区域,地址,层数,安全等级\r\n");
@@ -399,7 +508,49 @@ async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
         }
     };
     figures.insert("import_dry_s".into(), import(true, csv.clone()).await?);
+    // While the apply runs, an office user keeps creating buildings one at a time: how long
+    // does such a write wait for the writer?
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let editor = {
+        let http = http.clone();
+        let url = format!("{base}/api/v1/registers/building");
+        let token = token.clone();
+        let area = city.communities[0].0.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut refused = 0.0;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let started = Instant::now();
+                let body =
+                    json!({"fields": {"address": format!("并发 {}", lat.len()), "area_id": area}});
+                let ok = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success());
+                if ok {
+                    lat.push(started.elapsed().as_secs_f64() * 1000.0);
+                } else {
+                    refused += 1.0;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            (lat, refused)
+        })
+    };
     figures.insert("import_apply_s".into(), import(false, csv.clone()).await?);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (lat, refused) = editor.await?;
+    figures.insert("apply_edits".into(), lat.len() as f64);
+    figures.insert("apply_edits_refused".into(), refused);
+    figures.insert(
+        "apply_edit_max_ms".into(),
+        (lat.iter().copied().fold(0.0, f64::max) * 100.0).round() / 100.0,
+    );
     figures.insert("reimport_s".into(), import(false, csv).await?);
 
     let (p, _) = timed_get(

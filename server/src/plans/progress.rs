@@ -19,6 +19,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::store::{Measure, targets};
+use diesel::{QueryResult, RunQueryDsl};
+
 use crate::db::DbConnection;
 use crate::registers::query::{Live, Narrow, Org, live_records};
 use crate::sync::scope::Scope;
@@ -98,15 +100,87 @@ pub fn percent(done: i64, planned: Option<i64>) -> Option<f64> {
     }
 }
 
-/// Progress of `year` per district (and `rank` among districts), as the public API answers it:
-/// `{"year", "districts": [{"area_id", "name_zh", "name_en", "programmes": {…}}], "city": {…}}`.
-pub fn compute(conn: &mut DbConnection, year: i32) -> diesel::QueryResult<Value> {
-    let org = Org::load(conn)?;
+/// The amounts of each measure per district and month (January = 0) of a year.
+pub type Monthly = HashMap<(String, Measure), [i64; 12]>;
+
+#[derive(diesel::QueryableByName)]
+struct DayRow {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    area_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    programme: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    day: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    amount: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// [`Monthly`] by SQL: the projects' register columns (`date_on` = `actual_start`,
+/// `finished_on`, `programme`, `planned_units`, `completed_units`, `area_id`) summed per area,
+/// programme and day by the database over the indexed date columns of the year, then folded
+/// into districts and months with the formulas of [`contributions`]. No record is parsed.
+pub fn monthly_by_sql(conn: &mut DbConnection, org: &Org, year: i32) -> QueryResult<Monthly> {
+    let (lo, hi) = (format!("{year:04}"), format!("{year:04}~"));
+    let query = |column: &str, amount: &str| {
+        format!(
+            "SELECT area_id, programme, {column} AS day, \
+             CAST(COALESCE(SUM({amount}), 0) AS BIGINT) AS amount, COUNT(*) AS n \
+             FROM sync_records WHERE record_type = 'project' AND deleted = FALSE \
+             AND {column} >= '{lo}' AND {column} < '{hi}' GROUP BY area_id, programme, {column}"
+        )
+    };
+    let planned = "COALESCE(planned_units, 0)";
+    let completed = "CASE WHEN completed_units > 0 THEN completed_units \
+                     ELSE COALESCE(planned_units, 0) END";
+    let load = |conn: &mut DbConnection, sql: String| -> QueryResult<Vec<DayRow>> {
+        match conn {
+            DbConnection::Pg(c) => diesel::sql_query(sql).load(c),
+            DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c),
+        }
+    };
+    let started = load(conn, query("date_on", planned))?;
+    let finished = load(conn, query("finished_on", completed))?;
+    let mut monthly = Monthly::new();
+    let mut add = |r: &DayRow, measure: Measure, amount: i64| {
+        let Some(d) = r
+            .area_id
+            .as_deref()
+            .and_then(|a| org.ancestor(a, "district"))
+        else {
+            return;
+        };
+        if let Some(m) = year_month(r.day.as_deref(), year) {
+            monthly.entry((d.id.clone(), measure)).or_insert([0; 12])[m - 1] += amount;
+        }
+    };
+    for r in &started {
+        match r.programme.as_deref() {
+            Some("shantytown") => add(r, Measure::ShantytownStarted, r.amount),
+            Some("old_community") => {
+                add(r, Measure::OldCommunityStarted, r.n);
+                add(r, Measure::OldCommunityHouseholds, r.amount);
+            }
+            _ => {}
+        }
+    }
+    for r in &finished {
+        match r.programme.as_deref() {
+            Some("shantytown") => add(r, Measure::ShantytownCompleted, r.amount),
+            Some("dangerous_housing") => add(r, Measure::DangerousHouseholds, r.amount),
+            _ => {}
+        }
+    }
+    Ok(monthly)
+}
+
+/// [`Monthly`] the way it was computed before the register columns: every project read and
+/// parsed, [`contributions`] summed in memory. Kept as the reference the SQL computation is
+/// tested against (`plans_progress::progress_by_sql_equals_the_parsed_computation`).
+pub fn monthly_by_parsing(conn: &mut DbConnection, org: &Org, year: i32) -> QueryResult<Monthly> {
     let projects = live_records(conn, "project", &Scope::All, &Narrow::default())?;
-    let plans = targets(conn, year)?;
-    let districts = org.districts();
-    // (district id, measure) → monthly amounts
-    let mut monthly: HashMap<(String, Measure), [i64; 12]> = HashMap::new();
+    let mut monthly = Monthly::new();
     for p in &projects {
         let Some(d) = p.text("area_id").and_then(|a| org.ancestor(a, "district")) else {
             continue;
@@ -115,6 +189,27 @@ pub fn compute(conn: &mut DbConnection, year: i32) -> diesel::QueryResult<Value>
             monthly.entry((d.id.clone(), m)).or_insert([0; 12])[month - 1] += amount;
         }
     }
+    Ok(monthly)
+}
+
+/// Progress of `year` per district (and `rank` among districts), as the public API answers it:
+/// `{"year", "districts": [{"area_id", "name_zh", "name_en", "programmes": {…}}], "city": {…}}`.
+/// The done figures come from [`monthly_by_sql`].
+pub fn compute(conn: &mut DbConnection, year: i32) -> QueryResult<Value> {
+    let org = Org::load(conn)?;
+    let monthly = monthly_by_sql(conn, &org, year)?;
+    compute_from(conn, &org, year, &monthly)
+}
+
+/// The progress answer of `year` from these monthly amounts.
+pub fn compute_from(
+    conn: &mut DbConnection,
+    org: &Org,
+    year: i32,
+    monthly: &Monthly,
+) -> QueryResult<Value> {
+    let plans = targets(conn, year)?;
+    let districts = org.districts();
     let mut table: HashMap<(String, Measure), MeasureProgress> = HashMap::new();
     for d in &districts {
         for m in Measure::ALL {

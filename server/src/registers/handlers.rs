@@ -20,7 +20,6 @@ use super::write::{Edit, OfficeAuthor, push_office};
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::sync::scope::Scope;
 use crate::sync::scope_of;
 
 fn today(state: &AppState) -> String {
@@ -93,10 +92,18 @@ pub async fn list_register(
             let org = Org::load(conn)?;
             let filter = Filter::parse(record_type, &q, &org)?;
             let scope = scope_of(conn, &principal)?;
-            if format == "json" && filter.sql_only() && matches!(scope, Scope::All) {
+            let narrow = filter.narrow(&today);
+            if format == "json" {
                 let start = (filter.page - 1).saturating_mul(filter.per_page);
-                let (total, rows) =
-                    query::latest_page(conn, record_type, &filter.narrow, start, filter.per_page)?;
+                let (total, rows) = query::page(
+                    conn,
+                    record_type,
+                    &scope,
+                    &narrow,
+                    &filter.sort,
+                    start,
+                    filter.per_page,
+                )?;
                 let items: Vec<list::ListItem> = rows
                     .iter()
                     .map(|r| item(record_type, r, &org, &today))
@@ -106,48 +113,46 @@ pub async fn list_register(
                     "page": filter.page, "per_page": filter.per_page,
                 })));
             }
-            let mut rows: Vec<query::Live> =
-                query::live_records(conn, record_type, &scope, &filter.narrow)?
-                    .into_iter()
-                    .filter(|r| filter.keeps(record_type, r, &today, &org))
-                    .collect();
-            filter.sort(&mut rows);
-            let total = rows.len();
-            if format != "json" {
-                let schema = schema_for(record_type).ok_or_else(|| {
-                    ApiError::internal(anyhow::anyhow!("no schema for {record_type}"))
-                })?;
-                let (headers, cells) = sheet_rows(schema, &rows, &org, record_type, &today);
-                let label = REGISTERS
-                    .iter()
-                    .find(|(n, _, _)| *n == record_type)
-                    .map(|(_, zh, _)| *zh)
-                    .unwrap_or(record_type);
-                let (bytes, ctype) = if format == "xlsx" {
-                    (
-                        sheet::xlsx(&label.replace('/', "-"), &headers, &cells)?,
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    )
-                } else {
-                    (sheet::csv(&headers, &cells), "text/csv; charset=utf-8")
-                };
-                return Ok(ListAnswer::File {
-                    bytes,
-                    ctype,
-                    filename: format!("{record_type}-{today}.{format}"),
-                });
-            }
-            let start = (filter.page - 1).saturating_mul(filter.per_page);
-            let items: Vec<list::ListItem> = rows
+            let schema = schema_for(record_type).ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("no schema for {record_type}"))
+            })?;
+            let headers = sheet_headers(schema);
+            let label = REGISTERS
                 .iter()
-                .skip(start)
-                .take(filter.per_page)
-                .map(|r| item(record_type, r, &org, &today))
-                .collect();
-            Ok(ListAnswer::Page(json!({
-                "register": record_type, "items": items, "total": total,
-                "page": filter.page, "per_page": filter.per_page,
-            })))
+                .find(|(n, _, _)| *n == record_type)
+                .map(|(_, zh, _)| *zh)
+                .unwrap_or(record_type);
+            // Streamed: records are read a batch at a time and written out row by row (the XLSX
+            // worksheet in the writer's constant-memory mode), so memory stays bounded.
+            let mut out = if format == "xlsx" {
+                sheet::SheetWriter::xlsx(&label.replace('/', "-"), &headers)?
+            } else {
+                sheet::SheetWriter::csv(&headers)
+            };
+            query::for_each_batch(
+                conn,
+                record_type,
+                &scope,
+                &narrow,
+                &filter.sort,
+                EXPORT_BATCH,
+                |rows| {
+                    for r in rows {
+                        out.row(&sheet_row(schema, r, &org, record_type, &today))?;
+                    }
+                    Ok(())
+                },
+            )?;
+            let ctype = if format == "xlsx" {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            } else {
+                "text/csv; charset=utf-8"
+            };
+            Ok(ListAnswer::File {
+                bytes: out.finish()?,
+                ctype,
+                filename: format!("{record_type}-{today}.{format}"),
+            })
         })
         .await?;
     Ok(match answer {
@@ -202,48 +207,49 @@ fn display(org: &Org, v: &Value) -> Cell {
     }
 }
 
-fn sheet_rows(
-    schema: &RecordSchema,
-    rows: &[query::Live],
-    org: &Org,
-    record_type: &str,
-    today: &str,
-) -> (Vec<String>, Vec<Vec<Cell>>) {
+/// Records read per batch by a download.
+const EXPORT_BATCH: usize = 1000;
+
+fn sheet_headers(schema: &RecordSchema) -> Vec<String> {
     let mut headers = vec!["记录编号".to_owned(), "街道".to_owned(), "区县".to_owned()];
     headers.extend(schema.fields.iter().map(|f| f.label_zh.to_owned()));
     headers.push("是否超期".into());
-    let cells = rows
-        .iter()
-        .map(|r| {
-            let area = r.text("area_id");
-            let up = |k: &str| {
-                area.and_then(|a| org.ancestor(a, k))
-                    .map(|a| Cell::Text(a.name_zh.clone()))
-                    .unwrap_or(Cell::Empty)
-            };
-            let mut row = vec![
-                Cell::Text(r.record.id.to_string()),
-                up("street"),
-                up("district"),
-            ];
-            row.extend(schema.fields.iter().map(|f| {
-                r.values
-                    .get(f.name)
-                    .map(|v| display(org, v))
-                    .unwrap_or(Cell::Empty)
-            }));
-            row.push(Cell::Text(
-                if list::is_overdue(record_type, r, today) {
-                    "是"
-                } else {
-                    "否"
-                }
-                .into(),
-            ));
-            row
-        })
-        .collect();
-    (headers, cells)
+    headers
+}
+
+fn sheet_row(
+    schema: &RecordSchema,
+    r: &query::Live,
+    org: &Org,
+    record_type: &str,
+    today: &str,
+) -> Vec<Cell> {
+    let area = r.text("area_id");
+    let up = |k: &str| {
+        area.and_then(|a| org.ancestor(a, k))
+            .map(|a| Cell::Text(a.name_zh.clone()))
+            .unwrap_or(Cell::Empty)
+    };
+    let mut row = vec![
+        Cell::Text(r.record.id.to_string()),
+        up("street"),
+        up("district"),
+    ];
+    row.extend(schema.fields.iter().map(|f| {
+        r.values
+            .get(f.name)
+            .map(|v| display(org, v))
+            .unwrap_or(Cell::Empty)
+    }));
+    row.push(Cell::Text(
+        if list::is_overdue(record_type, r, today) {
+            "是"
+        } else {
+            "否"
+        }
+        .into(),
+    ));
+    row
 }
 
 /// The links of a record page: (record type, field pointing at this record) for children,

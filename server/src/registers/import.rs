@@ -15,7 +15,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use anju_shared::protocol::MutationOutcome;
 use anju_shared::records::schema_for;
-use diesel::{Connection, QueryResult};
+use diesel::QueryResult;
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -397,59 +397,97 @@ pub async fn import_register(
         unit_id: principal.unit_id.clone(),
         label: principal.display_name.clone(),
     };
+    let db = state.db.clone();
     let answer = state
         .db
-        .write(move |conn| {
+        .run(move |conn| {
             let scope = scope_of(conn, &principal)?;
             let org = Org::load(conn)?;
-            conn.transaction(|conn| {
-                // Read and apply under the sync counter: no device push lands in between.
-                crate::sync::store::lock_counter(conn)?;
-                let planned = plan(conn, record_type, &rows, &org, &scope)?;
-                let counts = json!({
-                    "dry_run": dry_run, "rows": rows.len().saturating_sub(1),
-                    "created": planned.created, "updated": planned.updated,
-                    "unchanged": planned.unchanged,
-                });
-                if !planned.errors.is_empty() {
-                    return Err(has_errors(planned.errors, counts));
-                }
-                if !dry_run && !planned.edits.is_empty() {
-                    let (row_of, edits): (HashMap<Uuid, usize>, Vec<Edit>) = planned
-                        .edits
-                        .into_iter()
-                        .map(|(row, e)| ((e.record_id, row), e))
-                        .unzip();
-                    let results = push_office(conn, &sync.clock, &scope, &author, edits, now)?;
-                    let refused: Vec<RowError> = results
-                        .iter()
-                        .filter_map(|r| match &r.outcome {
-                            MutationOutcome::Rejected {
-                                code,
-                                message_zh,
-                                message_en,
-                            } => Some(row_error(
-                                row_of.get(&r.record_id).copied().unwrap_or(0),
-                                "",
-                                code,
-                                message_zh.clone(),
-                                message_en.clone(),
-                            )),
-                            _ => None,
-                        })
-                        .collect();
-                    if !refused.is_empty() {
-                        // Rolls the whole sheet back: nothing half-applied.
-                        return Err(has_errors(refused, counts));
-                    }
-                }
-                let mut counts = counts;
-                counts["errors"] = json!([]);
-                Ok(counts)
-            })
+            // The check reads only (no write turn): every row of the sheet, before anything is
+            // applied.
+            let planned = plan(conn, record_type, &rows, &org, &scope)?;
+            let mut counts = json!({
+                "dry_run": dry_run, "rows": rows.len().saturating_sub(1),
+                "created": planned.created, "updated": planned.updated,
+                "unchanged": planned.unchanged,
+            });
+            if !planned.errors.is_empty() {
+                return Err(has_errors(planned.errors, counts));
+            }
+            if !dry_run {
+                apply(
+                    conn,
+                    &db,
+                    &sync.clock,
+                    &scope,
+                    &author,
+                    planned.edits,
+                    now,
+                    &counts,
+                )?;
+            }
+            counts["errors"] = json!([]);
+            Ok(counts)
         })
         .await?;
     Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Edits pushed per write transaction by an import's apply.
+pub const APPLY_BATCH: usize = 500;
+
+/// Applies a checked sheet: its edits pushed through sync's push in batches of
+/// [`APPLY_BATCH`], each in a write transaction of its own taken at background priority, so
+/// other writers (devices, office edits) take turns between batches instead of waiting for the
+/// whole sheet. A batch is all or nothing. A push rejection (something changed since the check)
+/// stops the apply with the rows named (`import_has_errors`, `applied` = rows already
+/// applied); re-running the same sheet completes it, since applied rows are then unchanged and
+/// created records are matched by their code.
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    conn: &mut DbConnection,
+    db: &crate::db::Db,
+    clock: &std::sync::Mutex<anju_shared::hlc::HlcClock>,
+    scope: &Scope,
+    author: &OfficeAuthor,
+    edits: Vec<(usize, Edit)>,
+    now: i64,
+    counts: &Value,
+) -> Result<(), ApiError> {
+    let mut applied = 0;
+    for batch in edits.chunks(APPLY_BATCH) {
+        let row_of: HashMap<Uuid, usize> =
+            batch.iter().map(|(row, e)| (e.record_id, *row)).collect();
+        let edits: Vec<Edit> = batch.iter().map(|(_, e)| e.clone()).collect();
+        db.background_tx(conn, |conn| {
+            let results = push_office(conn, clock, scope, author, edits, now)?;
+            let refused: Vec<RowError> = results
+                .iter()
+                .filter_map(|r| match &r.outcome {
+                    MutationOutcome::Rejected {
+                        code,
+                        message_zh,
+                        message_en,
+                    } => Some(row_error(
+                        row_of.get(&r.record_id).copied().unwrap_or(0),
+                        "",
+                        code,
+                        message_zh.clone(),
+                        message_en.clone(),
+                    )),
+                    _ => None,
+                })
+                .collect();
+            if refused.is_empty() {
+                Ok(())
+            } else {
+                // Rolls this batch back.
+                Err(has_errors(refused, counts.clone()).with("applied", json!(applied)))
+            }
+        })?;
+        applied += batch.len();
+    }
+    Ok(())
 }
 
 fn has_errors(mut errors: Vec<RowError>, counts: Value) -> ApiError {

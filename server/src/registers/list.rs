@@ -1,11 +1,9 @@
 //! A register (台账) list: the filters, the sort and the page, parsed once at the edge.
 
-use std::cmp::Ordering;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::query::{Live, Narrow, Org};
+use super::query::{Live, Narrow, Org, Search, Sort};
 use crate::error::ApiError;
 
 /// The four registers of the office and the record type each one lists.
@@ -76,18 +74,13 @@ pub fn date_field(record_type: &str) -> &'static str {
     }
 }
 
-/// A parsed list query: what SQL narrows, then what is filtered in memory.
+/// A parsed list query: the SQL narrowing (today's date is added for `overdue` by
+/// [`Filter::narrow`]), the order and the page.
 pub struct Filter {
-    /// The SQL part.
-    pub narrow: Narrow,
-    grade: Option<String>,
-    severity: Option<String>,
+    narrow: Narrow,
     overdue: bool,
-    from: Option<String>,
-    to: Option<String>,
-    q: Option<String>,
-    sort: String,
-    desc: bool,
+    /// The order.
+    pub sort: Sort,
     /// Page from 1.
     pub page: usize,
     /// Rows per page.
@@ -183,16 +176,17 @@ impl Filter {
                 .filter(|s| !s.is_empty())
                 .map(|s| date(s, "to"))
                 .transpose()?;
-        let sort = q.sort.clone().unwrap_or_else(|| "updated_at".into());
-        if sort != "updated_at" && schema.field(&sort).is_none() {
+        let sort_name = q.sort.clone().unwrap_or_else(|| "updated_at".into());
+        let field = schema.field(&sort_name);
+        if sort_name != "updated_at" && field.is_none() {
             return Err(bad(
                 "invalid_sort",
-                format!("不能按 {sort} 排序"),
-                format!("cannot sort by {sort}"),
+                format!("不能按 {sort_name} 排序"),
+                format!("cannot sort by {sort_name}"),
             ));
         }
         let desc = match q.order.as_deref() {
-            None => sort == "updated_at",
+            None => sort_name == "updated_at",
             Some("asc") => false,
             Some("desc") => true,
             Some(o) => {
@@ -203,6 +197,18 @@ impl Filter {
                 ));
             }
         };
+        let sort = match field {
+            None => Sort::Updated { desc },
+            Some(f) => Sort::Field {
+                name: f.name,
+                numeric: matches!(
+                    f.kind,
+                    anju_shared::records::FieldKind::Integer { .. }
+                        | anju_shared::records::FieldKind::Decimal { .. }
+                ),
+                desc,
+            },
+        };
         let per_page = q.per_page.unwrap_or(50);
         if !(1..=200).contains(&per_page) {
             return Err(bad(
@@ -211,112 +217,43 @@ impl Filter {
                 "per_page is between 1 and 200".into(),
             ));
         }
-        Ok(Filter {
-            narrow,
-            grade,
-            severity,
-            overdue: q.overdue.unwrap_or(false),
-            from,
-            to,
-            q: q.q
-                .as_deref()
+        narrow.grade = grade;
+        narrow.severity = severity;
+        narrow.from = from;
+        narrow.to = to;
+        narrow.search =
+            q.q.as_deref()
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(str::to_lowercase),
+                .map(str::to_lowercase)
+                .map(|needle| Search {
+                    areas: org
+                        .areas
+                        .values()
+                        .filter(|a| {
+                            a.name_zh.contains(needle.as_str())
+                                || a.name_en.to_lowercase().contains(&needle)
+                        })
+                        .map(|a| a.id.clone())
+                        .collect(),
+                    needle,
+                });
+        Ok(Filter {
+            narrow,
+            overdue: q.overdue.unwrap_or(false),
             sort,
-            desc,
             page: q.page.unwrap_or(1).max(1) as usize,
             per_page: per_page as usize,
         })
     }
 
-    /// Whether `r` passes the in-memory filters on `today` (`YYYY-MM-DD`).
-    pub fn keeps(&self, record_type: &str, r: &Live, today: &str, org: &Org) -> bool {
-        if let Some(g) = &self.grade {
-            let field = if record_type == "building" {
-                "safety_grade"
-            } else {
-                "grade"
-            };
-            if r.text(field) != Some(g.as_str()) {
-                return false;
-            }
+    /// The SQL narrowing of this list on `today` (`YYYY-MM-DD`, for `overdue`).
+    pub fn narrow(&self, today: &str) -> Narrow {
+        let mut n = self.narrow.clone();
+        if self.overdue {
+            n.overdue_on = Some(today.to_owned());
         }
-        if let Some(s) = &self.severity
-            && r.text("severity") != Some(s.as_str())
-        {
-            return false;
-        }
-        if self.overdue && !is_overdue(record_type, r, today) {
-            return false;
-        }
-        if self.from.is_some() || self.to.is_some() {
-            let field = date_field(record_type);
-            let Some(d) = r.text(field).map(|s| s.get(..10).unwrap_or(s)) else {
-                return false;
-            };
-            if self.from.as_deref().is_some_and(|f| d < f)
-                || self.to.as_deref().is_some_and(|t| d > t)
-            {
-                return false;
-            }
-        }
-        if let Some(q) = &self.q {
-            let in_fields = r
-                .values
-                .values()
-                .filter_map(Value::as_str)
-                .any(|s| s.to_lowercase().contains(q));
-            let in_area = r
-                .text("area_id")
-                .and_then(|a| org.areas.get(a))
-                .is_some_and(|a| {
-                    a.name_zh.contains(q.as_str()) || a.name_en.to_lowercase().contains(q)
-                });
-            if !in_fields && !in_area {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// Whether SQL alone decides this list: no in-memory filter and the default order (latest
-    /// change first), so a caller who sees everything can be paged by SQL.
-    pub fn sql_only(&self) -> bool {
-        self.grade.is_none()
-            && self.severity.is_none()
-            && !self.overdue
-            && self.from.is_none()
-            && self.to.is_none()
-            && self.q.is_none()
-            && self.sort == "updated_at"
-            && self.desc
-    }
-
-    /// Sorts `rows` in place by the chosen field (missing values last).
-    pub fn sort(&self, rows: &mut [Live]) {
-        let key = self.sort.as_str();
-        rows.sort_by(|a, b| {
-            let o = if key == "updated_at" {
-                a.updated_at.cmp(&b.updated_at)
-            } else {
-                match (a.values.get(key), b.values.get(key)) {
-                    (None | Some(Value::Null), None | Some(Value::Null)) => Ordering::Equal,
-                    (None | Some(Value::Null), _) => return Ordering::Greater,
-                    (_, None | Some(Value::Null)) => return Ordering::Less,
-                    (Some(x), Some(y)) => compare(x, y),
-                }
-            };
-            let o = if self.desc { o.reverse() } else { o };
-            o.then_with(|| a.record.id.cmp(&b.record.id))
-        });
-    }
-}
-
-fn compare(a: &Value, b: &Value) -> Ordering {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
-        _ => a.to_string().cmp(&b.to_string()),
+        n
     }
 }
 

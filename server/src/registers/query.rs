@@ -203,12 +203,28 @@ fn live(row: RecordRow) -> Option<Live> {
 
 type Backend = <DbConnection as diesel::Connection>::Backend;
 
-/// The live rows of `record_type`, narrowed by SQL (not yet by scope).
-fn narrowed<'a>(record_type: &'a str, narrow: &'a Narrow) -> sync_records::BoxedQuery<'a, Backend> {
+/// The live rows of `record_type` that `scope` sees, narrowed by `narrow`: every filter of a
+/// register list is a condition on an indexed column of `sync_records` (see
+/// [`super::columns`]), so nothing is filtered in memory.
+fn narrowed<'a>(
+    record_type: &'a str,
+    scope: &'a Scope,
+    narrow: &'a Narrow,
+) -> sync_records::BoxedQuery<'a, Backend> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Bool;
     let mut q = sync_records::table
         .filter(sync_records::record_type.eq(record_type))
         .filter(sync_records::deleted.eq(false))
         .into_boxed();
+    if let Scope::Limited { units, areas } = scope {
+        let ids = |s: &BTreeSet<uuid::Uuid>| s.iter().map(ToString::to_string).collect::<Vec<_>>();
+        q = q.filter(
+            sync_records::unit_id
+                .eq_any(ids(units))
+                .or(sync_records::area_id.eq_any(ids(areas))),
+        );
+    }
     if let Some(areas) = &narrow.areas {
         q = q.filter(sync_records::area_id.eq_any(areas.iter().cloned().collect::<Vec<_>>()));
     }
@@ -221,43 +237,138 @@ fn narrowed<'a>(record_type: &'a str, narrow: &'a Narrow) -> sync_records::Boxed
     if let Some(p) = &narrow.programme {
         q = q.filter(sync_records::programme.eq(p.clone()));
     }
+    if let Some(g) = &narrow.grade {
+        q = q.filter(sync_records::grade.eq(g.clone()));
+    }
+    if let Some(s) = &narrow.severity {
+        q = q.filter(sync_records::severity.eq(s.clone()));
+    }
+    if let Some(today) = &narrow.overdue_on {
+        q = match record_type {
+            "hazard" => q.filter(
+                sync_records::status
+                    .eq("open")
+                    .and(sync_records::due_on.lt(today.clone())),
+            ),
+            "project" => q.filter(
+                sync_records::status
+                    .is_null()
+                    .or(sync_records::status.ne("completed"))
+                    .and(sync_records::due_on.lt(today.clone())),
+            ),
+            _ => q.filter(sql::<Bool>("1 = 0")),
+        };
+    }
+    if let Some(from) = &narrow.from {
+        q = q.filter(sync_records::date_on.ge(from.clone()));
+    }
+    if let Some(to) = &narrow.to {
+        q = q.filter(sync_records::date_on.le(to.clone()));
+    }
+    if let Some(search) = &narrow.search {
+        let in_areas = sync_records::area_id.eq_any(search.areas.clone());
+        q = if search.needle.contains(super::columns::SEARCH_SEPARATOR) {
+            q.filter(in_areas)
+        } else {
+            let escaped: String = search
+                .needle
+                .chars()
+                .flat_map(|c| match c {
+                    '\\' | '%' | '_' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect();
+            q.filter(
+                sync_records::search
+                    .like(format!("%{escaped}%"))
+                    .escape('\\')
+                    .or(in_areas),
+            )
+        };
+    }
     q
 }
 
-/// Every live (not deleted) record of `record_type` that `scope` sees, optionally narrowed by
-/// SQL to these area ids, this unit, status and programme.
+/// Every live (not deleted) record of `record_type` that `scope` sees, narrowed by `narrow`
+/// (all in SQL).
 pub fn live_records(
     conn: &mut DbConnection,
     record_type: &str,
     scope: &Scope,
     narrow: &Narrow,
 ) -> QueryResult<Vec<Live>> {
-    let rows: Vec<RecordRow> = narrowed(record_type, narrow)
+    let rows: Vec<RecordRow> = narrowed(record_type, scope, narrow)
         .select(RecordRow::as_select())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| {
-            let (u, a) = r.scope_ids();
-            scope.sees(u, a)
-        })
-        .filter_map(live)
-        .collect())
+    Ok(rows.into_iter().filter_map(live).collect())
 }
 
-/// For a caller who sees everything ([`Scope::All`]) and a list narrowed by SQL alone in its
-/// default order (latest change first, then id): the total and one page, counted and paged by
-/// SQL, so only the page's records are read (the in-memory path reads every record).
-pub fn latest_page(
+/// The order of a register list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sort {
+    /// By the time of the last change (then by id).
+    Updated {
+        /// Latest first.
+        desc: bool,
+    },
+    /// By a field of the record type: numbers by value, other values by their JSON text
+    /// (strings by character code), missing values last in both directions, then by id.
+    Field {
+        /// The field (a name of the record type's schema: `[a-z_]` only).
+        name: &'static str,
+        /// An integer or decimal field.
+        numeric: bool,
+        /// Descending.
+        desc: bool,
+    },
+}
+
+/// The ORDER BY clause of `sort` on this connection's backend. A field's value is read from the
+/// record's JSON state by the database (only the narrowed rows are sorted).
+fn order_clause(conn: &DbConnection, sort: &Sort) -> String {
+    let dir = |desc: bool| if desc { "DESC" } else { "ASC" };
+    match sort {
+        Sort::Updated { desc } => format!("updated_at {}, id ASC", dir(*desc)),
+        Sort::Field {
+            name,
+            numeric,
+            desc,
+        } => {
+            debug_assert!(name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            let key = match (conn, numeric) {
+                (DbConnection::Pg(_), true) => {
+                    format!("((state::json -> '{name}' ->> 'value')::float8)")
+                }
+                (DbConnection::Pg(_), false) => format!(
+                    "(nullif((state::json -> '{name}' -> 'value')::text, 'null') COLLATE \"C\")"
+                ),
+                (DbConnection::Sqlite(_), true) => format!("(state ->> '$.{name}.value')"),
+                (DbConnection::Sqlite(_), false) => {
+                    format!("nullif(state -> '$.{name}.value', 'null')")
+                }
+            };
+            format!("{key} {} NULLS LAST, id ASC", dir(*desc))
+        }
+    }
+}
+
+/// The total and one page of a register list, counted, filtered, sorted and paged by SQL:
+/// only the page's records are read and parsed.
+pub fn page(
     conn: &mut DbConnection,
     record_type: &str,
+    scope: &Scope,
     narrow: &Narrow,
+    sort: &Sort,
     offset: usize,
     limit: usize,
 ) -> QueryResult<(usize, Vec<Live>)> {
-    let total: i64 = narrowed(record_type, narrow).count().get_result(conn)?;
-    let rows: Vec<RecordRow> = narrowed(record_type, narrow)
-        .order((sync_records::updated_at.desc(), sync_records::id.asc()))
+    let total: i64 = narrowed(record_type, scope, narrow)
+        .count()
+        .get_result(conn)?;
+    let order = order_clause(conn, sort);
+    let rows: Vec<RecordRow> = narrowed(record_type, scope, narrow)
+        .order_by(diesel::dsl::sql::<diesel::sql_types::Text>(&order))
         .offset(i64::try_from(offset).unwrap_or(i64::MAX))
         .limit(i64::try_from(limit).unwrap_or(200))
         .select(RecordRow::as_select())
@@ -268,7 +379,39 @@ pub fn latest_page(
     ))
 }
 
-/// What SQL can narrow a register list by before the rest is filtered in memory.
+/// Every record of a register list in its order, read `batch` records at a time and handed to
+/// `each` in order, so a download of 100,000 rows never holds more than one batch of records
+/// (the ordered ids are read first: 100,000 ids are a few MB).
+pub fn for_each_batch(
+    conn: &mut DbConnection,
+    record_type: &str,
+    scope: &Scope,
+    narrow: &Narrow,
+    sort: &Sort,
+    batch: usize,
+    mut each: impl FnMut(&[Live]) -> Result<(), crate::error::ApiError>,
+) -> Result<usize, crate::error::ApiError> {
+    let order = order_clause(conn, sort);
+    let ids: Vec<String> = narrowed(record_type, scope, narrow)
+        .order_by(diesel::dsl::sql::<diesel::sql_types::Text>(&order))
+        .select(sync_records::id)
+        .load(conn)?;
+    for chunk in ids.chunks(batch.max(1)) {
+        let mut by_id: HashMap<String, RecordRow> = crate::sync::store::load_rows(conn, chunk)?
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+        let rows: Vec<Live> = chunk
+            .iter()
+            .filter_map(|id| by_id.remove(id))
+            .filter_map(live)
+            .collect();
+        each(&rows)?;
+    }
+    Ok(ids.len())
+}
+
+/// What a register list is narrowed by (every part a condition on a `sync_records` column).
 #[derive(Debug, Default, Clone)]
 pub struct Narrow {
     /// Area ids (an area and the areas below it).
@@ -279,6 +422,28 @@ pub struct Narrow {
     pub status: Option<String>,
     /// Programme column (projects).
     pub programme: Option<String>,
+    /// Grade column: a building's safety grade, an inspection's grade.
+    pub grade: Option<String>,
+    /// Severity column (hazards).
+    pub severity: Option<String>,
+    /// Only records overdue on this day (`YYYY-MM-DD`): open hazards past their deadline,
+    /// projects past their planned completion and not completed; none of other types.
+    pub overdue_on: Option<String>,
+    /// The register's date field on or after this day.
+    pub from: Option<String>,
+    /// The register's date field on or before this day.
+    pub to: Option<String>,
+    /// Text search.
+    pub search: Option<Search>,
+}
+
+/// A text search: records with a text field containing `needle`, or in one of `areas`.
+#[derive(Debug, Default, Clone)]
+pub struct Search {
+    /// The lowercased search text.
+    pub needle: String,
+    /// Areas whose Chinese name contains the needle or whose lowercased English name does.
+    pub areas: Vec<String>,
 }
 
 /// One record by id, live or deleted, if `scope` sees it.

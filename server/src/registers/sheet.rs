@@ -50,37 +50,116 @@ pub fn xlsx(sheet_name: &str, headers: &[String], rows: &[Vec<Cell>]) -> Result<
     build().map_err(|e| ApiError::internal(anyhow::anyhow!("xlsx: {e}")))
 }
 
-/// The sheet as CSV (UTF-8 with a byte-order mark, so Excel reads the Chinese headers).
-pub fn csv(headers: &[String], rows: &[Vec<Cell>]) -> Vec<u8> {
-    fn quote(s: &str) -> String {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
+/// A sheet written row by row: XLSX with the worksheet in rust_xlsxwriter's constant-memory
+/// mode (each row goes to a temporary file as soon as the next one starts, strings inline), or
+/// CSV. Only the finished file is held in memory, never the rows.
+pub enum SheetWriter {
+    /// An XLSX workbook with one constant-memory worksheet.
+    Xlsx {
+        /// The workbook.
+        wb: Box<Workbook>,
+        /// The next row to write.
+        next: u32,
+    },
+    /// CSV text so far.
+    Csv(String),
+}
+
+fn xlsx_err(e: XlsxError) -> ApiError {
+    ApiError::internal(anyhow::anyhow!("xlsx: {e}"))
+}
+
+impl SheetWriter {
+    /// An XLSX sheet named `sheet_name` with `headers` in bold on the first row, frozen.
+    pub fn xlsx(sheet_name: &str, headers: &[String]) -> Result<SheetWriter, ApiError> {
+        let mut wb = Box::new(Workbook::new());
+        let ws = wb.add_worksheet_with_constant_memory().map_err(xlsx_err)?;
+        ws.set_name(sheet_name).map_err(xlsx_err)?;
+        let bold = Format::new().set_bold();
+        for (c, h) in headers.iter().enumerate() {
+            let c = u16::try_from(c).unwrap_or(u16::MAX);
+            ws.set_column_width(c, 16).map_err(xlsx_err)?;
+            ws.write_string_with_format(0, c, h, &bold)
+                .map_err(xlsx_err)?;
+        }
+        ws.set_freeze_panes(1, 0).map_err(xlsx_err)?;
+        Ok(SheetWriter::Xlsx { wb, next: 1 })
+    }
+
+    /// A CSV sheet (UTF-8 with a byte-order mark) with `headers` on the first line.
+    pub fn csv(headers: &[String]) -> SheetWriter {
+        let mut out = String::from("\u{feff}");
+        let cells: Vec<Cell> = headers.iter().cloned().map(Cell::Text).collect();
+        csv_line(&mut out, &cells);
+        SheetWriter::Csv(out)
+    }
+
+    /// Appends one row.
+    pub fn row(&mut self, cells: &[Cell]) -> Result<(), ApiError> {
+        match self {
+            SheetWriter::Xlsx { wb, next } => {
+                let ws = wb.worksheet_from_index(0).map_err(xlsx_err)?;
+                for (c, cell) in cells.iter().enumerate() {
+                    let c = u16::try_from(c).unwrap_or(u16::MAX);
+                    match cell {
+                        Cell::Text(s) => {
+                            ws.write_string(*next, c, s).map_err(xlsx_err)?;
+                        }
+                        Cell::Number(n) => {
+                            ws.write_number(*next, c, *n).map_err(xlsx_err)?;
+                        }
+                        Cell::Empty => {}
+                    }
+                }
+                *next += 1;
+            }
+            SheetWriter::Csv(out) => csv_line(out, cells),
+        }
+        Ok(())
+    }
+
+    /// The finished file.
+    pub fn finish(self) -> Result<Vec<u8>, ApiError> {
+        match self {
+            SheetWriter::Xlsx { mut wb, .. } => wb.save_to_buffer().map_err(xlsx_err),
+            SheetWriter::Csv(out) => Ok(out.into_bytes()),
         }
     }
-    let mut out = String::from("\u{feff}");
-    out.push_str(
-        &headers
-            .iter()
-            .map(|h| quote(h))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    out.push_str("\r\n");
-    for row in rows {
-        let line: Vec<String> = row
-            .iter()
-            .map(|c| match c {
-                Cell::Text(s) => quote(s),
-                Cell::Number(n) => n.to_string(),
-                Cell::Empty => String::new(),
-            })
-            .collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+}
+
+fn csv_quote(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
     }
-    out.into_bytes()
+}
+
+fn csv_line(out: &mut String, cells: &[Cell]) {
+    let line: Vec<String> = cells
+        .iter()
+        .map(|c| match c {
+            Cell::Text(s) => csv_quote(s),
+            Cell::Number(n) => n.to_string(),
+            Cell::Empty => String::new(),
+        })
+        .collect();
+    out.push_str(&line.join(","));
+    out.push_str("\r\n");
+}
+
+/// The sheet as CSV (UTF-8 with a byte-order mark, so Excel reads the Chinese headers).
+pub fn csv(headers: &[String], rows: &[Vec<Cell>]) -> Vec<u8> {
+    let mut w = SheetWriter::csv(headers);
+    for row in rows {
+        if let SheetWriter::Csv(out) = &mut w {
+            csv_line(out, row);
+        }
+    }
+    match w {
+        SheetWriter::Csv(out) => out.into_bytes(),
+        SheetWriter::Xlsx { .. } => Vec::new(),
+    }
 }
 
 /// Most rows an uploaded sheet may have (the header not counted).

@@ -23,6 +23,14 @@ diesel::table! {
         programme -> Nullable<Text>,
         state -> Text,
         updated_at -> BigInt,
+        grade -> Nullable<Text>,
+        severity -> Nullable<Text>,
+        date_on -> Nullable<Text>,
+        due_on -> Nullable<Text>,
+        finished_on -> Nullable<Text>,
+        planned_units -> Nullable<BigInt>,
+        completed_units -> Nullable<BigInt>,
+        search -> Nullable<Text>,
     }
 }
 

@@ -41,6 +41,22 @@ pub struct RecordRow {
     pub state: String,
     /// Wall time of the last change, ms since the epoch.
     pub updated_at: i64,
+    /// Register column: safety grade (`registers::columns`).
+    pub grade: Option<String>,
+    /// Register column: severity.
+    pub severity: Option<String>,
+    /// Register column: the register's date field (the day).
+    pub date_on: Option<String>,
+    /// Register column: the date "overdue" compares with today.
+    pub due_on: Option<String>,
+    /// Register column: a project's actual completion.
+    pub finished_on: Option<String>,
+    /// Register column: a project's planned units.
+    pub planned_units: Option<i64>,
+    /// Register column: a project's completed units.
+    pub completed_units: Option<i64>,
+    /// Register column: the lowercased texts the list's search looks in.
+    pub search: Option<String>,
 }
 
 impl RecordRow {
@@ -54,6 +70,7 @@ impl RecordRow {
                 .map(str::to_owned)
         };
         let (unit_id, area_id) = scope_columns(record);
+        let c = crate::registers::columns::register_columns(record);
         RecordRow {
             id: record.id.to_string(),
             record_type: record.record_type.clone(),
@@ -67,6 +84,14 @@ impl RecordRow {
             // A map of plain values always serializes.
             state: serde_json::to_string(&record.fields).unwrap_or_else(|_| "{}".into()),
             updated_at: now_ms,
+            grade: c.grade,
+            severity: c.severity,
+            date_on: c.date_on,
+            due_on: c.due_on,
+            finished_on: c.finished_on,
+            planned_units: c.planned_units,
+            completed_units: c.completed_units,
+            search: c.search,
         }
     }
 

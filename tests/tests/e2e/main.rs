@@ -20,6 +20,7 @@ mod plans_progress;
 mod registers_api;
 mod registers_import;
 mod registers_photos;
+mod registers_sql;
 mod scale_clocks_writer;
 mod security_limits;
 mod security_webhooks;

@@ -1,0 +1,15 @@
+DROP INDEX sync_records_reg_latest;
+DROP INDEX sync_records_reg_grade;
+DROP INDEX sync_records_reg_severity;
+DROP INDEX sync_records_reg_status;
+DROP INDEX sync_records_reg_date;
+DROP INDEX sync_records_reg_due;
+DROP INDEX sync_records_reg_finished;
+ALTER TABLE sync_records DROP COLUMN grade;
+ALTER TABLE sync_records DROP COLUMN severity;
+ALTER TABLE sync_records DROP COLUMN date_on;
+ALTER TABLE sync_records DROP COLUMN due_on;
+ALTER TABLE sync_records DROP COLUMN finished_on;
+ALTER TABLE sync_records DROP COLUMN planned_units;
+ALTER TABLE sync_records DROP COLUMN completed_units;
+ALTER TABLE sync_records DROP COLUMN search;
