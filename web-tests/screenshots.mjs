@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { BASE, PHONE, DESKTOP, PHOTO, launch, has, apiCall, login, list, findTicket, staffSignIn, fillComplaint, creds } from './lib.mjs';
+import { BASE, PHONE, DESKTOP, PHOTO, launch, has, apiCall, login, list, findTicket, staffSignIn, fillComplaint, creds, photoWithExif } from './lib.mjs';
+import { createHash } from 'node:crypto';
 
 const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
 fs.mkdirSync(OUT, { recursive: true });
@@ -80,6 +81,27 @@ if (filed && has('supervisor')) {
   const sup = await login('supervisor');
   ticketId = ((await findTicket(sup.access_token, text))[0] || {}).id || null;
 }
+// Two rectification orders of the unit user's office for the field app: one open, due in five
+// days, and one marked rectified with a photo taken on site (its check says 已核验).
+const orders = await (async () => {
+  if (!has('unit')) return null;
+  const unit = await login('unit');
+  const cat = await apiCall('GET', '/api/v1/registers', { token: unit.access_token });
+  const unitId = cat.units.find((u) => u.code === 'hexi_jianshe_office').id;
+  const area = cat.areas.find((a) => a.code === 'hexi-jianshe-1').id;
+  const day = (n) => new Date(Date.now() + 8 * 3600e3 + n * 86400e3).toISOString().slice(0, 10);
+  const site = { lat: 43.812, lon: 125.207 };
+  const make = (description, no, deadline) => apiCall('POST', '/api/v1/registers/hazard', { token: unit.access_token, json: { fields: {
+    description, area_id: area, unit_id: unitId, severity: 'high', status: 'open', location: `${site.lat},${site.lon}`,
+    order_no: no, order_issued_on: day(0), deadline, responsible_person: '王建国', requirements: '铲除空鼓层，重新抹灰，七日内完成。' } } });
+  const open = await make('3 号楼北侧外墙空鼓、瓷砖松动，有坠落危险', '河西整改〔2026〕31号', day(5));
+  const done = await make('2 号楼楼梯扶手松动', '河西整改〔2026〕32号', day(2));
+  const bytes = fs.readFileSync(photoWithExif(new Date(), { lat: site.lat + 0.0003, lon: site.lon }));
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  await fetch(BASE + '/api/v1/attachments/' + sha, { method: 'PUT', headers: { Authorization: 'Bearer ' + unit.access_token, 'Content-Type': 'image/jpeg' }, body: bytes });
+  await apiCall('POST', `/api/v1/registers/hazard/${done.id}/actions`, { token: unit.access_token, json: { action: 'rectify', note: '扶手已重新焊接固定', photos: [sha] } });
+  return { open: open.id, done: done.id };
+})().catch((e) => { console.error('could not make the sample orders: ' + e.message); return null; });
 
 for (const size of ['phone', 'desktop']) {
   await shot('resident', size, async (page) => {
@@ -180,6 +202,26 @@ for (const size of ['phone', 'desktop']) {
       }
       await page.evaluate(() => window.scrollTo(0, 0));
     });
+    // rectification orders on the phone: the orders by deadline, an open order with the
+    // rectify form (a photo added), and a rectified one with the server's photo check
+    if (size === 'phone' && orders) {
+      await shot('field-orders', size, async (page) => { await fieldSignIn(page); await page.goto(BASE + '/field#/orders'); await page.waitForSelector(`#ho-list li[data-id="${orders.open}"]`); });
+      await shot('field-order', size, async (page) => {
+        await fieldSignIn(page);
+        await page.goto(BASE + '/field#/r/' + orders.open);
+        await page.waitForSelector('#ho-rectify');
+        await page.fill('#ho-rectify-note', '已铲除空鼓层，重新抹灰并刷防水涂料。');
+        await page.setInputFiles('#ho-rectify-photos', PHOTO);
+        await page.waitForSelector('#ho-rectify-thumbs img[src]');
+        await page.evaluate(() => window.scrollTo(0, 0));
+      });
+      await shot('field-order-checked', size, async (page) => {
+        await fieldSignIn(page);
+        await page.goto(BASE + '/field#/r/' + orders.done);
+        await page.waitForSelector('#ho-proof');
+        await page.evaluate(() => window.scrollTo(0, 0));
+      });
+    }
   }
 }
 await browser.close();

@@ -12,6 +12,8 @@ import { renderQueue, renderTicket } from './field-tickets.js';
 import { renderOrder, renderOrders, hasOrder, noteMine } from './field-orders.js';
 
 const TYPES = ['inspection', 'hazard', 'building', 'project'];
+/** A hazard's fields its order box shows (field-orders.js), left out of the plain field list. */
+const IN_ORDER_BOX = new Set(['order_no', 'order_issued_on', 'deadline', 'status', 'responsible_person', 'round', 'extension_requested', 'return_reason', 'rectification_proof']);
 let store, ref = { directory: { areas: [], units: [] }, checklists: null }, user = null;
 let cache = {};           // type → view rows, refreshed after each change or sync
 let retryTimer = null, retryDelay = 30000;
@@ -229,7 +231,7 @@ async function renderRecord(id) {
       (v || []).forEach((sha, i) => { const img = h('img', { alt: fieldLabel(f) + ' ' + (i + 1), 'data-sha': sha }); photos.append(img); photoUrl(sha).then((u) => { if (u) img.src = u; }); });
       continue;
     }
-    if (f.name === 'checklist' || f.name === 'rectification_proof') continue;
+    if (f.name === 'checklist' || (r.record_type === 'hazard' && IN_ORDER_BOX.has(f.name))) continue;
     dl.append(h('dt', { text: fieldLabel(f) }), h('dd', { 'data-field': f.name, text: display(f, v) }));
   }
   const issues = clear($('#rec-issues'));
