@@ -348,6 +348,36 @@ async fn a_ledger_entry_reaches_the_devices_that_may_see_funds() {
     staff.pull_all(&app).await;
     assert_eq!(summary_of(&staff, &pid).expect("summary")["paid"], 700);
 
+    // Progress catches up with the payments (an office edit, no ledger entry): the retention
+    // worker's pass rewrites the summary without the ahead-of-progress flag.
+    let project_uuid = uuid::Uuid::try_parse(&pid).expect("uuid");
+    let base = staff.version(project_uuid).expect("project pulled");
+    let e = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/registers/project/{pid}"),
+            Some(&sup),
+            Some(&json!({"base_version": base, "fields": {"progress_percent": 90}})),
+        )
+        .await;
+    assert_eq!(e.status, 200, "{:?}", e.body);
+    staff.pull_all(&app).await;
+    assert!(summary_of(&staff, &pid).expect("summary")["flags"]["ahead_of_progress"].is_object());
+    let now = app.clock().now_ms();
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
+    let today = tz
+        .to_datetime(jiff::Timestamp::from_millisecond(now).expect("ts"))
+        .date();
+    let looked = app
+        .state()
+        .db
+        .run(move |conn| anju_server::sync::fund_record::catch_up(conn, now, today))
+        .await
+        .expect("catch up");
+    assert!(looked >= 1);
+    staff.pull_all(&app).await;
+    assert!(summary_of(&staff, &pid).expect("summary")["flags"]["ahead_of_progress"].is_null());
+
     // Roles without fund access, and another unit, get nothing (nor the office figures).
     for dev in [&mut insp, &mut disp, &mut other] {
         dev.pull_all(&app).await;
