@@ -556,6 +556,63 @@ pub const TICKET: RecordSchema = RecordSchema {
     ],
 };
 
+const YUAN: FieldKind = K::Integer {
+    min: -1_000_000_000_000_000,
+    max: 1_000_000_000_000_000,
+};
+
+/// 项目资金: the summary of a project's fund ledger (read-only: only the server writes it, from
+/// the ledger's write path, in the entry's transaction). Scoped like its project; pulled only by
+/// the roles that may see funds (administrators, supervisors, units' administrators and staff).
+pub const FUND_SUMMARY: RecordSchema = RecordSchema {
+    name: "fund_summary",
+    label_zh: "项目资金",
+    scope_fields: &["unit_id", "area_id"],
+    create_only: false,
+    read_only: true,
+    fields: &[
+        f("project_id", "改造项目", K::Uuid, true, Sa),
+        f("unit_id", "责任单位", K::Uuid, true, Sa),
+        f("area_id", "所属区域", K::Uuid, true, Sa),
+        f("code", "项目编号", CODE, false, Sa),
+        f("name", "项目名称", NAME, false, Sa),
+        f("budget", "预算(元)", YUAN, true, Sa),
+        f("received", "到位(元)", YUAN, true, Sa),
+        f("paid", "支付(元)", YUAN, true, Sa),
+        f(
+            "paid_percent",
+            "支付占预算(%)",
+            K::Decimal {
+                min: 0.0,
+                max: 1_000_000.0,
+            },
+            false,
+            Sa,
+        ),
+        f(
+            "budget_by_source",
+            "预算来源",
+            K::JsonObject { max_keys: 16 },
+            false,
+            Sa,
+        ),
+        f(
+            "received_by_source",
+            "到位来源",
+            K::JsonObject { max_keys: 16 },
+            false,
+            Sa,
+        ),
+        f(
+            "flags",
+            "监管预警",
+            K::JsonObject { max_keys: 8 },
+            false,
+            Sa,
+        ),
+    ],
+};
+
 /// Every record type devices sync.
 pub const RECORD_TYPES: &[&RecordSchema] = &[
     &PROJECT,
@@ -565,6 +622,7 @@ pub const RECORD_TYPES: &[&RecordSchema] = &[
     &TICKET_ACTION,
     &TICKET,
     &HAZARD_ACTION,
+    &FUND_SUMMARY,
 ];
 
 /// The schema of record type `name`, if it is one devices sync.

@@ -55,3 +55,30 @@ test('a supervisor records a receipt and a payment beyond what arrived is refuse
   assert.deepEqual(problems.filter((p) => !/422/.test(p)), []);
   await ctx.close();
 });
+
+test('the unit staff see a project funds read-only on the field app', { skip: !has('unit') && 'set ANJU_UNIT_*' }, async () => {
+  const { BASE, creds, login, apiCall } = await import('../lib.mjs');
+  const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+  const page = await ctx.newPage();
+  const problems = watch(page);
+  await page.goto(BASE + '/field');
+  await page.waitForSelector('#login-view:not([hidden])');
+  await page.fill('#login-user', creds.unit.user);
+  await page.fill('#login-pass', creds.unit.password);
+  await page.click('#login-submit');
+  await page.waitForSelector('body[data-sync=done]', { timeout: 60000 });
+  await page.goto(BASE + '/field#/list/project');
+  await page.click('#list li a >> nth=0');
+  await page.waitForSelector('#record-view:not([hidden])');
+  const id = page.url().split('#/r/')[1];
+  await page.waitForSelector('#rec-funds');
+  assert.match(await page.textContent('#rec-funds h3'), /项目资金/);
+  // The same figures as the office ledger.
+  const { access_token } = await login('unit');
+  const office = await apiCall('GET', `/api/v1/funds/projects/${id}`, { token: access_token });
+  const shown = (await page.textContent('#rec-funds [data-fund=budget]')).replace(/[^\d]/g, '');
+  assert.equal(shown, String(office.funds.totals.budget));
+  assert.equal(await page.locator('#rec-funds button, #rec-funds input').count(), 0, 'read-only');
+  assert.deepEqual(problems, []);
+  await ctx.close();
+});

@@ -13,7 +13,7 @@ use super::flags::Thresholds;
 use super::ledger::{self, Kind, NewEntry, Recorder, Refusal, Source};
 use super::report;
 use crate::auth::Role;
-use crate::auth::principal::{Authed, Principal, RolePolicy};
+use crate::auth::principal::{Authed, RolePolicy};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::registers::query::{self, Live, Org};
@@ -32,6 +32,14 @@ impl RolePolicy for FundRecording {
         Role::UnitAdmin,
         Role::UnitStaff,
     ];
+}
+
+/// Who may read the fund figures (the office list, a ledger, the export): the same roles, the
+/// one rule that also decides which devices pull fund summaries
+/// ([`crate::sync::fund_record::FUND_ROLES`]).
+pub struct FundAccess;
+impl RolePolicy for FundAccess {
+    const ROLES: &'static [Role] = crate::sync::fund_record::FUND_ROLES;
 }
 
 /// Today in the city's time zone.
@@ -74,9 +82,10 @@ fn sources_json() -> Value {
 #[utoipa::path(get, path = "/api/v1/funds", tag = "funds", params(Thresholds), responses((status = 200, description = "{items: [ProjectFunds], flagged, idle_days, ahead_margin, sources}")))]
 pub async fn list_funds(
     state: web::Data<AppState>,
-    principal: Principal,
+    auth: Authed<FundAccess>,
     q: web::Query<Thresholds>,
 ) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
     let t = q.into_inner();
     let today = today(&state);
     let body = state
@@ -124,10 +133,11 @@ fn ledger_json(
 #[utoipa::path(get, path = "/api/v1/funds/projects/{id}", tag = "funds", params(("id" = String, Path), Thresholds), responses((status = 200, description = "{funds: ProjectFunds, entries: [Entry], sources}"), (status = 404, description = "project_not_found")))]
 pub async fn project_ledger(
     state: web::Data<AppState>,
-    principal: Principal,
+    auth: Authed<FundAccess>,
     path: web::Path<String>,
     q: web::Query<Thresholds>,
 ) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
     let id = path.into_inner();
     let t = q.into_inner();
     let today = today(&state);
@@ -175,6 +185,7 @@ pub async fn record_entry(
                     origin: "api",
                 },
                 now,
+                today,
             )?;
             let mut v = ledger_json(
                 conn,
@@ -243,9 +254,10 @@ pub const HEADERS: [&str; 10] = [
 #[utoipa::path(get, path = "/api/v1/funds.xlsx", tag = "funds", params(YearQuery), responses((status = 200, description = "XLSX workbook")))]
 pub async fn funds_xlsx(
     state: web::Data<AppState>,
-    principal: Principal,
+    auth: Authed<FundAccess>,
     q: web::Query<YearQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
     let year = match q.year {
         Some(y) => Some(crate::plans::store::parse_year(y)?),
         None => None,

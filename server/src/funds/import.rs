@@ -282,7 +282,7 @@ pub async fn import_funds(
                     origin: "import",
                 };
                 for (pid, c) in &planned {
-                    ledger::insert(conn, pid, c, &r, now)?;
+                    ledger::insert(conn, pid, c, &r, now, today)?;
                     recorded += 1;
                 }
             }

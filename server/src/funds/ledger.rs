@@ -423,14 +423,17 @@ pub struct Recorder<'a> {
     pub origin: &'a str,
 }
 
-/// Stores a checked entry for `project_id` and returns it (the caller's transaction).
+/// Stores a checked entry for `project_id` and returns it, and writes the project's synced fund
+/// summary (`sync::fund_record::refresh`, flags as of `today`), in the caller's transaction:
+/// the one write path of the ledger.
 pub fn insert(
     conn: &mut DbConnection,
     project_id: &str,
     c: &Checked,
     who: &Recorder<'_>,
     now_ms: i64,
-) -> QueryResult<Entry> {
+    today: Date,
+) -> Result<Entry, crate::error::ApiError> {
     let e = Entry {
         id: uuid::Uuid::now_v7().to_string(),
         project_id: project_id.to_owned(),
@@ -461,6 +464,7 @@ pub fn insert(
             fund_entries::recorded_at.eq(e.recorded_at),
         ))
         .execute(conn)?;
+    crate::sync::fund_record::refresh(conn, project_id, now_ms, today)?;
     Ok(e)
 }
 

@@ -142,7 +142,7 @@ pub fn load_if_empty(
             };
             match l.check(&e, today) {
                 Ok(c) => {
-                    ledger::insert(conn, &pid, &c, &who, now_ms)?;
+                    ledger::insert(conn, &pid, &c, &who, now_ms, today)?;
                     n += 1;
                 }
                 Err(r) => {

@@ -309,6 +309,7 @@ pub async fn pull_handler(
     match outcome {
         PullOutcome::Page(mut page) => {
             super::ticket_record::redact_for(&phone_reader, &mut page.changes);
+            super::fund_record::withhold_for(&phone_reader, &mut page.changes);
             Ok(HttpResponse::Ok().json(page))
         }
         PullOutcome::ResetRequired => {

@@ -7,6 +7,7 @@
 pub mod bodies;
 pub mod cursor;
 pub mod directory;
+pub mod fund_record;
 pub mod handlers;
 pub mod hazard_action;
 pub mod hazard_proof;
@@ -119,6 +120,17 @@ pub async fn retention_worker(state: crate::state::AppState) {
                     break;
                 }
             }
+        }
+        // Fund summaries whose flags or project changed since their last ledger entry.
+        let now = state.clock.now_ms();
+        let today = state.config.timezone.to_datetime(state.clock.now()).date();
+        let db = state.db.clone();
+        let funds = state
+            .db
+            .run(move |conn| db.background_tx(conn, |conn| fund_record::catch_up(conn, now, today)))
+            .await;
+        if let Err(e) = funds {
+            tracing::warn!(error = %e, "fund summaries catch-up failed; retrying later");
         }
         tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
     }

@@ -52,6 +52,7 @@ extend({
     'fld.photo.big': '“{name}”超过 10 MB，无法作为核验照片上传。请用相机的较低分辨率重拍。',
     'fld.conflict.pick.device': '采用本机的值', 'fld.conflict.pick.server': '采用服务器的值', 'fld.conflict.offline': '裁定冲突需要网络。',
     'fld.conflict.done': '已裁定，所有设备同步后都会采用该值。', 'fld.conflict.gone': '该冲突已在别处处理。', 'fld.conflict.may': '您可以在这里裁定：',
+    'fld.fund': '项目资金（只读）', 'fld.fund.budget': '预算', 'fld.fund.received': '到位', 'fld.fund.paid': '支付', 'fld.fund.flags': '监管预警', 'fld.fund.none': '无', 'fld.fund.idle': '资金闲置 {a} 元（{d} 天）', 'fld.fund.ahead': '支付 {p}% 超进度 {q}%',
     'fld.t.project': '改造项目', 'fld.t.building': '房屋', 'fld.t.inspection': '排查/检查', 'fld.t.hazard': '隐患/整改', 'fld.t.ticket': '我的工单',
   },
   en: {
@@ -103,6 +104,7 @@ extend({
     'fld.photo.big': '“{name}” is over 10 MB and cannot be sent as a proof photo. Take it again at a lower camera resolution.',
     'fld.conflict.pick.device': 'Keep this phone’s value', 'fld.conflict.pick.server': 'Keep the server’s value', 'fld.conflict.offline': 'Deciding a conflict needs a connection.',
     'fld.conflict.done': 'Decided; every device takes that value when it syncs.', 'fld.conflict.gone': 'This conflict was already decided elsewhere.', 'fld.conflict.may': 'You may decide it here:',
+    'fld.fund': 'Project funds (read-only)', 'fld.fund.budget': 'Budget', 'fld.fund.received': 'Received', 'fld.fund.paid': 'Paid', 'fld.fund.flags': 'Supervision flags', 'fld.fund.none': 'None', 'fld.fund.idle': 'Idle {a} yuan ({d} days)', 'fld.fund.ahead': 'Paid {p}% ahead of progress {q}%',
     'fld.t.project': 'Projects', 'fld.t.building': 'Buildings', 'fld.t.inspection': 'Inspections', 'fld.t.hazard': 'Hazards', 'fld.t.ticket': 'My tickets',
   },
 });

@@ -215,6 +215,21 @@ function renderHome(type) {
   if (!schema) $('#new').hidden = true; else $('#new').hidden = false;
 }
 
+/** A project's fund summary (the read-only `fund_summary` record the server syncs to the roles
+ *  that may see funds): budget, received and paid in yuan, and the supervision flags. */
+function fundBox(f) {
+  const yuan = (v) => (v == null ? '—' : Number(v).toLocaleString('en-US') + (lang() === 'en' ? ' yuan' : ' 元'));
+  const fl = f.flags || {};
+  const flags = [fl.idle && t('fld.fund.idle', { a: Number(fl.idle.amount).toLocaleString('en-US'), d: fl.idle.days }),
+    fl.ahead_of_progress && t('fld.fund.ahead', { p: fl.ahead_of_progress.paid_percent, q: fl.ahead_of_progress.progress_percent })].filter(Boolean);
+  return h('section', { id: 'rec-funds', class: 'card' }, h('h3', { text: t('fld.fund') }),
+    h('dl', { class: 'kv' },
+      h('dt', { text: t('fld.fund.budget') }), h('dd', { 'data-fund': 'budget', text: yuan(f.budget) }),
+      h('dt', { text: t('fld.fund.received') }), h('dd', { 'data-fund': 'received', text: yuan(f.received) }),
+      h('dt', { text: t('fld.fund.paid') }), h('dd', { 'data-fund': 'paid', text: yuan(f.paid) + (f.paid_percent == null ? '' : '（' + f.paid_percent + '%）') }),
+      h('dt', { text: t('fld.fund.flags') }), h('dd', { 'data-fund': 'flags', text: flags.length ? flags.join('；') : t('fld.fund.none') })));
+}
+
 async function renderRecord(id) {
   const r = [...Object.values(cache)].flat().find((x) => x.id === id);
   if (!r) { location.hash = '#/'; return; }
@@ -258,6 +273,9 @@ async function renderRecord(id) {
   edit.hidden = schema.create_only;
   edit.onclick = () => { location.hash = '#/edit/' + id; };
   const old = $('#rec-new-hazard'); if (old) old.remove();
+  const oldFunds = $('#rec-funds'); if (oldFunds) oldFunds.remove();
+  const funds = r.record_type === 'project' && byType('fund_summary').find((x) => x.fields.project_id === id);
+  if (funds) $('#rec-fields').after(fundBox(funds.fields));
   if (r.record_type === 'inspection') {
     const q = new URLSearchParams({ inspection_id: id, area_id: r.fields.area_id || '', building_id: r.fields.building_id || '', unit_id: r.fields.unit_id || '' });
     edit.after(h('a', { class: 'btn sec big', id: 'rec-new-hazard', href: '#/new/hazard?' + q, text: t('fld.new.hazard') }));

@@ -271,3 +271,151 @@ async fn idle_money_is_flagged_and_a_sheet_names_every_bad_row() {
         .body;
     assert_eq!(p["city"]["total"]["paid"], 100);
 }
+
+fn summary_of<'a>(
+    d: &'a anju_tests::sync::Device,
+    project: &str,
+) -> Option<&'a std::collections::BTreeMap<String, Value>> {
+    d.records
+        .values()
+        .find(|r| r.0 == "fund_summary" && r.2.get("project_id") == Some(&json!(project)))
+        .map(|r| &r.2)
+}
+
+/// The fund summary reaches the devices that see the project and may see funds, written with
+/// each ledger entry; a role without fund access never gets it; a device cannot write it.
+#[tokio::test]
+async fn a_ledger_entry_reaches_the_devices_that_may_see_funds() {
+    use anju_tests::sync::{Device, outcome};
+    let app = TestApp::spawn().await;
+    let sup = app.user_token("sup", Role::Supervisor, None).await;
+    let y = year_of(&app);
+    let d = format!("{y}-01-01");
+    let pid = project(&app, &sup, "ZJ-SYNC", 50).await;
+    let staff_token = app
+        .user_token("js1", Role::UnitStaff, Some("hexi_jianshe_office"))
+        .await;
+    let insp_token = app
+        .user_token("insp1", Role::Inspector, Some("hexi_jianshe_office"))
+        .await;
+    let disp_token = app.user_token("disp1", Role::Dispatcher, None).await;
+    let other_token = app
+        .user_token("hp1", Role::UnitStaff, Some("hexi_heping_office"))
+        .await;
+    let mut staff = Device::register(&app, &staff_token).await;
+    let mut insp = Device::register(&app, &insp_token).await;
+    let mut disp = Device::register(&app, &disp_token).await;
+    let mut other = Device::register(&app, &other_token).await;
+    staff.pull_all(&app).await;
+    assert!(summary_of(&staff, &pid).is_none(), "no ledger, no summary");
+
+    // Entries in the office; the staff's next pull has the new summary.
+    for body in [
+        json!({"kind": "budget", "source": "central", "amount": 1000, "date": d}),
+        json!({"kind": "received", "source": "central", "amount": 800, "date": d}),
+        json!({"kind": "paid", "amount": 600, "date": d}),
+    ] {
+        assert_eq!(entry(&app, &sup, &pid, body).await.status, 201);
+    }
+    staff.pull_all(&app).await;
+    let s = summary_of(&staff, &pid).expect("the unit's staff pull the summary");
+    assert_eq!(
+        (
+            s["budget"].clone(),
+            s["received"].clone(),
+            s["paid"].clone()
+        ),
+        (json!(1000), json!(800), json!(600))
+    );
+    assert_eq!(s["budget_by_source"]["central"], 1000);
+    assert_eq!(s["paid_percent"], 60.0);
+    assert_eq!(s["flags"]["ahead_of_progress"]["paid_percent"], 60.0);
+    assert_eq!(s["code"], "ZJ-SYNC");
+    let first = staff
+        .records
+        .iter()
+        .find(|(_, r)| r.0 == "fund_summary")
+        .map(|(id, _)| *id)
+        .expect("summary id");
+    let a = entry(
+        &app,
+        &sup,
+        &pid,
+        json!({"kind": "paid", "amount": 100, "date": d}),
+    )
+    .await;
+    assert_eq!(a.status, 201);
+    staff.pull_all(&app).await;
+    assert_eq!(summary_of(&staff, &pid).expect("summary")["paid"], 700);
+
+    // Progress catches up with the payments (an office edit, no ledger entry): the retention
+    // worker's pass rewrites the summary without the ahead-of-progress flag.
+    let project_uuid = uuid::Uuid::try_parse(&pid).expect("uuid");
+    let base = staff.version(project_uuid).expect("project pulled");
+    let e = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/registers/project/{pid}"),
+            Some(&sup),
+            Some(&json!({"base_version": base, "fields": {"progress_percent": 90}})),
+        )
+        .await;
+    assert_eq!(e.status, 200, "{:?}", e.body);
+    staff.pull_all(&app).await;
+    assert!(summary_of(&staff, &pid).expect("summary")["flags"]["ahead_of_progress"].is_object());
+    let now = app.clock().now_ms();
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
+    let today = tz
+        .to_datetime(jiff::Timestamp::from_millisecond(now).expect("ts"))
+        .date();
+    let looked = app
+        .state()
+        .db
+        .run(move |conn| anju_server::sync::fund_record::catch_up(conn, now, today))
+        .await
+        .expect("catch up");
+    assert!(looked >= 1);
+    staff.pull_all(&app).await;
+    assert!(summary_of(&staff, &pid).expect("summary")["flags"]["ahead_of_progress"].is_null());
+
+    // Roles without fund access, and another unit, get nothing (nor the office figures).
+    for dev in [&mut insp, &mut disp, &mut other] {
+        dev.pull_all(&app).await;
+        assert!(summary_of(dev, &pid).is_none());
+        assert!(
+            !dev.log.iter().any(|c| serde_json::to_string(c)
+                .unwrap_or_default()
+                .contains("fund_summary")),
+            "a fund summary reached a device that may not see funds"
+        );
+    }
+    for t in [&insp_token, &disp_token] {
+        let r = app
+            .get(&format!("/api/v1/funds/projects/{pid}"), Some(t))
+            .await;
+        assert_eq!((r.status, r.code()), (403, "role_not_allowed"));
+    }
+    // Dispatchers see every project, inspectors their unit's: the projects still arrive.
+    assert!(disp.records.values().any(|r| r.0 == "project"));
+
+    // A device cannot write it: edit and create are refused with a code, nothing changes.
+    let version = staff.version(first).expect("pulled");
+    let edit = staff.upsert("fund_summary", first, Some(version), json!({"paid": 0}));
+    let create = staff.upsert(
+        "fund_summary",
+        uuid::Uuid::now_v7(),
+        None,
+        json!({"project_id": pid, "budget": 1, "received": 1, "paid": 1}),
+    );
+    let r = staff.push_ok(&app, &[edit, create]).await;
+    for x in &r {
+        assert_eq!(outcome(x), "rejected", "{x:?}");
+        assert_eq!(x["code"], "read_only_record_type", "{x:?}");
+    }
+    staff.pull_all(&app).await;
+    assert_eq!(summary_of(&staff, &pid).expect("summary")["paid"], 700);
+    let l = app
+        .get(&format!("/api/v1/funds/projects/{pid}"), Some(&sup))
+        .await;
+    assert_eq!(l.body["funds"]["totals"]["paid"], 700);
+}
