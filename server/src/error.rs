@@ -192,6 +192,21 @@ impl ApiError {
         .retry_after(seconds)
     }
 
+    /// 503 `server_busy` with `Retry-After: 1`: the database is busy (a request did not get
+    /// SQLite's write turn in time, or another process held the lock past the busy timeout).
+    /// Retrying soon succeeds; nothing was changed.
+    pub fn busy(cause: impl Into<String>) -> ApiError {
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_busy",
+            "服务器繁忙，请稍后重试",
+            "The server is busy; please try again shortly",
+        )
+        .retry_after(1);
+        e.0.source = Some(anyhow::anyhow!(cause.into()));
+        e
+    }
+
     /// 503: a dependency (the database) is not available right now.
     pub fn unavailable(cause: impl Into<String>) -> ApiError {
         let mut e = ApiError::new(
@@ -309,7 +324,7 @@ impl From<diesel::result::Error> for ApiError {
                 if info.message().contains("database is locked")
                     || info.message().contains("database is busy") =>
             {
-                ApiError::unavailable(e.to_string()).retry_after(1)
+                ApiError::busy(e.to_string())
             }
             _ => ApiError::internal(e),
         }

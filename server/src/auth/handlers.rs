@@ -126,9 +126,11 @@ pub async fn login(
 
     let (ak, ik) = (account_key.clone(), ip_key);
     let name = username.trim().to_string();
+    // Through the writer queue (a write: the reservation), so it never waits in SQLite's busy
+    // handler behind background work.
     let (user, reservation) = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let reservation = throttle::reserve(
                 conn,
                 &[(&ak, throttle::PER_ACCOUNT), (&ik, throttle::PER_IP)],
@@ -157,7 +159,7 @@ pub async fn login(
     // The right password: the attempt was not a failure.
     state
         .db
-        .run(move |conn| throttle::release(conn, &reservation))
+        .write(move |conn| throttle::release(conn, &reservation))
         .await?;
     if disabled {
         return Err(ApiError::forbidden(

@@ -783,9 +783,14 @@ pub mod group_commit {
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "intake batch not committed");
+                    // The writer queue's bound passed (busy), or the database failed.
+                    let busy = e.code() == "server_busy";
                     for (_, reply) in batch {
-                        let _ =
-                            reply.send(Err(ApiError::unavailable("intake batch not committed")));
+                        let _ = reply.send(Err(if busy {
+                            ApiError::busy("intake batch: database busy")
+                        } else {
+                            ApiError::unavailable("intake batch not committed")
+                        }));
                     }
                 }
             }

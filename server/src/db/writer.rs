@@ -66,7 +66,7 @@ impl WriterQueue {
     }
 
     /// Waits for the write turn. Requests wait at most [`Self::request_wait`], then get 503
-    /// `service_unavailable` with `Retry-After: 1`; background work waits as long as it must.
+    /// `server_busy` with `Retry-After: 1`; background work waits as long as it must.
     pub fn turn(self: &Arc<Self>, priority: Priority) -> Result<WriterTurn, ApiError> {
         let mut gate = self.gate.lock().unwrap_or_else(|p| p.into_inner());
         let me = std::thread::current().id();
@@ -88,10 +88,7 @@ impl WriterQueue {
                         gate.requests_waiting -= 1;
                         // A background writer may be waiting for the requests to drain.
                         self.freed.notify_all();
-                        return Err(
-                            ApiError::unavailable("database writer queue: wait exceeded")
-                                .retry_after(1),
-                        );
+                        return Err(ApiError::busy("database writer queue: wait exceeded"));
                     }
                     gate = self
                         .freed
@@ -147,7 +144,7 @@ mod tests {
             .join()
             .unwrap()
             .expect_err("must time out");
-        assert_eq!(e.code(), "service_unavailable");
+        assert_eq!(e.code(), "server_busy");
         drop(held);
         let _t = q.turn(Priority::Request).expect("free again");
         // The same thread nests without waiting.

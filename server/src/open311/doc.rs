@@ -132,7 +132,12 @@ pub fn document() -> OpenApi {
         ("start_date", "RFC 3339 instant; default 90 days before now"),
         ("end_date", "RFC 3339 instant; default now"),
         ("status", "open, closed or both, comma-separated"),
-        ("page", "from 1"),
+        ("page", "from 1 (OFFSET paging; for deep pages use after)"),
+        (
+            "after",
+            "the service_request_id of the last request of the previous page: the page starts \
+             right after it (keyset paging, as fast on any page; not with page)",
+        ),
         ("page_size", "1 to 1000, default 1000"),
     ] {
         list_params.push(param(name, "query", false, description));

@@ -210,7 +210,8 @@ fn reader(
 }
 
 /// The list filter from the query: dates (default the last 90 days), ids, service codes,
-/// status, `page` (from 1) and `page_size` (1 to 1000, default 1000).
+/// status, `page` (from 1) or `after` (a keyset cursor: the last `service_request_id` of the
+/// previous page) and `page_size` (1 to 1000, default 1000).
 fn request_filter(pairs: &[(String, String)], now: i64) -> Result<RequestFilter, Open311Error> {
     let start = param(pairs, "start_date")
         .map(parse_dt)
@@ -256,13 +257,25 @@ fn request_filter(pairs: &[(String, String)], now: i64) -> Result<RequestFilter,
                 }),
         }
     };
+    let page = number("page", 1, 1_000_000)?;
+    let after = param(pairs, "after")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from);
+    if after.is_some() && page > 1 {
+        return Err(Open311Error::new(
+            StatusCode::BAD_REQUEST,
+            "use page or after, not both",
+        ));
+    }
     Ok(RequestFilter {
         ids: list("service_request_id"),
+        after,
         start,
         end,
         codes: list("service_code"),
         open,
-        page: number("page", 1, 1_000_000)?,
+        page,
         page_size: number("page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE)?,
     })
 }

@@ -1,4 +1,5 @@
-//! `GET /open311/v2/requests`: the list of service requests, one page in one query.
+//! `GET /open311/v2/requests`: the list of service requests, one page in one query. Deep pages
+//! go by keyset (`after`, the last request of the previous page), not by OFFSET.
 //!
 //! Without an API key the answer carries the GeoReport v2 fields that describe a request without
 //! its resident: number, category, status, coarse location (the community's name and a point
@@ -40,8 +41,12 @@ pub struct RequestFilter {
     pub codes: Option<Vec<String>>,
     /// `status`: `Some(true)` open only, `Some(false)` closed only.
     pub open: Option<bool>,
-    /// 1-based page.
+    /// 1-based page (`page`, read with OFFSET: for the first pages).
     pub page: i64,
+    /// `after`: the `service_request_id` of the last request of the previous page; the page
+    /// then starts right after it in the list's order (a keyset: as cheap on the thousandth page
+    /// as on the first).
+    pub after: Option<String>,
     /// Requests per page (1 to [`MAX_PAGE_SIZE`]).
     pub page_size: i64,
 }
@@ -77,6 +82,24 @@ pub fn page(
     let mut q = tickets::table.into_boxed();
     if let Some(ids) = &filter.ids {
         q = q.filter(tickets::ticket_no.eq_any(ids));
+    } else if let Some(after) = &filter.after {
+        // Newest first: the requests filed before the cursor's, or at the same instant with a
+        // smaller id. The upper bound is one expression with the end date, so the planner reads
+        // the `created_at` index from the cursor down and stops after the page.
+        let least = if conn.is_postgres() { "LEAST" } else { "MIN" };
+        let sub = "SELECT c.created_at FROM tickets c WHERE c.ticket_no = ";
+        use diesel::sql_types::{BigInt, Bool, Text};
+        q = q.filter(tickets::created_at.ge(filter.start)).filter(
+            diesel::dsl::sql::<Bool>(&format!("tickets.created_at <= {least}("))
+                .bind::<BigInt, _>(filter.end)
+                .sql(&format!(", ({sub}"))
+                .bind::<Text, _>(after.clone())
+                .sql(&format!(")) AND (tickets.created_at < ({sub}"))
+                .bind::<Text, _>(after.clone())
+                .sql(") OR tickets.id < (SELECT c.id FROM tickets c WHERE c.ticket_no = ")
+                .bind::<Text, _>(after.clone())
+                .sql("))"),
+        );
     } else {
         q = q
             .filter(tickets::created_at.ge(filter.start))
@@ -104,6 +127,22 @@ pub fn page(
         .offset((filter.page - 1).saturating_mul(filter.page_size))
         .select((PublicTicket::as_select(), latest_note))
         .load(conn)?;
+    if rows.is_empty()
+        && filter.ids.is_none()
+        && let Some(after) = &filter.after
+    {
+        let known: i64 = tickets::table
+            .filter(tickets::ticket_no.eq(after))
+            .count()
+            .get_result(conn)?;
+        if known == 0 {
+            return Err(ApiError::bad_request(
+                "unknown_cursor",
+                "after 不是已有的诉求编号",
+                "after names no service request",
+            ));
+        }
+    }
     Ok(rows
         .iter()
         .map(|(t, note)| request_json(catalog, t, note.as_deref(), reader, tz))

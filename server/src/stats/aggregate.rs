@@ -15,10 +15,13 @@ use crate::error::ApiError;
 use crate::org::catalog::Catalog;
 use crate::tickets::schema::{ticket_events, tickets};
 
-use super::daily::{AggEvent, Contribution, TicketKey, contribution, histogram_median};
+use super::daily::{
+    AggEvent, BoardTicket, Contribution, TicketKey, board_rows, contribution, histogram_median,
+};
 use super::rates::{MIN_SAMPLE, UnitRates, rate};
 use super::schema::{
-    stats_backfill, stats_public_daily, stats_public_hours, stats_unit_daily, stats_unit_hours,
+    stats_backfill, stats_board_daily, stats_public_daily, stats_public_hours, stats_unit_daily,
+    stats_unit_hours,
 };
 
 /// The city date of `ms` as YYYYMMDD.
@@ -114,6 +117,45 @@ pub fn on_event(
             Ok(())
         }
         None => write(conn, &delta),
+    }
+}
+
+/// Moves the ticket from its old place in the board's counts (`before`: the row before the
+/// change, none for a new ticket) to its new one (`after`), in the change's transaction
+/// (`tickets::transition::open` and `apply`, the only writers of a ticket's status, unit,
+/// community and category). Nothing is read: both rows are the caller's. With `env.stats` set
+/// the change is gathered there for the caller to write, as for [`on_event`].
+pub fn on_ticket_change(
+    conn: &mut DbConnection,
+    env: &crate::tickets::transition::Env<'_>,
+    before: Option<&crate::tickets::store::TicketRow>,
+    after: &crate::tickets::store::TicketRow,
+) -> Result<(), ApiError> {
+    let day = |ms: i64| city_day(env.tz, ms);
+    let rows = |t: &crate::tickets::store::TicketRow| board_rows(&day, board_ticket(t));
+    let mut delta = rows(after);
+    if let Some(b) = before {
+        delta.add(&rows(b), -1);
+    }
+    if delta.is_empty() {
+        return Ok(());
+    }
+    match env.stats {
+        Some(gathered) => {
+            gathered.borrow_mut().add(&delta, 1);
+            Ok(())
+        }
+        None => write(conn, &delta),
+    }
+}
+
+fn board_ticket(t: &crate::tickets::store::TicketRow) -> BoardTicket<'_> {
+    BoardTicket {
+        created_at: t.created_at,
+        unit_id: t.unit_id.as_deref(),
+        area_id: t.area_id.as_deref(),
+        category_code: &t.category_code,
+        status: &t.status,
     }
 }
 
@@ -235,13 +277,38 @@ pub fn write(conn: &mut DbConnection, c: &Contribution) -> Result<(), ApiError> 
             DbConnection::Sqlite(c) => q.execute(c)?,
         };
     }
+    for ((scope, day, dim, value), v) in &c.board {
+        use stats_board_daily as b;
+        let q = diesel::insert_into(b::table)
+            .values((
+                b::scope.eq(scope),
+                b::day.eq(day),
+                b::dim.eq(dim),
+                b::value.eq(value),
+                b::received.eq(v[0]),
+                b::open.eq(v[1]),
+            ))
+            .on_conflict((b::scope, b::day, b::dim, b::value))
+            .do_update()
+            .set((
+                b::received.eq(b::received + excluded(b::received)),
+                b::open.eq(b::open + excluded(b::open)),
+            ));
+        match conn {
+            DbConnection::Pg(c) => q.execute(c)?,
+            DbConnection::Sqlite(c) => q.execute(c)?,
+        };
+    }
     Ok(())
 }
+
+/// A ticket as the rebuild reads it: id, filed at, community, category, unit, status.
+type RebuildTicket = (String, i64, Option<String>, String, Option<String>, String);
 
 /// Tickets read per query while rebuilding.
 const REBUILD_PAGE: i64 = 1000;
 
-/// Recomputes every aggregate from the events, in the caller's transaction (empties the tables
+/// Recomputes every aggregate from the events (the board's counts from the ticket rows), in the caller's transaction (empties the tables
 /// first). Returns the number of tickets read.
 pub fn rebuild(
     conn: &mut DbConnection,
@@ -252,12 +319,13 @@ pub fn rebuild(
     diesel::delete(stats_unit_hours::table).execute(conn)?;
     diesel::delete(stats_public_daily::table).execute(conn)?;
     diesel::delete(stats_public_hours::table).execute(conn)?;
+    diesel::delete(stats_board_daily::table).execute(conn)?;
     let day = |ms: i64| city_day(tz, ms);
     let mut total = Contribution::default();
     let mut after = String::new();
     let mut count = 0u64;
     loop {
-        let page: Vec<(String, i64, Option<String>, String)> = tickets::table
+        let page: Vec<RebuildTicket> = tickets::table
             .filter(tickets::id.gt(&after))
             .order(tickets::id)
             .limit(REBUILD_PAGE)
@@ -266,6 +334,8 @@ pub fn rebuild(
                 tickets::created_at,
                 tickets::area_id,
                 tickets::category_code,
+                tickets::unit_id,
+                tickets::status,
             ))
             .load(conn)?;
         let Some(last) = page.last() else { break };
@@ -280,13 +350,22 @@ pub fn rebuild(
         for (tid, e) in rows {
             by.entry(tid).or_default().push(agg_event(e));
         }
-        for (id, created, area, category) in page {
+        for (id, created, area, category, unit, status) in page {
+            let board = BoardTicket {
+                created_at: created,
+                unit_id: unit.as_deref(),
+                area_id: area.as_deref(),
+                category_code: &category,
+                status: &status,
+            };
+            total.accumulate(&board_rows(&day, board));
             let events = by.remove(&id).unwrap_or_default();
             let key = ticket_key(catalog, (created, area, category));
-            total.add(&contribution(&key, &events, &day), 1);
+            total.accumulate(&contribution(&key, &events, &day));
             count += 1;
         }
     }
+    total.prune();
     write(conn, &total)?;
     Ok(count)
 }

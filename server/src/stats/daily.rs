@@ -80,12 +80,67 @@ pub struct Contribution {
     pub public: BTreeMap<(i32, String, String), PublicCounts>,
     /// (day filed, district, bucket) → resolved tickets.
     pub public_hours: BTreeMap<(i32, String, i32), i64>,
+    /// The board's counts ([`board_rows`]): (scope, day filed, dimension, value) → tickets
+    /// received and still open (from the ticket rows, not from the events).
+    pub board: BTreeMap<BoardKey, BoardCounts>,
+}
+
+/// A row of the board's counts: (scope: [`ALL_UNITS`] or the holding unit, `""` for none; the
+/// city day of filing as YYYYMMDD; the dimension: [`DIM_STATUS`], [`DIM_CATEGORY`] or
+/// [`DIM_COMMUNITY`]; the value: a status, a category code or a community id, `""` when not
+/// located).
+pub type BoardKey = (String, i32, String, String);
+
+/// Tickets counted in a board row: [received, still open].
+pub type BoardCounts = [i64; 2];
+
+/// The board scope that counts the tickets of every unit.
+pub const ALL_UNITS: &str = "*";
+/// Board dimension: the ticket's status.
+pub const DIM_STATUS: &str = "s";
+/// Board dimension: the ticket's category.
+pub const DIM_CATEGORY: &str = "c";
+/// Board dimension: the ticket's community.
+pub const DIM_COMMUNITY: &str = "a";
+
+/// The ticket columns the board counts by.
+#[derive(Debug, Clone, Copy)]
+pub struct BoardTicket<'a> {
+    /// Filed at, ms.
+    pub created_at: i64,
+    /// The holding unit.
+    pub unit_id: Option<&'a str>,
+    /// The community.
+    pub area_id: Option<&'a str>,
+    /// The category.
+    pub category_code: &'a str,
+    /// The status.
+    pub status: &'a str,
+}
+
+/// The board rows one ticket counts in: each dimension, for every unit and for its holder.
+pub fn board_rows(day: &dyn Fn(i64) -> i32, t: BoardTicket<'_>) -> Contribution {
+    let open = i64::from(!matches!(t.status, "resolved" | "closed"));
+    let d = day(t.created_at);
+    let mut c = Contribution::default();
+    for scope in [ALL_UNITS, t.unit_id.unwrap_or_default()] {
+        for (dim, value) in [
+            (DIM_STATUS, t.status),
+            (DIM_CATEGORY, t.category_code),
+            (DIM_COMMUNITY, t.area_id.unwrap_or_default()),
+        ] {
+            c.board
+                .insert((scope.into(), d, dim.into(), value.into()), [1, open]);
+        }
+    }
+    c
 }
 
 fn add_map<K: Ord + Clone, const N: usize>(
     into: &mut BTreeMap<K, [i64; N]>,
     from: &BTreeMap<K, [i64; N]>,
     sign: i64,
+    prune: bool,
 ) {
     for (k, v) in from {
         let e = into.entry(k.clone()).or_insert([0; N]);
@@ -93,23 +148,48 @@ fn add_map<K: Ord + Clone, const N: usize>(
             *a += sign * b;
         }
     }
-    into.retain(|_, v| v.iter().any(|x| *x != 0));
+    if prune {
+        into.retain(|_, v| v.iter().any(|x| *x != 0));
+    }
 }
 
-fn add_counts<K: Ord + Clone>(into: &mut BTreeMap<K, i64>, from: &BTreeMap<K, i64>, sign: i64) {
+fn add_counts<K: Ord + Clone>(
+    into: &mut BTreeMap<K, i64>,
+    from: &BTreeMap<K, i64>,
+    sign: i64,
+    prune: bool,
+) {
     for (k, v) in from {
         *into.entry(k.clone()).or_insert(0) += sign * v;
     }
-    into.retain(|_, v| *v != 0);
+    if prune {
+        into.retain(|_, v| *v != 0);
+    }
 }
 
 impl Contribution {
     /// Adds `other` times `sign` (1 or −1); entries that become zero are dropped.
     pub fn add(&mut self, other: &Contribution, sign: i64) {
-        add_map(&mut self.units, &other.units, sign);
-        add_counts(&mut self.unit_hours, &other.unit_hours, sign);
-        add_map(&mut self.public, &other.public, sign);
-        add_counts(&mut self.public_hours, &other.public_hours, sign);
+        self.add_with(other, sign, true);
+    }
+
+    /// Adds `other` without dropping zero entries (each add is then proportional to `other`, not
+    /// to `self`: for summing many tickets, then [`Contribution::prune`] once).
+    pub fn accumulate(&mut self, other: &Contribution) {
+        self.add_with(other, 1, false);
+    }
+
+    /// Drops the entries that are zero.
+    pub fn prune(&mut self) {
+        self.add_with(&Contribution::default(), 1, true);
+    }
+
+    fn add_with(&mut self, other: &Contribution, sign: i64, prune: bool) {
+        add_map(&mut self.units, &other.units, sign, prune);
+        add_counts(&mut self.unit_hours, &other.unit_hours, sign, prune);
+        add_map(&mut self.public, &other.public, sign, prune);
+        add_counts(&mut self.public_hours, &other.public_hours, sign, prune);
+        add_map(&mut self.board, &other.board, sign, prune);
     }
 
     /// Whether nothing changes.
@@ -118,6 +198,7 @@ impl Contribution {
             && self.unit_hours.is_empty()
             && self.public.is_empty()
             && self.public_hours.is_empty()
+            && self.board.is_empty()
     }
 }
 

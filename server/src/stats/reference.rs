@@ -1,6 +1,7 @@
 //! The figures computed straight from the event history and the tickets, as `stats/units` and
 //! `public/stats` did before the per-day aggregates: kept as the documented reference the
-//! aggregates are tested against (`tests/tests/e2e/stats_daily.rs`), and for checking a
+//! aggregates are tested against (`tests/tests/e2e/stats_daily.rs`; the board's counts too,
+//! [`board_from_tickets`]), and for checking a
 //! database by hand. Reads every ticket of the period: not for request paths.
 
 // Row tuples mirror the columns each query selects; naming every one would hide that.
@@ -196,4 +197,65 @@ pub fn public_from_tickets(
         })
         .collect();
     Ok(json!({"districts": districts}))
+}
+
+/// The board's counts (`stats/summary`) for tickets filed in `[start, end)` held now by `unit`
+/// (or any), counted over the tickets table as the endpoint did before its aggregate.
+pub fn board_from_tickets(
+    conn: &mut DbConnection,
+    tz: &jiff::tz::TimeZone,
+    start: i64,
+    end: i64,
+    unit: Option<&str>,
+    now: i64,
+) -> Result<super::summary::BoardCounts, ApiError> {
+    use super::summary::{BoardCounts, OPEN_AT_UNIT};
+    let mut q = tickets::table
+        .filter(tickets::created_at.ge(start))
+        .filter(tickets::created_at.lt(end))
+        .select((
+            tickets::category_code,
+            tickets::area_id,
+            tickets::status,
+            tickets::created_at,
+            tickets::unit_id,
+            tickets::resolution_due,
+        ))
+        .into_boxed();
+    if let Some(u) = unit {
+        q = q.filter(tickets::unit_id.eq(u.to_string()));
+    }
+    let rows: Vec<(String, Option<String>, String, i64, Option<String>, i64)> = q.load(conn)?;
+    let first = tz.to_datetime(crate::clock::from_ms(start)).date();
+    let mut c = BoardCounts::default();
+    let mut days: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut late: BTreeMap<(String, Option<String>), i64> = BTreeMap::new();
+    for (cat, area, status, created, _, due) in rows {
+        let open = i64::from(!matches!(status.as_str(), "resolved" | "closed"));
+        if OPEN_AT_UNIT.contains(&status.as_str()) && due < now {
+            *late.entry((cat.clone(), area.clone())).or_default() += 1;
+        }
+        *c.by_status.entry(status).or_default() += 1;
+        for t in [
+            c.by_category.entry(cat).or_default(),
+            c.by_community.entry(area.unwrap_or_default()).or_default(),
+        ] {
+            t.received += 1;
+            t.open += open;
+        }
+        *days.entry((created - start) / 86_400_000).or_default() += 1;
+    }
+    let late: Vec<(String, Option<String>, i64)> =
+        late.into_iter().map(|((c, a), n)| (c, a, n)).collect();
+    c.add_overdue(&late);
+    c.per_day = days
+        .into_iter()
+        .map(|(d, n)| {
+            let day = first
+                .checked_add(jiff::Span::new().days(d))
+                .map_or_else(|_| d.to_string(), |x| x.to_string());
+            (day, n)
+        })
+        .collect();
+    Ok(c)
 }

@@ -85,3 +85,22 @@ diesel::table! {
         id -> Integer,
     }
 }
+
+diesel::table! {
+    /// The board's counts: tickets filed on a day, received and still open, per scope, dimension
+    /// and value (migration `2026-12-03-000420_stats_board`; see `stats::daily::board_rows`).
+    stats_board_daily (scope, day, dim, value) {
+        /// `*` for every unit, or the holding unit (`''` for none).
+        scope -> Text,
+        /// City date of filing, YYYYMMDD.
+        day -> Integer,
+        /// `s` status, `c` category, `a` community.
+        dim -> Text,
+        /// The status, category code or community id (`''` when not located).
+        value -> Text,
+        /// Tickets received.
+        received -> BigInt,
+        /// Of them, still open.
+        open -> BigInt,
+    }
+}

@@ -1,15 +1,14 @@
 //! The supervision board's figures (督办看板): tickets filed in a period counted by status,
 //! category, community and district, with how many are open past their resolution deadline, and
-//! per day. Counted by the database over every ticket of the period (not a capped list in the
-//! browser), so the numbers are right at any volume.
-
-// Row tuples mirror the columns each query selects; naming every one would hide that.
-#![allow(clippy::type_complexity)]
+//! per day. Read from the board's per-day aggregate (`stats_board_daily`, kept in each ticket
+//! change's transaction by [`super::aggregate::on_ticket_change`]): about 40 rows a day whatever
+//! the number of tickets. The overdue counts depend on the instant, so they come from the open
+//! tickets past their deadline through a partial index (`tickets_open_overdue`).
+//! [`super::reference::board_from_tickets`] counts the same from the tickets (tested equal).
 
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, web};
-use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -18,12 +17,12 @@ use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::org::catalog::Catalog;
 use crate::state::AppState;
-use crate::tickets::schema::tickets;
 
-use super::{Period, window};
+use super::daily::{ALL_UNITS, DIM_CATEGORY, DIM_COMMUNITY, DIM_STATUS};
+use super::{Period, aggregate, window};
 
 /// Statuses in which a unit holds the ticket and its resolution clock runs.
-const OPEN_AT_UNIT: [&str; 4] = ["dispatched", "accepted", "reopened", "escalated"];
+pub const OPEN_AT_UNIT: [&str; 4] = ["dispatched", "accepted", "reopened", "escalated"];
 
 /// `?from&to&unit_id`: the period (as for the rates) and optionally one holding unit.
 #[derive(Debug, Deserialize)]
@@ -40,15 +39,41 @@ pub struct SummaryQuery {
     pub unit_id: Option<String>,
 }
 
-#[derive(Default)]
-struct Tally {
-    received: i64,
-    open: i64,
-    overdue: i64,
+/// Tickets received, still open and open past the deadline, of one group.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Tally {
+    /// Filed in the period.
+    pub received: i64,
+    /// Of them, not resolved or closed.
+    pub open: i64,
+    /// Of them, held by a unit past the resolution deadline.
+    pub overdue: i64,
 }
 
-fn is_open(status: &str) -> bool {
-    !matches!(status, "resolved" | "closed")
+/// The board's counts for a period before naming: what [`board`] renders.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct BoardCounts {
+    /// Status → tickets.
+    pub by_status: BTreeMap<String, i64>,
+    /// Category code → tally.
+    pub by_category: BTreeMap<String, Tally>,
+    /// Community id (`""` when not located) → tally.
+    pub by_community: BTreeMap<String, Tally>,
+    /// (city date YYYY-MM-DD, tickets filed), days with none left out, in order.
+    pub per_day: Vec<(String, i64)>,
+}
+
+impl BoardCounts {
+    /// Adds the overdue rows (category, community, tickets).
+    pub fn add_overdue(&mut self, rows: &[(String, Option<String>, i64)]) {
+        for (cat, area, n) in rows {
+            self.by_category.entry(cat.clone()).or_default().overdue += n;
+            self.by_community
+                .entry(area.clone().unwrap_or_default())
+                .or_default()
+                .overdue += n;
+        }
+    }
 }
 
 fn unit_of(catalog: &Catalog, raw: &str) -> Result<String, ApiError> {
@@ -65,97 +90,186 @@ fn unit_of(catalog: &Catalog, raw: &str) -> Result<String, ApiError> {
         })
 }
 
-fn counts(
+#[derive(diesel::QueryableByName)]
+struct DimRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    dim: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    received: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    open: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct DayRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    day: i32,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    received: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct OverdueRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    category_code: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    area_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Runs `sql` (PostgreSQL placeholders) with the scope and the days on either backend.
+fn load_scope<T>(
+    conn: &mut DbConnection,
+    sql: &str,
+    scope: &str,
+    from: i32,
+    to: i32,
+) -> Result<Vec<T>, ApiError>
+where
+    T: diesel::QueryableByName<diesel::pg::Pg>
+        + diesel::QueryableByName<diesel::sqlite::Sqlite>
+        + 'static,
+{
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{Integer, Text};
+    Ok(match conn {
+        DbConnection::Pg(c) => diesel::sql_query(sql)
+            .bind::<Text, _>(scope)
+            .bind::<Integer, _>(from)
+            .bind::<Integer, _>(to)
+            .load(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(sql.replace('$', "?"))
+            .bind::<Text, _>(scope)
+            .bind::<Integer, _>(from)
+            .bind::<Integer, _>(to)
+            .load(c)?,
+    })
+}
+
+/// Open tickets filed in `[start, end)` that a unit (`unit`, or any) holds past their
+/// resolution deadline at `now`: (category, community, tickets), through the partial index.
+pub fn overdue(
     conn: &mut DbConnection,
     start: i64,
     end: i64,
     unit: Option<&str>,
     now: i64,
-) -> Result<
-    (
-        Vec<(String, Option<String>, String, i64)>,
-        Vec<(String, Option<String>, i64)>,
-    ),
-    ApiError,
-> {
-    let mut q = tickets::table
-        .filter(tickets::created_at.ge(start))
-        .filter(tickets::created_at.lt(end))
-        .group_by((tickets::category_code, tickets::area_id, tickets::status))
-        .select((
-            tickets::category_code,
-            tickets::area_id,
-            tickets::status,
-            diesel::dsl::count_star(),
-        ))
-        .into_boxed();
-    let mut o = tickets::table
-        .filter(tickets::created_at.ge(start))
-        .filter(tickets::created_at.lt(end))
-        .filter(tickets::status.eq_any(OPEN_AT_UNIT))
-        .filter(tickets::resolution_due.lt(now))
-        .group_by((tickets::category_code, tickets::area_id))
-        .select((
-            tickets::category_code,
-            tickets::area_id,
-            diesel::dsl::count_star(),
-        ))
-        .into_boxed();
-    if let Some(u) = unit {
-        q = q.filter(tickets::unit_id.eq(u.to_string()));
-        o = o.filter(tickets::unit_id.eq(u.to_string()));
-    }
-    Ok((q.load(conn)?, o.load(conn)?))
+) -> Result<Vec<(String, Option<String>, i64)>, ApiError> {
+    use diesel::RunQueryDsl;
+    use diesel::sql_types::{BigInt, Text};
+    // The status list is written out (not bound) so that the planners match the partial index;
+    // SQLite's planner prefers the index on `created_at` (a whole year of tickets) unless told.
+    let sql = format!(
+        "SELECT category_code, area_id, COUNT(*) AS n FROM tickets{} \
+         WHERE status IN ('dispatched', 'accepted', 'reopened', 'escalated') \
+         AND resolution_due < $1 AND created_at >= $2 AND created_at < $3{} \
+         GROUP BY category_code, area_id",
+        if conn.is_postgres() {
+            ""
+        } else {
+            " INDEXED BY tickets_open_overdue"
+        },
+        if unit.is_some() {
+            " AND unit_id = $4"
+        } else {
+            ""
+        }
+    );
+    let rows: Vec<OverdueRow> = match conn {
+        DbConnection::Pg(c) => {
+            let q = diesel::sql_query(sql)
+                .bind::<BigInt, _>(now)
+                .bind::<BigInt, _>(start)
+                .bind::<BigInt, _>(end);
+            match unit {
+                Some(u) => q.bind::<Text, _>(u).load(c)?,
+                None => q.load(c)?,
+            }
+        }
+        DbConnection::Sqlite(c) => {
+            let q = diesel::sql_query(sql.replace('$', "?"))
+                .bind::<BigInt, _>(now)
+                .bind::<BigInt, _>(start)
+                .bind::<BigInt, _>(end);
+            match unit {
+                Some(u) => q.bind::<Text, _>(u).load(c)?,
+                None => q.load(c)?,
+            }
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.category_code, r.area_id, r.n))
+        .collect())
 }
 
-fn per_day(
+/// The board's counts for tickets filed in `[start, end)` (city midnights) held now by `unit`
+/// (or any), from the aggregate and the overdue index: three small queries.
+pub fn board_from_aggregates(
     conn: &mut DbConnection,
+    tz: &jiff::tz::TimeZone,
     start: i64,
     end: i64,
     unit: Option<&str>,
-) -> Result<Vec<(i64, i64)>, ApiError> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        d: i64,
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
+    now: i64,
+) -> Result<BoardCounts, ApiError> {
+    let (d0, d1) = aggregate::day_range(tz, start, end);
+    let scope = unit.unwrap_or(ALL_UNITS);
+    let dims: Vec<DimRow> = load_scope(
+        conn,
+        "SELECT dim, value, CAST(SUM(received) AS BIGINT) AS received, \
+         CAST(SUM(open) AS BIGINT) AS open FROM stats_board_daily \
+         WHERE scope = $1 AND day >= $2 AND day <= $3 GROUP BY dim, value",
+        scope,
+        d0,
+        d1,
+    )?;
+    let days: Vec<DayRow> = load_scope(
+        conn,
+        "SELECT day, CAST(SUM(received) AS BIGINT) AS received FROM stats_board_daily \
+         WHERE scope = $1 AND day >= $2 AND day <= $3 AND dim = 's' GROUP BY day ORDER BY day",
+        scope,
+        d0,
+        d1,
+    )?;
+    let mut c = BoardCounts::default();
+    for r in dims.into_iter().filter(|r| r.received != 0) {
+        let tally = Tally {
+            received: r.received,
+            open: r.open,
+            overdue: 0,
+        };
+        match r.dim.as_str() {
+            DIM_STATUS => {
+                c.by_status.insert(r.value, r.received);
+            }
+            DIM_CATEGORY => {
+                c.by_category.insert(r.value, tally);
+            }
+            DIM_COMMUNITY => {
+                c.by_community.insert(r.value, tally);
+            }
+            _ => {}
+        }
     }
-    use diesel::sql_types::{BigInt, Text};
-    // Days counted from the period's start (a city midnight): the city's zone keeps whole days.
-    let rows: Vec<Row> = match (conn, unit) {
-        (DbConnection::Pg(c), None) => diesel::sql_query(
-            "SELECT (created_at - $1) / 86400000 AS d, COUNT(*) AS n FROM tickets \
-             WHERE created_at >= $1 AND created_at < $2 GROUP BY 1 ORDER BY 1",
-        )
-        .bind::<BigInt, _>(start)
-        .bind::<BigInt, _>(end)
-        .load(c)?,
-        (DbConnection::Pg(c), Some(u)) => diesel::sql_query(
-            "SELECT (created_at - $1) / 86400000 AS d, COUNT(*) AS n FROM tickets \
-             WHERE created_at >= $1 AND created_at < $2 AND unit_id = $3 GROUP BY 1 ORDER BY 1",
-        )
-        .bind::<BigInt, _>(start)
-        .bind::<BigInt, _>(end)
-        .bind::<Text, _>(u)
-        .load(c)?,
-        (DbConnection::Sqlite(c), None) => diesel::sql_query(
-            "SELECT (created_at - ?1) / 86400000 AS d, COUNT(*) AS n FROM tickets \
-             WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1 ORDER BY 1",
-        )
-        .bind::<BigInt, _>(start)
-        .bind::<BigInt, _>(end)
-        .load(c)?,
-        (DbConnection::Sqlite(c), Some(u)) => diesel::sql_query(
-            "SELECT (created_at - ?1) / 86400000 AS d, COUNT(*) AS n FROM tickets \
-             WHERE created_at >= ?1 AND created_at < ?2 AND unit_id = ?3 GROUP BY 1 ORDER BY 1",
-        )
-        .bind::<BigInt, _>(start)
-        .bind::<BigInt, _>(end)
-        .bind::<Text, _>(u)
-        .load(c)?,
-    };
-    Ok(rows.into_iter().map(|r| (r.d, r.n)).collect())
+    c.per_day = days
+        .into_iter()
+        .filter(|d| d.received != 0)
+        .map(|d| {
+            let day = format!(
+                "{:04}-{:02}-{:02}",
+                d.day / 10_000,
+                d.day / 100 % 100,
+                d.day % 100
+            );
+            (day, d.received)
+        })
+        .collect();
+    c.add_overdue(&overdue(conn, start, end, unit, now)?);
+    Ok(c)
 }
 
 fn named(id: &str, zh: &str, en: &str, t: &Tally) -> Value {
@@ -171,6 +285,53 @@ fn sorted(map: BTreeMap<String, Tally>, name: impl Fn(&str) -> (String, String))
             named(id, &zh, &en, t)
         })
         .collect()
+}
+
+/// The board's answer for the period `[start, end)` and `unit` from `counts`: totals, by
+/// status, category, community and district (the communities' districts), named, and per day.
+pub fn board(
+    catalog: &Catalog,
+    tz: &jiff::tz::TimeZone,
+    start: i64,
+    end: i64,
+    unit: Option<&str>,
+    counts: BoardCounts,
+) -> Value {
+    let mut total = Tally::default();
+    let mut by_dis: BTreeMap<String, Tally> = BTreeMap::new();
+    for (area, t) in &counts.by_community {
+        let district = catalog
+            .district_of(area)
+            .map_or_else(String::new, |d| d.id.clone());
+        let d = by_dis.entry(district).or_default();
+        for x in [d, &mut total] {
+            x.received += t.received;
+            x.open += t.open;
+            x.overdue += t.overdue;
+        }
+    }
+    let area_name = |id: &str| match catalog.areas.get(id) {
+        Some(a) => (a.name_zh.clone(), a.name_en.clone()),
+        None => ("未定位".into(), "Not located".into()),
+    };
+    let cat_name = |code: &str| match catalog.categories.get(code) {
+        Some(c) => (c.name_zh.clone(), c.name_en.clone()),
+        None => (code.to_string(), code.to_string()),
+    };
+    let first = tz.to_datetime(crate::clock::from_ms(start)).date();
+    json!({
+        "from": first.to_string(),
+        "to": tz.to_datetime(crate::clock::from_ms(end - 1)).date().to_string(),
+        "unit_id": unit,
+        "received": total.received,
+        "open": total.open,
+        "overdue": total.overdue,
+        "by_status": counts.by_status.into_iter().map(|(s, n)| json!({"status": s, "count": n})).collect::<Vec<_>>(),
+        "by_category": sorted(counts.by_category, cat_name),
+        "by_community": sorted(counts.by_community, area_name),
+        "by_district": sorted(by_dis, area_name),
+        "per_day": counts.per_day.into_iter().map(|(day, n)| json!({"day": day, "received": n})).collect::<Vec<_>>(),
+    })
 }
 
 /// `GET /api/v1/stats/summary`: the board's counts for a period (at most 366 days).
@@ -198,82 +359,16 @@ pub async fn summary(
         .db
         .clone()
         .run(move |conn| {
-            let catalog = st.catalog.get(conn, &st.config.timezone)?;
+            let tz = &st.config.timezone;
+            let catalog = st.catalog.get(conn, tz)?;
             let unit = q
                 .unit_id
                 .as_deref()
                 .filter(|s| !s.is_empty())
                 .map(|u| unit_of(&catalog, u))
                 .transpose()?;
-            let (rows, overdue_rows) = counts(conn, start, end, unit.as_deref(), now)?;
-            let days = per_day(conn, start, end, unit.as_deref())?;
-            let mut by_status: BTreeMap<String, i64> = BTreeMap::new();
-            let mut by_cat: BTreeMap<String, Tally> = BTreeMap::new();
-            let mut by_com: BTreeMap<String, Tally> = BTreeMap::new();
-            let mut by_dis: BTreeMap<String, Tally> = BTreeMap::new();
-            let district = |area: &Option<String>| {
-                area.as_deref()
-                    .and_then(|a| catalog.district_of(a))
-                    .map_or_else(String::new, |d| d.id.clone())
-            };
-            let community = |area: &Option<String>| area.clone().unwrap_or_default();
-            let mut total = Tally::default();
-            for (cat, area, status, n) in &rows {
-                *by_status.entry(status.clone()).or_default() += n;
-                let open = if is_open(status) { *n } else { 0 };
-                for t in [
-                    by_cat.entry(cat.clone()).or_default(),
-                    by_com.entry(community(area)).or_default(),
-                    by_dis.entry(district(area)).or_default(),
-                    &mut total,
-                ] {
-                    t.received += n;
-                    t.open += open;
-                }
-            }
-            for (cat, area, n) in &overdue_rows {
-                for t in [
-                    by_cat.entry(cat.clone()).or_default(),
-                    by_com.entry(community(area)).or_default(),
-                    by_dis.entry(district(area)).or_default(),
-                    &mut total,
-                ] {
-                    t.overdue += n;
-                }
-            }
-            let area_name = |id: &str| match catalog.areas.get(id) {
-                Some(a) => (a.name_zh.clone(), a.name_en.clone()),
-                None => ("未定位".into(), "Not located".into()),
-            };
-            let cat_name = |code: &str| match catalog.categories.get(code) {
-                Some(c) => (c.name_zh.clone(), c.name_en.clone()),
-                None => (code.to_string(), code.to_string()),
-            };
-            let start_ts = crate::clock::from_ms(start);
-            let tz = &st.config.timezone;
-            let first = tz.to_datetime(start_ts).date();
-            let per_day: Vec<Value> = days
-                .into_iter()
-                .map(|(d, n)| {
-                    let day = first
-                        .checked_add(jiff::Span::new().days(d))
-                        .map_or_else(|_| d.to_string(), |x| x.to_string());
-                    json!({"day": day, "received": n})
-                })
-                .collect();
-            Ok(json!({
-                "from": first.to_string(),
-                "to": tz.to_datetime(crate::clock::from_ms(end - 1)).date().to_string(),
-                "unit_id": unit,
-                "received": total.received,
-                "open": total.open,
-                "overdue": total.overdue,
-                "by_status": by_status.into_iter().map(|(s, n)| json!({"status": s, "count": n})).collect::<Vec<_>>(),
-                "by_category": sorted(by_cat, cat_name),
-                "by_community": sorted(by_com, area_name),
-                "by_district": sorted(by_dis, area_name),
-                "per_day": per_day,
-            }))
+            let counts = board_from_aggregates(conn, tz, start, end, unit.as_deref(), now)?;
+            Ok(board(&catalog, tz, start, end, unit.as_deref(), counts))
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))

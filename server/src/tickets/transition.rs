@@ -601,6 +601,7 @@ pub fn apply(
     store::set_status(conn, &t.id, tr.to, now)?;
     record_event(conn, env, ev)?;
     let after = store::find(conn, &t.id)?.ok_or_else(ticket_not_found)?;
+    crate::stats::aggregate::on_ticket_change(conn, env, Some(&t), &after)?;
     for n in notices {
         let units: Vec<Option<&str>> = n.units.iter().map(Option::as_deref).collect();
         notify(conn, env, &after, &units, n.event, n.title, &n.text)?;
@@ -620,6 +621,7 @@ pub fn open(
     diesel::insert_into(tickets::table)
         .values(ticket)
         .execute(conn)?;
+    crate::stats::aggregate::on_ticket_change(conn, env, None, ticket)?;
     record_event(
         conn,
         env,

@@ -226,3 +226,98 @@ async fn posting_and_reading_requests() {
         404
     );
 }
+
+#[tokio::test]
+async fn deep_pages_by_keyset_cursor_give_the_same_list_as_offset_pages() {
+    let app = TestApp::spawn().await;
+    // Two instants with several requests each: the cursor must order ties by id as the list does.
+    set_time(&app, "2026-11-10T02:00:00Z");
+    for i in 0..9 {
+        if i == 5 {
+            set_time(&app, "2026-11-10T02:01:00Z");
+        }
+        let body = complaint(&app, "dust").await;
+        let r = submit(&app, &body, None).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    let ids = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .expect("list")
+            .iter()
+            .map(|r| r["service_request_id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    let all = ids(&app.get("/open311/v2/requests.json", None).await.body);
+    assert_eq!(all.len(), 9);
+    // OFFSET pages still answer as before.
+    let mut by_page = Vec::new();
+    for p in 1..=5 {
+        let r = app
+            .get(
+                &format!("/open311/v2/requests.json?page_size=2&page={p}"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        by_page.extend(ids(&r.body));
+    }
+    assert_eq!(by_page, all);
+    // Keyset pages: each starts after the last request of the one before.
+    let mut by_cursor: Vec<String> = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..6 {
+        let path = match &after {
+            Some(a) => format!("/open311/v2/requests.json?page_size=2&after={a}"),
+            None => "/open311/v2/requests.json?page_size=2".to_string(),
+        };
+        let r = app.get(&path, None).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let page = ids(&r.body);
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().cloned();
+        by_cursor.extend(page);
+    }
+    assert_eq!(by_cursor, all);
+    // The cursor combines with the other filters.
+    let closed = app
+        .get(
+            &format!("/open311/v2/requests.json?status=closed&after={}", all[0]),
+            None,
+        )
+        .await;
+    assert_eq!(closed.status, 200);
+    assert_eq!(ids(&closed.body), Vec::<String>::new());
+    let (_, _, xml) = get_text(
+        &app,
+        &format!("/open311/v2/requests.xml?page_size=3&after={}", all[2]),
+    )
+    .await;
+    assert!(xml.contains(&format!(
+        "<service_request_id>{}</service_request_id>",
+        all[3]
+    )));
+    assert!(!xml.contains(&format!(
+        "<service_request_id>{}</service_request_id>",
+        all[2]
+    )));
+    // Bad input: an unknown cursor, or both ways of paging at once.
+    let r = app
+        .get("/open311/v2/requests.json?after=1999-000000", None)
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert!(
+        r.body[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains("unknown_cursor")
+    );
+    let r = app
+        .get(
+            &format!("/open311/v2/requests.json?page=2&after={}", all[0]),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+}

@@ -90,9 +90,45 @@ async fn a_request_that_cannot_get_the_write_turn_answers_503_with_retry_after()
     tokio::time::sleep(Duration::from_millis(100)).await;
     let a = submit(&app, &body, None).await;
     assert_eq!(a.status, 503, "{:?}", a.body);
-    assert_eq!(a.body["code"], "service_unavailable");
+    assert_eq!(a.body["code"], "server_busy");
     assert!(a.headers.get("retry-after").is_some(), "{:?}", a.headers);
     holder.join().expect("holder");
+    // A background batch that holds SQLite's write lock itself (a long clock batch). A login's
+    // attempt reservation is a write: it waits in the writer queue, so a batch longer than
+    // SQLite's 2 s busy timeout but shorter than the queue's bound delays it and nothing more,
+    // and a longer one makes it answer 503 server_busy with Retry-After, never a 500.
+    let login = |hold: Duration| {
+        let db = app.state().db.clone();
+        let url = app.url("/api/v1/auth/login");
+        async move {
+            let holder = std::thread::spawn(move || {
+                let mut conn = db.get().expect("conn");
+                db.background_tx(&mut conn, |_| {
+                    std::thread::sleep(hold);
+                    Ok(())
+                })
+                .expect("batch");
+            });
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let r = reqwest::Client::new()
+                .post(url)
+                .json(&serde_json::json!({"username": "admin", "password": anju_tests::ADMIN_PASSWORD}))
+                .send()
+                .await
+                .expect("login");
+            let status = r.status().as_u16();
+            let retry = r.headers().get("retry-after").cloned();
+            let body: serde_json::Value = r.json().await.expect("json");
+            holder.join().expect("holder");
+            (status, retry, body)
+        }
+    };
+    let (status, _, answer) = login(Duration::from_millis(2600)).await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, retry, answer) = login(wait + Duration::from_millis(1500)).await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["code"], "server_busy", "{answer}");
+    assert!(retry.is_some());
     // The turn is free again: the same complaint is filed.
     assert_eq!(submit(&app, &body, None).await.status, 201);
 }

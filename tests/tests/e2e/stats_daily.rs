@@ -8,7 +8,7 @@
 use anju_server::auth::{Principal, Role};
 use anju_server::db::DbConnection;
 use anju_server::state::AppState;
-use anju_server::stats::{Period, aggregate, rates::UnitRates, reference, window};
+use anju_server::stats::{Period, aggregate, rates::UnitRates, reference, summary, window};
 use anju_server::tickets::transition::{self, Change, Env, Mover};
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
@@ -196,6 +196,7 @@ fn dump(conn: &mut DbConnection) -> Vec<Dump> {
         "SELECT CAST(day AS TEXT) || ' ' || unit_id || ' ' || CAST(bucket AS TEXT) || ' ' || CAST(n AS TEXT) AS row FROM stats_unit_hours WHERE n <> 0 ORDER BY day, unit_id, bucket",
         "SELECT CAST(day AS TEXT) || ' ' || district_id || ' ' || category_code || ' ' || CAST(received AS TEXT) || ' ' || CAST(resolved AS TEXT) || ' ' || CAST(ratings AS TEXT) || ' ' || CAST(satisfied AS TEXT) AS row FROM stats_public_daily WHERE received + resolved + ratings + satisfied <> 0 ORDER BY day, district_id, category_code",
         "SELECT CAST(day AS TEXT) || ' ' || district_id || ' ' || CAST(bucket AS TEXT) || ' ' || CAST(n AS TEXT) AS row FROM stats_public_hours WHERE n <> 0 ORDER BY day, district_id, bucket",
+        "SELECT scope || ' ' || CAST(day AS TEXT) || ' ' || dim || ' ' || value || ' ' || CAST(received AS TEXT) || ' ' || CAST(open AS TEXT) AS row FROM stats_board_daily WHERE received <> 0 OR open <> 0 ORDER BY scope, day, dim, value",
     ] {
         out.extend(diesel::sql_query(sql).load::<Dump>(conn).expect("dump"));
     }
@@ -309,6 +310,9 @@ async fn rates_from_the_aggregates_equal_the_rates_from_the_events() {
             periods.push((d(a).to_string(), d(b).to_string()));
         }
         let mut compared = 0;
+        let (mut board_received, mut board_overdue) = (0i64, 0i64);
+        let mut board_units = units.clone();
+        board_units.extend(catalog.dispatch_center.clone());
         for (i, (from, to)) in periods.iter().enumerate() {
             let p = Period {
                 from: Some(from.clone()),
@@ -342,7 +346,30 @@ async fn rates_from_the_aggregates_equal_the_rates_from_the_events() {
             for (a, e) in ma.into_iter().zip(me) {
                 assert!(close(a, e), "public median {a:?} vs {e:?}");
             }
+            // The board's counts from its aggregate equal those counted over the tickets, for
+            // every unit and each street office, now and with more deadlines passed.
+            for unit in std::iter::once(None).chain(board_units.iter().map(Some)) {
+                for at in [now, now + 5 * 86_400_000] {
+                    let u = unit.map(String::as_str);
+                    let agg = summary::board_from_aggregates(&mut conn, &tz, start, end, u, at)
+                        .expect("board");
+                    let scan = reference::board_from_tickets(&mut conn, &tz, start, end, u, at)
+                        .expect("board ref");
+                    board_received += agg.by_status.values().sum::<i64>();
+                    board_overdue += agg.by_category.values().map(|t| t.overdue).sum::<i64>();
+                    assert_eq!(
+                        summary::board(&catalog, &tz, start, end, u, agg),
+                        summary::board(&catalog, &tz, start, end, u, scan),
+                        "board {from}..{to} unit {unit:?}"
+                    );
+                }
+            }
         }
+        assert!(
+            board_received > 500,
+            "board compared {board_received} tickets"
+        );
+        assert!(board_overdue > 0, "no overdue ticket on the board");
         assert!(compared > 20, "only {compared} unit rows compared");
         // The backfill computes the same tables from the events as the events' hook did.
         let incremental = dump(&mut conn);
@@ -400,6 +427,8 @@ async fn an_upgraded_database_gets_its_aggregates_from_the_existing_events() {
         .await;
     let before = app.get("/api/v1/stats/units", Some(&sup)).await.body;
     assert_eq!(before[0]["dispatched"], 1, "{before}");
+    let board_before = app.get("/api/v1/stats/summary", Some(&sup)).await.body;
+    assert_eq!(board_before["received"], 1, "{board_before}");
     // As a database from before the aggregates: tables empty, the backfill marker set.
     {
         let mut conn = app.state().db.get().expect("conn");
@@ -408,6 +437,7 @@ async fn an_upgraded_database_gets_its_aggregates_from_the_existing_events() {
             "stats_unit_hours",
             "stats_public_daily",
             "stats_public_hours",
+            "stats_board_daily",
         ] {
             diesel::sql_query(format!("DELETE FROM {t}"))
                 .execute(&mut *conn)
@@ -422,10 +452,18 @@ async fn an_upgraded_database_gets_its_aggregates_from_the_existing_events() {
         app.get("/api/v1/stats/units", Some(&sup_token)).await.body,
         json!([])
     );
+    assert_eq!(
+        app.get("/api/v1/stats/summary", Some(&sup_token))
+            .await
+            .body["received"],
+        0
+    );
     app.restart().await;
     let sup = app.login("bf_sup", anju_tests::USER_PASSWORD).await;
     let after = app.get("/api/v1/stats/units", Some(&sup)).await.body;
     assert_eq!(after, before);
+    let board_after = app.get("/api/v1/stats/summary", Some(&sup)).await.body;
+    assert_eq!(board_after, board_before);
     let public = app.get("/api/v1/public/stats", None).await.body;
     assert_eq!(public["districts"][0]["received"], 1, "{public}");
 }
