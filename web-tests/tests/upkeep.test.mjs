@@ -57,3 +57,40 @@ for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
     await ctx.close();
   });
 }
+
+test('a supervisor hands a completed project over to a property manager; the same hand-over again is refused', { skip: !ready && 'set ANJU_SUPERVISOR_*' }, async () => {
+  const ctx = await browser.newContext({ viewport: DESKTOP });
+  const page = await ctx.newPage();
+  const problems = watch(page);
+  await staffSignIn(page, '/upkeep', 'supervisor');
+  await settled(page);
+  await page.waitForSelector('#handover-section:not([hidden])');
+  const before = await page.locator('#handovers-table tbody tr').count();
+  const projects = page.locator('#ho-project option:not([value=""])');
+  assert.ok(await projects.count() >= 1, 'the sample has completed projects');
+  const project = await projects.first().getAttribute('value');
+  await page.selectOption('#ho-project', project);
+  const manager = await page.locator('#ho-unit option:not([value=""])').first().getAttribute('value');
+  await page.selectOption('#ho-unit', manager);
+  await page.fill('#ho-date', '2026-07-01');
+  await page.fill('#ho-note', '浏览器测试移交');
+  await page.click('#handover-form button[type=submit]');
+  await page.waitForSelector('#ho-msg.ok');
+  assert.match(await page.textContent('#ho-msg'), /已移交.*2 条派单规则/);
+  await page.waitForFunction((n) => document.querySelectorAll('#handovers-table tbody tr').length === n + 1, before);
+  assert.match(await page.locator('#handovers-table tbody tr').first().textContent(), /2026-07-01.*浏览器测试移交/);
+  // The same community on the same day again: refused with the server's reason, nothing added.
+  await page.selectOption('#ho-project', project);
+  await page.selectOption('#ho-unit', manager);
+  await page.fill('#ho-date', '2026-07-01');
+  await page.click('#handover-form button[type=submit]');
+  await page.waitForSelector('#ho-msg.err');
+  assert.match(await page.textContent('#ho-msg'), /已有移交记录/);
+  assert.equal(await page.locator('#handovers-table tbody tr').count(), before + 1);
+  // A missing choice is said before anything is sent.
+  await page.selectOption('#ho-unit', '');
+  await page.click('#handover-form button[type=submit]');
+  assert.match(await page.textContent('#ho-msg'), /请选择项目、物业服务企业和接管日期/);
+  assert.deepEqual(problems, []);
+  await ctx.close();
+});

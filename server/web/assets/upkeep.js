@@ -16,7 +16,11 @@ extend({
     'upk.community': '小区', 'upk.district': '所属区', 'upk.took': '接管日期', 'upk.open': '查看', 'upk.none': '暂无物业服务企业。', 'upk.nocomm': '尚未接管小区。',
     'upk.meta': '{u} 于 {d} 接管 · 改造项目：{p}', 'upk.before': '移交前', 'upk.after': '移交后', 'upk.change': '变化', 'upk.metric': '指标', 'upk.month': '月份', 'upk.phase': '阶段',
     'upk.ph.before': '移交前', 'upk.ph.handover': '移交当月', 'upk.ph.after': '移交后', 'upk.chart.c': '公共设施与物业投诉（逐月，虚线为移交）', 'upk.chart.r': '逐月响应率、解决率、满意率',
-    'upk.period': '{a} 至 {b}', 'upk.pts': '个百分点', 'upk.handover': '移交', 'upk.sum': '接管以来：投诉 {c} 件，超期 {o} 次，超期未办结 {n} 件', 'upk.score': '三率平均' },
+    'upk.period': '{a} 至 {b}', 'upk.pts': '个百分点', 'upk.handover': '移交', 'upk.sum': '接管以来：投诉 {c} 件，超期 {o} 次，超期未办结 {n} 件', 'upk.score': '三率平均',
+    'upk.ho.title': '项目移交：进入后续管理', 'upk.ho.hint': '竣工项目所在小区移交给物业服务企业后，该小区的公共设施损坏、物业管理类投诉自动派给接管企业，并按时限考核。',
+    'upk.ho.project': '已竣工项目', 'upk.ho.unit': '接管物业服务企业', 'upk.ho.note': '备注', 'upk.ho.submit': '确认移交', 'upk.ho.recent': '移交记录', 'upk.ho.pick': '请选择',
+    'upk.ho.noproj': '暂无已竣工项目。', 'upk.ho.need': '请选择项目、物业服务企业和接管日期。', 'upk.ho.done': '已移交：{c} 自 {d} 起由 {u} 接管，已建立 {n} 条派单规则。',
+    'upk.ho.by': '登记人', 'upk.ho.none': '暂无移交记录。' },
   en: { 'upk.title': 'After-renovation upkeep', 'upk.managers': 'Property managers ranked', 'upk.back': '← All property managers', 'upk.communities': 'Communities taken over', 'upk.months': 'Months compared (each side of the hand-over)',
     'upk.hint': 'Facility and property-management complaints in the communities each manager took over, since the hand-over. Response, resolution and satisfaction rates as on the board; ranked by their mean; fewer than 10 dispatches are not ranked.',
     'upk.compare': 'Before and after the hand-over', 'upk.bymonth': 'By month', 'upk.rank': 'Rank', 'upk.manager': 'Property manager', 'upk.ncomm': 'Communities', 'upk.complaints': 'Complaints',
@@ -24,10 +28,15 @@ extend({
     'upk.community': 'Community', 'upk.district': 'District', 'upk.took': 'Taken over', 'upk.open': 'Open', 'upk.none': 'No property managers.', 'upk.nocomm': 'No community taken over yet.',
     'upk.meta': 'Taken over by {u} on {d} · renovation project: {p}', 'upk.before': 'Before', 'upk.after': 'After', 'upk.change': 'Change', 'upk.metric': 'Figure', 'upk.month': 'Month', 'upk.phase': 'Phase',
     'upk.ph.before': 'Before', 'upk.ph.handover': 'Hand-over month', 'upk.ph.after': 'After', 'upk.chart.c': 'Facility and property complaints by month (dashed line: hand-over)', 'upk.chart.r': 'Response, resolution and satisfaction by month',
-    'upk.period': '{a} to {b}', 'upk.pts': 'points', 'upk.handover': 'Hand-over', 'upk.sum': 'Since taking over: {c} complaints, {o} deadlines missed, {n} open and overdue', 'upk.score': 'Mean of the rates' },
+    'upk.period': '{a} to {b}', 'upk.pts': 'points', 'upk.handover': 'Hand-over', 'upk.sum': 'Since taking over: {c} complaints, {o} deadlines missed, {n} open and overdue', 'upk.score': 'Mean of the rates',
+    'upk.ho.title': 'Hand a project over to upkeep', 'upk.ho.hint': 'Once a completed project\'s community is handed over to a property manager, its damaged-facility and property-management complaints go to that manager, with deadlines.',
+    'upk.ho.project': 'Completed project', 'upk.ho.unit': 'Property manager taking over', 'upk.ho.note': 'Note', 'upk.ho.submit': 'Hand over', 'upk.ho.recent': 'Hand-overs', 'upk.ho.pick': 'Choose',
+    'upk.ho.noproj': 'No completed project yet.', 'upk.ho.need': 'Choose a project, a property manager and the date.', 'upk.ho.done': 'Handed over: {c} is looked after by {u} from {d}; {n} routing rules created.',
+    'upk.ho.by': 'Recorded by', 'upk.ho.none': 'No hand-over yet.' },
 });
 
-const st = { view: 'list', list: null, manager: null, community: null };
+const st = { view: 'list', list: null, manager: null, community: null, ho: null };
+const mayHandOver = () => { const u = user(); return !!u && (u.role === 'admin' || u.role === 'supervisor'); };
 const pct = (v) => (v == null ? '—' : Math.round(v * 1000) / 10 + '%');
 const pts = (v) => (v == null ? '—' : (v > 0 ? '+' : '') + Math.round(v * 1000) / 10 + ' ' + t('upk.pts'));
 const signed = (v) => (v > 0 ? '+' + v : String(v));
@@ -111,7 +120,56 @@ function renderCommunity() {
       h('th', { scope: 'row', text: m.month }), h('td', { text: t('upk.ph.' + m.phase) }), ...rateCells(m), num(m.overdue_open))))));
 }
 
-function render() { renderList(); renderManager(); renderCommunity(); }
+/** The hand-over form (supervisors and administrators): completed projects, property managers, recent hand-overs. */
+async function loadHandover() {
+  if (!mayHandOver()) return;
+  const [projects, units, areas, list] = await Promise.all([
+    api('/api/v1/registers/project?status=completed&per_page=200&sort=name'), api('/api/v1/units'), api('/api/v1/areas'), api('/api/v1/upkeep/handovers')]);
+  st.ho = { projects: projects.items || [], managers: units.filter((u) => u.kind === 'property_manager'), areas: new Map(areas.map((a) => [a.id, a])),
+    units: new Map(units.map((u) => [u.id, u])), list: list.items || [] };
+  $('#handover-section').hidden = false;
+  renderHandover();
+}
+
+function renderHandover() {
+  const ho = st.ho;
+  if (!ho) return;
+  const pick = () => h('option', { value: '', text: t('upk.ho.pick') });
+  const keepP = $('#ho-project').value, keepU = $('#ho-unit').value;
+  clear($('#ho-project')).append(pick(), ...ho.projects.map((p) => h('option', { value: p.id, text: [p.fields.code, p.fields.name].filter(Boolean).join(' ') + (p.area && p.area.name_zh ? ' · ' + name(p.area) : '') })));
+  clear($('#ho-unit')).append(pick(), ...ho.managers.map((u) => h('option', { value: u.id, text: name(u) })));
+  $('#ho-project').value = keepP; $('#ho-unit').value = keepU;
+  if (!$('#ho-date').value) $('#ho-date').value = new Date().toISOString().slice(0, 10);
+  const box = clear($('#handovers'));
+  if (!ho.projects.length) say($('#ho-msg'), 'info', t('upk.ho.noproj'));
+  if (!ho.list.length) { box.append(h('p', { class: 'meta', text: t('upk.ho.none') })); return; }
+  box.append(h('table', { id: 'handovers-table' },
+    h('thead', null, h('tr', null, th('upk.took'), th('upk.community'), th('upk.manager'), th('upk.ho.note'), th('upk.ho.by'))),
+    h('tbody', null, ...ho.list.slice(0, 20).map((x) => {
+      const a = ho.areas.get(x.area_id), u = ho.units.get(x.unit_id);
+      return h('tr', null, h('td', { text: x.took_over_on }), h('td', { text: a ? name(a) : x.area_id }), h('td', { text: u ? name(u) : x.unit_id }),
+        h('td', { text: x.note || '' }), h('td', { text: x.created_by_name || '' }));
+    }))));
+}
+
+async function submitHandover(e) {
+  e.preventDefault();
+  const project_id = $('#ho-project').value, unit_id = $('#ho-unit').value, took_over_on = $('#ho-date').value, note = $('#ho-note').value.trim();
+  if (!project_id || !unit_id || !took_over_on) { say($('#ho-msg'), 'err', t('upk.ho.need')); return; }
+  const btn = e.submitter || $('#handover-form button');
+  btn.disabled = true;
+  try {
+    const r = await api('/api/v1/upkeep/handovers', { json: { project_id, unit_id, took_over_on, ...(note ? { note } : {}) } });
+    const a = st.ho.areas.get(r.area_id), u = st.ho.units.get(r.unit_id);
+    $('#ho-note').value = '';
+    await Promise.all([loadHandover(), route()]);
+    say($('#ho-msg'), 'ok', t('upk.ho.done', { c: a ? name(a) : r.area_id, u: u ? name(u) : r.unit_id, d: r.took_over_on, n: (r.rules || []).length }));
+  } catch (err2) {
+    say($('#ho-msg'), 'err', err2 instanceof ApiError ? err2.human() : t('err.generic'));
+  } finally { btn.disabled = false; }
+}
+
+function render() { renderList(); renderManager(); renderCommunity(); renderHandover(); }
 
 async function route() {
   const [, kind, id] = (location.hash.match(/^#\/(manager|community)\/([^/?]+)/) || []);
@@ -141,10 +199,12 @@ async function start() {
   initLang($('#lang'), () => { showUser(); render(); });
   $('#logout').addEventListener('click', signOut);
   $('#months').addEventListener('change', route);
+  $('#handover-form').addEventListener('submit', submitHandover);
   window.addEventListener('hashchange', route);
   if (!user()) await signIn(false);
   showUser();
   await route();
+  try { await loadHandover(); } catch (e) { err(e); }
   document.documentElement.dataset.ready = '1';
 }
 start();
