@@ -14,6 +14,7 @@ export const creds = {
   unit: { user: process.env.ANJU_UNIT_USER, password: process.env.ANJU_UNIT_PASSWORD },
   supervisor: { user: process.env.ANJU_SUPERVISOR_USER, password: process.env.ANJU_SUPERVISOR_PASSWORD },
   inspector: { user: process.env.ANJU_INSPECTOR_USER, password: process.env.ANJU_INSPECTOR_PASSWORD },
+  admin: { user: process.env.ANJU_ADMIN_USER, password: process.env.ANJU_ADMIN_PASSWORD },
 };
 export const has = (who) => Boolean(creds[who].user && creds[who].password);
 export const PHONE = { width: 360, height: 740 };

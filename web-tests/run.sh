@@ -26,7 +26,8 @@ cd "$root/web-tests"
 export ANJU_URL="http://127.0.0.1:$port" \
        ANJU_UNIT_USER=unit.tester ANJU_UNIT_PASSWORD="$pw" \
        ANJU_SUPERVISOR_USER=supervisor.tester ANJU_SUPERVISOR_PASSWORD="$pw" \
-       ANJU_INSPECTOR_USER=inspector.tester ANJU_INSPECTOR_PASSWORD="$pw"
+       ANJU_INSPECTOR_USER=inspector.tester ANJU_INSPECTOR_PASSWORD="$pw" \
+       ANJU_ADMIN_USER=admin ANJU_ADMIN_PASSWORD="admin-password-for-browser"
 if [ "${1:-}" = "screenshots" ]; then
   node screenshots.mjs
 elif [ "${1:-}" = "weight" ]; then

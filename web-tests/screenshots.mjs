@@ -133,6 +133,12 @@ for (const size of ['phone', 'desktop']) {
   if (has('supervisor')) {
     await shot('board', size, async (page) => { await staffSignIn(page, '/board', 'supervisor'); await ready(page); });
     await shot('registers', size, async (page) => { await staffSignIn(page, '/registers', 'supervisor'); await ready(page); });
+    await shot('registers-checklists', size, async (page) => {
+      await staffSignIn(page, '/registers', 'admin');
+      await ready(page);
+      await page.waitForSelector('#checklists-box:not([hidden]) #chk-items tbody tr');
+      await page.evaluate(() => document.querySelector('#checklists-box').scrollIntoView());
+    });
     await shot('registers-record', size, async (page) => {
       await staffSignIn(page, '/registers?register=building', 'supervisor');
       await ready(page);

@@ -142,6 +142,11 @@ pub static STATIC: &[Asset] = &[
         JS,
         "assets/registers-orders.js"
     ),
+    asset!(
+        "/assets/registers-checklists.js",
+        JS,
+        "assets/registers-checklists.js"
+    ),
     asset!("/assets/resident.js", JS, "assets/resident.js"),
     asset!("/assets/track.js", JS, "assets/track.js"),
 ];
