@@ -31,7 +31,7 @@ test('a supervisor issues a bulletin and prints it', { skip: !has('supervisor') 
   await page.click('#issue');
   await page.waitForSelector('#confirm-box:not([hidden])');
   await page.click('#issue-yes');
-  await page.waitForFunction(() => /\d{4}年第\d+期/.test(document.querySelector('#doc-number').textContent));
+  await page.waitForFunction(() => /\d{4}年第\d+期/.test((document.querySelector('#doc-number')?.textContent || '')));
   assert.equal(await page.locator('#paper .draftmark').count(), 0, 'no draft mark once issued');
   assert.equal(await page.isHidden('#issue'), true, 'nothing to issue again');
   assert.match(await page.textContent('#msg'), /已印发/);
@@ -53,7 +53,7 @@ test('a supervisor issues a bulletin and prints it', { skip: !has('supervisor') 
   assert.equal(await page.locator('header.top nav').isVisible(), true);
   // English switch: the document follows.
   await page.click('#lang');
-  await page.waitForFunction(() => /Renovation work bulletin/.test(document.querySelector('#paper .issuer').textContent));
+  await page.waitForFunction(() => /Renovation work bulletin/.test((document.querySelector('#paper .issuer')?.textContent || '')));
   await page.click('#lang');
   // The list shows it with its number.
   await page.click('#back');

@@ -217,7 +217,7 @@ test('two phones edit the same building field: the conflict shows both values', 
   await b.page.click('#rec-issues .issue[data-conflict=floors] button[data-pick=device]');
   await b.page.waitForSelector('#msg.ok');
   await b.page.waitForSelector('#rec-issues .issue[data-conflict=floors]', { state: 'detached' });
-  await b.page.waitForFunction((v) => document.querySelector('#rec-fields [data-field=floors]').textContent === v, fb);
+  await b.page.waitForFunction((v) => (document.querySelector('#rec-fields [data-field=floors]')?.textContent || '') === v, fb);
   assert.match(await b.page.textContent('#status-line'), /冲突 0/);
   await a.page.goto(BASE + '/field#/r/' + id);
   await a.page.click('#sync-now');

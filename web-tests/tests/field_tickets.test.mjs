@@ -80,9 +80,9 @@ test('offline queue: accept and resolve with a photo offline, resolved after rec
   await page.fill('#tk-resolve-text', '已更换楼道灯泡，恢复照明。');
   // a proof photo is sent as taken, so one over the attachment limit is refused plainly, and so is a non-image
   await page.setInputFiles('#tk-resolve-photos', { name: 'huge.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(11 * 1024 * 1024, 0xff) });
-  await page.waitForFunction(() => /超过 10 MB/.test(document.querySelector('#tk-resolve .ferr').textContent));
+  await page.waitForFunction(() => /超过 10 MB/.test((document.querySelector('#tk-resolve .ferr')?.textContent || '')));
   await page.setInputFiles('#tk-resolve-photos', { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a photo') });
-  await page.waitForFunction(() => /不是可识别的图片/.test(document.querySelector('#tk-resolve .ferr').textContent));
+  await page.waitForFunction(() => /不是可识别的图片/.test((document.querySelector('#tk-resolve .ferr')?.textContent || '')));
   assert.equal(await page.inputValue('#tk-resolve-text'), '已更换楼道灯泡，恢复照明。', 'the text typed stays');
   assert.equal(await page.locator('#tk-resolve-thumbs img').count(), 0);
   // taken a minute from now on site (the accept that the server applies first is earlier)
@@ -160,7 +160,7 @@ test('a race with the console: the phone’s accept is refused and the ticket sa
   assert.match(await page.textContent('#tk-issues [data-state=refused]'), /控制台已先处理/);
   assert.equal(await page.getAttribute('#tk-status', 'data-status'), 'accepted', 'the ticket shows the console’s state');
   await page.click('#lang');
-  await page.waitForFunction(() => /console acted on this ticket first/.test(document.querySelector('#tk-issues').textContent));
+  await page.waitForFunction(() => /console acted on this ticket first/.test((document.querySelector('#tk-issues')?.textContent || '')));
   await page.click('#lang');
   assert.deepEqual(problems, []);
   await ctx.close();
@@ -200,7 +200,7 @@ test('a lost session and an outdated protocol are said plainly; the unsent reply
     body: JSON.stringify({ code: 'protocol_version_unsupported', title: 'unsupported', requested: 1, supported: [2] }) }));
   await ctx.setOffline(false);
   await page.click('#sync-now');
-  await page.waitForFunction(() => /同步协议版本/.test(document.querySelector('#msg').textContent), null, { timeout: 60000 });
+  await page.waitForFunction(() => /同步协议版本/.test((document.querySelector('#msg')?.textContent || '')), null, { timeout: 60000 });
   assert.equal(await pending(page), 1, 'the reply waits on the phone');
   await page.unroute('**/api/v1/sync/push');
   // the session ends on the server (signed out elsewhere) and the access token is no longer good
@@ -230,6 +230,6 @@ test('a lost session and an outdated protocol are said plainly; the unsent reply
   await waitPending(page, 0);
   await page.goto(BASE + '/field#/t/' + ticket.id);
   await page.waitForSelector('#tk-issues [data-action=reply][data-state=applied]', { timeout: 60000 });
-  await page.waitForFunction(() => /明早清运/.test(document.querySelector('#tk-replies').textContent));
+  await page.waitForFunction(() => /明早清运/.test((document.querySelector('#tk-replies')?.textContent || '')));
   await ctx.close();
 });

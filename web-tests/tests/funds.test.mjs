@@ -50,7 +50,7 @@ test('a supervisor records a receipt and a payment beyond what arrived is refuse
   await page.selectOption('#e-kind', 'paid');
   await page.fill('#e-amount', '999999999999');
   await page.click('#e-save');
-  await page.waitForFunction(() => /超过到位资金/.test(document.querySelector('#msg').textContent));
+  await page.waitForFunction(() => /超过到位资金/.test((document.querySelector('#msg')?.textContent || '')));
   assert.equal(await page.locator('#ledger-entries tbody tr').count(), before + 1, 'nothing recorded');
   assert.deepEqual(problems.filter((p) => !/422/.test(p)), []);
   await ctx.close();

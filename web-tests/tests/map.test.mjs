@@ -59,7 +59,7 @@ test('clicking a community on /registers filters the list to it', { skip: !ready
   const want = await apiCall('GET', `/api/v1/registers/building?area=hexi-heping-2&per_page=1`, { token: sup.access_token });
   assert.equal(body.total, want.total);
   assert.equal(await page.inputValue('#f-community'), community.id);
-  await page.waitForFunction((n) => (document.querySelector('#count').textContent.match(/\d+/) || [])[0] === String(n), want.total);
+  await page.waitForFunction((n) => ((document.querySelector('#count')?.textContent || '').match(/\d+/) || [])[0] === String(n), want.total);
   const areas = await page.$$eval('#reg-table tbody tr td:last-child', (tds) => tds.map((t) => t.textContent));
   assert.ok(areas.length > 0 && areas.every((a) => a.includes(community.name_zh)), areas.join(','));
   assert.equal(await page.getAttribute('#map-box path.area[data-code="hexi-heping-2"]', 'aria-pressed'), 'true');

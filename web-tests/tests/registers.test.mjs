@@ -39,7 +39,7 @@ test('a supervisor filters the registers, sees a device edit in the history and 
   const filtered = page.waitForResponse((r) => r.url().includes('/api/v1/registers/building') && r.url().includes('grade=C'));
   await page.click('#filters button[type=submit]');
   const answer = await (await filtered).json();
-  await page.waitForFunction((n) => (document.querySelector('#count').textContent.match(/\d+/) || [])[0] === String(n), answer.total);
+  await page.waitForFunction((n) => ((document.querySelector('#count')?.textContent || '').match(/\d+/) || [])[0] === String(n), answer.total);
   const grades = await page.$$eval('#reg-table tbody tr td:nth-child(2)', (tds) => tds.map((t) => t.textContent));
   assert.ok(grades.length > 0, 'some C buildings in Hexi');
   assert.ok(grades.every((g) => g === 'C'), grades.join(','));
@@ -124,7 +124,7 @@ test('a supervisor sets a plan, sees /progress change, imports a sheet with a ba
   await page.click('#import-check');
   await page.waitForSelector('#msg.ok');
   await page.click('#import-apply');
-  await page.waitForFunction(() => /导入|Imported/.test(document.querySelector('#msg').textContent));
+  await page.waitForFunction(() => /导入|Imported/.test((document.querySelector('#msg')?.textContent || '')));
   assert.equal(await page.inputValue('#plan-inputs input[data-district=hedong][data-measure=dangerous_households]'), '120');
   assert.deepEqual(problems, []);
 });

@@ -41,10 +41,10 @@ test('a supervisor imports a sheet with one bad row, sees it named, fixes it and
   assert.match(await row.textContent(), /A、B、C 或 D/);
   assert.ok(await page.locator('#import-apply').isDisabled(), 'nothing to apply while a row is bad');
   await page.click('#lang');
-  await page.waitForFunction(() => /A, B, C or D/.test(document.querySelector('#import-errors').textContent));
+  await page.waitForFunction(() => /A, B, C or D/.test((document.querySelector('#import-errors')?.textContent || '')));
   assert.match(await page.textContent('#import-errors thead'), /Row.*Column.*Reason/);
   await page.click('#lang');
-  await page.waitForFunction(() => /A、B、C 或 D/.test(document.querySelector('#import-errors').textContent));
+  await page.waitForFunction(() => /A、B、C 或 D/.test((document.querySelector('#import-errors')?.textContent || '')));
   const sup = await login('supervisor');
   const found = () => apiCall('GET', `/api/v1/registers/building?q=${encodeURIComponent(tag)}`, { token: sup.access_token });
   assert.equal((await found()).total, 0, 'nothing imported');
@@ -53,11 +53,11 @@ test('a supervisor imports a sheet with one bad row, sees it named, fixes it and
   fs.writeFileSync(good, fs.readFileSync(bad, 'utf8').replace(',3,E', ',3,D'));
   await page.setInputFiles('#import-file', good);
   await page.click('#import-check');
-  await page.waitForFunction(() => /检查通过/.test(document.querySelector('#import-summary').textContent));
+  await page.waitForFunction(() => /检查通过/.test((document.querySelector('#import-summary')?.textContent || '')));
   assert.match(await page.textContent('#import-summary'), /新建 2 条/);
   assert.equal(await page.locator('#import-errors').count(), 0);
   await page.click('#import-apply');
-  await page.waitForFunction(() => /已导入/.test(document.querySelector('#import-summary').textContent));
+  await page.waitForFunction(() => /已导入/.test((document.querySelector('#import-summary')?.textContent || '')));
   assert.equal((await found()).total, 2);
 
   // the records are in the list
@@ -65,7 +65,7 @@ test('a supervisor imports a sheet with one bad row, sees it named, fixes it and
   const answer = page.waitForResponse((r) => r.url().includes('/api/v1/registers/building?') && r.url().includes(tag));
   await page.click('#filters button[type=submit]');
   await answer;
-  await page.waitForFunction((t) => document.querySelectorAll('#reg-table tbody tr').length === 2 && document.querySelector('#reg-table').textContent.includes(t), tag);
+  await page.waitForFunction((t) => document.querySelectorAll('#reg-table tbody tr').length === 2 && (document.querySelector('#reg-table')?.textContent || '').includes(t), tag);
   assert.match(await page.textContent('#reg-table'), new RegExp(`${tag} 2号楼`));
   assert.deepEqual(await lowContrast(page), []);
   assert.deepEqual(problems, []);
@@ -98,7 +98,7 @@ test('the XLSX download is a workbook with the register headers and rows: it imp
   assert.equal(body.rows, total, 'one data row per record of the filter');
   assert.equal(body.unchanged, total);
   assert.equal(body.created + body.updated, 0);
-  await page.waitForFunction(() => /检查通过/.test(document.querySelector('#import-summary').textContent));
+  await page.waitForFunction(() => /检查通过/.test((document.querySelector('#import-summary')?.textContent || '')));
   assert.deepEqual(problems, []);
   await ctx.close();
 });

@@ -30,7 +30,7 @@ test('a unit marks a hazard rectified with a photo and a supervisor verifies it'
   await settled(page);
   await page.waitForSelector('#rec-order form[data-action=rectify]');
   await page.click('#rec-order form[data-action=rectify] button[type=submit]');
-  await page.waitForFunction(() => /照片|photo/i.test(document.querySelector('#rec-order .msg').textContent));
+  await page.waitForFunction(() => /照片|photo/i.test((document.querySelector('#rec-order .msg')?.textContent || '')));
   await page.setInputFiles('#rec-order form[data-action=rectify] input[type=file]', PHOTO);
   await page.fill('#rec-order form[data-action=rectify] textarea', '已补齐消防栓');
   await page.click('#rec-order form[data-action=rectify] button[type=submit]');
