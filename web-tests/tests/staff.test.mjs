@@ -53,10 +53,14 @@ test('(c)(d)(e) unit accepts and resolves with a photo, resident confirms, board
   await page.fill('#f-q', text);
   await page.press('#f-q', 'Enter');
   const link = page.locator('#queue tbody a', { hasText: filed.ticket_no });
-  await link.waitFor();
-  await link.focus();
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('form[data-action=accept]');
+  // The queue refreshes itself and may redraw between the focus and the key press (the focused
+  // link is then gone): focus the current link and press Enter again until the ticket opens.
+  for (let attempt = 0; ; attempt++) {
+    await link.waitFor();
+    await link.focus();
+    await page.keyboard.press('Enter');
+    try { await page.waitForSelector('form[data-action=accept]', { timeout: 8000 }); break; } catch (e) { if (attempt >= 3) throw e; }
+  }
   await page.click('form[data-action=accept] button[type=submit]');
   await page.waitForSelector('form[data-action=accept]', { state: 'detached' });
   await page.waitForSelector('form[data-action=resolve]');
