@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::auth::Role;
-use crate::clock::Clock;
+use crate::clock::TimeSource;
 use crate::config::{Config, LogFormat};
 use crate::db::Db;
 use crate::org::import_format::ImportFile;
@@ -146,7 +146,7 @@ fn init_logging(format: LogFormat) {
 
 async fn serve(config: Config) -> Result<(), String> {
     tracing::info!(config = ?config, "starting");
-    let (state, bootstrap) = crate::startup::prepare(config, Clock::default())
+    let (state, bootstrap) = crate::startup::prepare(config, TimeSource::default())
         .await
         .map_err(|e| e.to_string())?;
     if bootstrap.sample_loaded {
@@ -204,7 +204,7 @@ fn offline(config: Config, command: Command) -> Result<(), String> {
     let db = Db::connect(&config.database_url, 2).map_err(|e| e.to_string())?;
     let applied = db.migrate().map_err(|e| e.to_string())?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
-    let now = Clock::default().now_ms();
+    let now = TimeSource::default().now_ms();
     // A fresh data dir gets the same first-start data as `serve`, so `user create --unit` can name
     // a sample unit before the server has ever run.
     if config.sample == crate::config::SampleMode::City

@@ -1,19 +1,19 @@
-//! The server's clock. Production reads the system time; tests move it forward to reach
-//! deadlines without waiting. Every instant the server stores comes from here.
+//! The server's time source ([`TimeSource`]). Production reads the system time; tests move it
+//! forward to reach deadlines without waiting. Every instant the server stores comes from here.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use jiff::Timestamp;
 
-/// Wall-clock time plus an offset that only tests change. Cheap to clone; clones share the
-/// offset.
+/// The server's time source: wall-clock time plus an offset that only tests change. Cheap to
+/// clone; clones share the offset.
 #[derive(Clone, Default)]
-pub struct Clock {
+pub struct TimeSource {
     offset_ms: Arc<AtomicI64>,
 }
 
-impl Clock {
+impl TimeSource {
     /// The current time.
     pub fn now(&self) -> Timestamp {
         let ms = self.now_ms();
@@ -50,7 +50,7 @@ mod tests {
 
     #[test]
     fn advancing_moves_every_clone() {
-        let a = Clock::default();
+        let a = TimeSource::default();
         let b = a.clone();
         let before = b.now_ms();
         a.advance_ms(86_400_000);

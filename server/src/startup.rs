@@ -11,7 +11,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::Role;
 use crate::auth::token::JwtKeys;
-use crate::clock::Clock;
+use crate::clock::TimeSource;
 use crate::config::{Config, SampleMode};
 use crate::db::Db;
 use crate::error::ApiError;
@@ -51,7 +51,10 @@ impl From<ApiError> for StartError {
 
 /// Opens and migrates the database, loads or creates the signing secret, the sample city (on an
 /// empty database, unless `ANJU_SAMPLE=none`) and the first `admin` account.
-pub async fn prepare(config: Config, clock: Clock) -> Result<(AppState, Bootstrap), StartError> {
+pub async fn prepare(
+    config: Config,
+    clock: TimeSource,
+) -> Result<(AppState, Bootstrap), StartError> {
     let config = Arc::new(config);
     let (db, bootstrap, secret) = tokio::task::spawn_blocking({
         let config = config.clone();

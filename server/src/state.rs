@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::auth::token::JwtKeys;
-use crate::clock::Clock;
+use crate::clock::TimeSource;
 use crate::config::Config;
 use crate::db::Db;
 use crate::http::metrics::Metrics;
@@ -19,7 +19,7 @@ pub struct AppState {
     /// The validated configuration.
     pub config: Arc<Config>,
     /// The clock every stored instant comes from.
-    pub clock: Clock,
+    pub clock: TimeSource,
     /// Access-token signing and checking.
     pub keys: Arc<JwtKeys>,
     /// Request metrics.

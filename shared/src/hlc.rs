@@ -41,7 +41,7 @@ impl PartialOrd for Hlc {
 
 /// Why a stamp string could not be read, or a remote stamp was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ClockError {
+pub enum StampError {
     /// The text is not `WWWWWWWWWWWWWWWW-CCCCCCCC-node` (16 and 8 lowercase hex digits).
     #[error("malformed hybrid clock stamp: {0:?}")]
     Malformed(String),
@@ -60,8 +60,8 @@ pub enum ClockError {
 
 impl Hlc {
     /// Parses the string form written by [`Hlc`]'s `Display`; `parse(format(x)) == x`.
-    pub fn parse(s: &str) -> Result<Hlc, ClockError> {
-        let bad = || ClockError::Malformed(s.to_owned());
+    pub fn parse(s: &str) -> Result<Hlc, StampError> {
+        let bad = || StampError::Malformed(s.to_owned());
         let bytes = s.as_bytes();
         if bytes.len() < 27 || bytes[16] != b'-' || bytes[25] != b'-' {
             return Err(bad());
@@ -91,7 +91,7 @@ impl fmt::Display for Hlc {
 }
 
 impl std::str::FromStr for Hlc {
-    type Err = ClockError;
+    type Err = StampError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Hlc::parse(s)
     }
@@ -152,9 +152,9 @@ impl HlcClock {
     /// Merges a stamp received from another node and returns a new local stamp greater than
     /// both; refuses a remote stamp more than `max_drift_ms` ahead of `now_ms` (the clock is
     /// left unchanged then).
-    pub fn observe(&mut self, remote: &Hlc, now_ms: u64) -> Result<Hlc, ClockError> {
+    pub fn observe(&mut self, remote: &Hlc, now_ms: u64) -> Result<Hlc, StampError> {
         if remote.wall_ms > now_ms.saturating_add(self.max_drift_ms) {
-            return Err(ClockError::TooFarAhead {
+            return Err(StampError::TooFarAhead {
                 ahead_ms: remote.wall_ms - now_ms,
                 max_drift_ms: self.max_drift_ms,
             });
@@ -169,7 +169,7 @@ impl HlcClock {
         } else {
             Some(0)
         };
-        let counter = counter.ok_or(ClockError::CounterOverflow)?;
+        let counter = counter.ok_or(StampError::CounterOverflow)?;
         self.wall_ms = wall;
         self.counter = counter;
         Ok(self.current())
@@ -281,7 +281,7 @@ mod tests {
         let err = c.observe(&h(1_000_000 + 60_001, 0, "dev"), 1_000_000);
         assert_eq!(
             err,
-            Err(ClockError::TooFarAhead {
+            Err(StampError::TooFarAhead {
                 ahead_ms: 60_001,
                 max_drift_ms: 60_000
             })

@@ -44,7 +44,7 @@
 //!
 //! The merge trusts the mutation's clock stamp. The server first observes it with
 //! [`crate::hlc::HlcClock::observe`] and refuses a stamp too far ahead (`clock_drift`, via
-//! `From<ClockError> for Rejection`), so a device with a wrong clock cannot win every race.
+//! `From<StampError> for Rejection`), so a device with a wrong clock cannot win every race.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -52,7 +52,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::hlc::{ClockError, Hlc};
+use crate::hlc::{Hlc, StampError};
 use crate::protocol::{Change, FieldConflict, Mutation, MutationOutcome, Op, SetDelta, Winner};
 use crate::records::{FieldKind, FieldSpec, MergePolicy, RecordSchema, schema_for};
 
@@ -156,13 +156,13 @@ impl Rejection {
     }
 }
 
-impl From<ClockError> for Rejection {
+impl From<StampError> for Rejection {
     /// The server observes each mutation's stamp with `HlcClock::observe` before merging, so a
     /// device whose clock runs far ahead cannot win every last-writer-wins race; this is the
     /// answer when it refuses one (`clock_drift`, or `invalid_hlc` for a malformed stamp).
-    fn from(e: ClockError) -> Self {
+    fn from(e: StampError) -> Self {
         match e {
-            ClockError::TooFarAhead { ahead_ms, .. } => Rejection::new(
+            StampError::TooFarAhead { ahead_ms, .. } => Rejection::new(
                 "clock_drift",
                 format!(
                     "设备时钟比服务器快 {} 秒，请校准设备时间后重试",
@@ -173,7 +173,7 @@ impl From<ClockError> for Rejection {
                     ahead_ms / 1000
                 ),
             ),
-            ClockError::Malformed(_) | ClockError::CounterOverflow => Rejection::new(
+            StampError::Malformed(_) | StampError::CounterOverflow => Rejection::new(
                 "invalid_hlc",
                 "修改的时钟戳格式错误",
                 format!("invalid hybrid clock stamp: {e}"),

@@ -10,7 +10,7 @@ pub mod sync;
 use std::time::Duration;
 
 use anju_server::auth::Role;
-use anju_server::clock::Clock;
+use anju_server::clock::TimeSource;
 use anju_server::config::{Config, SampleMode};
 use anju_server::startup::{self, Running};
 use anju_server::state::AppState;
@@ -81,7 +81,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     running: Option<Served>,
     config: Config,
-    clock: Clock,
+    clock: TimeSource,
     conformance: conformance::Conformance,
     _dir: tempfile::TempDir,
     _schema: Option<PgSchema>,
@@ -125,7 +125,7 @@ impl TestApp {
             config.db_pool_size = 4;
         }
         adjust(&mut config);
-        let clock = Clock::default();
+        let clock = TimeSource::default();
         if let Some(start_at) = start_at() {
             clock.advance_ms(start_at - clock.now_ms());
         }
@@ -151,7 +151,7 @@ impl TestApp {
     }
 
     /// The server's clock; advancing it moves every deadline check forward.
-    pub fn clock(&self) -> &Clock {
+    pub fn clock(&self) -> &TimeSource {
         &self.clock
     }
 
@@ -335,7 +335,7 @@ impl Drop for Served {
     }
 }
 
-async fn start(config: Config, clock: Clock) -> Served {
+async fn start(config: Config, clock: TimeSource) -> Served {
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {

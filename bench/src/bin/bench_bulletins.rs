@@ -15,7 +15,7 @@ use anju_bench::measure::{median, print_value_tables};
 use anju_bench::pg;
 use anju_server::bulletins::compute::compute;
 use anju_server::bulletins::period::{Kind, Period};
-use anju_server::clock::Clock;
+use anju_server::clock::TimeSource;
 use anju_server::config::{Config, SampleMode};
 use anju_server::db::DbConnection;
 use anju_server::sync::store::{RecordRow, insert_rows, lock_counter, store_counter};
@@ -200,7 +200,7 @@ async fn bench_backend(name: &str, mut config: Config, runs: usize) -> Vec<(Stri
     config.sample_programme = true;
     config.admin_password = Some(ADMIN_PASSWORD.into());
     config.background_jobs = false;
-    let (state, _) = match anju_server::startup::prepare(config, Clock::default()).await {
+    let (state, _) = match anju_server::startup::prepare(config, TimeSource::default()).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("bench_bulletins {name}: {e}");

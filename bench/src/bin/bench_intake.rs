@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anju_bench::measure::percentile_us_as_ms;
 use anju_bench::{load, pg};
-use anju_server::clock::Clock;
+use anju_server::clock::TimeSource;
 use anju_server::complaints::intake::SubmitBody;
 use anju_server::config::{Config, SampleMode};
 
@@ -118,7 +118,7 @@ async fn bare(body: web::Json<SubmitBody>) -> HttpResponse {
 }
 
 async fn anju_server(config: Config) -> Option<anju_server::startup::Running> {
-    let (state, _) = match anju_server::startup::prepare(config, Clock::default()).await {
+    let (state, _) = match anju_server::startup::prepare(config, TimeSource::default()).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("bench_intake: {e}");

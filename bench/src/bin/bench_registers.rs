@@ -12,7 +12,7 @@ use anju_bench::measure::{
     figures_from_children, percentile, print_figure_table, reset_peak, round2, vmhwm_mb, vmrss_mb,
 };
 use anju_server::auth::Role;
-use anju_server::clock::Clock;
+use anju_server::clock::TimeSource;
 use anju_server::config::{Config, SampleMode};
 use anju_server::startup;
 use anju_server::sync::store::{RecordRow, insert_rows, lock_counter, store_counter};
@@ -187,7 +187,7 @@ async fn timed_get(
 }
 
 async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
-    let (state, _) = startup::prepare(config, Clock::default())
+    let (state, _) = startup::prepare(config, TimeSource::default())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let running = startup::start(state).map_err(|e| anyhow::anyhow!("{e}"))?;

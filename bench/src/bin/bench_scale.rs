@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anju_bench::measure::{ms, percentile_us_as_ms, print_value_tables};
 use anju_bench::{load, pg};
-use anju_server::clock::Clock;
+use anju_server::clock::TimeSource;
 use anju_server::config::{Config, SampleMode};
 use anju_server::db::DbConnection;
 use diesel::RunQueryDsl;
@@ -319,7 +319,7 @@ async fn bench_backend(
     config.admin_password = Some(ADMIN_PASSWORD.into());
     config.intake_per_minute = 0;
     config.background_jobs = false;
-    let (state, _) = match anju_server::startup::prepare(config, Clock::default()).await {
+    let (state, _) = match anju_server::startup::prepare(config, TimeSource::default()).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("bench_scale {name}: {e}");

@@ -178,7 +178,7 @@ pub fn mark_failed(
 pub async fn run_once(
     db: &Db,
     deliverer: &Deliverer,
-    clock: &crate::clock::Clock,
+    clock: &crate::clock::TimeSource,
 ) -> Result<usize, ApiError> {
     let now = clock.now_ms();
     let owner = db.clone();
@@ -206,7 +206,7 @@ pub async fn run_once(
 /// public are refused unless `allow` names them.
 pub async fn worker(
     db: Db,
-    clock: crate::clock::Clock,
+    clock: crate::clock::TimeSource,
     allow: WebhookAllowList,
     interval: Duration,
 ) {

@@ -145,10 +145,11 @@ pub enum DeadlineSpec {
     WorkingDays(u32),
 }
 
-/// Which clock a tier's hour deadlines run on.
+/// Which hours a tier's hour deadlines count (the data file's `clock` key: `all_hours` or
+/// `working`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Clock {
+pub enum HourCount {
     /// Every hour counts, weekends and holidays included.
     #[default]
     AllHours,
@@ -170,16 +171,17 @@ pub struct TierSpec {
     pub response: DeadlineSpec,
     /// Resolution deadline (办结时限).
     pub resolution: DeadlineSpec,
-    /// Clock for `hours` deadlines; `working_days` always use the working calendar.
+    /// Which hours `hours` deadlines count (key `clock` in the data file); `working_days`
+    /// always use the working calendar.
     #[serde(default)]
-    pub clock: Clock,
+    pub clock: HourCount,
 }
 
 impl TierSpec {
     fn rule(&self, d: DeadlineSpec) -> DeadlineRule {
         match (d, self.clock) {
-            (DeadlineSpec::Hours(n), Clock::AllHours) => DeadlineRule::Hours(n),
-            (DeadlineSpec::Hours(n), Clock::Working) => DeadlineRule::WorkingHours(n),
+            (DeadlineSpec::Hours(n), HourCount::AllHours) => DeadlineRule::Hours(n),
+            (DeadlineSpec::Hours(n), HourCount::Working) => DeadlineRule::WorkingHours(n),
             (DeadlineSpec::WorkingDays(n), _) => DeadlineRule::WorkingDays(n),
         }
     }

@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::attachments::schema::attachments;
 use crate::auth::Principal;
-use crate::clock::Clock;
+use crate::clock::TimeSource;
 use crate::config::Config;
 use crate::db::DbConnection;
 use crate::error::{ApiError, Lang};
@@ -35,14 +35,18 @@ use super::transition::{self, Change, Env, Mover};
 #[derive(Clone)]
 pub struct DeviceActions {
     config: Arc<Config>,
-    clock: Clock,
+    clock: TimeSource,
     catalog: Arc<CatalogCache>,
 }
 
 impl DeviceActions {
     /// Device actions on the database `config` names, at the times `clock` gives, with the
     /// app's catalog.
-    pub fn new(config: Arc<Config>, clock: Clock, catalog: Arc<CatalogCache>) -> DeviceActions {
+    pub fn new(
+        config: Arc<Config>,
+        clock: TimeSource,
+        catalog: Arc<CatalogCache>,
+    ) -> DeviceActions {
         DeviceActions {
             config,
             clock,
