@@ -106,6 +106,9 @@ pub async fn retention_worker(state: crate::state::AppState) {
             let wrote = state
                 .db
                 .run(move |conn| {
+                    if !ticket_record::catch_up_due(conn, now)? {
+                        return Ok(ticket_record::CatchUp::default());
+                    }
                     db.background_tx(conn, |conn| ticket_record::catch_up(conn, now, 200))
                 })
                 .await;

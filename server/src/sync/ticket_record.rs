@@ -356,6 +356,32 @@ fn missing_copies(
     ))
 }
 
+#[derive(QueryableByName)]
+struct Due {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Whether [`catch_up`] has anything to do at `now`: a closed ticket's copy older than
+/// [`RECENT_MS`] (the partial index `sync_records_closed_tickets`), or the one-time walk not yet
+/// done. One statement, no write.
+pub fn catch_up_due(conn: &mut DbConnection, now: i64) -> QueryResult<bool> {
+    use diesel::sql_types::BigInt;
+    let sql = "SELECT (SELECT COUNT(*) FROM (SELECT 1 AS x FROM sync_records \
+               WHERE record_type = 'ticket' AND NOT deleted AND status = 'closed' \
+               AND updated_at < $1 LIMIT 1) e) \
+               + (SELECT COUNT(*) FROM sync_ticket_copies_pending) AS n";
+    let rows: Vec<Due> = match conn {
+        DbConnection::Pg(c) => diesel::sql_query(sql)
+            .bind::<BigInt, _>(now - RECENT_MS)
+            .load(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(sql.replace('$', "?"))
+            .bind::<BigInt, _>(now - RECENT_MS)
+            .load(c)?,
+    };
+    Ok(rows.first().is_some_and(|r| r.n > 0))
+}
+
 /// Background batch, in the caller's write transaction: closed tickets whose copy has not
 /// changed for [`RECENT_MS`] become tombstones (at most `batch`, read through an index of
 /// exactly those copies), and, until the one-time walk is done, tickets that belong on devices
