@@ -53,6 +53,14 @@ test('(c)(d)(e) unit accepts and resolves with a photo, resident confirms, board
   await page.fill('#f-q', text);
   await page.press('#f-q', 'Enter');
   const link = page.locator('#queue tbody a', { hasText: filed.ticket_no });
+  // A redraw of the queue (the filter form sent again, as a refresh does) keeps the keyboard on
+  // the same ticket: its new link has the focus.
+  await link.waitFor();
+  await link.focus();
+  const drawn = await link.elementHandle();
+  await page.evaluate(() => document.querySelector('#filters').requestSubmit());
+  await page.waitForFunction((old) => !old.isConnected, drawn);
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), filed.ticket_no);
   // The queue refreshes itself and may redraw between the focus and the key press (the focused
   // link is then gone): focus the current link and press Enter again until the ticket opens.
   for (let attempt = 0; ; attempt++) {

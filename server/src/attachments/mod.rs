@@ -7,6 +7,7 @@
 pub mod schema;
 pub mod thumbnail;
 
+use crate::error::ErrorCode;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
@@ -42,16 +43,16 @@ pub fn is_sha256(s: &str) -> bool {
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found(
-        "attachment_not_found",
+    ApiError::new(
+        ErrorCode::AttachmentNotFound,
         "服务器上没有该照片",
         "No attachment with this hash",
     )
 }
 
 fn invalid_hash() -> ApiError {
-    ApiError::bad_request(
-        "invalid_sha256",
+    ApiError::new(
+        ErrorCode::InvalidSha256,
         "照片编号应为 64 位小写十六进制 SHA-256",
         "the path must be a lowercase hex SHA-256 (64 characters)",
     )
@@ -88,8 +89,7 @@ pub async fn put(
     let actual = hex::encode(Sha256::digest(&bytes));
     if actual != hash {
         return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "hash_mismatch",
+            ErrorCode::HashMismatch,
             "照片内容与其 SHA-256 编号不符",
             "the bytes do not hash to the SHA-256 in the path",
         )
@@ -97,8 +97,7 @@ pub async fn put(
     }
     let content_type = sniff(&bytes).ok_or_else(|| {
         ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "只接受 JPEG、PNG 或 WebP 图片",
             "only JPEG, PNG or WebP images are accepted",
         )
@@ -220,8 +219,8 @@ pub async fn missing(
 ) -> Result<HttpResponse, ApiError> {
     let hashes = body.into_inner().hashes;
     if hashes.len() > MAX_MISSING_QUERY {
-        return Err(ApiError::bad_request(
-            "too_many_hashes",
+        return Err(ApiError::new(
+            ErrorCode::TooManyHashes,
             format!("每次最多查询 {MAX_MISSING_QUERY} 个"),
             format!("at most {MAX_MISSING_QUERY} hashes per query"),
         ));

@@ -4,6 +4,7 @@
 //! decoding and re-encoding (so no EXIF, no GPS position survives), then kept in
 //! `attachment_thumbnails` next to the photo's bytes.
 
+use crate::error::ErrorCode;
 use std::io::Cursor;
 
 use actix_web::{HttpResponse, web};
@@ -100,8 +101,7 @@ pub async fn get(
         .map_err(|e| ApiError::internal(anyhow::anyhow!("thumbnail worker: {e}")))?
         .ok_or_else(|| {
             ApiError::new(
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "not_an_image",
+                ErrorCode::NotAnImage,
                 "该照片无法解码，不能生成缩略图",
                 "the stored photo does not decode; no thumbnail can be made",
             )

@@ -1,6 +1,7 @@
 //! `POST /api/v1/auth/login`, `/refresh`, `/logout`, `GET /api/v1/me`,
 //! `POST /api/v1/me/password`.
 
+use crate::error::ErrorCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -47,8 +48,7 @@ pub struct ChangePasswordRequest {
 
 fn invalid_credentials() -> ApiError {
     ApiError::new(
-        actix_web::http::StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
+        ErrorCode::InvalidCredentials,
         "用户名或密码错误",
         "Wrong username or password",
     )
@@ -57,8 +57,7 @@ fn invalid_credentials() -> ApiError {
 /// 503 `server_busy` with `Retry-After`: every hashing thread is busy and the queue is full.
 pub fn hashing_busy() -> ApiError {
     ApiError::new(
-        actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-        "server_busy",
+        ErrorCode::ServerBusy,
         "登录请求过多，请稍后再试",
         "Too many sign-ins at once; please try again shortly",
     )
@@ -162,8 +161,8 @@ pub async fn login(
         .write(move |conn| throttle::release(conn, &reservation))
         .await?;
     if disabled {
-        return Err(ApiError::forbidden(
-            "account_disabled",
+        return Err(ApiError::new(
+            ErrorCode::AccountDisabled,
             "该账号已停用",
             "This account is disabled",
         ));
@@ -182,8 +181,8 @@ pub async fn login(
                     Some((owner, None)) if owner == user_id => {}
                     Some((owner, Some(_))) if owner == user_id => return Err(device_revoked()),
                     _ => {
-                        return Err(ApiError::forbidden(
-                            "device_not_yours",
+                        return Err(ApiError::new(
+                            ErrorCode::DeviceNotYours,
                             "该设备不属于此账号",
                             "This device is not registered to this account",
                         ));
@@ -215,14 +214,12 @@ pub async fn refresh(
     match outcome {
         Refreshed::Ok(pair) => Ok(HttpResponse::Ok().json(pair)),
         Refreshed::Invalid => Err(ApiError::new(
-            actix_web::http::StatusCode::UNAUTHORIZED,
-            "invalid_refresh_token",
+            ErrorCode::InvalidRefreshToken,
             "登录已失效，请重新登录",
             "The session has ended; log in again",
         )),
         Refreshed::Reused => Err(ApiError::new(
-            actix_web::http::StatusCode::UNAUTHORIZED,
-            "refresh_token_reused",
+            ErrorCode::RefreshTokenReused,
             "检测到登录凭证被重复使用，为安全起见已注销该会话，请重新登录",
             "This refresh token was already used; the session was ended for safety. Log in again",
         )),

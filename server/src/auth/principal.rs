@@ -3,6 +3,7 @@
 //! (if any) is not revoked, and loads the role and unit. [`Authed`] adds the role check, so no
 //! handler can forget it; [`Principal::ensure_unit`] is the unit check.
 
+use crate::error::ErrorCode;
 use std::marker::PhantomData;
 use std::ops::Deref;
 
@@ -93,8 +94,8 @@ impl Principal {
 
 /// 403 `not_your_unit`.
 pub fn not_your_unit() -> ApiError {
-    ApiError::forbidden(
-        "not_your_unit",
+    ApiError::new(
+        ErrorCode::NotYourUnit,
         "这不是您所在单位的事项",
         "This belongs to another unit",
     )
@@ -102,8 +103,8 @@ pub fn not_your_unit() -> ApiError {
 
 /// 403 `role_not_allowed`.
 pub fn role_not_allowed() -> ApiError {
-    ApiError::forbidden(
-        "role_not_allowed",
+    ApiError::new(
+        ErrorCode::RoleNotAllowed,
         "您的角色无权执行此操作",
         "Your role may not do this",
     )
@@ -168,8 +169,8 @@ fn load(
 
 /// 403 `device_revoked`.
 pub fn device_revoked() -> ApiError {
-    ApiError::forbidden(
-        "device_revoked",
+    ApiError::new(
+        ErrorCode::DeviceRevoked,
         "此设备已被停用，请联系管理员",
         "This device has been revoked; contact your administrator",
     )

@@ -2,6 +2,7 @@
 //! and administrators; every staff member reads issued bulletins (drafts stay with
 //! supervision: to others they do not exist).
 
+use crate::error::ErrorCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -37,8 +38,7 @@ pub const MAX_REMARKS: usize = 4000;
 
 fn too_long(field: &str, max: usize) -> ApiError {
     ApiError::new(
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "text_too_long",
+        ErrorCode::TextTooLong,
         format!("{field} 最多 {max} 个字"),
         format!("{field} may have at most {max} characters"),
     )
@@ -231,8 +231,7 @@ pub async fn list_bulletins(
         Some(s @ ("draft" | "issued")) => Some(s.to_owned()),
         Some(other) => {
             return Err(ApiError::new(
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_status",
+                ErrorCode::InvalidStatus,
                 format!("status 应为 draft 或 issued，不是 {other:?}"),
                 format!("status must be draft or issued, not {other:?}"),
             ));
@@ -257,8 +256,8 @@ async fn readable(
 ) -> Result<store::BulletinRow, ApiError> {
     let row = state.db.run(move |conn| store::get(conn, &id)).await?;
     if row.status != "issued" && !supervises(role) {
-        return Err(ApiError::not_found(
-            "bulletin_not_found",
+        return Err(ApiError::new(
+            ErrorCode::BulletinNotFound,
             "没有这期通报",
             "no such bulletin",
         ));

@@ -2,7 +2,7 @@
 //! at the edge from `{kind, period_start}`; a start that is not a Monday (weekly) or the 1st
 //! (monthly), or a period that has not begun, is refused with a stable code.
 
-use actix_web::http::StatusCode;
+use crate::error::ErrorCode;
 use jiff::civil::{Date, Weekday};
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +33,7 @@ impl Kind {
             "weekly" => Ok(Kind::Weekly),
             "monthly" => Ok(Kind::Monthly),
             other => Err(unprocessable(
-                "invalid_kind",
+                ErrorCode::InvalidKind,
                 format!("通报类型应为 weekly（周通报）或 monthly（月通报），不是 {other:?}"),
                 format!("kind must be weekly or monthly, not {other:?}"),
             )),
@@ -60,8 +60,8 @@ pub struct Period {
     pub end: Date,
 }
 
-fn unprocessable(code: &'static str, zh: String, en: String) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, zh, en)
+fn unprocessable(code: ErrorCode, zh: String, en: String) -> ApiError {
+    ApiError::new(code, zh, en)
 }
 
 impl Period {
@@ -71,14 +71,14 @@ impl Period {
     pub fn parse(kind: Kind, start: &str, today: Date) -> Result<Period, ApiError> {
         let date: Date = start.trim().parse().map_err(|_| {
             unprocessable(
-                "invalid_date",
+                ErrorCode::InvalidDate,
                 format!("统计周期起始日应为 YYYY-MM-DD 日期，不是 {start:?}"),
                 format!("period_start must be a YYYY-MM-DD date, not {start:?}"),
             )
         })?;
         let bad_end = || {
             unprocessable(
-                "invalid_date",
+                ErrorCode::InvalidDate,
                 format!("日期超出范围：{date}"),
                 format!("date out of range: {date}"),
             )
@@ -87,7 +87,7 @@ impl Period {
             Kind::Weekly => {
                 if date.weekday() != Weekday::Monday {
                     return Err(unprocessable(
-                        "period_not_monday",
+                        ErrorCode::PeriodNotMonday,
                         format!("周通报的统计周期应从星期一开始，{date} 不是星期一"),
                         format!("a weekly bulletin's period starts on a Monday; {date} is not one"),
                     ));
@@ -98,7 +98,7 @@ impl Period {
             Kind::Monthly => {
                 if date.day() != 1 {
                     return Err(unprocessable(
-                        "period_not_first_of_month",
+                        ErrorCode::PeriodNotFirstOfMonth,
                         format!("月通报的统计周期应从每月 1 日开始，{date} 不是 1 日"),
                         format!("a monthly bulletin's period starts on the 1st; {date} is not"),
                     ));
@@ -108,7 +108,7 @@ impl Period {
         };
         if date > today {
             return Err(unprocessable(
-                "period_in_future",
+                ErrorCode::PeriodInFuture,
                 format!("统计周期 {date} 尚未开始，不能生成通报"),
                 format!("the period starting {date} has not begun; no bulletin can be made"),
             ));

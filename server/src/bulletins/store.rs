@@ -3,6 +3,7 @@
 //! one transaction), reading and listing. An issued row is never changed again: the code
 //! refuses (409 `bulletin_issued`) and a database trigger refuses whatever path tries.
 
+use crate::error::ErrorCode;
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -69,12 +70,16 @@ pub struct Actor<'a> {
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found("bulletin_not_found", "没有这期通报", "no such bulletin")
+    ApiError::new(
+        ErrorCode::BulletinNotFound,
+        "没有这期通报",
+        "no such bulletin",
+    )
 }
 
 fn issued_conflict() -> ApiError {
-    ApiError::conflict(
-        "bulletin_issued",
+    ApiError::new(
+        ErrorCode::BulletinIssued,
         "通报已印发，内容不可再更改",
         "the bulletin has been issued; it can no longer change",
     )
@@ -239,8 +244,8 @@ pub fn issue(
         .count()
         .get_result(conn)?;
     if taken > 0 {
-        return Err(ApiError::conflict(
-            "period_already_issued",
+        return Err(ApiError::new(
+            ErrorCode::PeriodAlreadyIssued,
             "该统计周期的同类通报已经印发",
             "a bulletin of this kind for this period has already been issued",
         ));

@@ -1,7 +1,7 @@
 //! `GET /api/v1/checklists` (every staff role: the field app downloads them for offline use) and
 //! `PUT /api/v1/checklists/{programme}` (administrators; recorded with who and when).
 
-use actix_web::http::StatusCode;
+use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde_json::json;
@@ -79,8 +79,8 @@ pub async fn put_checklist(
     let who = auth.0;
     let programme = path.into_inner();
     if !PROGRAMMES.contains(&programme.as_str()) {
-        return Err(ApiError::not_found(
-            "unknown_programme",
+        return Err(ApiError::new(
+            ErrorCode::UnknownProgramme,
             format!(
                 "没有这个改造类型：{programme}（可选 {}）",
                 PROGRAMMES.join("、")
@@ -93,8 +93,7 @@ pub async fn put_checklist(
     }
     let valid = parse(body.into_inner()).map_err(|errors| {
         ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_checklist",
+            ErrorCode::InvalidChecklist,
             "检查表有误，未作任何修改",
             "the checklist has errors; nothing was changed",
         )

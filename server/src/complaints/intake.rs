@@ -2,6 +2,7 @@
 //! compute deadlines, and write ticket + first event + outbox messages + the idempotency record
 //! in one transaction.
 
+use crate::error::ErrorCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -92,8 +93,8 @@ fn field_error(code: &str, zh: &str, en: &str) -> Value {
 
 /// 400 `unknown_category` listing the valid codes.
 pub fn unknown_category(catalog: &Catalog) -> ApiError {
-    ApiError::bad_request(
-        "unknown_category",
+    ApiError::new(
+        ErrorCode::UnknownCategory,
         "没有这个诉求类别",
         "There is no such category",
     )
@@ -102,8 +103,8 @@ pub fn unknown_category(catalog: &Catalog) -> ApiError {
 
 /// 400 `outside_jurisdiction`.
 pub fn outside_jurisdiction() -> ApiError {
-    ApiError::bad_request(
-        "outside_jurisdiction",
+    ApiError::new(
+        ErrorCode::OutsideJurisdiction,
         "该位置不在本市管辖范围内",
         "This location is outside the city's jurisdiction",
     )
@@ -448,8 +449,8 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         return Ok(None);
     };
     let bad = || {
-        ApiError::bad_request(
-            "invalid_idempotency_key",
+        ApiError::new(
+            ErrorCode::InvalidIdempotencyKey,
             "Idempotency-Key 应为 1-128 个可见字符",
             "Idempotency-Key must be 1-128 visible characters",
         )
@@ -463,8 +464,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 fn key_reused() -> ApiError {
     ApiError::new(
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "idempotency_key_reused",
+        ErrorCode::IdempotencyKeyReused,
         "该 Idempotency-Key 已用于另一份不同的诉求",
         "This Idempotency-Key was already used for a different complaint",
     )
@@ -505,8 +505,8 @@ pub async fn submit(
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req)?;
     let parsed: SubmitBody = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(
-            "malformed_json",
+        ApiError::new(
+            ErrorCode::MalformedJson,
             format!("请求内容格式错误：{e}"),
             format!("The request body is not valid: {e}"),
         )

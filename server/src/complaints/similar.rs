@@ -3,6 +3,7 @@
 //! filing a duplicate. Joining gives them their own tracking code for that ticket. The list is
 //! public: each summary is redacted ([`crate::redact`]) and no photo is listed.
 
+use crate::error::ErrorCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -112,7 +113,7 @@ pub async fn support(
                     .select(tickets::id)
                     .first(conn)
                     .optional()?;
-                let id = id.ok_or_else(|| ApiError::not_found("ticket_not_found", "没有这个工单", "No such ticket"))?;
+                let id = id.ok_or_else(|| ApiError::new(ErrorCode::TicketNotFound, "没有这个工单", "No such ticket"))?;
                 let now = st.clock.now_ms();
                 let catalog = st.catalog.get(conn, &st.config.timezone)?;
                 let env = transition::Env {

@@ -5,6 +5,7 @@
 //! replies, redacted like every public output ([`crate::redact`]); never the reporter's photos,
 //! address or words other than a redacted summary.
 
+use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -24,8 +25,8 @@ use crate::tickets::schema::{ticket_supporters, tickets};
 
 /// 404 `tracking_code_not_found`.
 pub fn code_not_found() -> ApiError {
-    ApiError::not_found(
-        "tracking_code_not_found",
+    ApiError::new(
+        ErrorCode::TrackingCodeNotFound,
         "查询码不存在，请核对后重试",
         "No complaint has this tracking code; please check it",
     )
@@ -273,8 +274,8 @@ async fn rate(
             st.db.write_tx(conn, |conn| {
                 let (t, viewer) = resolve_code(conn, &raw)?;
                 if viewer != Viewer::Reporter {
-                    return Err(ApiError::forbidden(
-                        "supporter_cannot_rate",
+                    return Err(ApiError::new(
+                        ErrorCode::SupporterCannotRate,
                         "只有投诉人本人可以评价",
                         "Only the resident who filed the complaint can rate it",
                     ));

@@ -9,9 +9,9 @@
 //! write transaction each. Anonymous uploads also spend a per-address daily byte budget
 //! (`ANJU_UPLOAD_BYTES_PER_IP_DAY`), counted in the database so every process shares it.
 
+use crate::error::ErrorCode;
 use std::net::IpAddr;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde_json::json;
@@ -39,8 +39,8 @@ pub async fn create(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     if body.is_empty() {
-        return Err(ApiError::bad_request(
-            "empty_upload",
+        return Err(ApiError::new(
+            ErrorCode::EmptyUpload,
             "没有收到图片",
             "The upload is empty",
         ));
@@ -90,20 +90,17 @@ pub async fn create(
 fn image_error(e: ImageError) -> ApiError {
     match e {
         ImageError::UnsupportedFormat => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_image",
+            ErrorCode::UnsupportedImage,
             "只能上传 JPEG、PNG 或 WebP 图片",
             "Only JPEG, PNG or WebP images are accepted",
         ),
         ImageError::Malformed => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "damaged_image",
+            ErrorCode::DamagedImage,
             "图片文件已损坏",
             "The image file is damaged",
         ),
         ImageError::TrailingData => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "trailing_data",
+            ErrorCode::TrailingData,
             "图片结尾之后还有其他数据（如动态照片），请另存为普通照片后再上传",
             "The file has data after the end of the image (a motion photo, say); save it as a plain photo and upload again",
         ),
@@ -143,8 +140,7 @@ fn spend_budget(
     if u64::try_from(spent).unwrap_or(u64::MAX) > limit {
         let wait = ((day + 1) * DAY_MS - now + 999).div_euclid(1000).max(1) as u64;
         return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "upload_budget_exhausted",
+            ErrorCode::UploadBudgetExhausted,
             "今天从这个网络上传的照片已达上限，请明天再试，或不带照片提交",
             "Today's photo upload allowance for this network is used up; try tomorrow or submit without photos",
         )
@@ -334,7 +330,7 @@ pub async fn get(
 }
 
 fn upload_not_found() -> ApiError {
-    ApiError::not_found("upload_not_found", "找不到该图片", "No such upload")
+    ApiError::new(ErrorCode::UploadNotFound, "找不到该图片", "No such upload")
 }
 
 /// OpenAPI paths of this module.

@@ -3,6 +3,7 @@
 //! nor refresh its session (the foundation binds refresh tokens to devices and checks
 //! revocation in the `Principal` extractor and on refresh; sync checks it on push and pull).
 
+use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -63,8 +64,8 @@ pub async fn register(
     let name = body.name.trim().to_owned();
     let chars = name.chars().count();
     if chars == 0 || chars > 100 {
-        return Err(ApiError::bad_request(
-            "invalid_device_name",
+        return Err(ApiError::new(
+            ErrorCode::InvalidDeviceName,
             "设备名称应为 1 到 100 个字",
             "device name must be 1 to 100 characters",
         ));
@@ -74,8 +75,8 @@ pub async fn register(
         .as_ref()
         .is_some_and(|p| p.chars().count() > 50)
     {
-        return Err(ApiError::bad_request(
-            "invalid_platform",
+        return Err(ApiError::new(
+            ErrorCode::InvalidPlatform,
             "平台名称最多 50 个字",
             "platform must be at most 50 characters",
         ));
@@ -153,7 +154,7 @@ pub async fn revoke(
                     .first(conn)
                     .optional()?;
                 let not_found =
-                    || ApiError::not_found("device_not_found", "找不到该设备", "No such device");
+                    || ApiError::new(ErrorCode::DeviceNotFound, "找不到该设备", "No such device");
                 let owner = owner.ok_or_else(not_found)?;
                 if owner != principal.user_id && principal.role != Role::Admin {
                     return Err(not_found());

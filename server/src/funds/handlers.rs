@@ -3,7 +3,8 @@
 //! `payment_exceeds_received`), the XLSX export and the public figures. The sheet import is in
 //! [`super::import`].
 
-use actix_web::http::{StatusCode, header};
+use crate::error::ErrorCode;
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use jiff::civil::Date;
 use serde::Deserialize;
@@ -49,12 +50,12 @@ pub fn today(state: &AppState) -> Date {
 
 /// A refusal as a 422 with its code.
 pub fn refusal(r: Refusal) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, r.code, r.zh, r.en)
+    ApiError::new(r.code, r.zh, r.en)
 }
 
 fn not_found() -> ApiError {
-    ApiError::not_found(
-        "project_not_found",
+    ApiError::new(
+        ErrorCode::ProjectNotFound,
         "没有这个项目，或不在您的管辖范围内",
         "no such project, or not in your scope",
     )

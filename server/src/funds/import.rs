@@ -6,9 +6,9 @@
 //! export's 记录编号, or an identical entry of the same project) is skipped, so a re-import of
 //! the export changes nothing.
 
+use crate::error::ErrorCode;
 use std::collections::BTreeMap;
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -231,13 +231,19 @@ pub fn parse(
             }
             Err(refusal) => {
                 let col = match refusal.code {
-                    "invalid_fund_kind" => "类型",
-                    "invalid_fund_source" => "资金来源",
-                    "invalid_fund_date" => "日期",
-                    "invalid_fund_note" => "备注",
+                    ErrorCode::InvalidFundKind => "类型",
+                    ErrorCode::InvalidFundSource => "资金来源",
+                    ErrorCode::InvalidFundDate => "日期",
+                    ErrorCode::InvalidFundNote => "备注",
                     _ => "金额(元)",
                 };
-                errors.push(row_error(row, col, refusal.code, refusal.zh, refusal.en));
+                errors.push(row_error(
+                    row,
+                    col,
+                    refusal.code.as_str(),
+                    refusal.zh,
+                    refusal.en,
+                ));
             }
         }
     }
@@ -267,8 +273,7 @@ pub async fn import_funds(
             let (planned, skipped, errors) = parse(&rows, &projects, &ledgers, today);
             if !errors.is_empty() {
                 return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "import_has_errors",
+                    ErrorCode::ImportHasErrors,
                     format!("有 {} 处错误，未导入任何数据", errors.len()),
                     format!("{} errors; nothing was imported", errors.len()),
                 )

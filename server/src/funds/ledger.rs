@@ -4,6 +4,7 @@
 //! entries are the history. The rules every new entry is checked against are here, so the form,
 //! the API and the sheet import refuse the same things with the same codes.
 
+use crate::error::ErrorCode;
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
@@ -209,14 +210,14 @@ pub struct NewEntry {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal {
     /// Stable code, e.g. `payment_exceeds_received`.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// Chinese message.
     pub zh: String,
     /// English message.
     pub en: String,
 }
 
-fn refuse(code: &'static str, zh: String, en: String) -> Refusal {
+fn refuse(code: ErrorCode, zh: String, en: String) -> Refusal {
     Refusal { code, zh, en }
 }
 
@@ -294,14 +295,14 @@ impl Ledger {
     pub fn check(&self, e: &NewEntry, today: Date) -> Result<Checked, Refusal> {
         let date: Date = e.date.trim().parse().map_err(|_| {
             refuse(
-                "invalid_fund_date",
+                ErrorCode::InvalidFundDate,
                 format!("日期无效（应为 YYYY-MM-DD）：{}", e.date),
                 format!("not a date (YYYY-MM-DD): {}", e.date),
             )
         })?;
         if date > today {
             return Err(refuse(
-                "invalid_fund_date",
+                ErrorCode::InvalidFundDate,
                 format!("日期不能晚于今天：{date}"),
                 format!("the date is after today: {date}"),
             ));
@@ -309,14 +310,14 @@ impl Ledger {
         let note = e.note.as_deref().unwrap_or("").trim().to_owned();
         if note.chars().count() > 500 {
             return Err(refuse(
-                "invalid_fund_note",
+                ErrorCode::InvalidFundNote,
                 "备注最多 500 字".into(),
                 "a note is at most 500 characters".into(),
             ));
         }
         if e.amount.abs() > MAX_AMOUNT {
             return Err(refuse(
-                "invalid_fund_amount",
+                ErrorCode::InvalidFundAmount,
                 format!("金额超出范围：{}", e.amount),
                 format!("the amount is out of range: {}", e.amount),
             ));
@@ -328,21 +329,21 @@ impl Ledger {
                 .find(|x| x.id == c && x.corrects.is_none())
                 .ok_or_else(|| {
                     refuse(
-                        "fund_entry_not_found",
+                        ErrorCode::FundEntryNotFound,
                         format!("本项目没有要更正的这条记录：{c}"),
                         format!("this project has no entry {c} to correct"),
                     )
                 })?;
             if e.amount == 0 {
                 return Err(refuse(
-                    "invalid_fund_amount",
+                    ErrorCode::InvalidFundAmount,
                     "更正金额不能为 0".into(),
                     "a correction's amount is not 0".into(),
                 ));
             }
             if self.effective(c) + e.amount < 0 {
                 return Err(refuse(
-                    "correction_below_zero",
+                    ErrorCode::CorrectionBelowZero,
                     "更正后金额将小于 0".into(),
                     "the corrected amount would be below 0".into(),
                 ));
@@ -357,14 +358,14 @@ impl Ledger {
             let kind = e.kind.as_deref().and_then(Kind::parse).ok_or_else(|| {
                 let k = e.kind.clone().unwrap_or_default();
                 refuse(
-                    "invalid_fund_kind",
+                    ErrorCode::InvalidFundKind,
                     format!("类型应为 预算、到位 或 支付：{k}"),
                     format!("the kind is budget, received or paid: {k}"),
                 )
             })?;
             if e.amount <= 0 {
                 return Err(refuse(
-                    "invalid_fund_amount",
+                    ErrorCode::InvalidFundAmount,
                     format!("金额应为正整数（元）：{}", e.amount),
                     format!(
                         "the amount is a positive whole number of yuan: {}",
@@ -378,7 +379,7 @@ impl Ledger {
                     let s = e.source.clone().unwrap_or_default();
                     Some(Source::parse(&s).ok_or_else(|| {
                         refuse(
-                            "invalid_fund_source",
+                            ErrorCode::InvalidFundSource,
                             format!("未知的资金来源：{s}"),
                             format!("unknown fund source: {s}"),
                         )
@@ -395,7 +396,7 @@ impl Ledger {
         };
         if paid > received {
             return Err(refuse(
-                "payment_exceeds_received",
+                ErrorCode::PaymentExceedsReceived,
                 format!("支付合计 {paid} 元将超过到位资金 {received} 元，未作任何记录"),
                 format!(
                     "payments would total {paid} yuan, more than the {received} yuan received; nothing was recorded"
@@ -530,7 +531,7 @@ mod tests {
             entries: vec![entry("a", Kind::Received, 100), entry("b", Kind::Paid, 60)],
         };
         assert_eq!(
-            l.check(&new("paid", 41), today).unwrap_err().code,
+            l.check(&new("paid", 41), today).unwrap_err().code.as_str(),
             "payment_exceeds_received"
         );
         assert!(l.check(&new("支付", 40), today).is_ok());
@@ -540,7 +541,7 @@ mod tests {
             ..new("paid", -50)
         };
         assert_eq!(
-            l.check(&c, today).unwrap_err().code,
+            l.check(&c, today).unwrap_err().code.as_str(),
             "payment_exceeds_received"
         );
         let c = NewEntry {
@@ -555,11 +556,11 @@ mod tests {
         let today: Date = "2031-06-01".parse().unwrap();
         let l = Ledger::default();
         assert_eq!(
-            l.check(&new("x", 1), today).unwrap_err().code,
+            l.check(&new("x", 1), today).unwrap_err().code.as_str(),
             "invalid_fund_kind"
         );
         assert_eq!(
-            l.check(&new("budget", 0), today).unwrap_err().code,
+            l.check(&new("budget", 0), today).unwrap_err().code.as_str(),
             "invalid_fund_amount"
         );
         let future = NewEntry {
@@ -567,7 +568,7 @@ mod tests {
             ..new("budget", 1)
         };
         assert_eq!(
-            l.check(&future, today).unwrap_err().code,
+            l.check(&future, today).unwrap_err().code.as_str(),
             "invalid_fund_date"
         );
         let nosrc = NewEntry {
@@ -575,7 +576,7 @@ mod tests {
             ..new("budget", 1)
         };
         assert_eq!(
-            l.check(&nosrc, today).unwrap_err().code,
+            l.check(&nosrc, today).unwrap_err().code.as_str(),
             "invalid_fund_source"
         );
         assert_eq!(Source::parse("PPP"), Some(Source::SocialCapital));

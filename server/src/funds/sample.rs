@@ -146,7 +146,7 @@ pub fn load_if_empty(
                     n += 1;
                 }
                 Err(r) => {
-                    tracing::warn!(project = %pid, code = r.code, "sample fund entry skipped")
+                    tracing::warn!(project = %pid, code = r.code.as_str(), "sample fund entry skipped")
                 }
             }
         }

@@ -6,6 +6,7 @@ pub mod metrics;
 
 pub use client_ip::{ClientIp, client_ip};
 
+use crate::error::ErrorCode;
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -124,18 +125,17 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
     match err {
         E::OverflowKnownLength { .. } | E::Overflow { .. } => payload_too_large(),
         E::ContentType => ApiError::new(
-            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "请以 application/json 格式提交",
             "Send the body as application/json",
         ),
-        E::Deserialize(e) => ApiError::bad_request(
-            "malformed_json",
+        E::Deserialize(e) => ApiError::new(
+            ErrorCode::MalformedJson,
             format!("请求内容格式错误：{e}"),
             format!("The request body is not valid: {e}"),
         ),
-        other => ApiError::bad_request(
-            "malformed_json",
+        other => ApiError::new(
+            ErrorCode::MalformedJson,
             "请求内容无法读取",
             format!("The request body could not be read: {other}"),
         ),
@@ -145,8 +145,7 @@ pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
 /// 413 `payload_too_large`.
 pub fn payload_too_large() -> ApiError {
     ApiError::new(
-        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        ErrorCode::PayloadTooLarge,
         "提交的内容过大",
         "The request body is too large",
     )
@@ -155,8 +154,8 @@ pub fn payload_too_large() -> ApiError {
 /// `QueryConfig` whose errors are 400 `invalid_query`.
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| {
-        ApiError::bad_request(
-            "invalid_query",
+        ApiError::new(
+            ErrorCode::InvalidQuery,
             format!("查询参数有误：{err}"),
             format!("Invalid query parameters: {err}"),
         )
@@ -176,8 +175,8 @@ pub fn payload_config(limit: usize) -> web::PayloadConfig {
 
 /// 404 for paths no route serves.
 pub fn not_found() -> ApiError {
-    ApiError::not_found(
-        "not_found",
+    ApiError::new(
+        ErrorCode::NotFound,
         "找不到该地址或记录",
         "No such address or record",
     )

@@ -1,6 +1,7 @@
 //! `GET /api/v1/map` (staff, in their scope) and `GET /api/v1/public/map` (district level,
 //! public figures only): the areas of one level as SVG paths with one figure each.
 
+use crate::error::ErrorCode;
 use std::collections::HashMap;
 
 use actix_web::http::header;
@@ -58,15 +59,15 @@ fn parse(state: &AppState, q: &MapQuery, public: bool) -> Result<Ask, ApiError> 
         "district" => "district",
         "community" if !public => "community",
         "community" | "street" if public => {
-            return Err(ApiError::bad_request(
-                "level_not_public",
+            return Err(ApiError::new(
+                ErrorCode::LevelNotPublic,
                 "公开地图只按区县显示",
                 "the public map shows districts only",
             ));
         }
         _ => {
-            return Err(ApiError::bad_request(
-                "invalid_level",
+            return Err(ApiError::new(
+                ErrorCode::InvalidLevel,
                 "level 应为 community 或 district",
                 "level must be community or district",
             )
@@ -83,16 +84,16 @@ fn parse(state: &AppState, q: &MapQuery, public: bool) -> Result<Ask, ApiError> 
     let figure = match Figure::parse(name) {
         Some(f) if allowed.contains(&f) => f,
         Some(_) => {
-            return Err(ApiError::bad_request(
-                "figure_not_public",
+            return Err(ApiError::new(
+                ErrorCode::FigureNotPublic,
                 "公开地图不提供该指标",
                 "the public map does not show this figure",
             )
             .with("valid_figures", valid));
         }
         None => {
-            return Err(ApiError::bad_request(
-                "invalid_figure",
+            return Err(ApiError::new(
+                ErrorCode::InvalidFigure,
                 format!("没有这个指标：{name}"),
                 format!("unknown figure: {name}"),
             )
@@ -100,8 +101,8 @@ fn parse(state: &AppState, q: &MapQuery, public: bool) -> Result<Ask, ApiError> 
         }
     };
     if figure.district_only() && level != "district" {
-        return Err(ApiError::bad_request(
-            "figure_needs_district",
+        return Err(ApiError::new(
+            ErrorCode::FigureNeedsDistrict,
             "计划完成率只按区县计算，请选择 level=district",
             "progress against plan exists per district only: ask with level=district",
         ));
@@ -113,8 +114,8 @@ fn parse(state: &AppState, q: &MapQuery, public: bool) -> Result<Ask, ApiError> 
     let programme = match q.programme.as_deref() {
         None => "shantytown",
         Some(p) => PROGRAMMES.into_iter().find(|x| *x == p).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_programme",
+            ApiError::new(
+                ErrorCode::InvalidProgramme,
                 "programme 应为 shantytown、dangerous_housing 或 old_community",
                 "programme must be shantytown, dangerous_housing or old_community",
             )

@@ -1,5 +1,6 @@
 //! Admin view of the outbox: list messages (dead letters by default) and retry one.
 
+use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -29,8 +30,8 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let status = q.into_inner().status.unwrap_or_else(|| "dead".into());
     if !matches!(status.as_str(), "dead" | "pending" | "delivered" | "all") {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::new(
+            ErrorCode::InvalidQuery,
             "status 应为 dead、pending、delivered 或 all",
             "status is dead, pending, delivered or all",
         ));
@@ -78,8 +79,8 @@ pub async fn retry(
         })
         .await?;
     if n == 0 {
-        return Err(ApiError::not_found(
-            "outbox_message_not_found",
+        return Err(ApiError::new(
+            ErrorCode::OutboxMessageNotFound,
             "没有这条待重发的消息",
             "No such undelivered message",
         ));

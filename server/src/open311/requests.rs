@@ -7,6 +7,7 @@
 //! also carries the description and the latest public reply, both passed through
 //! [`crate::redact`]. A resident's photo is never in it.
 
+use crate::error::ErrorCode;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
@@ -136,8 +137,8 @@ pub fn page(
             .count()
             .get_result(conn)?;
         if known == 0 {
-            return Err(ApiError::bad_request(
-                "unknown_cursor",
+            return Err(ApiError::new(
+                ErrorCode::UnknownCursor,
                 "after 不是已有的诉求编号",
                 "after names no service request",
             ));

@@ -2,6 +2,7 @@
 //! the file, in one transaction, so importing the same file twice changes nothing. References
 //! (parent, unit, area, tier, category) resolve against the file and the database.
 
+use crate::error::ErrorCode;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -49,8 +50,7 @@ pub fn wire<T: Serialize>(value: &T) -> String {
 
 fn unprocessable(errors: Vec<String>) -> ApiError {
     ApiError::new(
-        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "import_invalid",
+        ErrorCode::ImportInvalid,
         "导入的数据有误，未做任何修改",
         "The data is not valid; nothing was changed",
     )

@@ -2,6 +2,7 @@
 //! sheet (dry run first; nothing applied while any row is bad), progress (office and public)
 //! and the XLSX downloads.
 
+use crate::error::ErrorCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -123,8 +124,7 @@ pub async fn set_plans(
             }
             if !errors.is_empty() {
                 return Err(ApiError::new(
-                    actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_plan",
+                    ErrorCode::InvalidPlan,
                     "计划有误，未作任何修改",
                     "the plan has errors; nothing was changed",
                 )
@@ -357,8 +357,7 @@ pub async fn import_plans(
             let (targets, errors) = parse_plan_sheet(&org, &rows);
             if !errors.is_empty() {
                 return Err(ApiError::new(
-                    actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                    "import_has_errors",
+                    ErrorCode::ImportHasErrors,
                     format!("有 {} 处错误，未导入任何数据", errors.len()),
                     format!("{} errors; nothing was imported", errors.len()),
                 )

@@ -1,6 +1,7 @@
 //! Annual plan targets (年度计划) and their change log: every change says who, when, old → new
 //! and from where (form or API, import, sample), in the same transaction as the change.
 
+use crate::error::ErrorCode;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -105,8 +106,8 @@ pub fn parse_year(year: i64) -> Result<i32, ApiError> {
     if (2000..=2100).contains(&year) {
         Ok(i32::try_from(year).unwrap_or(2000))
     } else {
-        Err(ApiError::bad_request(
-            "invalid_year",
+        Err(ApiError::new(
+            ErrorCode::InvalidYear,
             format!("年度应在 2000 到 2100 之间：{year}"),
             format!("the year is between 2000 and 2100: {year}"),
         ))

@@ -2,6 +2,7 @@
 //! page (fields with labels, linked records, history, open conflicts), and office create/edit
 //! (a mutation through sync's push).
 
+use crate::error::ErrorCode;
 use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::http::{StatusCode, header};
@@ -302,7 +303,7 @@ pub async fn record_page(
             let scope = scope_of(conn, &principal)?;
             let org = Org::load(conn)?;
             let not_found = || {
-                ApiError::not_found("record_not_found", "没有这条记录，或不在您的管辖范围内", "no such record, or not in your scope")
+                ApiError::new(ErrorCode::RecordNotFound, "没有这条记录，或不在您的管辖范围内", "no such record, or not in your scope")
             };
             let (r, deleted) = query::record(conn, &id, &scope)?.ok_or_else(not_found)?;
             if r.record.record_type != record_type {
@@ -419,7 +420,7 @@ async fn push_one(
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            Err(ApiError::new(
+            Err(ApiError::relay(
                 status,
                 code.clone(),
                 message_zh.clone(),
@@ -458,8 +459,8 @@ pub async fn edit_record(
     let (name, id) = path.into_inner();
     let record_type = register_type(&name)?;
     let not_found = || {
-        ApiError::not_found(
-            "record_not_found",
+        ApiError::new(
+            ErrorCode::RecordNotFound,
             "没有这条记录，或不在您的管辖范围内",
             "no such record, or not in your scope",
         )
@@ -467,8 +468,8 @@ pub async fn edit_record(
     let record_id = Uuid::try_parse(&id).map_err(|_| not_found())?;
     let body = body.into_inner();
     if body.base_version.is_none() {
-        return Err(ApiError::bad_request(
-            "base_version_required",
+        return Err(ApiError::new(
+            ErrorCode::BaseVersionRequired,
             "修改记录需要提供 base_version（加载时的版本）",
             "an edit needs base_version (the version it was loaded at)",
         ));

@@ -9,9 +9,9 @@
 //! site (checklists, photos, deadlines) and are not imported (`import_not_supported`).
 //! See `docs/registers.md`.
 
+use crate::error::ErrorCode;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use anju_shared::protocol::MutationOutcome;
 use anju_shared::records::schema_for;
@@ -381,8 +381,8 @@ pub async fn import_register(
 ) -> Result<HttpResponse, ApiError> {
     let record_type = register_type(&path.into_inner())?;
     if !IMPORTABLE.iter().any(|(t, _)| *t == record_type) {
-        return Err(ApiError::bad_request(
-            "import_not_supported",
+        return Err(ApiError::new(
+            ErrorCode::ImportNotSupported,
             "只能导入改造项目和危旧房台账；排查和隐患记录在现场采集",
             "only projects and buildings can be imported; inspections and hazards are recorded on site",
         ));
@@ -494,8 +494,7 @@ fn has_errors(mut errors: Vec<RowError>, counts: Value) -> ApiError {
     let total = errors.len();
     errors.truncate(MAX_LISTED_ERRORS);
     let mut e = ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "import_has_errors",
+        ErrorCode::ImportHasErrors,
         format!("有 {total} 处错误，未导入任何数据"),
         format!("{total} errors; nothing was imported"),
     )

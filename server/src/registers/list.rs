@@ -1,5 +1,6 @@
 //! A register (台账) list: the filters, the sort and the page, parsed once at the edge.
 
+use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -21,8 +22,8 @@ pub fn register_type(name: &str) -> Result<&'static str, ApiError> {
         .find(|(n, _, _)| *n == name)
         .map(|(n, _, _)| *n)
         .ok_or_else(|| {
-            ApiError::not_found(
-                "unknown_register",
+            ApiError::new(
+                ErrorCode::UnknownRegister,
                 format!("没有名为 {name} 的台账（可用：project、building、inspection、hazard）"),
                 format!("no register named {name} (project, building, inspection, hazard)"),
             )
@@ -87,8 +88,8 @@ pub struct Filter {
     pub per_page: usize,
 }
 
-fn bad(code: impl Into<std::borrow::Cow<'static, str>>, zh: String, en: String) -> ApiError {
-    ApiError::bad_request(code, zh, en)
+fn bad(code: ErrorCode, zh: String, en: String) -> ApiError {
+    ApiError::new(code, zh, en)
 }
 
 fn date(s: &str, name: &str) -> Result<String, ApiError> {
@@ -97,7 +98,7 @@ fn date(s: &str, name: &str) -> Result<String, ApiError> {
         Ok(s.to_owned())
     } else {
         Err(bad(
-            "invalid_date",
+            ErrorCode::InvalidDateQuery,
             format!("{name} 不是有效日期（YYYY-MM-DD）：{s}"),
             format!("{name} is not a date (YYYY-MM-DD): {s}"),
         ))
@@ -115,7 +116,7 @@ impl Filter {
         if let Some(a) = q.area.as_deref().filter(|s| !s.is_empty()) {
             let area = org.area(a).ok_or_else(|| {
                 bad(
-                    "unknown_area",
+                    ErrorCode::UnknownArea,
                     format!("没有这个区域：{a}"),
                     format!("no such area: {a}"),
                 )
@@ -125,36 +126,36 @@ impl Filter {
         if let Some(u) = q.unit.as_deref().filter(|s| !s.is_empty()) {
             let unit = org.unit(u).ok_or_else(|| {
                 bad(
-                    "unknown_unit",
+                    ErrorCode::UnknownUnit,
                     format!("没有这个单位：{u}"),
                     format!("no such unit: {u}"),
                 )
             })?;
             narrow.unit_id = Some(unit.id.clone());
         }
-        let enum_of = |field: &str, v: &str| -> Result<String, ApiError> {
+        let enum_of = |field: &str, code: ErrorCode, v: &str| -> Result<String, ApiError> {
             match schema.field(field).map(|f| f.kind) {
                 Some(anju_shared::records::FieldKind::Enum(allowed)) if allowed.contains(&v) => {
                     Ok(v.to_owned())
                 }
                 _ => Err(bad(
-                    format!("invalid_{field}"),
+                    code,
                     format!("{field} 的取值无效：{v}"),
                     format!("invalid {field}: {v}"),
                 )),
             }
         };
         if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
-            narrow.status = Some(enum_of("status", s)?);
+            narrow.status = Some(enum_of("status", ErrorCode::InvalidStatusQuery, s)?);
         }
         if let Some(p) = q.programme.as_deref().filter(|s| !s.is_empty()) {
-            narrow.programme = Some(enum_of("programme", p)?);
+            narrow.programme = Some(enum_of("programme", ErrorCode::InvalidProgramme, p)?);
         }
         let grade = match q.grade.as_deref().filter(|s| !s.is_empty()) {
             Some(g) if anju_shared::records::SAFETY_GRADES.contains(&g) => Some(g.to_owned()),
             Some(g) => {
                 return Err(bad(
-                    "invalid_grade",
+                    ErrorCode::InvalidGrade,
                     format!("安全等级应为 A、B、C 或 D：{g}"),
                     format!("a safety grade is A, B, C or D: {g}"),
                 ));
@@ -162,7 +163,7 @@ impl Filter {
             None => None,
         };
         let severity = match q.severity.as_deref().filter(|s| !s.is_empty()) {
-            Some(s) => Some(enum_of("severity", s)?),
+            Some(s) => Some(enum_of("severity", ErrorCode::InvalidSeverity, s)?),
             None => None,
         };
         let from = q
@@ -180,7 +181,7 @@ impl Filter {
         let field = schema.field(&sort_name);
         if sort_name != "updated_at" && field.is_none() {
             return Err(bad(
-                "invalid_sort",
+                ErrorCode::InvalidSort,
                 format!("不能按 {sort_name} 排序"),
                 format!("cannot sort by {sort_name}"),
             ));
@@ -191,7 +192,7 @@ impl Filter {
             Some("desc") => true,
             Some(o) => {
                 return Err(bad(
-                    "invalid_order",
+                    ErrorCode::InvalidOrder,
                     format!("排序方向应为 asc 或 desc：{o}"),
                     format!("order is asc or desc: {o}"),
                 ));
@@ -212,7 +213,7 @@ impl Filter {
         let per_page = q.per_page.unwrap_or(50);
         if !(1..=200).contains(&per_page) {
             return Err(bad(
-                "invalid_per_page",
+                ErrorCode::InvalidPerPage,
                 "每页条数应在 1 到 200 之间".into(),
                 "per_page is between 1 and 200".into(),
             ));

@@ -5,6 +5,7 @@
 //! ([`super::write::push_office`]), so the rules of [`crate::sync::hazard_action`] hold exactly as
 //! for a device, and devices pull the action and the hazard's new state.
 
+use crate::error::ErrorCode;
 use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::http::StatusCode;
@@ -24,8 +25,8 @@ use crate::state::AppState;
 use crate::sync::scope_of;
 
 fn not_found() -> ApiError {
-    ApiError::not_found(
-        "record_not_found",
+    ApiError::new(
+        ErrorCode::RecordNotFound,
         "没有这条记录，或不在您的管辖范围内",
         "no such record, or not in your scope",
     )
@@ -229,7 +230,7 @@ pub async fn order_action(
             code,
             message_zh,
             message_en,
-        } => Err(ApiError::new(
+        } => Err(ApiError::relay(
             status_of(code),
             code.clone(),
             message_zh.clone(),

@@ -2,6 +2,7 @@
 //! CSV by hand), and reading the first sheet of an uploaded XLSX (calamine) or CSV as rows of
 //! text cells, so the importers see one shape whatever the file.
 
+use crate::error::ErrorCode;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use crate::error::ApiError;
@@ -182,8 +183,8 @@ pub fn read_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
 }
 
 fn not_a_sheet() -> ApiError {
-    ApiError::bad_request(
-        "not_a_spreadsheet",
+    ApiError::new(
+        ErrorCode::NotASpreadsheet,
         "文件不是 XLSX 工作簿或 UTF-8 CSV",
         "the file is neither an XLSX workbook nor UTF-8 CSV",
     )
@@ -191,8 +192,7 @@ fn not_a_sheet() -> ApiError {
 
 fn too_many(n: usize) -> ApiError {
     ApiError::new(
-        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-        "too_many_rows",
+        ErrorCode::TooManyRows,
         format!("表格有 {n} 行，最多 {MAX_ROWS} 行"),
         format!("the sheet has {n} rows; at most {MAX_ROWS}"),
     )

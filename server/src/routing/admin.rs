@@ -4,6 +4,7 @@
 
 // Row tuples mirror the columns each query selects; naming every one would hide that.
 
+use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -35,7 +36,7 @@ pub fn dry_run(
                     .find(|x| x.code == a)
                     .map(|x| x.id.clone());
                 by_code.ok_or_else(|| {
-                    ApiError::not_found("area_not_found", "没有这个区域", "No such area")
+                    ApiError::new(ErrorCode::AreaNotFound, "没有这个区域", "No such area")
                 })?
             } else {
                 a.to_string()
@@ -47,8 +48,8 @@ pub fn dry_run(
             .map(str::to_string)
             .ok_or_else(crate::complaints::intake::outside_jurisdiction)?,
         (None, None) => {
-            return Err(ApiError::bad_request(
-                "location_required",
+            return Err(ApiError::new(
+                ErrorCode::LocationRequired,
                 "请给出区域或经纬度",
                 "Give an area or lat/lon",
             ));
@@ -267,8 +268,8 @@ pub async fn delete(
         })
         .await?;
     if n == 0 {
-        return Err(ApiError::not_found(
-            "rule_not_found",
+        return Err(ApiError::new(
+            ErrorCode::RuleNotFound,
             "没有这条规则",
             "No such rule",
         ));

@@ -5,7 +5,6 @@
 pub mod admin;
 pub mod engine;
 pub mod geo;
-pub mod synthetic;
 
 pub use engine::{
     AreaIndex, AreaInput, AreaKind, RouteDecision, Router, RoutingError, RoutingRule,

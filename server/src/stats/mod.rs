@@ -10,6 +10,7 @@ pub mod reference;
 pub mod schema;
 pub mod summary;
 
+use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -39,8 +40,8 @@ pub const MAX_WINDOW_YEARS: i64 = 2;
 /// The period as `[start, end)` in ms; 400 `window_too_long` beyond [`MAX_WINDOW_YEARS`].
 pub fn window(p: &Period, now_ms: i64, tz: &jiff::tz::TimeZone) -> Result<(i64, i64), ApiError> {
     let bad = |field: &str| {
-        ApiError::bad_request(
-            "invalid_query",
+        ApiError::new(
+            ErrorCode::InvalidQuery,
             format!("{field} 应为 YYYY-MM-DD 日期"),
             format!("{field} must be a YYYY-MM-DD date"),
         )
@@ -57,8 +58,8 @@ pub fn window(p: &Period, now_ms: i64, tz: &jiff::tz::TimeZone) -> Result<(i64, 
             .map_err(|_| bad("to"))?,
     };
     if from > to {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::new(
+            ErrorCode::InvalidQuery,
             "from 不能晚于 to",
             "from must not be after to",
         ));
@@ -67,8 +68,8 @@ pub fn window(p: &Period, now_ms: i64, tz: &jiff::tz::TimeZone) -> Result<(i64, 
         .checked_sub(jiff::Span::new().years(MAX_WINDOW_YEARS))
         .unwrap_or(jiff::civil::Date::MIN);
     if from < earliest {
-        return Err(ApiError::bad_request(
-            "window_too_long",
+        return Err(ApiError::new(
+            ErrorCode::WindowTooLong,
             "统计区间最长为两年",
             "The period may be at most two years long",
         )

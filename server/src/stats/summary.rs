@@ -6,6 +6,7 @@
 //! tickets past their deadline through a partial index (`tickets_open_overdue`).
 //! [`super::reference::board_from_tickets`] counts the same from the tickets (tested equal).
 
+use crate::error::ErrorCode;
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, web};
@@ -86,7 +87,11 @@ fn unit_of(catalog: &Catalog, raw: &str) -> Result<String, ApiError> {
         .find(|u| u.code == raw)
         .map(|u| u.id.clone())
         .ok_or_else(|| {
-            ApiError::bad_request("unknown_unit", "没有这个单位", "unit_id names no unit")
+            ApiError::new(
+                ErrorCode::UnknownUnit,
+                "没有这个单位",
+                "unit_id names no unit",
+            )
         })
 }
 

@@ -1,5 +1,6 @@
 //! HTTP handlers of sync: push, pull, schemas, conflicts, rejections.
 
+use crate::error::ErrorCode;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use anju_shared::protocol::{MutationOutcome, PushRequest, PushResponse, check_protocol};
@@ -52,8 +53,8 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8
     let mut body = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            ApiError::bad_request(
-                "malformed_body",
+            ApiError::new(
+                ErrorCode::MalformedBody,
                 "请求内容无法读取",
                 format!("the request body could not be read: {e}"),
             )
@@ -69,8 +70,8 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8
 fn protocol_error(requested: u32) -> Option<ApiError> {
     let mismatch = check_protocol(requested).err()?;
     Some(
-        ApiError::bad_request(
-            "protocol_version_unsupported",
+        ApiError::new(
+            ErrorCode::ProtocolVersionUnsupported,
             mismatch.message_zh,
             mismatch.message_en,
         )
@@ -92,13 +93,13 @@ pub fn check_device(
         .first(conn)
         .optional()?;
     match row {
-        None => Err(ApiError::forbidden(
-            "device_not_registered",
+        None => Err(ApiError::new(
+            ErrorCode::DeviceNotRegistered,
             "此设备尚未注册",
             "This device is not registered",
         )),
-        Some((owner, _, _)) if owner != principal.user_id => Err(ApiError::forbidden(
-            "device_not_yours",
+        Some((owner, _, _)) if owner != principal.user_id => Err(ApiError::new(
+            ErrorCode::DeviceNotYours,
             "此设备不属于当前账号",
             "This device is not registered to this account",
         )),
@@ -128,8 +129,8 @@ pub async fn push_handler(
 ) -> Result<HttpResponse, ApiError> {
     let body = read_body(payload, PUSH_LIMIT).await?;
     let value: Value = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(
-            "malformed_batch",
+        ApiError::new(
+            ErrorCode::MalformedBatch,
             format!("同步批次不是有效的 JSON：{e}"),
             format!("the batch is not valid JSON: {e}"),
         )
@@ -141,16 +142,15 @@ pub async fn push_handler(
         }
     }
     let request: PushRequest = serde_json::from_value(value).map_err(|e| {
-        ApiError::bad_request(
-            "malformed_batch",
+        ApiError::new(
+            ErrorCode::MalformedBatch,
             format!("同步批次格式错误：{e}"),
             format!("the batch is malformed: {e}"),
         )
     })?;
     if request.mutations.len() > MAX_MUTATIONS {
         return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "batch_too_large",
+            ErrorCode::BatchTooLarge,
             format!("每批最多 {MAX_MUTATIONS} 条修改"),
             format!("at most {MAX_MUTATIONS} mutations per batch"),
         ));
@@ -158,8 +158,8 @@ pub async fn push_handler(
     if let Some(own) = &principal.device_id
         && *own != request.device_id.to_string()
     {
-        return Err(ApiError::forbidden(
-            "device_not_yours",
+        return Err(ApiError::new(
+            ErrorCode::DeviceNotYours,
             "登录所绑定的设备与提交的设备不一致",
             "the session is bound to another device",
         ));
@@ -197,8 +197,8 @@ pub async fn push_handler(
             };
             apply_push(conn, &ctx, &request.mutations)
                 .map_err(|e| match e {
-                    PushError::SequenceGap { expected } => ApiError::conflict(
-                        "sequence_gap",
+                    PushError::SequenceGap { expected } => ApiError::new(
+                        ErrorCode::SequenceGap,
                         format!("缺少序号 {expected} 的修改，整批未处理"),
                         format!("mutation {expected} is missing; the batch was not applied"),
                     )
@@ -263,8 +263,8 @@ pub async fn pull_handler(
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(DEFAULT_PULL);
     if !(1..=MAX_PULL).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_limit",
+        return Err(ApiError::new(
+            ErrorCode::InvalidLimit,
             format!("limit 应在 1 到 {MAX_PULL} 之间"),
             format!("limit must be between 1 and {MAX_PULL}"),
         ));
@@ -272,8 +272,8 @@ pub async fn pull_handler(
     if let Some(own) = &principal.device_id
         && *own != query.device_id.to_string()
     {
-        return Err(ApiError::forbidden(
-            "device_not_yours",
+        return Err(ApiError::new(
+            ErrorCode::DeviceNotYours,
             "登录所绑定的设备与请求的设备不一致",
             "the session is bound to another device",
         ));
@@ -295,8 +295,8 @@ pub async fn pull_handler(
             pull(conn, &puller, &scope, cursor, limit, now).map_err(|e| match e {
                 PullError::InvalidCursor => {
                     tracing::warn!(device = %query.device_id, "pull with a cursor this server did not sign");
-                    ApiError::bad_request(
-                        "invalid_cursor",
+                    ApiError::new(
+                        ErrorCode::InvalidCursor,
                         "同步位置无效（不是服务器为本设备签发的），请不带同步位置重新同步",
                         "the cursor is not one this server signed for this device; pull without a cursor",
                     )
@@ -315,8 +315,7 @@ pub async fn pull_handler(
         PullOutcome::ResetRequired => {
             let r = anju_shared::protocol::ResetRequired::default();
             Err(ApiError::new(
-                StatusCode::GONE,
-                "reset_required",
+                ErrorCode::ResetRequired,
                 r.message_zh,
                 r.message_en,
             ))
@@ -468,16 +467,16 @@ pub async fn list_conflicts(
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(200);
     if !(1..=1000).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_limit",
+        return Err(ApiError::new(
+            ErrorCode::InvalidLimit,
             "limit 应在 1 到 1000 之间",
             "limit must be between 1 and 1000",
         ));
     }
     let status = query.status.unwrap_or_else(|| "open".into());
     if !matches!(status.as_str(), "open" | "resolved" | "all") {
-        return Err(ApiError::bad_request(
-            "invalid_status",
+        return Err(ApiError::new(
+            ErrorCode::InvalidStatusQuery,
             "status 应为 open、resolved 或 all",
             "status must be open, resolved or all",
         ));
@@ -508,8 +507,8 @@ pub async fn list_conflicts(
 }
 
 fn conflict_not_found() -> ApiError {
-    ApiError::not_found(
-        "conflict_not_found",
+    ApiError::new(
+        ErrorCode::ConflictNotFound,
         "找不到该冲突记录",
         "No such conflict record",
     )
@@ -551,8 +550,8 @@ pub async fn get_conflict(
 /// one of the two contested values (an array for a set).
 fn parse_choice(body: &Value) -> Result<Choice, ApiError> {
     let bad = || {
-        ApiError::bad_request(
-            "invalid_resolution",
+        ApiError::new(
+            ErrorCode::InvalidResolution,
             "请求应为 {\"pick\": \"server\"} 或 {\"pick\": \"device\"}（或冲突双方之一的 value）",
             "the body must be {\"pick\": \"server\"} or {\"pick\": \"device\"} (or a value that is one of the two contested ones)",
         )
@@ -609,26 +608,25 @@ fn resolve_error(e: ResolveError) -> ApiError {
     match e {
         ResolveError::NotFound => conflict_not_found(),
         ResolveError::NotYourUnit => crate::auth::principal::not_your_unit(),
-        ResolveError::NeedsSupervisor => ApiError::forbidden(
-            "resolution_needs_supervisor",
+        ResolveError::NeedsSupervisor => ApiError::new(
+            ErrorCode::ResolutionNeedsSupervisor,
             "责任单位、整改期限等由服务器管理的字段和状态的冲突，只能由督办人员或管理员处理",
             "conflicts of server-authoritative fields and statuses are resolved by a supervisor or an administrator",
         ),
-        ResolveError::LeavesScope => ApiError::forbidden(
-            "resolution_leaves_scope",
+        ResolveError::LeavesScope => ApiError::new(
+            ErrorCode::ResolutionLeavesScope,
             "该处理会使记录移出您的管辖范围，未执行",
             "this choice would move the record out of your scope; nothing was changed",
         ),
         ResolveError::NotContested { server, device } => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "not_a_contested_value",
+            ErrorCode::NotAContestedValue,
             "只能选择冲突双方之一的值（服务器的或设备的）",
             "only one of the two contested values (the server's or the device's) can be chosen",
         )
         .with("server_value", server)
         .with("device_value", device),
-        ResolveError::AlreadyResolved => ApiError::conflict(
-            "conflict_already_resolved",
+        ResolveError::AlreadyResolved => ApiError::new(
+            ErrorCode::ConflictAlreadyResolved,
             "该冲突已处理",
             "This conflict has already been resolved",
         ),
@@ -636,7 +634,7 @@ fn resolve_error(e: ResolveError) -> ApiError {
             code,
             message_zh,
             message_en,
-        } => ApiError::new(
+        } => ApiError::relay(
             StatusCode::UNPROCESSABLE_ENTITY,
             code,
             message_zh,

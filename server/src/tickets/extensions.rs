@@ -3,6 +3,7 @@
 
 // Row tuples mirror the columns each query selects; naming every one would hide that.
 
+use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -130,8 +131,8 @@ async fn decide(
                     .first(conn)
                     .optional()?;
                 let ticket_id = ticket_id.ok_or_else(|| {
-                    ApiError::not_found(
-                        "extension_not_found",
+                    ApiError::new(
+                        ErrorCode::ExtensionNotFound,
                         "没有这个延期申请",
                         "No such extension request",
                     )

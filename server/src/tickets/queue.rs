@@ -1,5 +1,6 @@
 //! The staff queues (`GET /api/v1/tickets`): a unit's tickets, the dispatch queue, or all.
 
+use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -74,7 +75,7 @@ pub async fn list(
         && TicketStatus::parse(s).is_none()
     {
         return Err(
-            ApiError::bad_request("invalid_query", "没有这个状态", "Unknown status").with(
+            ApiError::new(ErrorCode::InvalidQuery, "没有这个状态", "Unknown status").with(
                 "valid_statuses",
                 json!(
                     TicketStatus::ALL
@@ -93,8 +94,8 @@ pub async fn list(
         }
     });
     if !matches!(queue.as_str(), "unit" | "dispatch" | "all") {
-        return Err(ApiError::bad_request(
-            "invalid_query",
+        return Err(ApiError::new(
+            ErrorCode::InvalidQuery,
             "queue 应为 unit、dispatch 或 all",
             "queue is unit, dispatch or all",
         ));

@@ -6,6 +6,7 @@
 //! same module: a new ticket's first event ([`open`]), a "me too" ([`add_supporter`]) and the
 //! clocks' reminders and escalations ([`remark`]). Every event is written by [`record_event`].
 
+use crate::error::ErrorCode;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
@@ -192,26 +193,26 @@ struct Notice {
 
 /// 404 `ticket_not_found`.
 pub fn ticket_not_found() -> ApiError {
-    ApiError::not_found("ticket_not_found", "没有这个工单", "No such ticket")
+    ApiError::new(ErrorCode::TicketNotFound, "没有这个工单", "No such ticket")
 }
 
 /// Map a state-machine refusal to its API error.
 pub fn refusal_error(r: Refusal) -> ApiError {
     match r {
-        Refusal::NotInState => ApiError::conflict(
-            "ticket_not_in_state",
+        Refusal::NotInState => ApiError::new(
+            ErrorCode::TicketNotInState,
             "工单当前状态不允许此操作",
             "The ticket's current status does not allow this action",
         ),
         Refusal::NotYourUnit => crate::auth::principal::not_your_unit(),
         Refusal::RoleNotAllowed => crate::auth::principal::role_not_allowed(),
-        Refusal::ExtensionPending => ApiError::conflict(
-            "extension_pending",
+        Refusal::ExtensionPending => ApiError::new(
+            ErrorCode::ExtensionPending,
             "已有延期申请在审批中",
             "An extension request is already waiting for a decision",
         ),
-        Refusal::NoPendingExtension => ApiError::conflict(
-            "no_pending_extension",
+        Refusal::NoPendingExtension => ApiError::new(
+            ErrorCode::NoPendingExtension,
             "没有待审批的延期申请",
             "There is no pending extension request",
         ),
@@ -308,8 +309,8 @@ pub fn apply(
             .first(conn)
             .optional()?;
         if status.as_deref() != Some("pending") {
-            return Err(ApiError::conflict(
-                "extension_already_decided",
+            return Err(ApiError::new(
+                ErrorCode::ExtensionAlreadyDecided,
                 "该延期申请已处理",
                 "This extension request was already decided",
             ));
@@ -410,8 +411,8 @@ pub fn apply(
                 return Err(crate::auth::principal::role_not_allowed());
             };
             if now >= t.resolution_due {
-                return Err(ApiError::conflict(
-                    "deadline_passed",
+                return Err(ApiError::new(
+                    ErrorCode::DeadlinePassed,
                     "办结时限已过，不能再申请延期",
                     "The resolution deadline has passed; an extension can no longer be asked for",
                 ));
@@ -711,8 +712,8 @@ pub fn add_supporter(
     let now = env.now;
     let t = store::find_for_update(conn, ticket_id)?.ok_or_else(ticket_not_found)?;
     if !t.status().is_open() {
-        return Err(ApiError::conflict(
-            "ticket_not_in_state",
+        return Err(ApiError::new(
+            ErrorCode::TicketNotInState,
             "该工单已办结，不能再加入",
             "This ticket is already resolved or closed",
         ));

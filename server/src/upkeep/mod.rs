@@ -11,7 +11,7 @@ pub mod report;
 pub mod sample;
 pub mod schema;
 
-use actix_web::http::StatusCode;
+use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -45,8 +45,8 @@ pub struct NewHandover {
     pub note: Option<String>,
 }
 
-fn unprocessable(code: &'static str, zh: String, en: String) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, zh, en)
+fn unprocessable(code: ErrorCode, zh: String, en: String) -> ApiError {
+    ApiError::new(code, zh, en)
 }
 
 /// `POST /api/v1/upkeep/handovers`: hands a completed project's community over to a property
@@ -84,7 +84,7 @@ pub fn hand_over(
 ) -> Result<Value, ApiError> {
     let date: jiff::civil::Date = b.took_over_on.trim().parse().map_err(|_| {
         unprocessable(
-            "invalid_date",
+            ErrorCode::InvalidDate,
             format!("日期无效：{}", b.took_over_on),
             format!("not a date: {}", b.took_over_on),
         )
@@ -92,14 +92,14 @@ pub fn hand_over(
     let p = crate::funds::handlers::project(conn, &b.project_id, &Scope::All)?;
     if p.text("status") != Some("completed") {
         return Err(unprocessable(
-            "project_not_completed",
+            ErrorCode::ProjectNotCompleted,
             "项目尚未完工，不能移交后续管理".into(),
             "the project is not completed; it cannot be handed over".into(),
         ));
     }
     let area = p.text("area_id").map(str::to_owned).ok_or_else(|| {
         unprocessable(
-            "project_not_completed",
+            ErrorCode::ProjectNotCompleted,
             "项目没有所属区域".into(),
             "the project has no area".into(),
         )
@@ -110,15 +110,15 @@ pub fn hand_over(
         .first(conn)
         .optional()?;
     let Some((unit_id, kind)) = unit else {
-        return Err(ApiError::not_found(
-            "unit_not_found",
+        return Err(ApiError::new(
+            ErrorCode::UnitNotFound,
             "没有这个单位",
             "no such unit",
         ));
     };
     if kind != "property_manager" {
         return Err(unprocessable(
-            "not_a_property_manager",
+            ErrorCode::NotAPropertyManager,
             format!("该单位不是物业服务企业（类型：{kind}），不能接管"),
             format!("the unit is not a property manager (kind: {kind}); it cannot take over"),
         ));
@@ -130,7 +130,7 @@ pub fn hand_over(
         .get_result(conn)?;
     if taken > 0 {
         return Err(unprocessable(
-            "already_handed_over",
+            ErrorCode::AlreadyHandedOver,
             "该小区在这一天已有移交记录".into(),
             "this community already has a hand-over on that day".into(),
         ));

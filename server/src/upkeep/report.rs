@@ -4,6 +4,7 @@
 //! caller's scope (a unit role sees the hand-overs to its units and of the communities it
 //! serves). Figures: [`super::figures`].
 
+use crate::error::ErrorCode;
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, web};
@@ -35,8 +36,8 @@ fn months_of(q: &MonthsQuery) -> Result<i64, ApiError> {
     match q.months {
         None => Ok(DEFAULT_MONTHS),
         Some(n) if (1..=MAX_MONTHS).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::bad_request(
-            "invalid_query",
+        Some(_) => Err(ApiError::new(
+            ErrorCode::InvalidQuery,
             "months 应为 1 到 24 之间的整数",
             "months must be a whole number from 1 to 24",
         )),
@@ -243,8 +244,8 @@ pub async fn get_manager(
                 .into_iter()
                 .find(|v| v["unit_id"] == id.as_str() || v["code"] == id.as_str())
                 .ok_or_else(|| {
-                    ApiError::not_found(
-                        "unit_not_found",
+                    ApiError::new(
+                        ErrorCode::UnitNotFound,
                         "没有这个物业服务企业，或不在您的管辖范围内",
                         "no such property manager, or not in your scope",
                     )
@@ -293,8 +294,8 @@ fn community(
         .filter(|h| h.area_id == area && figures::visible(scope, h))
         .collect();
     let Some(h) = mine.last().copied() else {
-        return Err(ApiError::not_found(
-            "community_not_found",
+        return Err(ApiError::new(
+            ErrorCode::CommunityNotFound,
             "该小区没有移交后续管理记录，或不在您的管辖范围内",
             "this community was not handed over to a property manager, or is not in your scope",
         ));

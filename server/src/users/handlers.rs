@@ -2,6 +2,7 @@
 //! `POST /api/v1/admin/users/{id}/password`. Administrators manage everyone; a unit's
 //! administrator manages staff and inspectors of their own unit only.
 
+use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -193,7 +194,7 @@ pub async fn update(
         .db
         .write(move |conn| {
             let current = users::get(conn, &id)?.ok_or_else(|| {
-                ApiError::not_found("user_not_found", "找不到该用户", "No such user")
+                ApiError::new(ErrorCode::UserNotFound, "找不到该用户", "No such user")
             })?;
             let current_role = Role::parse(&current.role).unwrap_or(Role::UnitStaff);
             may_manage(&who, current_role, current.unit_id.as_deref())?;
@@ -260,7 +261,7 @@ pub async fn set_password(
         .db
         .write(move |conn| {
             let current = users::get(conn, &id2)?.ok_or_else(|| {
-                ApiError::not_found("user_not_found", "找不到该用户", "No such user")
+                ApiError::new(ErrorCode::UserNotFound, "找不到该用户", "No such user")
             })?;
             let role = Role::parse(&current.role).unwrap_or(Role::UnitStaff);
             may_manage(&who, role, current.unit_id.as_deref())

@@ -4,6 +4,7 @@
 
 pub mod handlers;
 
+use crate::error::ErrorCode;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -203,7 +204,7 @@ pub fn id_by_username(conn: &mut DbConnection, username: &str) -> Result<String,
         .select(users::id)
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::not_found("user_not_found", "找不到该用户", "No such user"))
+        .ok_or_else(|| ApiError::new(ErrorCode::UserNotFound, "找不到该用户", "No such user"))
 }
 
 /// Whether an enabled administrator who can log in exists (first start creates `admin`

@@ -87,7 +87,10 @@ function renderQueue() {
     if (!da) return 1; if (!db) return -1;
     return new Date(da) - new Date(db);
   });
-  const tb = clear($('#queue tbody'));
+  // A redraw keeps the keyboard where it was: the focused ticket's link is focused again.
+  const tbody = $('#queue tbody');
+  const focusedId = tbody.contains(document.activeElement) ? document.activeElement.closest('tr')?.dataset.id : null;
+  const tb = clear(tbody);
   $('#queue-count').textContent = sorted.length ? t('con.count', { n: sorted.length }) : t('con.empty');
   for (const tk of sorted) {
     const due = dueOf(tk);
@@ -99,6 +102,7 @@ function renderQueue() {
       h('td', { class: 'nw', text: t('status.' + tk.status) }));
     tb.append(tr);
   }
+  if (focusedId) [...tb.rows].find((r) => r.dataset.id === focusedId)?.querySelector('a')?.focus();
 }
 const short = (s, n) => ([...s].length > n ? [...s].slice(0, n).join('') + '…' : s);
 

@@ -6,7 +6,7 @@
 //! connections; the database size per 100,000 tickets. A bare actix-web endpoint measured in the
 //! same run is the baseline. Prints a table.
 //!
-//! `cargo run --release -p anju-server --bin bench_scale -- [--tickets N] [--sustain-secs S]
+//! `cargo run --release -p anju-bench --bin bench_scale -- [--tickets N] [--sustain-secs S]
 //!  [--backend sqlite|postgres|both]`; PostgreSQL from `ANJU_BENCH_POSTGRES`
 //! (default `postgres://postgres@127.0.0.1:5432/test`).
 
@@ -16,12 +16,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
+use anju_bench::measure::{ms, percentile_us_as_ms, print_value_tables};
+use anju_bench::{load, pg};
 use anju_server::clock::Clock;
 use anju_server::config::{Config, SampleMode};
 use anju_server::db::DbConnection;
 use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ADMIN_PASSWORD: &str = "bench-admin-password";
 const DAY: i64 = 86_400_000;
@@ -52,18 +53,14 @@ fn args() -> Args {
     a
 }
 
-fn pct(sorted: &[u32], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    f64::from(sorted[i.min(sorted.len() - 1)]) / 1000.0
-}
-
 fn p50_p99(lat: &mut [u32]) -> String {
     lat.sort_unstable();
     // Two decimals: a bare endpoint answers in well under a millisecond.
-    format!("{:.2} / {:.2} ms", pct(lat, 0.5), pct(lat, 0.99))
+    format!(
+        "{:.2} / {:.2} ms",
+        percentile_us_as_ms(lat, 0.5),
+        percentile_us_as_ms(lat, 0.99)
+    )
 }
 
 /// Raw keep-alive HTTP/1.1 load: each connection sends `req` until `stop` or the count runs out.
@@ -75,56 +72,27 @@ async fn one_connection(
     left: Arc<AtomicUsize>,
 ) -> (usize, usize, usize, Vec<u32>, Vec<Instant>) {
     let (mut ok, mut e5, mut other, mut lat, mut at) = (0, 0, 0, Vec::new(), Vec::new());
-    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
+    let Some(mut s) = load::connect(addr).await else {
         return (0, 0, 1, lat, at);
     };
-    let _ = s.set_nodelay(true);
-    let mut buf = vec![0u8; 16 * 1024];
+    let mut buf = Vec::new();
     while !stop.load(Ordering::Relaxed)
         && left
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
             .is_ok()
     {
         let t0 = Instant::now();
-        if s.write_all(&req).await.is_err() {
-            other += 1;
-            break;
-        }
-        let mut have = 0usize;
-        let mut status = 0u16;
-        loop {
-            if have == buf.len() {
-                buf.resize(buf.len() * 2, 0);
-            }
-            let n = match s.read(&mut buf[have..]).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            have += n;
-            let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") else {
-                continue;
-            };
-            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let len: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
-            if have >= end + 4 + len {
-                status = head.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
-                break;
-            }
-        }
-        lat.push(t0.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+        let status = load::round_trip(&mut s, &req, &mut buf).await;
+        lat.push(load::elapsed_us(t0));
         at.push(Instant::now());
         match status {
-            200..=299 => ok += 1,
-            500..=599 => e5 += 1,
-            0 => {
+            Some(200..=299) => ok += 1,
+            Some(500..=599) => e5 += 1,
+            Some(_) => other += 1,
+            None => {
                 other += 1;
                 break;
             }
-            _ => other += 1,
         }
     }
     (ok, e5, other, lat, at)
@@ -180,19 +148,6 @@ async fn drive(addr: SocketAddr, req: Vec<u8>, conns: usize, secs: u64, max: usi
     }
     l.secs = start.elapsed().as_secs_f64();
     l
-}
-
-fn post(addr: SocketAddr, path: &str, body: &str) -> Vec<u8> {
-    format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
-fn get(addr: SocketAddr, path: &str, token: &str) -> Vec<u8> {
-    format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n")
-        .into_bytes()
 }
 
 #[derive(diesel::QueryableByName)]
@@ -306,10 +261,6 @@ fn seed(conn: &mut DbConnection, n: usize, now: i64) -> Result<f64, String> {
         let _ = conn.batch_execute("ANALYZE;");
     }
     Ok(t0.elapsed().as_secs_f64())
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 async fn login(addr: SocketAddr) -> Option<String> {
@@ -500,14 +451,14 @@ async fn bench_backend(
     let (intake, logins) = tokio::join!(
         drive(
             addr,
-            post(addr, "/api/v1/complaints", &body),
+            load::post_json(addr, "/api/v1/complaints", &body),
             64,
             20,
             usize::MAX
         ),
         drive(
             addr,
-            post(addr, "/api/v1/auth/login", &login_body),
+            load::post_json(addr, "/api/v1/auth/login", &login_body),
             4,
             20,
             usize::MAX
@@ -558,9 +509,16 @@ async fn bench_backend(
     .next()
     .unwrap_or_default();
     // The read baseline of this server: GET /healthz (same HTTP stack, no database work).
-    let mut h = drive(addr, get(addr, "/healthz", &token), 1, 30, 200).await;
+    let mut h = drive(
+        addr,
+        load::get_with_token(addr, "/healthz", &token),
+        1,
+        30,
+        200,
+    )
+    .await;
     h.lat.sort_unstable();
-    let read_base = pct(&h.lat, 0.5).max(0.001);
+    let read_base = percentile_us_as_ms(&h.lat, 0.5).max(0.001);
     rows.push((
         "baseline: GET /healthz of this server, 1 conn (200 requests)".into(),
         p50_p99(&mut h.lat),
@@ -607,9 +565,9 @@ async fn bench_backend(
             10,
         ),
     ] {
-        let mut l = drive(addr, get(addr, &path, &token), 1, 120, n).await;
+        let mut l = drive(addr, load::get_with_token(addr, &path, &token), 1, 120, n).await;
         l.lat.sort_unstable();
-        let ratio = pct(&l.lat, 0.5) / read_base;
+        let ratio = percentile_us_as_ms(&l.lat, 0.5) / read_base;
         let _ = bare.get_p50;
         rows.push((
             format!("{label} p50 / p99 ({n} requests)"),
@@ -624,7 +582,7 @@ async fn bench_backend(
     // Sustained intake.
     let s = drive(
         addr,
-        post(addr, "/api/v1/complaints", &body),
+        load::post_json(addr, "/api/v1/complaints", &body),
         64,
         a.sustain_secs,
         usize::MAX,
@@ -682,33 +640,10 @@ async fn bare(body: web::Bytes) -> HttpResponse {
     HttpResponse::Created().json(serde_json::json!({"ok": v.is_object()}))
 }
 
-fn pg_schema_url(base: &str) -> Option<(String, String)> {
-    use diesel::Connection;
-    let mut conn = diesel::PgConnection::establish(base).ok()?;
-    let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    diesel::sql_query(format!("CREATE SCHEMA {name}"))
-        .execute(&mut conn)
-        .ok()?;
-    let sep = if base.contains('?') { '&' } else { '?' };
-    Some((
-        format!("{base}{sep}options=-c%20search_path%3D{name}"),
-        name,
-    ))
-}
-
-fn drop_schema(base: &str, name: &str) {
-    use diesel::Connection;
-    if let Ok(mut conn) = diesel::PgConnection::establish(base) {
-        let _ =
-            diesel::sql_query(format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&mut conn);
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let a = args();
-    let pg = std::env::var("ANJU_BENCH_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let pg = pg::url_from_env();
     let dir = std::env::temp_dir().join(format!("anju-scale-{}", uuid::Uuid::new_v4().simple()));
     let _ = std::fs::create_dir_all(&dir);
 
@@ -731,20 +666,20 @@ async fn main() {
     tokio::spawn(srv);
     let b = drive(
         addr,
-        post(addr, "/api/v1/complaints", "{\"category\":\"dust\"}"),
+        load::post_json(addr, "/api/v1/complaints", "{\"category\":\"dust\"}"),
         64,
         10,
         usize::MAX,
     )
     .await;
-    let mut g = drive(addr, get(addr, "/bare", "x"), 1, 10, 200).await;
+    let mut g = drive(addr, load::get_with_token(addr, "/bare", "x"), 1, 10, 200).await;
     handle.stop(true).await;
     g.lat.sort_unstable();
     let mut bl = b.lat;
     let bare_rate = b.ok as f64 / b.secs;
     let bare = Bare {
         post_rate: bare_rate,
-        get_p50: pct(&g.lat, 0.5),
+        get_p50: percentile_us_as_ms(&g.lat, 0.5),
     };
     println!(
         "\nScale, {} tickets seeded, {} cores",
@@ -769,7 +704,7 @@ async fn main() {
     }
     let mut schema = None;
     if a.backend != "sqlite" {
-        if let Some((url, name)) = pg_schema_url(&pg) {
+        if let Some((url, name)) = pg::schema_url(&pg) {
             let mut c = Config::for_data_dir(&dir.join("pg"));
             c.database_url = url;
             all.push((
@@ -782,15 +717,9 @@ async fn main() {
         }
     }
     if let Some(n) = schema {
-        drop_schema(&pg, &n);
+        pg::drop_schema(&pg, &n);
     }
     let _ = std::fs::remove_dir_all(&dir);
-    for (backend, rows) in all {
-        println!("| {backend} | value |\n| --- | --- |");
-        for (k, v) in rows {
-            println!("| {k} | {v} |");
-        }
-        println!();
-    }
+    print_value_tables(all);
     println!("(sustained intake share of bare: compare the rate above with {bare_rate:.0}/s)");
 }

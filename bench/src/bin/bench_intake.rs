@@ -3,7 +3,7 @@
 //! ceiling). 64 keep-alive connections on loopback, a fixed number of requests (bounded by a
 //! time cap), latency per request. Prints a table.
 //!
-//! `cargo run --release -p anju-server --bin bench_intake`
+//! `cargo run --release -p anju-bench --bin bench_intake`
 //!
 //! Environment: `ANJU_BENCH_REQUESTS` (default 20000), `ANJU_BENCH_CONNECTIONS` (64),
 //! `ANJU_BENCH_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/test`; `none` to skip).
@@ -14,10 +14,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
+use anju_bench::measure::percentile_us_as_ms;
+use anju_bench::{load, pg};
 use anju_server::clock::Clock;
 use anju_server::complaints::intake::SubmitBody;
 use anju_server::config::{Config, SampleMode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct Outcome {
     name: String,
@@ -34,14 +35,6 @@ fn env_num(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn request_bytes(addr: SocketAddr, body: &str) -> Vec<u8> {
-    format!(
-        "POST /api/v1/complaints HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
 async fn one_connection(
     addr: SocketAddr,
     req: Arc<Vec<u8>>,
@@ -50,48 +43,19 @@ async fn one_connection(
     deadline: Instant,
 ) -> (usize, usize, Vec<u32>) {
     let (mut done, mut errors, mut lat) = (0, 0, Vec::new());
-    let Ok(mut s) = tokio::net::TcpStream::connect(addr).await else {
+    let Some(mut s) = load::connect(addr).await else {
         return (0, 1, lat);
     };
-    let _ = s.set_nodelay(true);
-    let mut buf = vec![0u8; 16 * 1024];
+    let mut buf = Vec::new();
     while next.fetch_add(1, Ordering::Relaxed) < total && Instant::now() < deadline {
         let t0 = Instant::now();
-        if s.write_all(&req).await.is_err() {
-            errors += 1;
-            break;
-        }
-        let mut have = 0usize;
-        let mut ok = false;
-        loop {
-            if have == buf.len() {
-                buf.resize(buf.len() * 2, 0);
-            }
-            let n = match s.read(&mut buf[have..]).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            have += n;
-            let Some(end) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") else {
-                continue;
-            };
-            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let len: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
-            if have >= end + 4 + len {
-                ok = head.starts_with("http/1.1 201");
-                break;
-            }
-        }
-        lat.push(t0.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
-        if ok {
-            done += 1;
-        } else {
-            errors += 1;
-            if have == 0 {
+        let status = load::round_trip(&mut s, &req, &mut buf).await;
+        lat.push(load::elapsed_us(t0));
+        match status {
+            Some(201) => done += 1,
+            Some(_) => errors += 1,
+            None => {
+                errors += 1;
                 break;
             }
         }
@@ -100,7 +64,7 @@ async fn one_connection(
 }
 
 async fn drive(name: &str, addr: SocketAddr, body: &str, total: usize, conns: usize) -> Outcome {
-    let req = Arc::new(request_bytes(addr, body));
+    let req = Arc::new(load::post_json(addr, "/api/v1/complaints", body));
     // Warm-up: connections, caches, the catalog.
     let warm = Arc::new(AtomicUsize::new(0));
     let far = Instant::now() + Duration::from_secs(60);
@@ -153,28 +117,6 @@ async fn bare(body: web::Json<SubmitBody>) -> HttpResponse {
         .json(serde_json::json!({"category": b.category, "len": b.description.len()}))
 }
 
-fn pg_schema_url(base: &str) -> Option<(String, String)> {
-    use diesel::{Connection, RunQueryDsl};
-    let mut conn = diesel::PgConnection::establish(base).ok()?;
-    let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    diesel::sql_query(format!("CREATE SCHEMA {name}"))
-        .execute(&mut conn)
-        .ok()?;
-    let sep = if base.contains('?') { '&' } else { '?' };
-    Some((
-        format!("{base}{sep}options=-c%20search_path%3D{name}"),
-        name,
-    ))
-}
-
-fn drop_schema(base: &str, name: &str) {
-    use diesel::{Connection, RunQueryDsl};
-    if let Ok(mut conn) = diesel::PgConnection::establish(base) {
-        let _ =
-            diesel::sql_query(format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&mut conn);
-    }
-}
-
 async fn anju_server(config: Config) -> Option<anju_server::startup::Running> {
     let (state, _) = match anju_server::startup::prepare(config, Clock::default()).await {
         Ok(s) => s,
@@ -220,20 +162,11 @@ async fn body_for(addr: SocketAddr) -> Option<String> {
     )
 }
 
-fn pct(sorted: &[u32], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    f64::from(sorted[i.min(sorted.len() - 1)]) / 1000.0
-}
-
 #[tokio::main]
 async fn main() {
     let total = env_num("ANJU_BENCH_REQUESTS", 20_000);
     let conns = env_num("ANJU_BENCH_CONNECTIONS", 64);
-    let pg = std::env::var("ANJU_BENCH_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let pg = pg::url_from_env();
     let dir = std::env::temp_dir().join(format!("anju-bench-{}", uuid::Uuid::new_v4().simple()));
     let _ = std::fs::create_dir_all(&dir);
     let mut results = Vec::new();
@@ -257,7 +190,7 @@ async fn main() {
             (256u32, "anju on PostgreSQL, batch 256 (before)"),
             (0, "anju on PostgreSQL, batch 16 (automatic)"),
         ] {
-            match pg_schema_url(&pg) {
+            match pg::schema_url(&pg) {
                 Some((url, name)) => {
                     let mut c = bench_config(&dir.join(format!("pg{batch}")));
                     c.database_url = url;
@@ -296,7 +229,7 @@ async fn main() {
     handle.stop(true).await;
 
     for name in schemas {
-        drop_schema(&pg, &name);
+        pg::drop_schema(&pg, &name);
     }
     let _ = std::fs::remove_dir_all(&dir);
 
@@ -317,8 +250,8 @@ async fn main() {
             r.errors,
             r.secs,
             rps,
-            pct(&r.lat_us, 0.50),
-            pct(&r.lat_us, 0.99),
+            percentile_us_as_ms(&r.lat_us, 0.50),
+            percentile_us_as_ms(&r.lat_us, 0.99),
             100.0 * rps / bare_rps
         );
     }

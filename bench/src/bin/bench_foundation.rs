@@ -2,13 +2,15 @@
 //! already applied) on SQLite and PostgreSQL; `/healthz` latency alone and while 20 logins run
 //! concurrently (argon2 must not starve the server); idle resident set size.
 //!
-//! Run: `cargo run --release -p anju-server --bin bench_foundation` (build the release `anju`
+//! Run: `cargo run --release -p anju-bench --bin bench_foundation` (build the release `anju`
 //! first: `cargo build --release -p anju-server`). PostgreSQL is measured when
 //! `ANJU_BENCH_PG_URL` (default `postgres://postgres@127.0.0.1:5432/test`) answers.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use anju_bench::measure::{median, percentile_of, proc_status_mb};
 
 const ADMIN_PASSWORD: &str = "bench-admin-password";
 
@@ -75,28 +77,9 @@ async fn time_to_ready(
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    v[i]
-}
-
+/// The resident set of process `pid` now, in MB (NaN when unknown).
 fn rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|k| k.parse::<f64>().ok())
-            })
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    proc_status_mb(&pid.to_string(), "VmRSS:").unwrap_or(f64::NAN)
 }
 
 async fn probe_healthz(client: &reqwest::Client, port: u16, for_how_long: Duration) -> Vec<f64> {
@@ -182,8 +165,8 @@ async fn main() {
         "/healthz alone: p50 / p99".into(),
         format!(
             "{:.2} / {:.2} ms",
-            percentile(quiet.clone(), 0.5),
-            percentile(quiet, 0.99)
+            percentile_of(quiet.clone(), 0.5),
+            percentile_of(quiet, 0.99)
         ),
     ));
     let login_url = format!("http://127.0.0.1:{}/api/v1/auth/login", server.port);
@@ -217,8 +200,8 @@ async fn main() {
         "/healthz during 20 concurrent logins: p50 / p99".into(),
         format!(
             "{:.2} / {:.2} ms",
-            percentile(loaded.clone(), 0.5),
-            percentile(loaded, 0.99)
+            percentile_of(loaded.clone(), 0.5),
+            percentile_of(loaded, 0.99)
         ),
     ));
     rows.push((

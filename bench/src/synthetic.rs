@@ -1,8 +1,8 @@
 //! A synthetic city for tests and the routing benchmark: a grid of community quadrilaterals
 //! nested in streets and districts, random rules, and random queries. Deterministic per seed.
 
-use super::engine::{AreaInput, AreaKind, RoutingRule};
-use super::geo::Polygon;
+use anju_server::routing::Polygon;
+use anju_server::routing::{AreaInput, AreaKind, RoutingRule};
 
 /// Category codes the synthetic rules and queries use (the sample city's, for realism).
 pub const CATEGORIES: [&str; 13] = [
@@ -210,5 +210,82 @@ impl SyntheticCity {
                 }
             })
             .collect()
+    }
+}
+
+/// The synthetic city checked against the routing specification applied naively: the index and
+/// the router give the answers a linear scan gives (moved here from the server's routing tests
+/// with the generator).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anju_server::routing::{AreaIndex, Router};
+
+    /// The specification, applied naively: walk up from the area; at the first area with a matching
+    /// rule, take the best one there.
+    fn reference<'a>(
+        idx: &AreaIndex,
+        rules: &'a [RoutingRule],
+        category: &str,
+        area: &str,
+    ) -> Option<&'a RoutingRule> {
+        for a in idx.ancestors(area) {
+            let mut here: Vec<&RoutingRule> = rules
+                .iter()
+                .filter(|r| r.area_id == a && r.category.as_deref().is_none_or(|c| c == category))
+                .collect();
+            here.sort_by(|x, y| {
+                (y.category.is_some(), y.priority)
+                    .cmp(&(x.category.is_some(), x.priority))
+                    .then_with(|| x.id.cmp(&y.id))
+            });
+            if let Some(best) = here.first() {
+                return Some(best);
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn synthetic_city_500_polygons_1000_rules_matches_the_naive_answers() {
+        let city = synthetic_city(500, 1000, 42);
+        let idx = AreaIndex::new(city.areas.clone()).unwrap();
+        let router = Router::new(&idx, city.rules.clone()).unwrap();
+        assert_eq!(idx.len(), 509);
+
+        // Point lookup against a linear scan of every community polygon.
+        let mut located = 0;
+        for q in city.queries(20_000, 7) {
+            let naive = city
+                .areas
+                .iter()
+                .find(|a| {
+                    a.kind == AreaKind::Community
+                        && a.polygon.as_ref().unwrap().contains(q.lon, q.lat)
+                })
+                .map(|a| a.id.as_str());
+            assert_eq!(idx.locate(q.lat, q.lon), naive, "{q:?}");
+            located += usize::from(naive.is_some());
+            let (a, b, c, d) = city.bbox;
+            let inside = q.lon >= a && q.lon <= c && q.lat >= b && q.lat <= d;
+            assert_eq!(idx.is_inside_city(q.lat, q.lon), inside, "{q:?}");
+        }
+        assert!(
+            located > 5_000,
+            "most points fall in a community: {located}"
+        );
+
+        // Every area × every category (and one no rule names) against the reference.
+        for a in &city.areas {
+            for cat in CATEGORIES.iter().copied().chain(["unknown_category"]) {
+                let want = reference(&idx, &city.rules, cat, &a.id).map(|r| r.id.as_str());
+                assert_eq!(
+                    router.route(cat, &a.id).map(|d| d.rule_id),
+                    want,
+                    "{cat} in {}",
+                    a.id
+                );
+            }
+        }
     }
 }

@@ -1,11 +1,11 @@
 //! Routing benchmark: decisions per second (point → community → rule → unit) with 1,000 rules
-//! and 500 community polygons from `routing::synthetic`. Prints a table.
+//! and 500 community polygons from `anju_bench::synthetic`. Prints a table.
 //!
-//! `cargo run --release -p anju-server --bin bench_routing`
+//! `cargo run --release -p anju-bench --bin bench_routing`
 
 use std::time::Instant;
 
-use anju_server::routing::synthetic::synthetic_city;
+use anju_bench::synthetic::synthetic_city;
 use anju_server::routing::{AreaIndex, Router};
 
 fn main() {

@@ -1,4 +1,4 @@
-//! `cargo run --release -p anju-server --bin bench_bulletins -- [--backend sqlite|postgres|both]
+//! `cargo run --release -p anju-bench --bin bench_bulletins -- [--backend sqlite|postgres|both]
 //! [--runs N]`: generating a monthly bulletin (issue 15: target < 1 s) with 100 units and 10,000
 //! tickets of last month (each submitted, accepted in time or late, most resolved and rated) and
 //! 1,000 rectification orders due that month, seeded straight into the database (the rows the
@@ -11,6 +11,8 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use anju_bench::measure::{median, print_value_tables};
+use anju_bench::pg;
 use anju_server::bulletins::compute::compute;
 use anju_server::bulletins::period::{Kind, Period};
 use anju_server::clock::Clock;
@@ -190,11 +192,6 @@ fn seed_orders(
     insert_rows(conn, &rows).map_err(|e| e.to_string())?;
     store_counter(conn, seq + ORDERS as i64).map_err(|e| e.to_string())?;
     Ok(())
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 async fn bench_backend(name: &str, mut config: Config, runs: usize) -> Vec<(String, String)> {
@@ -378,28 +375,6 @@ async fn bench_backend(name: &str, mut config: Config, runs: usize) -> Vec<(Stri
     rows
 }
 
-fn pg_schema_url(base: &str) -> Option<(String, String)> {
-    use diesel::Connection;
-    let mut conn = diesel::PgConnection::establish(base).ok()?;
-    let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
-    diesel::sql_query(format!("CREATE SCHEMA {name}"))
-        .execute(&mut conn)
-        .ok()?;
-    let sep = if base.contains('?') { '&' } else { '?' };
-    Some((
-        format!("{base}{sep}options=-c%20search_path%3D{name}"),
-        name,
-    ))
-}
-
-fn drop_schema(base: &str, name: &str) {
-    use diesel::Connection;
-    if let Ok(mut conn) = diesel::PgConnection::establish(base) {
-        let _ =
-            diesel::sql_query(format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&mut conn);
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -414,8 +389,7 @@ async fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(7)
         .max(1);
-    let pg = std::env::var("ANJU_BENCH_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let pg = pg::url_from_env();
     let dir =
         std::env::temp_dir().join(format!("anju-bulletins-{}", uuid::Uuid::new_v4().simple()));
     let _ = std::fs::create_dir_all(&dir);
@@ -426,12 +400,12 @@ async fn main() {
         all.push(("SQLite", bench_backend("sqlite", c, runs).await));
     }
     if backend != "sqlite" {
-        match pg_schema_url(&pg) {
+        match pg::schema_url(&pg) {
             Some((url, schema)) => {
                 let mut c = Config::for_data_dir(&dir.join("pg"));
                 c.database_url = url;
                 all.push(("PostgreSQL", bench_backend("postgres", c, runs).await));
-                drop_schema(&pg, &schema);
+                pg::drop_schema(&pg, &schema);
             }
             None => eprintln!("bench_bulletins: PostgreSQL at {pg} unreachable; skipped"),
         }
@@ -441,11 +415,5 @@ async fn main() {
         "\nBulletins: {UNITS} units, {TICKETS} tickets, {ORDERS} orders, {} cores\n",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    for (name, rows) in all {
-        println!("| {name} | value |\n| --- | --- |");
-        for (k, v) in rows {
-            println!("| {k} | {v} |");
-        }
-        println!();
-    }
+    print_value_tables(all);
 }

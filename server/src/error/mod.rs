@@ -2,6 +2,13 @@
 //! in zh-CN and en. Rendered as RFC 9457 `application/problem+json`; the language follows
 //! `Accept-Language` (see [`crate::http::problem`]). Unexpected errors keep their cause chain in
 //! the log and never in the response.
+//!
+//! Every code comes from the one table in [`codes`] ([`ErrorCode`]), which `docs/errors.md`
+//! documents; field errors are [`FieldError`]s.
+
+pub mod codes;
+
+pub use codes::ErrorCode;
 
 use std::borrow::Cow;
 
@@ -94,18 +101,43 @@ impl std::fmt::Display for ApiError {
 }
 
 impl ApiError {
-    /// An error with its status, stable code and both messages.
+    /// An error with its stable code (which carries its status) and both messages.
     pub fn new(
+        code: ErrorCode,
+        zh: impl Into<Cow<'static, str>>,
+        en: impl Into<Cow<'static, str>>,
+    ) -> ApiError {
+        ApiError::build(
+            code.status(),
+            Cow::Borrowed(code.as_str()),
+            zh.into(),
+            en.into(),
+        )
+    }
+
+    /// A sync rejection answered over HTTP (a register edit or a field action through the web
+    /// form): its code is one the sync rules decided (the rejection vocabulary of
+    /// `docs/api-sync.md`), so it is relayed as is, not taken from [`ErrorCode`].
+    pub fn relay(
         status: StatusCode,
         code: impl Into<Cow<'static, str>>,
         zh: impl Into<Cow<'static, str>>,
         en: impl Into<Cow<'static, str>>,
     ) -> ApiError {
+        ApiError::build(status, code.into(), zh.into(), en.into())
+    }
+
+    fn build(
+        status: StatusCode,
+        code: Cow<'static, str>,
+        zh: Cow<'static, str>,
+        en: Cow<'static, str>,
+    ) -> ApiError {
         ApiError(Box::new(Inner {
             status,
-            code: code.into(),
-            zh: zh.into(),
-            en: en.into(),
+            code,
+            zh,
+            en,
             extra: Map::new(),
             retry_after: None,
             source: None,
@@ -124,68 +156,29 @@ impl ApiError {
         self
     }
 
-    /// 400 `bad_request` with the given messages.
-    pub fn bad_request(
-        code: impl Into<Cow<'static, str>>,
-        zh: impl Into<Cow<'static, str>>,
-        en: impl Into<Cow<'static, str>>,
-    ) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, code, zh, en)
-    }
-
     /// 422 `validation_failed` with per-field errors: `{field: {code, message_zh, message_en}}`.
     pub fn validation(errors: Value) -> ApiError {
         ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+            ErrorCode::ValidationFailed,
             "提交的内容有误，请检查标出的项目",
             "Some fields are not valid; see the listed errors",
         )
         .with("errors", errors)
     }
 
-    /// 404 with a specific code, e.g. `tracking_code_not_found`.
-    pub fn not_found(
-        code: impl Into<Cow<'static, str>>,
-        zh: impl Into<Cow<'static, str>>,
-        en: impl Into<Cow<'static, str>>,
-    ) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, code, zh, en)
-    }
-
     /// 401: no valid access token.
     pub fn unauthorized() -> ApiError {
         ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "请先登录，或登录已过期",
             "Log in first, or your login has expired",
         )
     }
 
-    /// 403 with a specific code, e.g. `not_your_unit`, `role_not_allowed`.
-    pub fn forbidden(
-        code: impl Into<Cow<'static, str>>,
-        zh: impl Into<Cow<'static, str>>,
-        en: impl Into<Cow<'static, str>>,
-    ) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, code, zh, en)
-    }
-
-    /// 409 with a specific code, e.g. `ticket_not_in_state`.
-    pub fn conflict(
-        code: impl Into<Cow<'static, str>>,
-        zh: impl Into<Cow<'static, str>>,
-        en: impl Into<Cow<'static, str>>,
-    ) -> ApiError {
-        ApiError::new(StatusCode::CONFLICT, code, zh, en)
-    }
-
     /// 429 `too_many_requests` with `Retry-After`.
     pub fn too_many(seconds: u64) -> ApiError {
         ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
+            ErrorCode::TooManyRequests,
             "操作过于频繁，请稍后再试",
             "Too many requests; please try again later",
         )
@@ -197,8 +190,7 @@ impl ApiError {
     /// Retrying soon succeeds; nothing was changed.
     pub fn busy(cause: impl Into<String>) -> ApiError {
         let mut e = ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_busy",
+            ErrorCode::ServerBusy,
             "服务器繁忙，请稍后重试",
             "The server is busy; please try again shortly",
         )
@@ -210,8 +202,7 @@ impl ApiError {
     /// 503: a dependency (the database) is not available right now.
     pub fn unavailable(cause: impl Into<String>) -> ApiError {
         let mut e = ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
+            ErrorCode::ServiceUnavailable,
             "服务暂时不可用，请稍后再试",
             "The service is temporarily unavailable; please try again",
         )
@@ -223,8 +214,7 @@ impl ApiError {
     /// 500: a bug or an unexpected failure. The cause goes to the log only.
     pub fn internal(cause: impl Into<anyhow::Error>) -> ApiError {
         let mut e = ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "服务器内部错误，我们会尽快处理",
             "Internal server error; it has been logged",
         );
@@ -303,21 +293,20 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> ApiError {
         use diesel::result::{DatabaseErrorKind, Error};
         match &e {
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => ApiError::conflict(
-                "already_exists",
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => ApiError::new(
+                ErrorCode::AlreadyExists,
                 "该记录已存在",
                 "A record with this key already exists",
             ),
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "reference_not_found",
+                ErrorCode::ReferenceNotFound,
                 "引用的记录不存在或仍被使用",
                 "A referenced record does not exist, or the record is still in use",
             ),
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
                 ApiError::unavailable(e.to_string())
             }
-            Error::NotFound => ApiError::not_found("not_found", "找不到该记录", "No such record"),
+            Error::NotFound => ApiError::new(ErrorCode::NotFound, "找不到该记录", "No such record"),
             // SQLite's lock held elsewhere past the busy timeout (another process, or a write
             // outside the writer queue): the database is busy, not broken; retry soon.
             Error::DatabaseError(_, info)

@@ -1,4 +1,4 @@
-//! `cargo run --release -p anju-server --bin bench_sync [-- --postgres URL]`: sync figures on
+//! `cargo run --release -p anju-bench --bin bench_sync [-- --postgres URL]`: sync figures on
 //! SQLite and PostgreSQL, printed as a table. Each backend runs in its own child process (so
 //! its peak memory is its own); the server runs in that process on port 0 and is driven over
 //! HTTP with the wire types of `anju_shared::protocol`. Not a test: nothing is asserted.
@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use anju_bench::measure::{figures_from_children, print_figure_table, vmhwm_mb};
 use anju_server::auth::Role;
 use anju_server::clock::Clock;
 use anju_server::config::{Config, SampleMode};
@@ -21,41 +22,19 @@ use uuid::Uuid;
 const PASSWORD: &str = "bench-password-123";
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(pos) = args.iter().position(|a| a == "--child") {
-        let backend = args.get(pos + 1).cloned().unwrap_or_default();
-        let url = args.get(pos + 2).cloned();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        let figures = rt.block_on(run(&backend, url))?;
-        println!("{}", serde_json::to_string(&figures)?);
-        return Ok(());
+    if let Some(done) =
+        anju_bench::measure::run_as_child(|backend, url| async move { run(&backend, url).await })
+    {
+        return done;
     }
+    let args: Vec<String> = std::env::args().collect();
     let pg = args
         .iter()
         .position(|a| a == "--postgres")
         .and_then(|p| args.get(p + 1).cloned())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
-    let exe = std::env::current_exe()?;
-    let mut rows = Vec::new();
-    for (name, url) in [("SQLite", None), ("PostgreSQL", Some(pg))] {
-        eprintln!("running {name} …");
-        let mut cmd = std::process::Command::new(&exe);
-        cmd.arg("--child").arg(name);
-        if let Some(u) = &url {
-            cmd.arg(u);
-        }
-        let out = cmd.output()?;
-        if !out.status.success() {
-            eprintln!("{name} failed: {}", String::from_utf8_lossy(&out.stderr));
-            continue;
-        }
-        let line = String::from_utf8_lossy(&out.stdout);
-        let figures: BTreeMap<String, f64> = serde_json::from_str(line.trim())?;
-        rows.push((name, figures));
-    }
+        .unwrap_or_else(|| anju_bench::pg::DEFAULT_URL.into());
+    let backends = vec![("SQLite", None), ("PostgreSQL", Some(pg))];
+    let rows = figures_from_children(backends)?;
     let lines = [
         (
             "raw batched diesel insert, 10,000 rows (rows/s)",
@@ -86,40 +65,8 @@ fn main() -> anyhow::Result<()> {
         ),
         ("peak memory of the process, VmHWM (MB)", "vmhwm_mb"),
     ];
-    print!("| figure |");
-    for (name, _) in &rows {
-        print!(" {name} |");
-    }
-    println!();
-    print!("| --- |");
-    for _ in &rows {
-        print!(" ---: |");
-    }
-    println!();
-    for (label, key) in lines {
-        print!("| {label} |");
-        for (_, f) in &rows {
-            match f.get(key) {
-                Some(v) if v.fract() == 0.0 => print!(" {v:.0} |"),
-                Some(v) => print!(" {v:.2} |"),
-                None => print!(" – |"),
-            }
-        }
-        println!();
-    }
+    print_figure_table(&lines, &rows);
     Ok(())
-}
-
-fn vmhwm_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| (kb / 1024.0 * 10.0).round() / 10.0)
 }
 
 struct Client {

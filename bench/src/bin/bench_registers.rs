@@ -1,4 +1,4 @@
-//! `cargo run --release -p anju-server --bin bench_registers [-- --postgres URL | --sqlite-only]`:
+//! `cargo run --release -p anju-bench --bin bench_registers [-- --postgres URL | --sqlite-only]`:
 //! registers figures (issue 13) on SQLite and PostgreSQL, printed as a table. Each backend runs
 //! in its own child process (so its peak memory is its own); the server runs in that process on
 //! port 0 and is driven over HTTP. 100,000 buildings and 10,000 projects of this year are seeded
@@ -8,6 +8,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use anju_bench::measure::{
+    figures_from_children, percentile, print_figure_table, reset_peak, round2, vmhwm_mb, vmrss_mb,
+};
 use anju_server::auth::Role;
 use anju_server::clock::Clock;
 use anju_server::config::{Config, SampleMode};
@@ -26,44 +29,20 @@ const PROJECTS: usize = 10_000;
 const IMPORT_ROWS: usize = 10_000;
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(pos) = args.iter().position(|a| a == "--child") {
-        let url = args.get(pos + 2).cloned();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        let figures = rt.block_on(run(url))?;
-        println!("{}", serde_json::to_string(&figures)?);
-        return Ok(());
+    if let Some(done) = anju_bench::measure::run_as_child(|_, url| run(url)) {
+        return done;
     }
+    let args: Vec<String> = std::env::args().collect();
     let pg = args
         .iter()
         .position(|a| a == "--postgres")
         .and_then(|p| args.get(p + 1).cloned())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
+        .unwrap_or_else(|| anju_bench::pg::DEFAULT_URL.into());
     let mut backends = vec![("SQLite", None)];
     if !args.iter().any(|a| a == "--sqlite-only") {
         backends.push(("PostgreSQL", Some(pg)));
     }
-    let exe = std::env::current_exe()?;
-    let mut rows = Vec::new();
-    for (name, url) in backends {
-        eprintln!("running {name} …");
-        let mut cmd = std::process::Command::new(&exe);
-        cmd.arg("--child").arg(name);
-        if let Some(u) = &url {
-            cmd.arg(u);
-        }
-        let out = cmd.output()?;
-        if !out.status.success() {
-            eprintln!("{name} failed: {}", String::from_utf8_lossy(&out.stderr));
-            continue;
-        }
-        let line = String::from_utf8_lossy(&out.stdout);
-        let figures: BTreeMap<String, f64> = serde_json::from_str(line.trim())?;
-        rows.push((name, figures));
-    }
+    let rows = figures_from_children(backends)?;
     let lines = [
         ("seed 100,000 buildings + 10,000 projects (s)", "seed_s"),
         ("baseline GET /healthz p50 (ms)", "healthz_p50"),
@@ -121,61 +100,13 @@ fn main() -> anyhow::Result<()> {
             "progress_p99",
         ),
     ];
-    print!("| figure |");
-    for (name, _) in &rows {
-        print!(" {name} |");
-    }
-    println!();
-    print!("|---|");
-    for _ in &rows {
-        print!("---:|");
-    }
-    println!();
-    for (label, key) in lines {
-        print!("| {label} |");
-        for (_, f) in &rows {
-            match f.get(key) {
-                Some(v) if v.fract() == 0.0 => print!(" {v:.0} |"),
-                Some(v) => print!(" {v:.2} |"),
-                None => print!(" – |"),
-            }
-        }
-        println!();
-    }
+    print_figure_table(&lines, &rows);
     Ok(())
 }
 
-fn vmhwm_mb() -> f64 {
-    status_mb("VmHWM:")
-}
-
-fn vmrss_mb() -> f64 {
-    status_mb("VmRSS:")
-}
-
-/// Resets the peak RSS (VmHWM) to the current RSS (Linux `clear_refs` 5).
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn status_mb(key: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(key))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| (kb / 1024.0 * 10.0).round() / 10.0)
-}
-
+/// The `p`-quantile of ascending `sorted`, to two decimals.
 fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    (sorted[i.min(sorted.len() - 1)] * 100.0).round() / 100.0
+    round2(percentile(sorted, p))
 }
 
 async fn run(pg_url: Option<String>) -> anyhow::Result<BTreeMap<String, f64>> {
