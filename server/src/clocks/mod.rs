@@ -144,7 +144,7 @@ fn process(
         tz,
         public_url: &st.config.public_url,
         now,
-        stats: None,
+        deferred: None,
     };
     if status == TicketStatus::Resolved {
         let resolved = t.resolved_at.unwrap_or(t.updated_at);

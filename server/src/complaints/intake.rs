@@ -2,9 +2,6 @@
 //! compute deadlines, and write ticket + first event + outbox messages + the idempotency record
 //! in one transaction.
 
-// Row tuples mirror the columns each query selects; naming every one would hide that.
-#![allow(clippy::type_complexity)]
-
 use crate::error::ErrorCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
@@ -18,7 +15,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::tickets::state::TicketStatus;
 use crate::tickets::store::{self, TicketRow};
-use crate::tickets::transition::{self, Env};
+use crate::tickets::transition::{self, Deferred, Env};
 
 use super::code::TrackingCode;
 use super::phone::MobilePhone;
@@ -332,9 +329,21 @@ fn ticket_seqs(conn: &mut DbConnection, n: usize) -> Result<Vec<i64>, ApiError> 
     }
 }
 
+/// Where routing sent a new ticket.
+struct Routed {
+    /// `dispatched` (a rule matched) or `dispatching` (to the dispatch center).
+    status: TicketStatus,
+    /// The receiving unit (the dispatch center when no rule matched).
+    unit_id: Option<String>,
+    /// The matching rule.
+    rule_id: Option<String>,
+    /// The routing note recorded with the first event.
+    note: Value,
+}
+
 /// File a parsed complaint in the caller's transaction; returns the ticket and its code. With
-/// `stats`, the aggregate changes are gathered there for the caller to write (see
-/// [`crate::tickets::transition::Env::stats`]).
+/// `deferred`, the aggregate changes and the ticket's synced copy are left there for the caller
+/// to write before committing ([`crate::tickets::transition::Deferred::finish`]).
 #[allow(clippy::too_many_arguments)]
 pub fn file(
     conn: &mut DbConnection,
@@ -344,7 +353,7 @@ pub fn file(
     tz: &jiff::tz::TimeZone,
     public_url: &str,
     seq: Option<i64>,
-    stats: Option<&std::cell::RefCell<crate::stats::daily::Contribution>>,
+    deferred: Option<&Deferred>,
 ) -> Result<(TicketRow, TrackingCode), ApiError> {
     // Referenced from now on: the clean-up of unreferenced uploads leaves them alone.
     super::uploads::claim(conn, &c.photos)?;
@@ -356,19 +365,24 @@ pub fn file(
         .area_id
         .as_deref()
         .and_then(|a| catalog.router.route(&c.category, a));
-    let (status, unit_id, rule_id, note) = match &decision {
-        Some(d) => (
-            TicketStatus::Dispatched,
-            Some(d.unit_id.to_string()),
-            Some(d.rule_id.to_string()),
-            json!({"rule_id": d.rule_id, "matched_area_id": d.matched_area_id, "unit_id": d.unit_id}),
-        ),
-        None => (
-            TicketStatus::Dispatching,
-            catalog.dispatch_center.clone(),
-            None,
-            json!({"rule_id": null, "reason": if c.area_id.is_some() { "no_rule" } else { "no_area" }}),
-        ),
+    let Routed {
+        status,
+        unit_id,
+        rule_id,
+        note,
+    } = match &decision {
+        Some(d) => Routed {
+            status: TicketStatus::Dispatched,
+            unit_id: Some(d.unit_id.to_string()),
+            rule_id: Some(d.rule_id.to_string()),
+            note: json!({"rule_id": d.rule_id, "matched_area_id": d.matched_area_id, "unit_id": d.unit_id}),
+        },
+        None => Routed {
+            status: TicketStatus::Dispatching,
+            unit_id: catalog.dispatch_center.clone(),
+            rule_id: None,
+            note: json!({"rule_id": null, "reason": if c.area_id.is_some() { "no_rule" } else { "no_area" }}),
+        },
     };
     let filed = crate::clock::from_ms(now);
     let (response_due, resolution_due) = category
@@ -424,7 +438,7 @@ pub fn file(
         tz,
         public_url,
         now,
-        stats,
+        deferred,
     };
     transition::open(conn, &env, &ticket, &note)?;
     Ok((ticket, code))
@@ -456,21 +470,29 @@ fn key_reused() -> ApiError {
     )
 }
 
+/// An idempotency record of intake: the hash of the body first filed and its answer.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = idempotency_keys)]
+struct StoredKey {
+    request_hash: String,
+    response: String,
+}
+
 /// Look up a stored answer for `key`; `Err(key_reused)` when the body differs.
 fn stored_answer(
     conn: &mut DbConnection,
     key: &str,
     hash: &str,
 ) -> Result<Option<Value>, ApiError> {
-    let row: Option<(String, String)> = idempotency_keys::table
+    let row: Option<StoredKey> = idempotency_keys::table
         .find(("intake", key))
-        .select((idempotency_keys::request_hash, idempotency_keys::response))
+        .select(StoredKey::as_select())
         .first(conn)
         .optional()?;
     match row {
         None => Ok(None),
-        Some((h, _)) if h != hash => Err(key_reused()),
-        Some((_, resp)) => Ok(serde_json::from_str(&resp).ok()),
+        Some(r) if r.request_hash != hash => Err(key_reused()),
+        Some(r) => Ok(serde_json::from_str(&r.response).ok()),
     }
 }
 
@@ -556,7 +578,7 @@ fn file_in_tx(
     job: &Job,
     now: i64,
     seq: Option<i64>,
-    stats: Option<&std::cell::RefCell<crate::stats::daily::Contribution>>,
+    deferred: Option<&Deferred>,
 ) -> Result<Value, ApiError> {
     let tz = &st.config.timezone;
     let (ticket, code) = file(
@@ -567,7 +589,7 @@ fn file_in_tx(
         tz,
         &st.config.public_url,
         seq,
-        stats,
+        deferred,
     )?;
     let answer = answer_json(&job.catalog, &ticket, &code, tz);
     if let Some(key) = &job.key {
@@ -615,20 +637,26 @@ fn file_now(conn: &mut DbConnection, st: &AppState, job: Job) -> Result<Value, A
 /// answers every submission of the batch with the error: nothing is acknowledged that is not
 /// committed.
 pub mod group_commit {
-    use std::cell::RefCell;
     use std::sync::mpsc;
     use std::sync::{Arc, Mutex};
 
     use diesel::Connection;
 
-    use crate::stats::daily::Contribution;
     use serde_json::Value;
 
     use super::{Job, file_in_tx, file_now, settle, ticket_seqs};
     use crate::error::ApiError;
     use crate::state::AppState;
+    use crate::tickets::transition::Deferred;
 
-    type Reply = tokio::sync::oneshot::Sender<Result<Value, ApiError>>;
+    /// A submission waiting in the queue and where its answer goes.
+    struct Queued {
+        job: Job,
+        reply: tokio::sync::oneshot::Sender<Result<Value, ApiError>>,
+    }
+
+    /// The receiving end of the queue, shared by the writers.
+    type Queue = Arc<Mutex<mpsc::Receiver<Queued>>>;
 
     /// Most submissions in one transaction on SQLite (one writer: the bigger the batch, the
     /// fewer commits).
@@ -642,7 +670,7 @@ pub mod group_commit {
 
     /// The running writers: the queue's sending end and the threads.
     struct Running {
-        tx: mpsc::Sender<(Job, Reply)>,
+        tx: mpsc::Sender<Queued>,
         threads: Vec<std::thread::JoinHandle<()>>,
     }
 
@@ -654,12 +682,12 @@ pub mod group_commit {
     }
 
     impl IntakeWriters {
-        fn sender(&self, st: &AppState) -> Result<mpsc::Sender<(Job, Reply)>, ApiError> {
+        fn sender(&self, st: &AppState) -> Result<mpsc::Sender<Queued>, ApiError> {
             let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(r) = running.as_ref() {
                 return Ok(r.tx.clone());
             }
-            let (tx, rx) = mpsc::channel::<(Job, Reply)>();
+            let (tx, rx) = mpsc::channel::<Queued>();
             let rx = Arc::new(Mutex::new(rx));
             let writers = if st.db.is_postgres() { 4 } else { 1 };
             let mut threads = Vec::with_capacity(writers);
@@ -696,10 +724,7 @@ pub mod group_commit {
         }
     }
 
-    fn next_batch(
-        rx: &Mutex<mpsc::Receiver<(Job, Reply)>>,
-        max: usize,
-    ) -> Option<Vec<(Job, Reply)>> {
+    fn next_batch(rx: &Mutex<mpsc::Receiver<Queued>>, max: usize) -> Option<Vec<Queued>> {
         let rx = rx.lock().unwrap_or_else(|p| p.into_inner());
         let first = rx.recv().ok()?;
         let mut batch = vec![first];
@@ -712,7 +737,7 @@ pub mod group_commit {
         Some(batch)
     }
 
-    fn run(st: AppState, rx: Arc<Mutex<mpsc::Receiver<(Job, Reply)>>>) {
+    fn run(st: AppState, rx: Queue) {
         let max = match st.config.intake_batch {
             0 if st.db.is_postgres() => MAX_BATCH_POSTGRES,
             0 => MAX_BATCH_SQLITE,
@@ -723,8 +748,9 @@ pub mod group_commit {
                 Ok(c) => c,
                 Err(e) => {
                     let code = e.code().to_string();
-                    for (_, reply) in batch {
-                        let _ = reply
+                    for q in batch {
+                        let _ = q
+                            .reply
                             .send(Err(ApiError::unavailable(format!("intake writer: {code}"))));
                     }
                     continue;
@@ -734,31 +760,38 @@ pub mod group_commit {
             if st.db.is_postgres() {
                 let filed = st.db.write_tx(&mut conn, |conn| {
                     let seqs = ticket_seqs(conn, batch.len())?;
-                    // The batch's aggregate changes, written once at the end: the hot rows
-                    // (today × unit, today × district × category) are locked only for the
-                    // commit, not from the first submission on.
-                    let gathered = RefCell::new(Contribution::default());
+                    // The batch's aggregate changes and synced copies, written once at the
+                    // end: the hot aggregate rows and the sync counter are locked only for the
+                    // end of the transaction, not from the first submission on.
+                    let deferred = Deferred::default();
                     let answers = batch
                         .iter()
                         .enumerate()
-                        .map(|(i, (job, _))| {
-                            file_in_tx(conn, &st, job, now, seqs.get(i).copied(), Some(&gathered))
+                        .map(|(i, q)| {
+                            file_in_tx(
+                                conn,
+                                &st,
+                                &q.job,
+                                now,
+                                seqs.get(i).copied(),
+                                Some(&deferred),
+                            )
                         })
                         .collect::<Result<Vec<_>, _>>()?;
-                    crate::stats::aggregate::write(conn, &gathered.into_inner())?;
+                    deferred.finish(conn)?;
                     Ok(answers)
                 });
                 match filed {
                     Ok(answers) => {
-                        for ((_, reply), answer) in batch.into_iter().zip(answers) {
-                            let _ = reply.send(Ok(answer));
+                        for (q, answer) in batch.into_iter().zip(answers) {
+                            let _ = q.reply.send(Ok(answer));
                         }
                     }
                     Err(_) => {
                         // Something in the batch failed (e.g. a retry racing its first
                         // submission): file each on its own.
-                        for (job, reply) in batch {
-                            let _ = reply.send(file_now(&mut conn, &st, job));
+                        for q in batch {
+                            let _ = q.reply.send(file_now(&mut conn, &st, q.job));
                         }
                     }
                 }
@@ -766,27 +799,27 @@ pub mod group_commit {
             }
             let mut results: Vec<Result<Value, ApiError>> = Vec::with_capacity(batch.len());
             let committed = st.db.write_tx(&mut conn, |conn| {
-                for (job, _) in &batch {
+                for q in &batch {
                     // A savepoint per submission: one bad one does not spoil the batch.
                     results.push(conn.transaction::<_, ApiError, _>(|c| {
-                        file_in_tx(c, &st, job, now, None, None)
+                        file_in_tx(c, &st, &q.job, now, None, None)
                     }));
                 }
                 Ok(())
             });
             match committed {
                 Ok(()) => {
-                    for ((job, reply), result) in batch.into_iter().zip(results) {
-                        let settled = settle(&mut conn, &job, result);
-                        let _ = reply.send(settled);
+                    for (q, result) in batch.into_iter().zip(results) {
+                        let settled = settle(&mut conn, &q.job, result);
+                        let _ = q.reply.send(settled);
                     }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "intake batch not committed");
                     // The writer queue's bound passed (busy), or the database failed.
                     let busy = e.code() == "server_busy";
-                    for (_, reply) in batch {
-                        let _ = reply.send(Err(if busy {
+                    for q in batch {
+                        let _ = q.reply.send(Err(if busy {
                             ApiError::busy("intake batch: database busy")
                         } else {
                             ApiError::unavailable("intake batch not committed")
@@ -801,7 +834,7 @@ pub mod group_commit {
     pub async fn submit(st: &AppState, job: Job) -> Result<Value, ApiError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let writer = st.intake_writers.sender(st)?;
-        if writer.send((job, tx)).is_err() {
+        if writer.send(Queued { job, reply: tx }).is_err() {
             return Err(ApiError::unavailable("intake writer stopped"));
         }
         rx.await

@@ -121,7 +121,7 @@ pub async fn support(
                     tz: &st.config.timezone,
                     public_url: &st.config.public_url,
                     now,
-                    stats: None,
+                    deferred: None,
                 };
                 let t = transition::add_supporter(conn, &env, &id)?;
                 let code = TrackingCode::generate();

@@ -285,7 +285,7 @@ async fn rate(
                     tz: &tz,
                     public_url: &st.config.public_url,
                     now: st.clock.now_ms(),
-                    stats: None,
+                    deferred: None,
                 };
                 let change = if action == Action::Confirm {
                     Change::Confirm {

@@ -104,10 +104,27 @@ pub struct OutboxRow {
     pub delivered_at: Option<i64>,
 }
 
+/// Whether a message is due at `now`: one read of the `outbox_due` index, no write.
+pub fn any_due(conn: &mut DbConnection, now: i64) -> Result<bool, ApiError> {
+    let first: Option<String> = outbox::table
+        .filter(outbox::status.eq("pending"))
+        .filter(outbox::next_attempt_at.le(now))
+        .filter(outbox::locked_until.le(now))
+        .order(outbox::next_attempt_at)
+        .select(outbox::id)
+        .first(conn)
+        .optional()?;
+    Ok(first.is_some())
+}
+
 /// Lease up to [`BATCH`] due messages for this worker: one read of the `outbox_due` index
 /// (status, next_attempt_at) bounded by [`BATCH`], in one short background write transaction
-/// that yields the SQLite write turn to waiting requests.
+/// that yields the SQLite write turn to waiting requests. With nothing due, that one read
+/// ([`any_due`]) and no write transaction.
 pub fn claim(db: &Db, conn: &mut DbConnection, now: i64) -> Result<Vec<OutboxRow>, ApiError> {
+    if !any_due(conn, now)? {
+        return Ok(Vec::new());
+    }
     db.background_tx(conn, |conn| {
         macro_rules! due {
             () => {

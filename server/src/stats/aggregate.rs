@@ -76,8 +76,9 @@ fn ticket_key(
 /// Adds the last recorded event of `ticket_id` to the aggregates, in the event's transaction:
 /// `contribution(all events) − contribution(all but the last)`, written as additive upserts.
 /// The caller holds the ticket's row lock on PostgreSQL (taken before the event was inserted, so
-/// the event is the ticket's newest) and the write lock on SQLite. With `env.stats` set the
-/// change is gathered there for the caller to write.
+/// the event is the ticket's newest) and the write lock on SQLite. With `env.deferred` set the
+/// change is gathered there for the caller to write. A new ticket's first event goes through
+/// [`on_first_event`] instead, which reads nothing.
 pub fn on_event(
     conn: &mut DbConnection,
     env: &crate::tickets::transition::Env<'_>,
@@ -111,19 +112,58 @@ pub fn on_event(
     let day = |ms: i64| city_day(tz, ms);
     let mut delta = contribution(&key, &events, &day);
     delta.add(&contribution(&key, before, &day), -1);
-    match env.stats {
-        Some(gathered) => {
-            gathered.borrow_mut().add(&delta, 1);
+    emit(conn, env, &delta)
+}
+
+/// Adds the first event of a ticket inserted in this transaction (`tickets::transition::open`):
+/// the same change as [`on_event`] (the contribution of a one-event history; there is nothing
+/// before it), computed from the caller's ticket row and event without reading anything.
+pub fn on_first_event(
+    env: &crate::tickets::transition::Env<'_>,
+    ticket: &crate::tickets::store::TicketRow,
+    event: &crate::tickets::store::NewEvent,
+    conn: &mut DbConnection,
+) -> Result<(), ApiError> {
+    let key = ticket_key(
+        env.catalog,
+        (
+            ticket.created_at,
+            ticket.area_id.clone(),
+            ticket.category_code.clone(),
+        ),
+    );
+    let first = AggEvent {
+        at: event.at,
+        kind: event.kind.clone(),
+        unit_id: event.unit_id.clone(),
+        to_status: event.to_status.clone(),
+        rating: event.rating,
+        response_due: event.response_due,
+        resolution_due: event.resolution_due,
+    };
+    let delta = contribution(&key, &[first], &|ms| city_day(env.tz, ms));
+    emit(conn, env, &delta)
+}
+
+/// Writes `delta` now, or leaves it to the caller's [`crate::tickets::transition::Deferred`].
+fn emit(
+    conn: &mut DbConnection,
+    env: &crate::tickets::transition::Env<'_>,
+    delta: &Contribution,
+) -> Result<(), ApiError> {
+    match env.deferred {
+        Some(d) => {
+            d.gather(delta);
             Ok(())
         }
-        None => write(conn, &delta),
+        None => write(conn, delta),
     }
 }
 
 /// Moves the ticket from its old place in the board's counts (`before`: the row before the
 /// change, none for a new ticket) to its new one (`after`), in the change's transaction
 /// (`tickets::transition::open` and `apply`, the only writers of a ticket's status, unit,
-/// community and category). Nothing is read: both rows are the caller's. With `env.stats` set
+/// community and category). Nothing is read: both rows are the caller's. With `env.deferred` set
 /// the change is gathered there for the caller to write, as for [`on_event`].
 pub fn on_ticket_change(
     conn: &mut DbConnection,
@@ -140,13 +180,7 @@ pub fn on_ticket_change(
     if delta.is_empty() {
         return Ok(());
     }
-    match env.stats {
-        Some(gathered) => {
-            gathered.borrow_mut().add(&delta, 1);
-            Ok(())
-        }
-        None => write(conn, &delta),
-    }
+    emit(conn, env, &delta)
 }
 
 fn board_ticket(t: &crate::tickets::store::TicketRow) -> BoardTicket<'_> {

@@ -17,6 +17,7 @@ pub mod pull;
 pub mod push;
 pub mod replay;
 pub mod resolve;
+pub mod retention;
 pub mod schema;
 pub mod scope;
 pub mod store;
@@ -94,26 +95,25 @@ pub const RETENTION_MS: i64 = 90 * 86_400_000;
 pub async fn retention_worker(state: crate::state::AppState) {
     loop {
         let cutoff = state.clock.now_ms() - RETENTION_MS;
-        let db = state.db.clone();
-        let pruned = state
-            .db
-            .run(move |conn| db.background_tx(conn, |conn| Ok(store::prune(conn, cutoff)?)))
-            .await;
-        if let Err(e) = pruned {
+        if let Err(e) = retention::prune_pass(&state.db, cutoff).await {
             tracing::warn!(error = %e, "sync retention failed; retrying later");
         }
         // Closed tickets leave devices after 30 days; tickets without a synced copy get one.
-        for _ in 0..100 {
+        // Batch after batch (each bounded, at background priority) until nothing is due.
+        loop {
             let now = state.clock.now_ms();
             let db = state.db.clone();
             let wrote = state
                 .db
                 .run(move |conn| {
+                    if !ticket_record::catch_up_due(conn, now)? {
+                        return Ok(ticket_record::CatchUp::default());
+                    }
                     db.background_tx(conn, |conn| ticket_record::catch_up(conn, now, 200))
                 })
                 .await;
             match wrote {
-                Ok(n) if n >= 200 => continue,
+                Ok(c) if c.more => tokio::task::yield_now().await,
                 Ok(_) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, "ticket copies catch-up failed; retrying later");

@@ -249,37 +249,17 @@ pub fn replace_photo_refs(conn: &mut DbConnection, records: &[&StoredRecord]) ->
 }
 
 /// Retention: forgets tombstones and scope exits last changed before `cutoff_ms` and moves the
-/// horizon past them, in one transaction. Devices whose cursor is below the new horizon get
-/// one 410 `reset_required` and download their scope again; live records are never removed.
-/// Returns the new horizon.
+/// horizon past them, batch after batch ([`super::retention::prune_batch`], one transaction
+/// each). Devices whose cursor is below the new horizon get one 410 `reset_required` and
+/// download their scope again; live records are never removed. Returns the new horizon. For
+/// tests and tools: the worker runs [`super::retention::prune_pass`] through the writer queue.
 pub fn prune(conn: &mut DbConnection, cutoff_ms: i64) -> QueryResult<i64> {
-    use super::schema::sync_scope_exits;
-    conn.transaction(|conn| {
-        let (_, horizon) = lock_counter(conn)?;
-        let records: Option<i64> = sync_records::table
-            .filter(sync_records::deleted.eq(true))
-            .filter(sync_records::updated_at.lt(cutoff_ms))
-            .select(diesel::dsl::max(sync_records::change_seq))
-            .first(conn)?;
-        let exits: Option<i64> = sync_scope_exits::table
-            .filter(sync_scope_exits::created_at.lt(cutoff_ms))
-            .select(diesel::dsl::max(sync_scope_exits::seq))
-            .first(conn)?;
-        let new_horizon = horizon.max(records.unwrap_or(0)).max(exits.unwrap_or(0));
-        if new_horizon == horizon {
-            return Ok(horizon);
+    loop {
+        let p = conn.transaction(|c| {
+            super::retention::prune_batch(c, cutoff_ms, super::retention::PRUNE_BATCH)
+        })?;
+        if !p.more {
+            return Ok(p.horizon);
         }
-        diesel::delete(
-            sync_records::table
-                .filter(sync_records::deleted.eq(true))
-                .filter(sync_records::change_seq.le(new_horizon)),
-        )
-        .execute(conn)?;
-        diesel::delete(sync_scope_exits::table.filter(sync_scope_exits::seq.le(new_horizon)))
-            .execute(conn)?;
-        diesel::update(sync_counter::table.filter(sync_counter::id.eq(1)))
-            .set(sync_counter::horizon.eq(new_horizon))
-            .execute(conn)?;
-        Ok(new_horizon)
-    })
+    }
 }

@@ -257,43 +257,146 @@ fn parse(s: &Option<String>) -> Option<Uuid> {
     s.as_deref().and_then(|s| Uuid::try_parse(s).ok())
 }
 
-/// Background pass: closed tickets whose copy has not changed for [`RECENT_MS`] become
-/// tombstones, and tickets that belong on devices but have no copy yet (filed before this
-/// server wrote copies) get one; at most `batch` of each per call. Returns how many it wrote.
-pub fn catch_up(conn: &mut DbConnection, now: i64, batch: i64) -> Result<usize, ApiError> {
-    let expired: Vec<String> = sync_records::table
-        .filter(sync_records::record_type.eq(TICKET.name))
-        .filter(sync_records::deleted.eq(false))
-        .filter(sync_records::status.eq("closed"))
-        .filter(sync_records::updated_at.lt(now - RECENT_MS))
-        .select(sync_records::id)
+/// What one [`catch_up`] batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CatchUp {
+    /// Copies written (tombstones of expired copies, and new copies).
+    pub wrote: usize,
+    /// Whether more may be due (a list was full, or the one-time walk of old tickets is not at
+    /// its end).
+    pub more: bool,
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+}
+
+/// The copies of closed tickets unchanged since before `before`, oldest first, at most `batch`:
+/// read through the partial index `sync_records_closed_tickets` (only such copies are in it).
+fn expired_copies(conn: &mut DbConnection, before: i64, batch: i64) -> QueryResult<Vec<String>> {
+    use diesel::sql_types::BigInt;
+    let sql = "SELECT id FROM sync_records WHERE record_type = 'ticket' AND NOT deleted \
+               AND status = 'closed' AND updated_at < $1 ORDER BY updated_at LIMIT $2";
+    let rows: Vec<IdRow> = match conn {
+        DbConnection::Pg(c) => diesel::sql_query(sql)
+            .bind::<BigInt, _>(before)
+            .bind::<BigInt, _>(batch)
+            .load(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(sql.replace('$', "?"))
+            .bind::<BigInt, _>(before)
+            .bind::<BigInt, _>(batch)
+            .load(c)?,
+    };
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// The one-time walk over tickets filed before the server wrote ticket copies: the next
+/// `batch` tickets by id after the walk's position (`sync_ticket_copies_pending`), those that
+/// belong on devices and have no copy. The position moves on in the caller's transaction; at
+/// the end the row is removed and later passes read nothing here. Returns the ids and whether
+/// the walk goes on.
+fn missing_copies(
+    conn: &mut DbConnection,
+    now: i64,
+    batch: i64,
+) -> Result<(Vec<String>, bool), ApiError> {
+    let sql = "SELECT after AS id FROM sync_ticket_copies_pending WHERE id = 1";
+    let pending: Vec<IdRow> = match conn {
+        DbConnection::Pg(c) => diesel::sql_query(sql).load(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c)?,
+    };
+    let Some(after) = pending.into_iter().next().map(|r| r.id) else {
+        return Ok((Vec::new(), false));
+    };
+    let page: Vec<(String, Option<String>, Option<i64>)> = tickets::table
+        .filter(tickets::id.gt(&after))
+        .order(tickets::id)
         .limit(batch)
+        .select((tickets::id, tickets::unit_id, tickets::closed_at))
         .load(conn)?;
+    let more = page.len() as i64 >= batch;
+    use diesel::sql_types::Text;
+    match (page.last(), &mut *conn) {
+        (Some(last), DbConnection::Pg(c)) if more => {
+            diesel::sql_query("UPDATE sync_ticket_copies_pending SET after = $1 WHERE id = 1")
+                .bind::<Text, _>(&last.0)
+                .execute(c)?;
+        }
+        (Some(last), DbConnection::Sqlite(c)) if more => {
+            diesel::sql_query("UPDATE sync_ticket_copies_pending SET after = ? WHERE id = 1")
+                .bind::<Text, _>(&last.0)
+                .execute(c)?;
+        }
+        (_, DbConnection::Pg(c)) => {
+            diesel::sql_query("DELETE FROM sync_ticket_copies_pending").execute(c)?;
+        }
+        (_, DbConnection::Sqlite(c)) => {
+            diesel::sql_query("DELETE FROM sync_ticket_copies_pending").execute(c)?;
+        }
+    }
+    let belongs: Vec<String> = page
+        .into_iter()
+        .filter(|(_, unit, closed)| unit.is_some() && closed.is_none_or(|c| now - c < RECENT_MS))
+        .map(|(id, _, _)| id)
+        .collect();
     let copied: std::collections::HashSet<String> = sync_records::table
-        .filter(sync_records::record_type.eq(TICKET.name))
+        .filter(sync_records::id.eq_any(&belongs))
         .select(sync_records::id)
         .load::<String>(conn)?
         .into_iter()
         .collect();
-    let candidates: Vec<String> = tickets::table
-        .filter(
-            tickets::closed_at
-                .is_null()
-                .or(tickets::closed_at.ge(now - RECENT_MS)),
-        )
-        .filter(tickets::unit_id.is_not_null())
-        .select(tickets::id)
-        .load(conn)?;
-    let missing: Vec<String> = candidates
-        .into_iter()
-        .filter(|id| !copied.contains(id))
-        .take(usize::try_from(batch).unwrap_or(0))
-        .collect();
-    let n = expired.len() + missing.len();
+    Ok((
+        belongs
+            .into_iter()
+            .filter(|id| !copied.contains(id))
+            .collect(),
+        more,
+    ))
+}
+
+#[derive(QueryableByName)]
+struct Due {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Whether [`catch_up`] has anything to do at `now`: a closed ticket's copy older than
+/// [`RECENT_MS`] (the partial index `sync_records_closed_tickets`), or the one-time walk not yet
+/// done. One statement, no write.
+pub fn catch_up_due(conn: &mut DbConnection, now: i64) -> QueryResult<bool> {
+    use diesel::sql_types::BigInt;
+    let sql = "SELECT (SELECT COUNT(*) FROM (SELECT 1 AS x FROM sync_records \
+               WHERE record_type = 'ticket' AND NOT deleted AND status = 'closed' \
+               AND updated_at < $1 LIMIT 1) e) \
+               + (SELECT COUNT(*) FROM sync_ticket_copies_pending) AS n";
+    let rows: Vec<Due> = match conn {
+        DbConnection::Pg(c) => diesel::sql_query(sql)
+            .bind::<BigInt, _>(now - RECENT_MS)
+            .load(c)?,
+        DbConnection::Sqlite(c) => diesel::sql_query(sql.replace('$', "?"))
+            .bind::<BigInt, _>(now - RECENT_MS)
+            .load(c)?,
+    };
+    Ok(rows.first().is_some_and(|r| r.n > 0))
+}
+
+/// Background batch, in the caller's write transaction: closed tickets whose copy has not
+/// changed for [`RECENT_MS`] become tombstones (at most `batch`, read through an index of
+/// exactly those copies), and, until the one-time walk is done, tickets that belong on devices
+/// but have no copy yet (filed before this server wrote copies; `batch` tickets examined) get
+/// one. With nothing due and the walk done: one indexed read.
+pub fn catch_up(conn: &mut DbConnection, now: i64, batch: i64) -> Result<CatchUp, ApiError> {
+    let expired = expired_copies(conn, now - RECENT_MS, batch)?;
+    let (missing, walking) = missing_copies(conn, now, batch)?;
     for id in expired.iter().chain(&missing) {
         refresh(conn, id, now, Extra::default())?;
     }
-    Ok(n)
+    Ok(CatchUp {
+        wrote: expired.len() + missing.len(),
+        more: walking || expired.len() as i64 >= batch,
+    })
 }
 
 /// Whether `principal` is staff of the unit holding a ticket of unit `unit_id`: the one rule

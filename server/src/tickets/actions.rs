@@ -81,7 +81,7 @@ async fn run(
                     tz: &tz,
                     public_url: &st.config.public_url,
                     now: st.clock.now_ms(),
-                    stats: None,
+                    deferred: None,
                 };
                 let t = transition::apply(conn, &env, Mover::Staff(&p), &id, change, None)?;
                 ticket_view(conn, &catalog, &p, &t, &tz)

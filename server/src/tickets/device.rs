@@ -202,7 +202,7 @@ impl TicketActions for DeviceActions {
             tz: &tz,
             public_url: &self.config.public_url,
             now,
-            stats: None,
+            deferred: None,
         };
         let data = json!({
             "device_action_id": action_id,

@@ -142,7 +142,7 @@ async fn decide(
                     tz: &tz,
                     public_url: &st.config.public_url,
                     now: st.clock.now_ms(),
-                    stats: None,
+                    deferred: None,
                 };
                 let change = Change::DecideExtension {
                     extension_id: ext_id,

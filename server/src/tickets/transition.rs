@@ -29,11 +29,51 @@ pub struct Env<'a> {
     pub public_url: &'a str,
     /// The instant the change happens at.
     pub now: i64,
-    /// When set, the per-day aggregate changes of the events are gathered here and the caller
-    /// writes them once before committing ([`crate::stats::aggregate::write`]): a batch of
-    /// submissions (PostgreSQL group commit) then updates each hot row once, in key order, at
-    /// the end of its transaction instead of holding its lock from the first submission on.
-    pub stats: Option<&'a std::cell::RefCell<crate::stats::daily::Contribution>>,
+    /// When set, the per-day aggregate changes and the synced copies of the tickets are left
+    /// here for the caller to write once before committing ([`Deferred::finish`]).
+    pub deferred: Option<&'a Deferred>,
+}
+
+/// Work a batch of changes (PostgreSQL group commit) leaves to the end of its transaction: the
+/// aggregate changes of its events and the synced copies of its tickets. Written by
+/// [`Deferred::finish`] just before the commit, the hot aggregate rows (today × unit, today ×
+/// district × category) are each updated once, in key order, and the sync counter (one row
+/// lock every writer of changes takes until commit) is held only for the end of the
+/// transaction instead of from the batch's first submission on, so concurrent batches file in
+/// parallel and only their last steps take turns.
+#[derive(Debug, Default)]
+pub struct Deferred {
+    stats: std::cell::RefCell<crate::stats::daily::Contribution>,
+    synced: std::cell::RefCell<Vec<(String, i64)>>,
+}
+
+impl Deferred {
+    /// Adds an aggregate change to write at the end.
+    pub fn gather(&self, delta: &crate::stats::daily::Contribution) {
+        self.stats.borrow_mut().add(delta, 1);
+    }
+
+    /// Writes the gathered aggregate changes, then each ticket's synced copy as of the end of
+    /// the transaction (once per ticket, at the instant of its last event), in the caller's
+    /// transaction. Must run before the commit: nothing deferred is written otherwise.
+    pub fn finish(self, conn: &mut DbConnection) -> Result<(), ApiError> {
+        crate::stats::aggregate::write(conn, &self.stats.into_inner())?;
+        let mut synced = self.synced.into_inner();
+        // The last instant of each ticket, tickets in id order (the order every writer takes).
+        synced.sort();
+        synced.reverse();
+        synced.dedup_by(|a, b| a.0 == b.0);
+        synced.reverse();
+        for (id, at) in synced {
+            crate::sync::ticket_record::refresh(
+                conn,
+                &id,
+                at,
+                crate::sync::ticket_record::Extra::default(),
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Who moves the ticket.
@@ -623,9 +663,10 @@ pub fn open(
         .values(ticket)
         .execute(conn)?;
     crate::stats::aggregate::on_ticket_change(conn, env, None, ticket)?;
-    record_event(
+    record(
         conn,
         env,
+        Some(ticket),
         NewEvent {
             ticket_id: ticket.id.clone(),
             at: env.now,
@@ -758,13 +799,24 @@ pub fn remark(
 pub fn record_event(
     conn: &mut DbConnection,
     env: &Env<'_>,
+    event: NewEvent,
+) -> Result<(), ApiError> {
+    record(conn, env, None, event)
+}
+
+/// [`record_event`]; `new` is the ticket when `event` is the first event of a ticket inserted
+/// in this transaction (nothing to lock, no earlier events to read for the aggregates).
+fn record(
+    conn: &mut DbConnection,
+    env: &Env<'_>,
+    new: Option<&TicketRow>,
     mut event: NewEvent,
 ) -> Result<(), ApiError> {
     if event.photos.is_empty() {
         event.photos = "[]".into();
     }
     event.public = is_public_kind(&event.kind);
-    if let DbConnection::Pg(pg) = conn {
+    if let (DbConnection::Pg(pg), None) = (&mut *conn, new) {
         tickets::table
             .find(&event.ticket_id)
             .select(tickets::id)
@@ -776,14 +828,23 @@ pub fn record_event(
         .values(&event)
         .execute(conn)?;
     crate::clocks::reconsider(conn, &event.ticket_id)?;
-    crate::stats::aggregate::on_event(conn, env, &event.ticket_id)?;
+    match new {
+        Some(t) => crate::stats::aggregate::on_first_event(env, t, &event, conn)?,
+        None => crate::stats::aggregate::on_event(conn, env, &event.ticket_id)?,
+    }
     // The ticket's copy on the handling unit's devices (a server-authored sync change).
-    crate::sync::ticket_record::refresh(
-        conn,
-        &event.ticket_id,
-        event.at,
-        crate::sync::ticket_record::Extra::default(),
-    )?;
+    match env.deferred {
+        Some(d) => d
+            .synced
+            .borrow_mut()
+            .push((event.ticket_id.clone(), event.at)),
+        None => crate::sync::ticket_record::refresh(
+            conn,
+            &event.ticket_id,
+            event.at,
+            crate::sync::ticket_record::Extra::default(),
+        )?,
+    }
     Ok(())
 }
 

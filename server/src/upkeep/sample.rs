@@ -269,7 +269,7 @@ fn file_many(
                 tz,
                 public_url: "",
                 now: when,
-                stats: None,
+                deferred: None,
             };
             let mover = if by_staff {
                 Mover::Staff(&who)

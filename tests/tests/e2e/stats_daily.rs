@@ -150,7 +150,7 @@ fn random_step(st: &AppState, rng: &mut Rng, tickets: &[String], units: &[String
         tz: &st.config.timezone,
         public_url: &st.config.public_url,
         now,
-        stats: None,
+        deferred: None,
     };
     let _ = st.db.write_tx(&mut conn, |c| {
         transition::apply(c, &env, mover, id, change, None)
