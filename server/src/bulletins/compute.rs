@@ -396,7 +396,8 @@ pub fn hazards_as_of(conn: &mut DbConnection, at: i64) -> Result<Vec<StoredRecor
 type OrderTables = (BTreeMap<String, OrderFigures>, BTreeMap<String, u64>);
 
 /// Per unit: the orders due in the period (as they stood at `as_of`) and the orders overdue at
-/// `as_of` by the clock's rule ([`crate::clocks::hazards::overdue`]).
+/// `as_of` by the one rule of an overdue order ([`crate::clocks::hazards::is_overdue`], the rule
+/// of the board and `stats/units`, applied here to the record versions as they stood then).
 fn orders(
     conn: &mut DbConnection,
     st: &AppState,
@@ -426,7 +427,8 @@ fn orders(
         ) else {
             continue;
         };
-        if crate::clocks::hazards::overdue(st, catalog, &h, as_of) {
+        let overdue = crate::clocks::hazards::overdue(st, &h, as_of);
+        if overdue {
             *backlog.entry(unit.clone()).or_insert(0) += 1;
         }
         if deadline < period.start || deadline > period.end {
@@ -442,7 +444,7 @@ fn orders(
         match (status.as_str(), done_at) {
             ("rectified" | "verified", Some(t)) if t >= at.overdue_at => o.late += 1,
             ("rectified" | "verified", _) => o.on_time += 1,
-            _ if as_of >= at.overdue_at => o.overdue_open += 1,
+            _ if overdue => o.overdue_open += 1,
             _ => o.pending += 1,
         }
     }

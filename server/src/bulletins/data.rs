@@ -135,7 +135,8 @@ pub struct UnitRow {
     pub overdue_tickets: u64,
     /// Orders due in the period.
     pub orders: OrderFigures,
-    /// Orders overdue at the end of the period (any deadline, not verified).
+    /// Orders overdue at the end of the period (any deadline, neither rectified nor verified:
+    /// [`crate::clocks::hazards::is_overdue`]).
     pub overdue_orders: u64,
     /// Ranking.
     pub standing: Standing,

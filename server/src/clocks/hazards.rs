@@ -12,6 +12,8 @@
 //! outbox messages and skips when the row exists: once per deadline (reminder) and per deadline
 //! and day (escalation), across passes, processes and restarts.
 
+use std::collections::BTreeMap;
+
 use anju_shared::merge::StoredRecord;
 use anju_shared::records::HAZARD;
 use diesel::prelude::*;
@@ -117,13 +119,85 @@ pub fn instants(st: &AppState, catalog: &Catalog, deadline: Date) -> Option<Orde
     })
 }
 
-/// Whether the order of `r` is overdue at `now` (its deadline's day has ended, not verified).
-pub fn overdue(st: &AppState, catalog: &Catalog, r: &StoredRecord, now: i64) -> bool {
-    under_way(r)
-        && text(r, "deadline")
+/// The one rule of an overdue rectification order (超期未整改), for the board, the unit figures,
+/// the bulletins and the order page: its deadline (a `YYYY-MM-DD` city date) is before `today`
+/// (the deadline's day has ended) and it is neither rectified nor verified (`status` open or
+/// unset). A rectified order waiting for its check is the checker's, not overdue for the unit.
+pub fn is_overdue(status: Option<&str>, deadline: Option<&str>, today: Date) -> bool {
+    !matches!(status, Some("rectified" | "verified"))
+        && deadline
             .and_then(|d| d.parse::<Date>().ok())
-            .and_then(|d| instants(st, catalog, d))
-            .is_some_and(|i| now >= i.overdue_at)
+            .is_some_and(|d| d < today)
+}
+
+/// The city date of `now`.
+pub fn city_today(st: &AppState, now: i64) -> Date {
+    st.config
+        .timezone
+        .to_datetime(crate::clock::from_ms(now))
+        .date()
+}
+
+/// Whether the order of the live hazard `r` is overdue at `now` ([`is_overdue`]).
+pub fn overdue(st: &AppState, r: &StoredRecord, now: i64) -> bool {
+    r.record_type == HAZARD.name
+        && !r.deleted
+        && is_overdue(text(r, "status"), text(r, "deadline"), city_today(st, now))
+}
+
+/// The overdue orders of one responsible unit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OverdueOrders {
+    /// Orders overdue ([`is_overdue`]).
+    pub count: u64,
+    /// Days the oldest of them is past its deadline (1 = the deadline was yesterday).
+    pub oldest_days: i64,
+}
+
+#[derive(Queryable)]
+struct Candidate {
+    unit_id: Option<String>,
+    status: Option<String>,
+    due_on: Option<String>,
+}
+
+/// Per responsible unit (id), its orders overdue on the city date `today` ([`is_overdue`]).
+/// Read from the due index (`hazard_clocks`: the live hazards with an order not verified) and
+/// the records' queryable columns (`status`, `due_on` = the deadline), with a deadline before `today`: the orders under
+/// way, never the register. Hazards without a responsible unit are left out.
+pub fn overdue_by_unit(
+    conn: &mut DbConnection,
+    today: Date,
+) -> QueryResult<BTreeMap<String, OverdueOrders>> {
+    let rows: Vec<Candidate> = sync_records::table
+        .filter(sync_records::id.eq_any(hazard_clocks::table.select(hazard_clocks::hazard_id)))
+        .filter(sync_records::deleted.eq(false))
+        .filter(sync_records::record_type.eq(HAZARD.name))
+        .filter(sync_records::due_on.lt(today.to_string()))
+        .select((
+            sync_records::unit_id,
+            sync_records::status,
+            sync_records::due_on,
+        ))
+        .load(conn)?;
+    let mut out: BTreeMap<String, OverdueOrders> = BTreeMap::new();
+    for r in rows {
+        let (Some(unit), true) = (
+            r.unit_id,
+            is_overdue(r.status.as_deref(), r.due_on.as_deref(), today),
+        ) else {
+            continue;
+        };
+        let days = r
+            .due_on
+            .as_deref()
+            .and_then(|d| d.parse::<Date>().ok())
+            .map_or(0, |d| i64::from((today - d).get_days()));
+        let o = out.entry(unit).or_default();
+        o.count += 1;
+        o.oldest_days = o.oldest_days.max(days);
+    }
+    Ok(out)
 }
 
 fn insert_event(

@@ -32,3 +32,8 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+use crate::sync::schema::sync_records;
+
+// The overdue orders read the due index with the hazards' queryable columns.
+diesel::allow_tables_to_appear_in_same_query!(hazard_clocks, sync_records);

@@ -51,7 +51,6 @@ pub async fn order_state(
             if h.record.record_type != "hazard" || h.record.deleted {
                 return Err(not_found());
             }
-            let catalog = st.catalog.get(conn, &st.config.timezone)?;
             let me: BTreeSet<String> = [id.clone()].into();
             let mut actions: Vec<Value> =
                 query::linked(conn, "hazard_action", "hazard_id", &me, &scope)?
@@ -107,7 +106,7 @@ pub async fn order_state(
                 "responsible_person": h.text("responsible_person"),
                 "extension_requested": h.text("extension_requested"),
                 "return_reason": h.text("return_reason"),
-                "overdue": crate::clocks::hazards::overdue(&st, &catalog, &h.record, now),
+                "overdue": crate::clocks::hazards::overdue(&st, &h.record, now),
                 "proof": proof,
                 "actions": actions,
                 "clock_events": clock_events,

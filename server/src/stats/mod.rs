@@ -20,7 +20,7 @@ use crate::auth::{Authed, policy};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-use rates::rate;
+use rates::{UnitRates, rate};
 
 /// `?from=YYYY-MM-DD&to=YYYY-MM-DD` (city dates, both inclusive; default: the last 30 days).
 #[derive(Debug, Deserialize)]
@@ -85,8 +85,11 @@ pub fn window(p: &Period, now_ms: i64, tz: &jiff::tz::TimeZone) -> Result<(i64, 
     Ok((start.as_millisecond(), end.as_millisecond()))
 }
 
-/// `GET /api/v1/stats/units`.
-#[utoipa::path(get, path = "/api/v1/stats/units", tag = "stats", responses((status = 200, description = "Rates per unit (query: from, to)"), (status = 400, description = "invalid_query, or window_too_long (more than two years)")), security(("bearer" = [])))]
+/// `GET /api/v1/stats/units`: per unit the complaint rates of the period, its share of verified
+/// proof photos, and its rectification orders overdue now (`orders_overdue`,
+/// `orders_overdue_oldest_days`: [`crate::clocks::hazards::overdue_by_unit`], whatever the
+/// period); a unit with overdue orders and no complaint has a row too.
+#[utoipa::path(get, path = "/api/v1/stats/units", tag = "stats", responses((status = 200, description = "Rates per unit (query: from, to), with its rectification orders overdue now (orders_overdue, orders_overdue_oldest_days)"), (status = 400, description = "invalid_query, or window_too_long (more than two years)")), security(("bearer" = [])))]
 pub async fn units(
     state: web::Data<AppState>,
     _auth: Authed<policy::Supervision>,
@@ -100,8 +103,20 @@ pub async fn units(
         .run(move |conn| {
             let catalog = st.catalog.get(conn, &st.config.timezone)?;
             let (from, to) = aggregate::day_range(&st.config.timezone, start, end);
-            let rates = aggregate::unit_rates(conn, from, to)?;
+            let mut rates = aggregate::unit_rates(conn, from, to)?;
             let proofs = proof_shares(conn, start, end)?;
+            let today = crate::clocks::hazards::city_today(&st, st.clock.now_ms());
+            let orders = crate::clocks::hazards::overdue_by_unit(conn, today)?;
+            // A unit with overdue orders and no complaint in the period still has its row.
+            for unit in orders.keys() {
+                if !rates.iter().any(|r| &r.unit_id == unit) {
+                    rates.push(UnitRates {
+                        unit_id: unit.clone(),
+                        small_sample: true,
+                        ..UnitRates::default()
+                    });
+                }
+            }
             Ok(Value::Array(
                 rates
                     .into_iter()
@@ -115,6 +130,9 @@ pub async fn units(
                                 "proof_verified_rate".into(),
                                 json!(rate(verified, checked)),
                             );
+                            let o = orders.get(&r.unit_id).copied().unwrap_or_default();
+                            obj.insert("orders_overdue".into(), json!(o.count));
+                            obj.insert("orders_overdue_oldest_days".into(), json!(o.oldest_days));
                         }
                         if let (Some(obj), Some(u)) =
                             (v.as_object_mut(), catalog.units.get(&r.unit_id))

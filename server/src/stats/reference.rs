@@ -245,8 +245,14 @@ pub fn board_from_tickets(
         }
         *days.entry((created - start) / 86_400_000).or_default() += 1;
     }
-    let late: Vec<(String, Option<String>, i64)> =
-        late.into_iter().map(|((c, a), n)| (c, a, n)).collect();
+    let late: Vec<super::summary::OverdueRow> = late
+        .into_iter()
+        .map(|((category_code, area_id), n)| super::summary::OverdueRow {
+            category_code,
+            area_id,
+            n,
+        })
+        .collect();
     c.add_overdue(&late);
     c.per_day = days
         .into_iter()

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::{Authed, policy};
+use crate::clocks::hazards::OverdueOrders;
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::org::catalog::Catalog;
@@ -64,15 +65,32 @@ pub struct BoardCounts {
     pub per_day: Vec<(String, i64)>,
 }
 
+/// Open tickets past their resolution deadline of one category and community.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct OverdueRow {
+    /// Category code.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub category_code: String,
+    /// Community id (`None`: not located).
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub area_id: Option<String>,
+    /// Tickets.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
+}
+
 impl BoardCounts {
-    /// Adds the overdue rows (category, community, tickets).
-    pub fn add_overdue(&mut self, rows: &[(String, Option<String>, i64)]) {
-        for (cat, area, n) in rows {
-            self.by_category.entry(cat.clone()).or_default().overdue += n;
-            self.by_community
-                .entry(area.clone().unwrap_or_default())
+    /// Adds the overdue rows.
+    pub fn add_overdue(&mut self, rows: &[OverdueRow]) {
+        for r in rows {
+            self.by_category
+                .entry(r.category_code.clone())
                 .or_default()
-                .overdue += n;
+                .overdue += r.n;
+            self.by_community
+                .entry(r.area_id.clone().unwrap_or_default())
+                .or_default()
+                .overdue += r.n;
         }
     }
 }
@@ -115,16 +133,6 @@ struct DayRow {
     received: i64,
 }
 
-#[derive(diesel::QueryableByName)]
-struct OverdueRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    category_code: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    area_id: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
 /// Runs `sql` (PostgreSQL placeholders) with the scope and the days on either backend.
 fn load_scope<T>(
     conn: &mut DbConnection,
@@ -155,14 +163,14 @@ where
 }
 
 /// Open tickets filed in `[start, end)` that a unit (`unit`, or any) holds past their
-/// resolution deadline at `now`: (category, community, tickets), through the partial index.
+/// resolution deadline at `now`, per category and community, through the partial index.
 pub fn overdue(
     conn: &mut DbConnection,
     start: i64,
     end: i64,
     unit: Option<&str>,
     now: i64,
-) -> Result<Vec<(String, Option<String>, i64)>, ApiError> {
+) -> Result<Vec<OverdueRow>, ApiError> {
     use diesel::RunQueryDsl;
     use diesel::sql_types::{BigInt, Text};
     // The status list is written out (not bound) so that the planners match the partial index;
@@ -183,7 +191,7 @@ pub fn overdue(
             ""
         }
     );
-    let rows: Vec<OverdueRow> = match conn {
+    Ok(match conn {
         DbConnection::Pg(c) => {
             let q = diesel::sql_query(sql)
                 .bind::<BigInt, _>(now)
@@ -204,11 +212,7 @@ pub fn overdue(
                 None => q.load(c)?,
             }
         }
-    };
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.category_code, r.area_id, r.n))
-        .collect())
+    })
 }
 
 /// The board's counts for tickets filed in `[start, end)` (city midnights) held now by `unit`
@@ -339,12 +343,33 @@ pub fn board(
     })
 }
 
-/// `GET /api/v1/stats/summary`: the board's counts for a period (at most 366 days).
+/// The rectification orders overdue at `now` of `unit` (or of every unit), by the one rule
+/// ([`crate::clocks::hazards::overdue_by_unit`]): not bound to the board's period.
+pub fn orders_overdue(
+    conn: &mut DbConnection,
+    st: &AppState,
+    unit: Option<&str>,
+    now: i64,
+) -> Result<OverdueOrders, ApiError> {
+    let today = crate::clocks::hazards::city_today(st, now);
+    let by_unit = crate::clocks::hazards::overdue_by_unit(conn, today)?;
+    Ok(by_unit
+        .into_iter()
+        .filter(|(u, _)| unit.is_none_or(|x| x == u))
+        .fold(OverdueOrders::default(), |acc, (_, o)| OverdueOrders {
+            count: acc.count + o.count,
+            oldest_days: acc.oldest_days.max(o.oldest_days),
+        }))
+}
+
+/// `GET /api/v1/stats/summary`: the board's counts for a period (at most 366 days), with the
+/// rectification orders overdue now (`orders_overdue`, `orders_overdue_oldest_days`) of the
+/// same unit (`unit_id`) or of all.
 #[utoipa::path(get, path = "/api/v1/stats/summary", tag = "stats",
     params(("from" = Option<String>, Query, description = "first day YYYY-MM-DD"),
            ("to" = Option<String>, Query, description = "last day YYYY-MM-DD"),
            ("unit_id" = Option<String>, Query, description = "holding unit, id or code")),
-    responses((status = 200, description = "Counts by status, category, community, district and day"),
+    responses((status = 200, description = "Counts by status, category, community, district and day; orders_overdue and orders_overdue_oldest_days: rectification orders overdue now (of unit_id, or of all)"),
               (status = 400, description = "invalid_query, window_too_long or unknown_unit")),
     security(("bearer" = [])))]
 pub async fn summary(
@@ -373,7 +398,11 @@ pub async fn summary(
                 .map(|u| unit_of(&catalog, u))
                 .transpose()?;
             let counts = board_from_aggregates(conn, tz, start, end, unit.as_deref(), now)?;
-            Ok(board(&catalog, tz, start, end, unit.as_deref(), counts))
+            let mut v = board(&catalog, tz, start, end, unit.as_deref(), counts);
+            let orders = orders_overdue(conn, &st, unit.as_deref(), now)?;
+            v["orders_overdue"] = json!(orders.count);
+            v["orders_overdue_oldest_days"] = json!(orders.oldest_days);
+            Ok(v)
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))

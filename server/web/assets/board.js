@@ -16,7 +16,8 @@ extend({
     'brd.col.rank': '名次', 'brd.col.unit': '单位', 'brd.col.dispatched': '派单', 'brd.col.overdue': '超期', 'brd.col.returns': '退单', 'brd.col.ext': '延期', 'brd.col.median': '办结中位用时（小时）', 'brd.col.proof': '照片核验率',
     'brd.small': '样本不足', 'brd.none': '无', 'brd.nodata': '所选时段没有数据。', 'brd.trend': '每周趋势（全市）',
     'brd.approve': '批准', 'brd.refuse': '不批准', 'brd.refuse.reason': '不批准的原因', 'brd.ext.from': '原时限', 'brd.ext.to': '申请延至', 'brd.ext.done': '已处理延期申请。',
-    'brd.conf.off': '无（同步冲突接口尚未启用）', 'brd.count': '{n} 件', 'brd.forbidden': '此页面仅供督办和管理员使用。', 'brd.col.due': '时限' },
+    'brd.conf.off': '无（同步冲突接口尚未启用）', 'brd.count': '{n} 件', 'brd.forbidden': '此页面仅供督办和管理员使用。', 'brd.col.due': '时限',
+    'brd.orders': '超期未整改的整改通知', 'brd.orders.n': '{n} 件', 'brd.orders.oldest': '最久已超期 {d} 天', 'brd.orders.link': '查看隐患台账', 'brd.col.orders': '超期整改通知' },
   en: { 'brd.title': 'Supervision board', 'brd.from': 'From', 'brd.to': 'To', 'brd.rankby': 'Rank by', 'brd.update': 'Update',
     'brd.response': 'Response rate', 'brd.resolution': 'Resolution rate', 'brd.satisfaction': 'Satisfaction rate', 'brd.overdue': 'Overdue and escalated tickets', 'brd.ext': 'Extension requests to decide',
     'brd.rates': 'Units ranked by the three rates', 'brd.bycat': 'By category', 'brd.bycom': 'By community (top 15)', 'brd.conflicts': 'Sync conflicts to review',
@@ -24,7 +25,8 @@ extend({
     'brd.col.rank': 'Rank', 'brd.col.unit': 'Unit', 'brd.col.dispatched': 'Dispatched', 'brd.col.overdue': 'Overdue', 'brd.col.returns': 'Returns', 'brd.col.ext': 'Extensions', 'brd.col.median': 'Median hours to resolve', 'brd.col.proof': 'Verified proof photos',
     'brd.small': 'sample too small', 'brd.none': 'None', 'brd.nodata': 'No data for this period.', 'brd.trend': 'Weekly trend (whole city)',
     'brd.approve': 'Approve', 'brd.refuse': 'Refuse', 'brd.refuse.reason': 'Reason for refusing', 'brd.ext.from': 'Current deadline', 'brd.ext.to': 'Requested', 'brd.ext.done': 'Extension request decided.',
-    'brd.conf.off': 'None (the sync conflicts endpoint is not enabled)', 'brd.count': '{n}', 'brd.forbidden': 'This page is for supervisors and administrators.', 'brd.col.due': 'Due' },
+    'brd.conf.off': 'None (the sync conflicts endpoint is not enabled)', 'brd.count': '{n}', 'brd.forbidden': 'This page is for supervisors and administrators.', 'brd.col.due': 'Due',
+    'brd.orders': 'Overdue rectification orders', 'brd.orders.n': '{n}', 'brd.orders.oldest': 'the oldest {d} days past its deadline', 'brd.orders.link': 'Open the hazard register', 'brd.col.orders': 'Overdue orders' },
 });
 
 const RATES = [['response_rate', 'brd.response'], ['resolution_rate', 'brd.resolution'], ['satisfaction_rate', 'brd.satisfaction']];
@@ -68,7 +70,7 @@ function renderRates() {
     let rank = 0;
     const tbl = h('table', { id: 'rates-table' },
       h('caption', { class: 'sr', text: t('brd.rates') }),
-      h('thead', null, h('tr', null, ...['brd.col.rank', 'brd.col.unit', 'brd.col.dispatched', 'brd.response', 'brd.resolution', 'brd.satisfaction', 'brd.col.overdue', 'brd.col.returns', 'brd.col.ext', 'brd.col.median', 'brd.col.proof']
+      h('thead', null, h('tr', null, ...['brd.col.rank', 'brd.col.unit', 'brd.col.dispatched', 'brd.response', 'brd.resolution', 'brd.satisfaction', 'brd.col.overdue', 'brd.col.orders', 'brd.col.returns', 'brd.col.ext', 'brd.col.median', 'brd.col.proof']
         .map((k, i) => h('th', { scope: 'col', class: i >= 2 ? 'num' : null, text: t(k) })))),
       h('tbody', null, ...ranked().map((u) => h('tr', { dataset: { unitId: String(u.unit_id) } },
         h('td', { text: u.small_sample ? '—' : String(++rank) }),
@@ -76,6 +78,7 @@ function renderRates() {
         h('td', { class: 'num', dataset: { k: 'dispatched' }, text: String(u.dispatched ?? 0) }),
         ...RATES.map(([k]) => h('td', { class: 'num', dataset: { k, v: String(u[k] ?? '') }, text: pct(u[k]) })),
         h('td', { class: 'num', text: String(u.overdue ?? 0) }),
+        h('td', { class: 'num', dataset: { k: 'orders_overdue' } }, u.orders_overdue ? h('span', { class: 'badge bad', title: t('brd.orders.oldest', { d: u.orders_overdue_oldest_days ?? 0 }), text: String(u.orders_overdue) }) : '0'),
         h('td', { class: 'num', text: String(u.returns ?? 0) }),
         h('td', { class: 'num', text: String(u.extensions ?? 0) }),
         h('td', { class: 'num', text: u.median_hours_to_resolve == null ? '—' : String(Math.round(u.median_hours_to_resolve * 10) / 10) }),
@@ -170,7 +173,18 @@ async function loadBreakdown() {
   st.summary = await api(`/api/v1/stats/summary?from=${from}&to=${to}`);
   renderBreakdown();
 }
+// Rectification orders overdue now (整改通知超期未整改), counted by the server for the whole city.
+function renderOrders() {
+  const s = st.summary || {};
+  const n = Number(s.orders_overdue) || 0;
+  const box = clear($('#orders-overdue'));
+  box.dataset.n = String(n);
+  box.append(h('p', null, h('strong', { class: n ? 'badge bad' : 'badge', text: t('brd.orders.n', { n }) })),
+    n ? h('p', { class: 'meta', text: t('brd.orders.oldest', { d: s.orders_overdue_oldest_days ?? 0 }) }) : null,
+    h('p', null, h('a', { href: '/registers', text: t('brd.orders.link') })));
+}
 function renderBreakdown() {
+  renderOrders();
   const s = st.summary || {};
   const pairs = (list) => (list || []).filter((r) => r.received > 0).map((r) => [name(r) || r.id, r.received]);
   const cat = pairs(s.by_category);

@@ -600,3 +600,150 @@ async fn order_clocks_remind_and_escalate_once_per_deadline_and_day() {
     run_clocks(&app).await;
     assert_eq!(clock_events(&app, id, "escalation").await.len(), 2);
 }
+
+/// The overdue-orders figures of the board for `unit` (id): its row of `stats/units`
+/// (`orders_overdue`, `orders_overdue_oldest_days`; (0, 0) without a row) and the summary
+/// scoped to it.
+async fn board_orders(app: &TestApp, sup: &str, unit: &str) -> ((i64, i64), (i64, i64)) {
+    let rows = app.get("/api/v1/stats/units", Some(sup)).await;
+    assert_eq!(rows.status, 200, "{:?}", rows.body);
+    let row = rows
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unit_id"] == unit)
+        .map_or((0, 0), |r| {
+            (
+                r["orders_overdue"].as_i64().unwrap(),
+                r["orders_overdue_oldest_days"].as_i64().unwrap(),
+            )
+        });
+    let s = app
+        .get(&format!("/api/v1/stats/summary?unit_id={unit}"), Some(sup))
+        .await;
+    assert_eq!(s.status, 200, "{:?}", s.body);
+    let summary = (
+        s.body["orders_overdue"].as_i64().unwrap(),
+        s.body["orders_overdue_oldest_days"].as_i64().unwrap(),
+    );
+    (row, summary)
+}
+
+#[tokio::test]
+async fn overdue_orders_count_for_their_unit_on_the_board_until_rectified_or_verified() {
+    let app = TestApp::spawn().await;
+    set_time(&app, "2031-03-10T02:00:00Z"); // Monday 10:00 in the city
+    const OTHER: &str = "hedong_xinhua_office";
+    let unit = app.unit_id(UNIT).await;
+    let area = app.area_id(AREA).await;
+    let other = app.unit_id(OTHER).await;
+    let other_area = app.area_id("hedong-xinhua-1").await;
+    let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
+    let other_staff = app.user_token("ostaff", Role::UnitStaff, Some(OTHER)).await;
+    let sup = app.user_token("sup", Role::Supervisor, None).await;
+    let create = |token: String, fields: Value| {
+        let app = &app;
+        async move {
+            let r = app
+                .post(
+                    "/api/v1/registers/hazard",
+                    Some(&token),
+                    &json!({ "fields": fields }),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            r.body["id"].as_str().unwrap().parse::<Uuid>().unwrap()
+        }
+    };
+    // The unit: one order due Friday the 14th, one due later; the other unit: one due the 12th.
+    let mine = create(staff.clone(), order(&unit, &area, "2031-03-14")).await;
+    create(staff.clone(), order(&unit, &area, "2031-03-31")).await;
+    let theirs = create(
+        other_staff.clone(),
+        order(&other, &other_area, "2031-03-12"),
+    )
+    .await;
+    // Before any deadline has passed: nothing overdue.
+    assert_eq!(board_orders(&app, &sup, &unit).await, ((0, 0), (0, 0)));
+    let all = app.get("/api/v1/stats/summary", Some(&sup)).await.body;
+    assert_eq!(all["orders_overdue"], 0);
+
+    // Monday the 16th: the unit's order is 2 days past its deadline, the other's 4.
+    set_time(&app, "2031-03-16T01:00:00Z");
+    let login = |name: &'static str| app.login(name, anju_tests::USER_PASSWORD);
+    let (staff, other_staff, sup) = (
+        login("staff").await,
+        login("ostaff").await,
+        login("sup").await,
+    );
+    assert_eq!(board_orders(&app, &sup, &unit).await, ((1, 2), (1, 2)));
+    assert_eq!(board_orders(&app, &sup, &other).await, ((1, 4), (1, 4)));
+    let all = app.get("/api/v1/stats/summary", Some(&sup)).await.body;
+    assert_eq!(
+        (&all["orders_overdue"], &all["orders_overdue_oldest_days"]),
+        (&json!(2), &json!(4))
+    );
+    // The order page agrees with the figures.
+    assert_eq!(order_state(&app, &sup, mine).await["overdue"], true);
+    // Unit people do not see the board's figures, their own or another unit's.
+    for token in [&staff, &other_staff] {
+        for path in ["/api/v1/stats/units", "/api/v1/stats/summary"] {
+            let r = app.get(path, Some(token)).await;
+            assert_eq!(r.status, 403, "{path}: {:?}", r.body);
+        }
+        let r = app
+            .get(
+                &format!("/api/v1/stats/summary?unit_id={other}"),
+                Some(token),
+            )
+            .await;
+        assert_eq!(r.status, 403);
+    }
+
+    // Rectified (with a photo): no longer overdue for the unit, the other unit's stays.
+    upload(&app, &staff, "a").await;
+    upload(&app, &other_staff, "b").await;
+    upload(&app, &sup, "e").await;
+    let act_on = |id: Uuid, token: String, body: Value| {
+        let app = &app;
+        async move {
+            let r = app
+                .post(
+                    &format!("/api/v1/registers/hazard/{id}/actions"),
+                    Some(&token),
+                    &body,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{:?}", r.body);
+        }
+    };
+    let rectify = |c: char| json!({"action": "rectify", "photos": [photo(c)]});
+    act_on(mine, staff.clone(), rectify('a')).await;
+    assert_eq!(board_orders(&app, &sup, &unit).await, ((0, 0), (0, 0)));
+    assert_eq!(board_orders(&app, &sup, &other).await, ((1, 4), (1, 4)));
+    assert_eq!(order_state(&app, &sup, mine).await["overdue"], false);
+    // Sent back by the check: overdue again.
+    act_on(
+        mine,
+        sup.clone(),
+        json!({"action": "return", "note": "墙面仍有空鼓"}),
+    )
+    .await;
+    assert_eq!(board_orders(&app, &sup, &unit).await, ((1, 2), (1, 2)));
+
+    // The other unit's, rectified and verified: gone; the whole city counts the unit's only.
+    act_on(theirs, other_staff.clone(), rectify('b')).await;
+    act_on(
+        theirs,
+        sup.clone(),
+        json!({"action": "verify", "photos": [photo('e')]}),
+    )
+    .await;
+    assert_eq!(board_orders(&app, &sup, &other).await, ((0, 0), (0, 0)));
+    let all = app.get("/api/v1/stats/summary", Some(&sup)).await.body;
+    assert_eq!(
+        (&all["orders_overdue"], &all["orders_overdue_oldest_days"]),
+        (&json!(1), &json!(2))
+    );
+}
