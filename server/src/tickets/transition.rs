@@ -774,7 +774,7 @@ pub fn record_event(
     diesel::insert_into(ticket_events::table)
         .values(&event)
         .execute(conn)?;
-    crate::clocks::reconsider(conn, &event.ticket_id)?;
+    store::reconsider_clocks(conn, &event.ticket_id)?;
     crate::stats::aggregate::on_event(conn, env, &event.ticket_id)?;
     // The ticket's copy on the handling unit's devices (a server-authored sync change).
     crate::sync::ticket_record::refresh(
