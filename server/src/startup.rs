@@ -49,6 +49,25 @@ impl From<ApiError> for StartError {
     }
 }
 
+/// The sample programme on an empty programme: the registers' projects and buildings first,
+/// then what is built on them (the annual plans, the funds ledger, the hand-overs). Here, above
+/// the capabilities, so that registers need not know what builds on them.
+fn load_sample_programme(
+    conn: &mut crate::db::DbConnection,
+    tz: &jiff::tz::TimeZone,
+    now_ms: i64,
+) -> Result<(), ApiError> {
+    if !crate::registers::sample::load_if_empty(conn, tz, now_ms)? {
+        return Ok(());
+    }
+    let today = tz.to_datetime(crate::clock::from_ms(now_ms)).date();
+    let org = crate::registers::query::Org::load(conn)?;
+    crate::plans::store::load_sample(conn, &org, i32::from(today.year()), now_ms)?;
+    crate::funds::sample::load_if_empty(conn, today, now_ms)?;
+    crate::upkeep::sample::load(conn, tz, now_ms)?;
+    Ok(())
+}
+
 /// Opens and migrates the database, loads or creates the signing secret, the sample city (on an
 /// empty database, unless `ANJU_SAMPLE=none`) and the first `admin` account.
 pub async fn prepare(
@@ -77,11 +96,7 @@ pub async fn prepare(
                 bootstrap.sample_loaded =
                     crate::org::store::load_sample_if_empty(&mut conn, clock.now_ms())?;
                 if config.sample_programme {
-                    crate::registers::sample::load_if_empty(
-                        &mut conn,
-                        &config.timezone,
-                        clock.now_ms(),
-                    )?;
+                    load_sample_programme(&mut conn, &config.timezone, clock.now_ms())?;
                 }
             }
             // After the upgrade that adds the per-day aggregates: computed once from the events.

@@ -7,8 +7,8 @@
 //! event (indexed). A pass reads the tickets whose instant has passed, in batches of [`BATCH`],
 //! one short background write transaction per batch (which yields the SQLite write turn to
 //! waiting requests), and recomputes each instant ([`next::instant`]) in the transaction of its
-//! events. Every ticket event resets the instant to 0 ([`reconsider`]), so a transition is seen
-//! by the next pass. A pass with nothing due is one indexed read.
+//! events. Every ticket event resets the instant to 0
+//! ([`crate::tickets::store::reconsider_clocks`]), so a transition is seen by the next pass. A pass with nothing due is one indexed read.
 //!
 //! Exactly once per `(ticket, kind, deadline, day)`: each effect inserts a row into
 //! `clock_marks` in the same transaction as its event and outbox messages, and skips when the
@@ -104,20 +104,6 @@ fn due(conn: &mut DbConnection, now: i64, lock: bool) -> Result<Vec<TicketRow>, 
         DbConnection::Pg(pg) => query!().load(pg)?,
         DbConnection::Sqlite(c) => query!().load(c)?,
     })
-}
-
-/// Marks the ticket's clocks for recomputation on the next pass. Called for every ticket event
-/// ([`crate::tickets::transition::record_event`]), in the event's transaction; writes nothing
-/// when the ticket is already marked.
-pub fn reconsider(conn: &mut DbConnection, ticket_id: &str) -> Result<(), ApiError> {
-    diesel::update(
-        tickets::table
-            .filter(tickets::id.eq(ticket_id))
-            .filter(tickets::next_clock_at.ne(0)),
-    )
-    .set(tickets::next_clock_at.eq(0i64))
-    .execute(conn)?;
-    Ok(())
 }
 
 /// Runs the due effects of `t` at `now`; `true` when the ticket was closed.

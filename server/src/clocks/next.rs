@@ -11,7 +11,7 @@ use crate::tickets::state::{Action, Actor, TicketStatus, check};
 use crate::tickets::store::TicketRow;
 
 /// No clock runs for the ticket (closed, at the dispatch center, unknown category); an event on
-/// the ticket ([`super::reconsider`]) brings it back.
+/// the ticket ([`crate::tickets::store::reconsider_clocks`]) brings it back.
 pub const NEVER: i64 = i64::MAX;
 
 /// Precision of a reminder instant (the search stops when the bracket is this narrow).

@@ -13,7 +13,7 @@ use super::store::{self, Changer, Measure, Target, check_entry, parse_year};
 use crate::auth::principal::{Authed, Principal, policy};
 use crate::error::ApiError;
 use crate::registers::query::Org;
-use crate::registers::sheet::{self, Cell};
+use crate::registers::sheet::{self, Cell, ImportQuery};
 use crate::state::AppState;
 
 /// `?year=YYYY` (default: the server clock's current year in the city's time zone).
@@ -214,14 +214,6 @@ pub async fn plans_xlsx(
         })
         .await?;
     Ok(download(bytes, &format!("plans-{year}.xlsx"), false))
-}
-
-/// `?dry_run=true|false` of an import (default true).
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ImportQuery {
-    /// Only check; apply nothing.
-    pub dry_run: Option<bool>,
 }
 
 /// One refused cell of an import: row (1 = header), column name, reason.

@@ -56,8 +56,10 @@ const STRUCTURES: &[&str] = &[
     "masonry",
 ];
 
-/// Loads the sample programme for the year of `now_ms` (in `tz`) unless the store already holds
-/// projects. Returns whether it did.
+/// Loads the registers' part of the sample programme (projects, buildings, inspections, hazards)
+/// for the year of `now_ms` (in `tz`) unless the store already holds projects. Returns whether
+/// it did; the caller then loads what builds on the registers (`startup`'s
+/// `load_sample_programme`: plans, funds, hand-overs).
 pub fn load_if_empty(
     conn: &mut DbConnection,
     tz: &jiff::tz::TimeZone,
@@ -83,9 +85,6 @@ pub fn load_if_empty(
     for chunk in edits.chunks(200) {
         push_office(conn, &clock, &Scope::All, &author, chunk.to_vec(), now_ms)?;
     }
-    crate::plans::store::load_sample(conn, &org, i32::from(today.year()), now_ms)?;
-    crate::funds::sample::load_if_empty(conn, today, now_ms)?;
-    crate::upkeep::sample::load(conn, tz, now_ms)?;
     Ok(true)
 }
 

@@ -7,6 +7,14 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use crate::error::ApiError;
 
+/// `?dry_run=true|false` of a sheet import (default true): the registers' and the plans'.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// Only check; apply nothing.
+    pub dry_run: Option<bool>,
+}
+
 /// One cell of an outgoing sheet.
 #[derive(Debug, Clone)]
 pub enum Cell {

@@ -4,9 +4,6 @@
 //! [`board_from_tickets`]), and for checking a
 //! database by hand. Reads every ticket of the period: not for request paths.
 
-// Row tuples mirror the columns each query selects; naming every one would hide that.
-#![allow(clippy::type_complexity)]
-
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;
@@ -19,16 +16,42 @@ use crate::tickets::schema::{ticket_events, tickets};
 
 use super::rates::{RateEvent, TicketHistory, UnitRates, median, rate, unit_rates};
 
-type EventTuple = (
-    String,
-    i64,
-    String,
-    Option<String>,
-    String,
-    Option<i32>,
-    Option<i64>,
-    Option<i64>,
-);
+/// What a ticket's event contributes to its history: the columns [`histories_of`] reads.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = ticket_events)]
+struct EventFacts {
+    ticket_id: String,
+    at: i64,
+    kind: String,
+    unit_id: Option<String>,
+    to_status: String,
+    rating: Option<i32>,
+    response_due: Option<i64>,
+    resolution_due: Option<i64>,
+}
+
+/// A ticket as `public/stats` counts it: the columns [`public_from_tickets`] reads.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+struct PublicFacts {
+    area_id: Option<String>,
+    category_code: String,
+    status: String,
+    created_at: i64,
+    resolved_at: Option<i64>,
+    rating: Option<i32>,
+}
+
+/// A ticket as the board counts it: the columns [`board_from_tickets`] reads.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+struct BoardFacts {
+    category_code: String,
+    area_id: Option<String>,
+    status: String,
+    created_at: i64,
+    resolution_due: i64,
+}
 
 /// Histories of tickets filed before `end` that were still open at or after `start`.
 fn histories(
@@ -58,35 +81,26 @@ pub fn histories_of(
     let mut out = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(500) {
         let ids: Vec<&str> = chunk.iter().map(|r| r.0.as_str()).collect();
-        let evs: Vec<EventTuple> = ticket_events::table
+        let evs: Vec<EventFacts> = ticket_events::table
             .filter(ticket_events::ticket_id.eq_any(&ids))
             .order((ticket_events::ticket_id, ticket_events::id))
-            .select((
-                ticket_events::ticket_id,
-                ticket_events::at,
-                ticket_events::kind,
-                ticket_events::unit_id,
-                ticket_events::to_status,
-                ticket_events::rating,
-                ticket_events::response_due,
-                ticket_events::resolution_due,
-            ))
+            .select(EventFacts::as_select())
             .load(conn)?;
         let mut by: BTreeMap<String, Vec<RateEvent>> = BTreeMap::new();
-        for (tid, at, kind, unit_id, to_status, rating, rd, sd) in evs {
+        for e in evs {
             // Time at the dispatch center is not a unit's dispatch.
-            let unit_id = if to_status == "dispatching" {
+            let unit_id = if e.to_status == "dispatching" {
                 None
             } else {
-                unit_id
+                e.unit_id
             };
-            by.entry(tid).or_default().push(RateEvent {
-                at: crate::clock::from_ms(at),
-                kind,
+            by.entry(e.ticket_id).or_default().push(RateEvent {
+                at: crate::clock::from_ms(e.at),
+                kind: e.kind,
                 unit_id,
-                rating,
-                response_due: rd.map(crate::clock::from_ms),
-                resolution_due: sd.map(crate::clock::from_ms),
+                rating: e.rating,
+                response_due: e.response_due.map(crate::clock::from_ms),
+                resolution_due: e.resolution_due.map(crate::clock::from_ms),
             });
         }
         for (id, created) in chunk {
@@ -127,24 +141,10 @@ pub fn public_from_tickets(
     start: i64,
     end: i64,
 ) -> Result<Value, ApiError> {
-    let rows: Vec<(
-        Option<String>,
-        String,
-        String,
-        i64,
-        Option<i64>,
-        Option<i32>,
-    )> = tickets::table
+    let rows: Vec<PublicFacts> = tickets::table
         .filter(tickets::created_at.ge(start))
         .filter(tickets::created_at.lt(end))
-        .select((
-            tickets::area_id,
-            tickets::category_code,
-            tickets::status,
-            tickets::created_at,
-            tickets::resolved_at,
-            tickets::rating,
-        ))
+        .select(PublicFacts::as_select())
         .load(conn)?;
     #[derive(Default)]
     struct Acc {
@@ -156,7 +156,15 @@ pub fn public_from_tickets(
         by_cat: BTreeMap<String, (u64, u64)>,
     }
     let mut by: BTreeMap<String, Acc> = BTreeMap::new();
-    for (area, cat, status, created, resolved_at, rating) in rows {
+    for PublicFacts {
+        area_id: area,
+        category_code: cat,
+        status,
+        created_at: created,
+        resolved_at,
+        rating,
+    } in rows
+    {
         let district = area
             .as_deref()
             .and_then(|a| catalog.district_of(a))
@@ -213,24 +221,24 @@ pub fn board_from_tickets(
     let mut q = tickets::table
         .filter(tickets::created_at.ge(start))
         .filter(tickets::created_at.lt(end))
-        .select((
-            tickets::category_code,
-            tickets::area_id,
-            tickets::status,
-            tickets::created_at,
-            tickets::unit_id,
-            tickets::resolution_due,
-        ))
+        .select(BoardFacts::as_select())
         .into_boxed();
     if let Some(u) = unit {
         q = q.filter(tickets::unit_id.eq(u.to_string()));
     }
-    let rows: Vec<(String, Option<String>, String, i64, Option<String>, i64)> = q.load(conn)?;
+    let rows: Vec<BoardFacts> = q.load(conn)?;
     let first = tz.to_datetime(crate::clock::from_ms(start)).date();
     let mut c = BoardCounts::default();
     let mut days: BTreeMap<i64, i64> = BTreeMap::new();
     let mut late: BTreeMap<(String, Option<String>), i64> = BTreeMap::new();
-    for (cat, area, status, created, _, due) in rows {
+    for BoardFacts {
+        category_code: cat,
+        area_id: area,
+        status,
+        created_at: created,
+        resolution_due: due,
+    } in rows
+    {
         let open = i64::from(!matches!(status.as_str(), "resolved" | "closed"));
         if OPEN_AT_UNIT.contains(&status.as_str()) && due < now {
             *late.entry((cat.clone(), area.clone())).or_default() += 1;

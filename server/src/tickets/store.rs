@@ -230,6 +230,21 @@ pub fn events(conn: &mut DbConnection, ticket_id: &str) -> Result<Vec<EventRow>,
         .load(conn)?)
 }
 
+/// Marks the ticket's clocks (`next_clock_at`) for recomputation on the next clock pass
+/// (`crate::clocks`). Called for every ticket event ([`super::transition::record_event`]), in
+/// the event's transaction; writes nothing when the ticket is already marked. Here, with the
+/// tickets' table, so that the ticket lifecycle does not reach up into the clocks.
+pub fn reconsider_clocks(conn: &mut DbConnection, ticket_id: &str) -> Result<(), ApiError> {
+    diesel::update(
+        tickets::table
+            .filter(tickets::id.eq(ticket_id))
+            .filter(tickets::next_clock_at.ne(0)),
+    )
+    .set(tickets::next_clock_at.eq(0i64))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Set the status (and `updated_at`) of a ticket (for [`super::transition::apply`]).
 pub fn set_status(
     conn: &mut DbConnection,

@@ -827,7 +827,7 @@ fn record(
     diesel::insert_into(ticket_events::table)
         .values(&event)
         .execute(conn)?;
-    crate::clocks::reconsider(conn, &event.ticket_id)?;
+    store::reconsider_clocks(conn, &event.ticket_id)?;
     match new {
         Some(t) => crate::stats::aggregate::on_first_event(env, t, &event, conn)?,
         None => crate::stats::aggregate::on_event(conn, env, &event.ticket_id)?,
