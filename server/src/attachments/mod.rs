@@ -7,7 +7,6 @@
 pub mod schema;
 pub mod thumbnail;
 
-use crate::error::ErrorCode;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
@@ -16,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::attachments::schema::{attachment_uploaders, attachments};
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::sync::handlers::read_body;
 use crate::sync::{photos, scope_of};

@@ -4,7 +4,6 @@
 //! decoding and re-encoding (so no EXIF, no GPS position survives), then kept in
 //! `attachment_thumbnails` next to the photo's bytes.
 
-use crate::error::ErrorCode;
 use std::io::Cursor;
 
 use actix_web::{HttpResponse, web};
@@ -14,7 +13,7 @@ use image::ImageReader;
 use super::schema::{attachment_thumbnails, attachments};
 use super::{invalid_hash, is_sha256, not_found};
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::sync::{photos, scope_of};
 

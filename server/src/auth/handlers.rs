@@ -1,7 +1,6 @@
 //! `POST /api/v1/auth/login`, `/refresh`, `/logout`, `GET /api/v1/me`,
 //! `POST /api/v1/me/password`.
 
-use crate::error::ErrorCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -12,7 +11,7 @@ use crate::auth::principal::{Principal, device_revoked};
 use crate::auth::session::{self, Refreshed, TokenPair, UserView};
 use crate::auth::throttle;
 use crate::db::schema::{devices, units, users};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
 use crate::state::AppState;
 
 /// Login body.
@@ -285,9 +284,7 @@ pub async fn change_password(
         new_password,
     } = body.into_inner();
     if let Err((zh, en)) = password::check_new(&new_password) {
-        return Err(ApiError::validation(
-            json!({"new_password": {"code": "weak_password", "message_zh": zh, "message_en": en}}),
-        ));
+        return Err(FieldError::new("new_password", FieldCode::WeakPassword, zh, en).into());
     }
     if current_password.len() > password::MAX_PASSWORD_BYTES {
         return Err(invalid_credentials());

@@ -3,7 +3,6 @@
 //! (if any) is not revoked, and loads the role and unit. [`Authed`] adds the role check, so no
 //! handler can forget it; [`Principal::ensure_unit`] is the unit check.
 
-use crate::error::ErrorCode;
 use std::marker::PhantomData;
 use std::ops::Deref;
 
@@ -16,7 +15,7 @@ use futures_util::future::LocalBoxFuture;
 use crate::auth::Role;
 use crate::db::DbConnection;
 use crate::db::schema::{devices, units, users};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 /// A logged-in staff member, as the database says now (not as the token said).

@@ -2,7 +2,6 @@
 //! and administrators; every staff member reads issued bulletins (drafts stay with
 //! supervision: to others they do not exist).
 
-use crate::error::ErrorCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -12,7 +11,7 @@ use super::compute::{BulletinData, compute};
 use super::period::{Kind, Period};
 use super::store::{self, Actor, Filter};
 use crate::auth::{Authed, Role, policy};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 /// Body of `POST /api/v1/bulletins`.

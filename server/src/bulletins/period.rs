@@ -2,11 +2,10 @@
 //! at the edge from `{kind, period_start}`; a start that is not a Monday (weekly) or the 1st
 //! (monthly), or a period that has not begun, is refused with a stable code.
 
-use crate::error::ErrorCode;
 use jiff::civil::{Date, Weekday};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Weekly (周通报) or monthly (月通报).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

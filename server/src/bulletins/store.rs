@@ -3,7 +3,6 @@
 //! one transaction), reading and listing. An issued row is never changed again: the code
 //! refuses (409 `bulletin_issued`) and a database trigger refuses whatever path tries.
 
-use crate::error::ErrorCode;
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -13,7 +12,7 @@ use super::compute::BulletinData;
 use super::period::{Kind, Period};
 use super::schema::{bulletin_counters, bulletins};
 use crate::db::DbConnection;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// One row of `bulletins`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -1,7 +1,6 @@
 //! `GET /api/v1/checklists` (every staff role: the field app downloads them for offline use) and
 //! `PUT /api/v1/checklists/{programme}` (administrators; recorded with who and when).
 
-use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde_json::json;
@@ -10,7 +9,7 @@ use super::checklist::{ChecklistBody, ChecklistItem, ChecklistView, PROGRAMMES, 
 use super::schema::{checklist_changes, checklists};
 use crate::auth::{Authed, policy};
 use crate::db::DbConnection;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 type Row = (String, String, String, String, i64, String, String, i64);

@@ -2,7 +2,6 @@
 //! compute deadlines, and write ticket + first event + outbox messages + the idempotency record
 //! in one transaction.
 
-use crate::error::ErrorCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -11,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::format_local;
 use crate::db::DbConnection;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
 use crate::state::AppState;
 use crate::tickets::state::TicketStatus;
 use crate::tickets::store::{self, TicketRow};
@@ -87,10 +86,6 @@ pub struct NewComplaint {
     pub source: Source,
 }
 
-fn field_error(code: &str, zh: &str, en: &str) -> Value {
-    json!({"code": code, "message_zh": zh, "message_en": en})
-}
-
 /// 400 `unknown_category` listing the valid codes.
 pub fn unknown_category(catalog: &Catalog) -> ApiError {
     ApiError::new(
@@ -123,43 +118,47 @@ pub fn parse(
         Some(c) if c.active => {}
         _ => return Err(unknown_category(catalog)),
     }
-    let mut errors = serde_json::Map::new();
+    let mut errors = Vec::new();
     let description = body.description.trim().to_string();
     let n = description.chars().count();
     if n < 5 {
-        errors.insert(
-            "description".into(),
-            field_error(
-                "too_short",
-                "请至少写 5 个字",
-                "Write at least 5 characters",
-            ),
-        );
+        errors.push(FieldError::new(
+            "description",
+            FieldCode::TooShort,
+            "请至少写 5 个字",
+            "Write at least 5 characters",
+        ));
     } else if n > 2000 {
-        errors.insert(
-            "description".into(),
-            field_error("too_long", "最多 2000 个字", "At most 2000 characters"),
-        );
+        errors.push(FieldError::new(
+            "description",
+            FieldCode::TooLong,
+            "最多 2000 个字",
+            "At most 2000 characters",
+        ));
     }
     let address = body
         .address
         .map(|a| a.trim().to_string())
         .filter(|a| !a.is_empty());
     if address.as_ref().is_some_and(|a| a.chars().count() > 200) {
-        errors.insert(
-            "address".into(),
-            field_error("too_long", "地址最多 200 个字", "At most 200 characters"),
-        );
+        errors.push(FieldError::new(
+            "address",
+            FieldCode::TooLong,
+            "地址最多 200 个字",
+            "At most 200 characters",
+        ));
     }
     let name = body
         .name
         .map(|a| a.trim().to_string())
         .filter(|a| !a.is_empty());
     if name.as_ref().is_some_and(|a| a.chars().count() > 50) {
-        errors.insert(
-            "name".into(),
-            field_error("too_long", "姓名最多 50 个字", "At most 50 characters"),
-        );
+        errors.push(FieldError::new(
+            "name",
+            FieldCode::TooLong,
+            "姓名最多 50 个字",
+            "At most 50 characters",
+        ));
     }
     let phone = match body
         .phone
@@ -171,24 +170,24 @@ pub fn parse(
         Some(p) => match MobilePhone::parse(p) {
             Some(m) => Some(m),
             None => {
-                errors.insert(
-                    "phone".into(),
-                    field_error(
-                        "invalid_phone",
-                        "请填写有效的手机号码",
-                        "Enter a valid mainland mobile number",
-                    ),
-                );
+                errors.push(FieldError::new(
+                    "phone",
+                    FieldCode::InvalidPhone,
+                    "请填写有效的手机号码",
+                    "Enter a valid mainland mobile number",
+                ));
                 None
             }
         },
     };
     let photos = body.photos.unwrap_or_default();
     if photos.len() > MAX_PHOTOS {
-        errors.insert(
-            "photos".into(),
-            field_error("too_many", "最多 6 张照片", "At most 6 photos"),
-        );
+        errors.push(FieldError::new(
+            "photos",
+            FieldCode::TooMany,
+            "最多 6 张照片",
+            "At most 6 photos",
+        ));
     }
     let point = match (body.lat, body.lon) {
         (None, None) => None,
@@ -201,14 +200,12 @@ pub fn parse(
             Some((lat, lon))
         }
         _ => {
-            errors.insert(
-                "location".into(),
-                field_error(
-                    "invalid_point",
-                    "经纬度无效",
-                    "lat and lon must both be valid degrees",
-                ),
-            );
+            errors.push(FieldError::new(
+                "location",
+                FieldCode::InvalidPoint,
+                "经纬度无效",
+                "lat and lon must both be valid degrees",
+            ));
             None
         }
     };
@@ -219,27 +216,27 @@ pub fn parse(
     if let Some(a) = &area_id
         && !catalog.areas.contains_key(a)
     {
-        errors.insert(
-            "area_id".into(),
-            field_error("unknown_area", "没有这个社区", "There is no such area"),
-        );
+        errors.push(FieldError::new(
+            "area_id",
+            FieldCode::UnknownArea,
+            "没有这个社区",
+            "There is no such area",
+        ));
     }
     if area_id.is_none()
         && point.is_none()
-        && !errors.contains_key("location")
+        && !errors.iter().any(|e| e.field == "location")
         && !(allow_no_area && address.is_some())
     {
-        errors.insert(
-            "location".into(),
-            field_error(
-                "location_required",
-                "请选择社区或使用当前位置",
-                "Choose a community or give lat/lon",
-            ),
-        );
+        errors.push(FieldError::new(
+            "location",
+            FieldCode::LocationRequired,
+            "请选择社区或使用当前位置",
+            "Choose a community or give lat/lon",
+        ));
     }
     if !errors.is_empty() {
-        return Err(ApiError::validation(Value::Object(errors)));
+        return Err(ApiError::with_fields(errors));
     }
     let area_id = match (area_id, point) {
         (Some(a), _) => Some(a),
@@ -564,9 +561,13 @@ fn check_photos(conn: &mut DbConnection, photos: &[String]) -> Result<(), ApiErr
         .count()
         .get_result(conn)?;
     if found != distinct.len() as i64 {
-        return Err(ApiError::validation(
-            json!({"photos": field_error("unknown_upload", "照片未上传或已失效", "A photo id names no upload")}),
-        ));
+        return Err(FieldError::new(
+            "photos",
+            FieldCode::UnknownUpload,
+            "照片未上传或已失效",
+            "A photo id names no upload",
+        )
+        .into());
     }
     Ok(())
 }

@@ -3,14 +3,13 @@
 //! filing a duplicate. Joining gives them their own tracking code for that ticket. The list is
 //! public: each summary is redacted ([`crate::redact`]) and no photo is listed.
 
-use crate::error::ErrorCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::clock::format_local;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
 use crate::state::AppState;
 use crate::tickets::transition;
 
@@ -91,10 +90,20 @@ pub async fn support(
 ) -> Result<HttpResponse, ApiError> {
     let ticket_no = path.into_inner();
     let body = body.map(web::Json::into_inner).unwrap_or_default();
-    let phone = match body.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    let phone = match body
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         None => None,
         Some(p) => Some(MobilePhone::parse(p).ok_or_else(|| {
-            ApiError::validation(json!({"phone": {"code": "invalid_phone", "message_zh": "请填写有效的手机号码", "message_en": "Enter a valid mainland mobile number"}}))
+            ApiError::from(FieldError::new(
+                "phone",
+                FieldCode::InvalidPhone,
+                "请填写有效的手机号码",
+                "Enter a valid mainland mobile number",
+            ))
         })?),
     };
     let name = body

@@ -5,7 +5,6 @@
 //! replies, redacted like every public output ([`crate::redact`]); never the reporter's photos,
 //! address or words other than a redacted summary.
 
-use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -13,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::clock::format_local;
 use crate::db::DbConnection;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
 use crate::state::AppState;
 use crate::tickets::state::{Action, TicketStatus};
 use crate::tickets::store::{self, EventRow, TicketRow};
@@ -235,9 +234,14 @@ fn rating_errors(
     body: &RatingBody,
     comment_required: bool,
 ) -> Result<(i32, Option<String>), ApiError> {
-    let mut errors = serde_json::Map::new();
+    let mut errors = Vec::new();
     if !(1..=5).contains(&body.rating) {
-        errors.insert("rating".into(), json!({"code": "out_of_range", "message_zh": "评分为 1-5 星", "message_en": "rating is 1 to 5"}));
+        errors.push(FieldError::new(
+            "rating",
+            FieldCode::OutOfRange,
+            "评分为 1-5 星",
+            "rating is 1 to 5",
+        ));
     }
     let comment = body
         .comment
@@ -246,13 +250,23 @@ fn rating_errors(
         .filter(|c| !c.is_empty())
         .map(String::from);
     if comment_required && comment.is_none() {
-        errors.insert("comment".into(), json!({"code": "required", "message_zh": "请说明未解决的情况", "message_en": "Say what is still wrong"}));
+        errors.push(FieldError::new(
+            "comment",
+            FieldCode::Required,
+            "请说明未解决的情况",
+            "Say what is still wrong",
+        ));
     }
     if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
-        errors.insert("comment".into(), json!({"code": "too_long", "message_zh": "最多 1000 个字", "message_en": "At most 1000 characters"}));
+        errors.push(FieldError::new(
+            "comment",
+            FieldCode::TooLong,
+            "最多 1000 个字",
+            "At most 1000 characters",
+        ));
     }
     if !errors.is_empty() {
-        return Err(ApiError::validation(Value::Object(errors)));
+        return Err(ApiError::with_fields(errors));
     }
     Ok((body.rating as i32, comment))
 }

@@ -9,7 +9,6 @@
 //! write transaction each. Anonymous uploads also spend a per-address daily byte budget
 //! (`ANJU_UPLOAD_BYTES_PER_IP_DAY`), counted in the database so every process shares it.
 
-use crate::error::ErrorCode;
 use std::net::IpAddr;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -17,7 +16,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
 use crate::state::AppState;
 
 use super::image::{ImageError, ImageFormat, Trailing, public_copy};
@@ -210,11 +209,13 @@ pub fn claim(conn: &mut crate::db::DbConnection, ids: &[String]) -> Result<(), A
         .set(uploads::expires_at.eq(None::<i64>))
         .execute(conn)?;
     if n != distinct.len() {
-        return Err(ApiError::validation(json!({"photos": {
-            "code": "unknown_upload",
-            "message_zh": "照片未上传或已失效",
-            "message_en": "A photo id names no upload",
-        }})));
+        return Err(FieldError::new(
+            "photos",
+            FieldCode::UnknownUpload,
+            "照片未上传或已失效",
+            "A photo id names no upload",
+        )
+        .into());
     }
     Ok(())
 }

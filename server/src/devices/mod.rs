@@ -3,7 +3,6 @@
 //! nor refresh its session (the foundation binds refresh tokens to devices and checks
 //! revocation in the `Principal` extractor and on refresh; sync checks it on push and pull).
 
-use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -12,7 +11,7 @@ use uuid::Uuid;
 use crate::auth::Principal;
 use crate::auth::Role;
 use crate::db::schema::devices;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 /// Mounts the device endpoints.

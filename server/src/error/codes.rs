@@ -1,5 +1,5 @@
-//! The one table of problem codes: every error answer's `code` is one of these, with the HTTP
-//! status it is sent with. A client matches on the code string, so a code's string and status
+//! The one table of error codes: every error answer's `code` is an [`ErrorCode`], sent with the
+//! HTTP status the table gives it, and every field error's `code` is a [`FieldCode`]. A client matches on the code string, so a code's string and status
 //! never change once released; `docs/errors.md` lists them all, and the tests below keep the
 //! table, the code that uses it and that document in step.
 //!
@@ -296,12 +296,97 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
+macro_rules! field_codes {
+    ($( $(#[doc = $doc:literal])* $name:ident = $code:literal; )*) => {
+        /// A stable code of one field's refusal inside a 422 `validation_failed` answer
+        /// (`errors.<field>.code`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum FieldCode {
+            $( $(#[doc = $doc])* $name, )*
+        }
+
+        impl FieldCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [FieldCode] = &[$(FieldCode::$name),*];
+
+            /// The snake_case code clients see and match on.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(FieldCode::$name => $code,)*
+                }
+            }
+
+            /// The variant's Rust name (for the tests that find it in the source).
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(FieldCode::$name => stringify!($name),)*
+                }
+            }
+        }
+    };
+}
+
+field_codes! {
+    /// The field is required.
+    Required = "required";
+    /// The text is shorter than allowed.
+    TooShort = "too_short";
+    /// The text is longer than allowed (the message says how long it may be).
+    TooLong = "too_long";
+    /// More items than allowed (photos).
+    TooMany = "too_many";
+    /// A number is outside its range (a rating is 1 to 5).
+    OutOfRange = "out_of_range";
+    /// Not a valid mainland mobile number.
+    InvalidPhone = "invalid_phone";
+    /// lat and lon are not both valid degrees.
+    InvalidPoint = "invalid_point";
+    /// Neither an area nor a point was given.
+    LocationRequired = "location_required";
+    /// Not a YYYY-MM-DD date.
+    InvalidDate = "invalid_date";
+    /// Not an RFC 3339 time with its offset.
+    InvalidDatetime = "invalid_datetime";
+    /// A kind not among the listed ones.
+    InvalidKind = "invalid_kind";
+    /// The category names no active category.
+    UnknownCategory = "unknown_category";
+    /// The id names no area.
+    UnknownArea = "unknown_area";
+    /// The id or code names no unit.
+    UnknownUnit = "unknown_unit";
+    /// A photo id names no upload (never uploaded, or expired).
+    UnknownUpload = "unknown_upload";
+    /// Resolving this category needs photos of the finished work.
+    PhotosRequired = "photos_required";
+    /// The new deadline is not later than the current one.
+    NotLater = "not_later";
+    /// The ticket is already with this unit.
+    SameUnit = "same_unit";
+    /// A username is 3-32 letters, digits, `_`, `-` or `.`.
+    InvalidUsername = "invalid_username";
+    /// A display name is 1-64 characters.
+    InvalidDisplayName = "invalid_display_name";
+    /// The password is too weak (the message says why).
+    WeakPassword = "weak_password";
+    /// The role is not one of the roles.
+    UnknownRole = "unknown_role";
+    /// A unit role needs its unit.
+    UnitRequired = "unit_required";
+}
+
+impl std::fmt::Display for FieldCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
     use std::path::{Path, PathBuf};
 
-    use super::ErrorCode;
+    use super::{ErrorCode, FieldCode};
 
     fn root() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
@@ -417,6 +502,46 @@ mod tests {
         assert!(
             extra.is_empty(),
             "docs/errors.md documents codes the server does not have: {extra:?}"
+        );
+    }
+
+    #[test]
+    fn every_field_code_is_used_and_documented_and_nothing_else_is() {
+        let src = server_source();
+        let unused: Vec<&str> = FieldCode::ALL
+            .iter()
+            .filter(|c| {
+                let needle = format!("FieldCode::{}", c.name());
+                !src.match_indices(&needle).any(|(i, _)| {
+                    !src[i + needle.len()..]
+                        .starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_')
+                })
+            })
+            .map(|c| c.as_str())
+            .collect();
+        assert!(
+            unused.is_empty(),
+            "field codes that no call site uses: {unused:?}"
+        );
+        let doc: BTreeSet<String> = documented("## Field codes").into_keys().collect();
+        let table: BTreeSet<String> = FieldCode::ALL
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect();
+        assert_eq!(
+            table.len(),
+            FieldCode::ALL.len(),
+            "a field code is in the table twice"
+        );
+        let missing: Vec<_> = table.difference(&doc).collect();
+        let extra: Vec<_> = doc.difference(&table).collect();
+        assert!(
+            missing.is_empty(),
+            "field codes missing from docs/errors.md: {missing:?}"
+        );
+        assert!(
+            extra.is_empty(),
+            "docs/errors.md documents field codes the server does not have: {extra:?}"
         );
     }
 }

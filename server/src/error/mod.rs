@@ -8,7 +8,7 @@
 
 pub mod codes;
 
-pub use codes::ErrorCode;
+pub use codes::{ErrorCode, FieldCode};
 
 use std::borrow::Cow;
 
@@ -72,6 +72,53 @@ impl Lang {
 /// members with [`ApiError::with`].
 #[derive(Debug)]
 pub struct ApiError(Box<Inner>);
+
+/// One field's refusal inside a 422 `validation_failed` answer: the field's name as the request
+/// spells it, a stable [`FieldCode`] and both messages. Becomes an answer through
+/// [`ApiError::with_fields`] (or `?`/`into()` for a single one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field, e.g. `phone` or `resolution_due`.
+    pub field: Cow<'static, str>,
+    /// Its stable code.
+    pub code: FieldCode,
+    /// Message in Chinese.
+    pub zh: Cow<'static, str>,
+    /// Message in English.
+    pub en: Cow<'static, str>,
+    /// Further members of this field's entry (e.g. `valid`, the accepted values).
+    pub extra: Map<String, Value>,
+}
+
+impl FieldError {
+    /// A refusal of `field` with `code` and both messages.
+    pub fn new(
+        field: impl Into<Cow<'static, str>>,
+        code: FieldCode,
+        zh: impl Into<Cow<'static, str>>,
+        en: impl Into<Cow<'static, str>>,
+    ) -> FieldError {
+        FieldError {
+            field: field.into(),
+            code,
+            zh: zh.into(),
+            en: en.into(),
+            extra: Map::new(),
+        }
+    }
+
+    /// Adds a member to this field's entry.
+    pub fn with(mut self, key: &str, value: Value) -> FieldError {
+        self.extra.insert(key.to_string(), value);
+        self
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> ApiError {
+        ApiError::with_fields([e])
+    }
+}
 
 #[derive(Debug)]
 struct Inner {
@@ -156,14 +203,25 @@ impl ApiError {
         self
     }
 
-    /// 422 `validation_failed` with per-field errors: `{field: {code, message_zh, message_en}}`.
-    pub fn validation(errors: Value) -> ApiError {
+    /// 422 `validation_failed` with per-field errors, answered as
+    /// `errors: {field: {code, message_zh, message_en}}`. A later error for the same field
+    /// replaces an earlier one.
+    pub fn with_fields(errors: impl IntoIterator<Item = FieldError>) -> ApiError {
+        let mut map = Map::new();
+        for e in errors {
+            let mut entry = Map::new();
+            entry.insert("code".into(), json!(e.code.as_str()));
+            entry.insert("message_zh".into(), json!(e.zh));
+            entry.insert("message_en".into(), json!(e.en));
+            entry.extend(e.extra);
+            map.insert(e.field.into_owned(), Value::Object(entry));
+        }
         ApiError::new(
             ErrorCode::ValidationFailed,
             "提交的内容有误，请检查标出的项目",
             "Some fields are not valid; see the listed errors",
         )
-        .with("errors", errors)
+        .with("errors", Value::Object(map))
     }
 
     /// 401: no valid access token.
@@ -343,8 +401,24 @@ mod tests {
 
     #[test]
     fn body_carries_code_and_extra_members() {
-        let e = ApiError::validation(json!({"phone": {"code": "invalid_phone"}}));
+        let e = ApiError::with_fields([
+            FieldError::new("phone", FieldCode::TooLong, "x", "x"),
+            FieldError::new("name", FieldCode::TooLong, "最多 50 个字", "At most 50"),
+            FieldError::new(
+                "phone",
+                FieldCode::InvalidPhone,
+                "手机号无效",
+                "Not a mobile number",
+            ),
+        ]);
         let b = e.body(Lang::En, Some("r1"));
+        assert_eq!(
+            b["errors"],
+            json!({
+                "phone": {"code": "invalid_phone", "message_zh": "手机号无效", "message_en": "Not a mobile number"},
+                "name": {"code": "too_long", "message_zh": "最多 50 个字", "message_en": "At most 50"},
+            })
+        );
         assert_eq!(b["code"], "validation_failed");
         assert_eq!(b["status"], 422);
         assert_eq!(b["errors"]["phone"]["code"], "invalid_phone");

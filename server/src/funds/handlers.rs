@@ -3,7 +3,6 @@
 //! `payment_exceeds_received`), the XLSX export and the public figures. The sheet import is in
 //! [`super::import`].
 
-use crate::error::ErrorCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use jiff::civil::Date;
@@ -16,7 +15,7 @@ use super::report;
 use crate::auth::Role;
 use crate::auth::principal::{Authed, RolePolicy};
 use crate::db::DbConnection;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::registers::query::{self, Live, Org};
 use crate::registers::sheet::{self, Cell};
 use crate::state::AppState;

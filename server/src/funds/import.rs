@@ -6,7 +6,6 @@
 //! export's 记录编号, or an identical entry of the same project) is skipped, so a re-import of
 //! the export changes nothing.
 
-use crate::error::ErrorCode;
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, web};
@@ -16,7 +15,7 @@ use serde_json::{Value, json};
 use super::handlers::{FundRecording, today};
 use super::ledger::{self, Checked, Entry, Kind, Ledger, NewEntry, Recorder, Source};
 use crate::auth::principal::Authed;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::registers::query::{self, Live};
 use crate::registers::sheet;
 use crate::state::AppState;

@@ -6,7 +6,6 @@ pub mod metrics;
 
 pub use client_ip::{ClientIp, client_ip};
 
-use crate::error::ErrorCode;
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -16,7 +15,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use serde_json::json;
 
-use crate::error::{ApiError, Lang};
+use crate::error::{ApiError, ErrorCode, Lang};
 use crate::state::AppState;
 
 /// The request id of a request: taken from `X-Request-Id` when the caller sent a sane one,

@@ -1,7 +1,6 @@
 //! `GET /api/v1/map` (staff, in their scope) and `GET /api/v1/public/map` (district level,
 //! public figures only): the areas of one level as SVG paths with one figure each.
 
-use crate::error::ErrorCode;
 use std::collections::HashMap;
 
 use actix_web::http::header;
@@ -15,7 +14,7 @@ use super::queries::{Figure, counts};
 use crate::auth::Principal;
 use crate::db::DbConnection;
 use crate::db::schema::areas;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::plans::progress;
 use crate::plans::store::parse_year;
 use crate::state::AppState;

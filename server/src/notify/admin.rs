@@ -1,13 +1,12 @@
 //! Admin view of the outbox: list messages (dead letters by default) and retry one.
 
-use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::{Authed, policy};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::notify::schema::outbox;
 use crate::state::AppState;
 

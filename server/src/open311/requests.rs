@@ -7,13 +7,12 @@
 //! also carries the description and the latest public reply, both passed through
 //! [`crate::redact`]. A resident's photo is never in it.
 
-use crate::error::ErrorCode;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::clock::format_local;
 use crate::db::DbConnection;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::org::catalog::Catalog;
 use crate::tickets::schema::{ticket_events, tickets};
 

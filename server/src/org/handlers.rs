@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{Authed, policy};
 use crate::db::schema::{areas, calendar_days, categories, deadline_tiers, unit_areas, units};
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldCode, FieldError};
 use crate::org::import_format::{AreaSpec, CategorySpec, ImportFile, TierSpec, UnitSpec};
 use crate::org::store::{self, Completeness, ImportSummary};
 use crate::state::AppState;
@@ -277,14 +277,21 @@ pub async fn put_calendar_day(
     let day = path.into_inner();
     let body = body.into_inner();
     let date = day.parse::<jiff::civil::Date>().map_err(|_| {
-        ApiError::validation(json!({"day": {"code": "invalid_date",
-            "message_zh": "日期格式应为 YYYY-MM-DD", "message_en": "A date is YYYY-MM-DD"}}))
+        ApiError::from(FieldError::new(
+            "day",
+            FieldCode::InvalidDate,
+            "日期格式应为 YYYY-MM-DD",
+            "A date is YYYY-MM-DD",
+        ))
     })?;
     if !matches!(body.kind.as_str(), "holiday" | "workday") {
-        return Err(ApiError::validation(
-            json!({"kind": {"code": "invalid_kind",
-            "message_zh": "类型应为 holiday 或 workday", "message_en": "kind is holiday or workday"}}),
-        ));
+        return Err(FieldError::new(
+            "kind",
+            FieldCode::InvalidKind,
+            "类型应为 holiday 或 workday",
+            "kind is holiday or workday",
+        )
+        .into());
     }
     let note = body.note.map(|n| n.chars().take(64).collect::<String>());
     state

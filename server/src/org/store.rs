@@ -2,7 +2,6 @@
 //! the file, in one transaction, so importing the same file twice changes nothing. References
 //! (parent, unit, area, tier, category) resolve against the file and the database.
 
-use crate::error::ErrorCode;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -14,7 +13,7 @@ use crate::db::schema::{
     areas, calendar_days, categories, deadline_tiers, routing_rules, unit_areas,
     unit_notify_targets, units, users,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::org::import_format::{self, DeadlineSpec, ImportFile};
 
 /// Counts of what an import created and updated.

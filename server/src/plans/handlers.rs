@@ -2,7 +2,6 @@
 //! sheet (dry run first; nothing applied while any row is bad), progress (office and public)
 //! and the XLSX downloads.
 
-use crate::error::ErrorCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -11,7 +10,7 @@ use serde_json::{Value, json};
 use super::progress;
 use super::store::{self, Changer, Measure, Target, check_entry, parse_year};
 use crate::auth::principal::{Authed, Principal, policy};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::registers::query::Org;
 use crate::registers::sheet::{self, Cell, ImportQuery};
 use crate::state::AppState;

@@ -1,14 +1,13 @@
 //! Annual plan targets (年度计划) and their change log: every change says who, when, old → new
 //! and from where (form or API, import, sample), in the same transaction as the change.
 
-use crate::error::ErrorCode;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::schema::{annual_plan_changes, annual_plans};
 use crate::db::DbConnection;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::registers::query::Org;
 
 /// One planned figure of a programme, in its unit of count.

@@ -2,7 +2,6 @@
 //! page (fields with labels, linked records, history, open conflicts), and office create/edit
 //! (a mutation through sync's push).
 
-use crate::error::ErrorCode;
 use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::http::{StatusCode, header};
@@ -19,7 +18,7 @@ use super::query::{self, Org};
 use super::sheet::{self, Cell};
 use super::write::{Edit, OfficeAuthor, push_office};
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::sync::scope_of;
 

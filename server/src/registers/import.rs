@@ -9,7 +9,6 @@
 //! site (checklists, photos, deadlines) and are not imported (`import_not_supported`).
 //! See `docs/registers.md`.
 
-use crate::error::ErrorCode;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use actix_web::{HttpResponse, web};
@@ -27,7 +26,7 @@ use super::sheet::{self, ImportQuery};
 use super::write::{Edit, OfficeAuthor, push_office};
 use crate::auth::Principal;
 use crate::db::DbConnection;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::sync::scope::Scope;
 use crate::sync::scope_of;

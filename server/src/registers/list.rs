@@ -1,11 +1,10 @@
 //! A register (台账) list: the filters, the sort and the page, parsed once at the edge.
 
-use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::query::{Live, Narrow, Org, Search, Sort};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The four registers of the office and the record type each one lists.
 pub const REGISTERS: &[(&str, &str, &str)] = &[

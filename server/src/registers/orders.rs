@@ -5,7 +5,6 @@
 //! ([`super::write::push_office`]), so the rules of [`crate::sync::hazard_action`] hold exactly as
 //! for a device, and devices pull the action and the hazard's new state.
 
-use crate::error::ErrorCode;
 use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::http::StatusCode;
@@ -20,7 +19,7 @@ use super::query;
 use super::write::{Edit, OfficeAuthor, push_office_checked};
 use crate::auth::Principal;
 use crate::clocks::schema::hazard_clock_events;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::sync::scope_of;
 

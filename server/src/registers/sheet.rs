@@ -2,10 +2,9 @@
 //! CSV by hand), and reading the first sheet of an uploaded XLSX (calamine) or CSV as rows of
 //! text cells, so the importers see one shape whatever the file.
 
-use crate::error::ErrorCode;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// `?dry_run=true|false` of a sheet import (default true): the registers' and the plans'.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]

@@ -4,7 +4,6 @@
 
 // Row tuples mirror the columns each query selects; naming every one would hide that.
 
-use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -12,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{Authed, policy};
 use crate::db::schema::{areas, routing_rules, units};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
 use crate::org::catalog::Catalog;
 use crate::state::AppState;
 
@@ -211,23 +210,22 @@ pub async fn create(
         .clone()
         .write(move |conn| {
             let catalog = st.catalog.get(conn, &st.config.timezone)?;
-            let mut errors = serde_json::Map::new();
-            let field = |code: &str, zh: &str, en: &str| json!({"code": code, "message_zh": zh, "message_en": en});
+            let mut errors = Vec::new();
             if let Some(c) = &r.category
                 && !catalog.categories.contains_key(c)
             {
-                errors.insert("category".into(), field("unknown_category", "没有这个类别", "No such category"));
+                errors.push(FieldError::new("category", FieldCode::UnknownCategory, "没有这个类别", "No such category"));
             }
             let area_code = catalog.areas.get(&r.area_id).map(|a| a.code.clone());
             if area_code.is_none() {
-                errors.insert("area_id".into(), field("unknown_area", "没有这个区域", "No such area"));
+                errors.push(FieldError::new("area_id", FieldCode::UnknownArea, "没有这个区域", "No such area"));
             }
             let unit_code = catalog.units.get(&r.unit_id).map(|u| u.code.clone());
             if unit_code.is_none() {
-                errors.insert("unit_id".into(), field("unknown_unit", "没有这个单位", "No such unit"));
+                errors.push(FieldError::new("unit_id", FieldCode::UnknownUnit, "没有这个单位", "No such unit"));
             }
             if !errors.is_empty() {
-                return Err(ApiError::validation(Value::Object(errors)));
+                return Err(ApiError::with_fields(errors));
             }
             let key = format!("{}/{}/{}", area_code.unwrap_or_default(), r.category.as_deref().unwrap_or("*"), unit_code.unwrap_or_default());
             let id = uuid::Uuid::now_v7().to_string();

@@ -10,14 +10,13 @@ pub mod reference;
 pub mod schema;
 pub mod summary;
 
-use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::{Authed, policy};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 use rates::{UnitRates, rate};

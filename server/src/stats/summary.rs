@@ -6,7 +6,6 @@
 //! tickets past their deadline through a partial index (`tickets_open_overdue`).
 //! [`super::reference::board_from_tickets`] counts the same from the tickets (tested equal).
 
-use crate::error::ErrorCode;
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, web};
@@ -16,7 +15,7 @@ use serde_json::{Value, json};
 use crate::auth::{Authed, policy};
 use crate::clocks::hazards::OverdueOrders;
 use crate::db::DbConnection;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::org::catalog::Catalog;
 use crate::state::AppState;
 

@@ -1,6 +1,5 @@
 //! HTTP handlers of sync: push, pull, schemas, conflicts, rejections.
 
-use crate::error::ErrorCode;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use anju_shared::protocol::{MutationOutcome, PushRequest, PushResponse, check_protocol};
@@ -21,7 +20,7 @@ use super::tickets::TicketActor;
 use crate::auth::{Authed, Principal, policy};
 use crate::db::DbConnection;
 use crate::db::schema::devices;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::http::payload_too_large;
 use crate::state::AppState;
 

@@ -4,10 +4,9 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::auth::{Authed, Principal, policy};
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldCode, FieldError};
 use crate::state::AppState;
 
 use super::transition::{self, Change, Env, Mover};
@@ -45,14 +44,22 @@ pub struct ActionBody {
 fn text_field(v: Option<&str>, field: &str, max: usize) -> Result<String, ApiError> {
     let t = v.map(str::trim).unwrap_or("");
     if t.is_empty() {
-        return Err(ApiError::validation(
-            json!({field: {"code": "required", "message_zh": "此项必填", "message_en": "This field is required"}}),
-        ));
+        return Err(FieldError::new(
+            field.to_owned(),
+            FieldCode::Required,
+            "此项必填",
+            "This field is required",
+        )
+        .into());
     }
     if t.chars().count() > max {
-        return Err(ApiError::validation(
-            json!({field: {"code": "too_long", "message_zh": format!("最多 {max} 个字"), "message_en": format!("At most {max} characters")}}),
-        ));
+        return Err(FieldError::new(
+            field.to_owned(),
+            FieldCode::TooLong,
+            format!("最多 {max} 个字"),
+            format!("At most {max} characters"),
+        )
+        .into());
     }
     Ok(t.to_string())
 }
@@ -137,9 +144,13 @@ pub async fn resolve(
     let b = body_of(body);
     let photos = b.photos.unwrap_or_default();
     if photos.len() > 6 {
-        return Err(ApiError::validation(
-            json!({"photos": {"code": "too_many", "message_zh": "最多 6 张照片", "message_en": "At most 6 photos"}}),
-        ));
+        return Err(FieldError::new(
+            "photos",
+            FieldCode::TooMany,
+            "最多 6 张照片",
+            "At most 6 photos",
+        )
+        .into());
     }
     let result = text_field(b.result.as_deref(), "result", 2000)?;
     // Console photos arrive through the public upload, which keeps no metadata: their proof is
@@ -191,7 +202,14 @@ pub async fn request_extension(
         .resolution_due
         .as_deref()
         .and_then(|s| s.parse::<jiff::Timestamp>().ok())
-        .ok_or_else(|| ApiError::validation(json!({"resolution_due": {"code": "invalid_datetime", "message_zh": "请填写新的办结时限（含时区的时间）", "message_en": "Give the new deadline as an RFC 3339 time"}})))?;
+        .ok_or_else(|| {
+            ApiError::from(FieldError::new(
+                "resolution_due",
+                FieldCode::InvalidDatetime,
+                "请填写新的办结时限（含时区的时间）",
+                "Give the new deadline as an RFC 3339 time",
+            ))
+        })?;
     let change = Change::RequestExtension {
         reason,
         due: due.as_millisecond(),

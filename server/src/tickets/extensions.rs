@@ -3,7 +3,6 @@
 
 // Row tuples mirror the columns each query selects; naming every one would hide that.
 
-use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -11,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{Authed, Principal, policy};
 use crate::clock::format_local;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::tickets::schema::{extension_requests, tickets};
 

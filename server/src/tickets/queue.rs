@@ -1,6 +1,5 @@
 //! The staff queues (`GET /api/v1/tickets`): a unit's tickets, the dispatch queue, or all.
 
-use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -9,7 +8,7 @@ use serde_json::{Value, json};
 use crate::auth::Role;
 use crate::auth::{Authed, policy};
 use crate::clock::format_local;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::org::catalog::Catalog;
 use crate::state::AppState;
 use crate::tickets::schema::tickets;

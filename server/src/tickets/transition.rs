@@ -6,13 +6,12 @@
 //! same module: a new ticket's first event ([`open`]), a "me too" ([`add_supporter`]) and the
 //! clocks' reminders and escalations ([`remark`]). Every event is written by [`record_event`].
 
-use crate::error::ErrorCode;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::auth::Principal;
 use crate::db::DbConnection;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
 use crate::org::catalog::Catalog;
 use crate::tickets::schema::{extension_requests, ticket_events, tickets};
 
@@ -242,10 +241,6 @@ pub fn can_see(conn: &mut DbConnection, p: &Principal, t: &TicketRow) -> Result<
     }
 }
 
-fn field_error(field: &str, code: &str, zh: &str, en: &str) -> ApiError {
-    ApiError::validation(json!({field: {"code": code, "message_zh": zh, "message_en": en}}))
-}
-
 fn check_uploads(conn: &mut DbConnection, ids: &[String]) -> Result<(), ApiError> {
     // Referenced by the resolution from now on, so never cleaned up as unreferenced.
     crate::complaints::uploads::claim(conn, ids)
@@ -351,12 +346,13 @@ pub fn apply(
             max_distance_m,
         } => {
             if category.is_some_and(|c| c.needs_photo_proof) && photos.is_empty() {
-                return Err(field_error(
+                return Err(FieldError::new(
                     "photos",
-                    "photos_required",
+                    FieldCode::PhotosRequired,
                     "该类别办结时须上传整改后照片",
                     "This category needs after-photos to resolve",
-                ));
+                )
+                .into());
             }
             check_uploads(conn, &photos)?;
             ev.body = Some(result);
@@ -381,12 +377,13 @@ pub fn apply(
             if let Some(s) = &suggested_unit_id
                 && !catalog.units.contains_key(s)
             {
-                return Err(field_error(
+                return Err(FieldError::new(
                     "suggested_unit_id",
-                    "unknown_unit",
+                    FieldCode::UnknownUnit,
                     "没有这个单位",
                     "No such unit",
-                ));
+                )
+                .into());
             }
             ev.reason = Some(reason.clone());
             ev.data = Some(json!({"suggested_unit_id": suggested_unit_id}).to_string());
@@ -418,12 +415,13 @@ pub fn apply(
                 ));
             }
             if due <= t.resolution_due {
-                return Err(field_error(
+                return Err(FieldError::new(
                     "resolution_due",
-                    "not_later",
+                    FieldCode::NotLater,
                     "新时限须晚于当前办结时限",
                     "The new deadline must be later than the current one",
-                ));
+                )
+                .into());
             }
             let ext_id = uuid::Uuid::now_v7().to_string();
             diesel::insert_into(extension_requests::table)
@@ -458,22 +456,24 @@ pub fn apply(
         }
         Change::Dispatch { unit_id } => {
             if !catalog.units.contains_key(&unit_id) {
-                return Err(field_error(
+                return Err(FieldError::new(
                     "unit_id",
-                    "unknown_unit",
+                    FieldCode::UnknownUnit,
                     "没有这个单位",
                     "No such unit",
-                ));
+                )
+                .into());
             }
             if t.unit_id.as_deref() == Some(unit_id.as_str())
                 && t.status() != TicketStatus::Dispatching
             {
-                return Err(field_error(
+                return Err(FieldError::new(
                     "unit_id",
-                    "same_unit",
+                    FieldCode::SameUnit,
                     "工单已在该单位",
                     "The ticket is already at this unit",
-                ));
+                )
+                .into());
             }
             // A new unit gets fresh clocks from now (it could not act before it had the ticket).
             let (resp, res) = fresh_deadlines(env, &t)?;

@@ -11,7 +11,6 @@ pub mod report;
 pub mod sample;
 pub mod schema;
 
-use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -19,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::auth::{Authed, policy};
 use crate::db::schema::{routing_rules, units};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::sync::scope::Scope;
 use schema::{upkeep_handovers, upkeep_rules};

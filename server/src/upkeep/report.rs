@@ -4,7 +4,6 @@
 //! caller's scope (a unit role sees the hand-overs to its units and of the communities it
 //! serves). Figures: [`super::figures`].
 
-use crate::error::ErrorCode;
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, web};
@@ -18,7 +17,7 @@ use super::figures::{
 };
 use crate::auth::Principal;
 use crate::db::DbConnection;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::org::catalog::Catalog;
 use crate::state::AppState;
 use crate::sync::scope::Scope;

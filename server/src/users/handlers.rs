@@ -2,7 +2,6 @@
 //! `POST /api/v1/admin/users/{id}/password`. Administrators manage everyone; a unit's
 //! administrator manages staff and inspectors of their own unit only.
 
-use crate::error::ErrorCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -11,7 +10,7 @@ use crate::auth::Role;
 use crate::auth::handlers::hash_password;
 use crate::auth::principal::{not_your_unit, role_not_allowed};
 use crate::auth::{Authed, Principal, password, policy};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
 use crate::state::AppState;
 use crate::users::{self, AccountView};
 
@@ -62,13 +61,24 @@ pub struct SetPassword {
     pub password: String,
 }
 
+fn display_name_error() -> ApiError {
+    FieldError::new(
+        "display_name",
+        FieldCode::InvalidDisplayName,
+        "姓名须为 1-64 个字符",
+        "A display name is 1-64 characters",
+    )
+    .into()
+}
+
 fn parse_role(s: &str) -> Result<Role, ApiError> {
     Role::parse(s).ok_or_else(|| {
-        ApiError::validation(json!({"role": {
-            "code": "unknown_role",
-            "message_zh": "角色无效",
-            "message_en": "Unknown role",
-            "valid": Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>()}}))
+        ApiError::from(
+            FieldError::new("role", FieldCode::UnknownRole, "角色无效", "Unknown role").with(
+                "valid",
+                json!(Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>()),
+            ),
+        )
     })
 }
 
@@ -125,20 +135,14 @@ pub async fn create(
     let body = body.into_inner();
     let role = parse_role(&body.role)?;
     if let Err((zh, en)) = users::check_username(&body.username) {
-        return Err(ApiError::validation(
-            json!({"username": {"code": "invalid_username", "message_zh": zh, "message_en": en}}),
-        ));
+        return Err(FieldError::new("username", FieldCode::InvalidUsername, zh, en).into());
     }
     let display_name = body.display_name.trim().to_string();
     if display_name.is_empty() || display_name.chars().count() > 64 {
-        return Err(ApiError::validation(json!({"display_name": {
-            "code": "invalid_display_name",
-            "message_zh": "姓名须为 1-64 个字符", "message_en": "A display name is 1-64 characters"}})));
+        return Err(display_name_error());
     }
     if let Err((zh, en)) = password::check_new(&body.password) {
-        return Err(ApiError::validation(
-            json!({"password": {"code": "weak_password", "message_zh": zh, "message_en": en}}),
-        ));
+        return Err(FieldError::new("password", FieldCode::WeakPassword, zh, en).into());
     }
     let unit_ref = body.unit.clone();
     let who2 = who.clone();
@@ -207,10 +211,7 @@ pub async fn update(
             conn.transaction(|conn| {
                 if let Some(name) = body.display_name.as_deref().map(str::trim) {
                     if name.is_empty() || name.chars().count() > 64 {
-                        return Err(ApiError::validation(json!({"display_name": {
-                            "code": "invalid_display_name",
-                            "message_zh": "姓名须为 1-64 个字符",
-                            "message_en": "A display name is 1-64 characters"}})));
+                        return Err(display_name_error());
                     }
                     diesel::update(u::table.find(&id))
                         .set(u::display_name.eq(name))
@@ -252,9 +253,7 @@ pub async fn set_password(
     let id = path.into_inner();
     let pw = body.into_inner().password;
     if let Err((zh, en)) = password::check_new(&pw) {
-        return Err(ApiError::validation(
-            json!({"password": {"code": "weak_password", "message_zh": zh, "message_en": en}}),
-        ));
+        return Err(FieldError::new("password", FieldCode::WeakPassword, zh, en).into());
     }
     let id2 = id.clone();
     state

@@ -4,7 +4,6 @@
 
 pub mod handlers;
 
-use crate::error::ErrorCode;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -12,7 +11,7 @@ use crate::auth::Role;
 use crate::auth::session;
 use crate::db::DbConnection;
 use crate::db::schema::{units, users};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
 
 /// An account as administrators see it (never the hash).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -126,10 +125,13 @@ pub fn insert(
     now_ms: i64,
 ) -> Result<String, ApiError> {
     if matches!(role, Role::UnitAdmin | Role::UnitStaff | Role::Inspector) && unit_id.is_none() {
-        return Err(ApiError::validation(serde_json::json!({"unit": {
-            "code": "unit_required",
-            "message_zh": "单位角色必须指定所属单位",
-            "message_en": "This role needs a unit"}})));
+        return Err(FieldError::new(
+            "unit",
+            FieldCode::UnitRequired,
+            "单位角色必须指定所属单位",
+            "This role needs a unit",
+        )
+        .into());
     }
     let id = uuid::Uuid::now_v7().to_string();
     diesel::insert_into(users::table)
@@ -157,10 +159,13 @@ pub fn unit_id_by_code(conn: &mut DbConnection, code: &str) -> Result<String, Ap
         .first(conn)
         .optional()?
         .ok_or_else(|| {
-            ApiError::validation(serde_json::json!({"unit": {
-                "code": "unknown_unit",
-                "message_zh": format!("单位 {code} 不存在"),
-                "message_en": format!("There is no unit {code}")}}))
+            FieldError::new(
+                "unit",
+                FieldCode::UnknownUnit,
+                format!("单位 {code} 不存在"),
+                format!("There is no unit {code}"),
+            )
+            .into()
         })
 }
 
