@@ -22,6 +22,12 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * The phone's clock against the server's, from the `Date` header of the last API answer:
+ * `skewMs` = device time − server time (positive = the device runs ahead), null before any answer.
+ */
+export const serverClock = { skewMs: null };
+
 export async function request(path, opts = {}) {
   const headers = { 'Accept': 'application/json', 'Accept-Language': lang() === 'en' ? 'en' : 'zh-CN', ...(opts.headers || {}) };
   let body = opts.body;
@@ -33,6 +39,8 @@ export async function request(path, opts = {}) {
   } catch (e) {
     throw new ApiError(0, null, null);
   }
+  const date = Date.parse(res.headers.get('Date') || '');
+  if (Number.isFinite(date)) serverClock.skewMs = Date.now() - date;
   const ctype = res.headers.get('Content-Type') || '';
   let data = null;
   if (res.status !== 204) {

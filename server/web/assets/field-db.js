@@ -4,8 +4,9 @@
 // cursor; a push answer with the removal of the entries it answers).
 //
 // Object stores:
-//   kv        session, device id, node, next_seq, last_hlc, cursor, last_sync, schemas, directory…
-//   records   server state as last pulled: {id, record_type, version, deleted, fields}
+//   kv        session, device id, node, next_seq, last_hlc, cursor, gen, resetting, last_sync, schemas, directory…
+//   records   server state as last pulled: {id, record_type, version, deleted, fields, gen}
+//             (gen: the download it came in; after a reset, those of older ones are dropped)
 //   outbox    pending mutations in sequence order: {seq, record_type, record_id, op, base_version, fields, hlc}
 //   acked     mutations the server accepted that no complete pull has brought back yet
 //   conflicts per contested field: {key, seq, record_type, record_id, field, server_value, device_value, winner, …}

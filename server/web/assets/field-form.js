@@ -25,6 +25,41 @@ export async function original(file) {
   return new Blob([await file.arrayBuffer()], { type: file.type });
 }
 
+/**
+ * A picker of proof photos (kept as taken, see `original`): the thumbnails `#{id}-thumbs`, each
+ * with a remove button, and the camera/file input `#{id}-photos`. It fills `shas` (the caller
+ * sends them) with at most `max` photos; a refusal (too many: the text `tooMany`; not an image;
+ * over 10 MB; storage full) is said in `err` and adds nothing.
+ */
+export function proofPhotos(ctx, { id, shas, err, tooMany, max = 6 }) {
+  const thumbs = h('ul', { class: 'thumbs', id: id + '-thumbs' });
+  const input = h('input', { type: 'file', id: id + '-photos', accept: 'image/*', capture: 'environment', multiple: true });
+  const redraw = () => {
+    clear(thumbs);
+    shas.forEach((sha, i) => {
+      const img = h('img', { alt: t('fld.photo.n', { n: i + 1 }), 'data-sha': sha });
+      ctx.photoUrl(sha).then((u) => { if (u) img.src = u; });
+      thumbs.append(h('li', null, img, h('button', { type: 'button', class: 'btn sec', text: t('fld.photo.remove', { n: i + 1 }), onclick: () => { shas.splice(i, 1); redraw(); } })));
+    });
+  };
+  input.addEventListener('change', async () => {
+    err.textContent = '';
+    for (const file of input.files) {
+      if (shas.length >= max) { err.textContent = tooMany; break; }
+      try {
+        const sha = await ctx.store.addPhoto(await original(file));
+        if (!shas.includes(sha)) shas.push(sha);
+      } catch (e) {
+        err.textContent = e && e.name === 'QuotaExceededError' ? t('fld.full') : e && e.message === 'too_large' ? t('fld.photo.big', { name: file.name }) : t('fld.photo.bad', { name: file.name });
+      }
+    }
+    input.value = '';
+    redraw();
+  });
+  redraw();
+  return { thumbs, input };
+}
+
 /** Fields the form leaves out: the checklist pair is one section; these are the server's or the office's. */
 const HIDDEN = new Set(['checklist', 'checklist_findings']);
 const OFFICE_ONLY = new Set(['deadline']);

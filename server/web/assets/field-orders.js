@@ -8,7 +8,7 @@
 // And "我的整改通知": the orders on the phone by deadline.
 import { h, clear, say } from './dom.js';
 import { t, extend, lang, fmtTime } from './i18n.js';
-import { original } from './field-form.js';
+import { proofPhotos } from './field-form.js';
 import { kv, setKv } from './field-db.js';
 
 extend({
@@ -220,31 +220,7 @@ function actionForm(ctx, kind, opts, kept, send) {
   }
   form.append(h('label', { for: id + '-note', text: t('fld.ho.note.' + kind) }), note);
   if (opts.photos) {
-    const thumbs = h('ul', { class: 'thumbs', id: id + '-thumbs' });
-    const input = h('input', { type: 'file', id: id + '-photos', accept: 'image/*', capture: 'environment', multiple: true });
-    const redraw = () => {
-      clear(thumbs);
-      shas.forEach((sha, i) => {
-        const img = h('img', { alt: t('fld.photo.n', { n: i + 1 }), 'data-sha': sha });
-        ctx.photoUrl(sha).then((u) => { if (u) img.src = u; });
-        thumbs.append(h('li', null, img, h('button', { type: 'button', class: 'btn sec', text: t('fld.photo.remove', { n: i + 1 }), onclick: () => { shas.splice(i, 1); redraw(); } })));
-      });
-    };
-    input.addEventListener('change', async () => {
-      err.textContent = '';
-      for (const file of input.files) {
-        if (shas.length >= 6) { err.textContent = t('fld.ho.photos.max'); break; }
-        try {
-          const sha = await ctx.store.addPhoto(await original(file));
-          if (!shas.includes(sha)) shas.push(sha);
-        } catch (e) {
-          err.textContent = e && e.name === 'QuotaExceededError' ? t('fld.full') : e && e.message === 'too_large' ? t('fld.photo.big', { name: file.name }) : t('fld.photo.bad', { name: file.name });
-        }
-      }
-      input.value = '';
-      redraw();
-    });
-    redraw();
+    const { thumbs, input } = proofPhotos(ctx, { id, shas, err, tooMany: t('fld.ho.photos.max') });
     form.append(h('p', null, h('strong', { text: t('fld.ho.photos.' + kind) })), h('p', { class: 'meta', text: t('fld.ho.photos.hint') }), thumbs,
       h('div', { class: 'filebtn' }, input, h('label', { for: id + '-photos', class: 'btn sec', text: t('fld.photo.add') })));
   }

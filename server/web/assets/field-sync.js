@@ -2,15 +2,23 @@
 // photos uploaded by hash before the push that names them; the outbox pushed in order in batches
 // of at most 500, each entry leaving only in the transaction that stores its answer; pull to the
 // end with the device-bound cursor, each page committed with its cursor; 410 = download the scope
-// again keeping unsent changes; network errors, 429 and 5xx retried with growing pauses (jitter,
+// again keeping unsent changes (and showing the records held until the new download is complete); network errors, 429 and 5xx retried with growing pauses (jitter,
 // Retry-After); 401 = refresh the token pair once; revocation, an outdated protocol and a lost
-// session stop the sync with the outbox untouched.
-import { request, ApiError } from './api.js';
+// session stop the sync with the outbox untouched. A phone clock far ahead of the server's holds
+// the push (the server would refuse the stamps: clock_drift); once the clock is right, stamps a
+// wrong clock left in the outbox are renewed before they are sent.
+import { request, ApiError, serverClock } from './api.js';
 import { run, kv, setKv } from './field-db.js';
 
 export const PROTOCOL = 1;
 export const MAX_BATCH = 500;
 const PULL_LIMIT = 1000;
+/** The server refuses stamps more than 5 minutes ahead of its clock (`clock_drift`). */
+export const MAX_DRIFT_MS = 5 * 60 * 1000;
+/** How far the phone's clock may run ahead of the server's before the push waits (a margin under MAX_DRIFT_MS). */
+export const MAX_AHEAD_MS = 4 * 60 * 1000;
+/** How far behind the server's the phone's clock may run before the person is told. */
+export const MAX_BEHIND_MS = 15 * 60 * 1000;
 
 /** Why a sync stopped that trying again later will not fix by itself. */
 export class SyncStop extends Error {
@@ -27,8 +35,9 @@ export const hlcText = (h) => hex(h.wall, 16) + '-' + hex(h.counter, 8) + '-' + 
 /** A stamp greater than `last` (and than the device's own clock). */
 export function tick(last, node, now = Date.now()) {
   const l = parseHlc(last);
-  // a stamp left far ahead by a wrong clock (over a day) is not resumed
-  if (!l || l.wall > now + 86400000) return hlcText({ wall: now, counter: 0, node });
+  // a stamp left far ahead by a wrong clock is not resumed (as client/src/store.rs: the server
+  // would refuse every later stamp too)
+  if (!l || l.wall > now + MAX_DRIFT_MS) return hlcText({ wall: now, counter: 0, node });
   return now > l.wall ? hlcText({ wall: now, counter: 0, node }) : hlcText({ wall: l.wall, counter: l.counter + 1, node });
 }
 function observe(last, remote, node, now = Date.now()) {
@@ -197,7 +206,7 @@ export class FieldStore {
       if (c.pending > 0) throw new SyncStop('other_user', st.user.username);
       await run(this.db, ['kv', 'records', 'acked', 'conflicts', 'rejected', 'photos'], 'readwrite', async (tx) => {
         for (const s of ['records', 'acked', 'conflicts', 'rejected', 'photos']) await tx.clear(s);
-        for (const k of ['device_id', 'cursor', 'last_sync', 'session', 'user', 'directory', 'checklists']) await tx.del('kv', k);
+        for (const k of ['device_id', 'cursor', 'last_sync', 'session', 'user', 'directory', 'checklists', 'resetting']) await tx.del('kv', k);
       });
       st.device_id = null;
     }
@@ -240,10 +249,38 @@ export class FieldStore {
     const { device_id } = await kv(this.db, ['device_id']);
     if (!device_id) throw new SyncStop('login');
     await this.loadReference();
+    // the answers just read say how the phone's clock stands against the server's
+    const skew = serverClock.skewMs;
+    if (skew != null && skew > MAX_AHEAD_MS) report.clockAhead = skew;
+    else if (skew != null && skew < -MAX_BEHIND_MS) report.clockBehind = -skew;
     await this.uploadPhotos(report, progress);
-    await this.pushOutbox(device_id, report, progress);
+    if (!report.clockAhead) {
+      await this.restamp(skew || 0);
+      await this.pushOutbox(device_id, report, progress);
+    }
     await this.pullAll(device_id, report, progress);
     return report;
+  }
+
+  /**
+   * Renews the stamps of the outbox when one of them is ahead of the server's clock by more than
+   * it accepts (written while the phone's clock ran ahead): fresh stamps from the corrected clock,
+   * in sequence order, in one transaction. Returns how many were renewed.
+   */
+  restamp(skew) {
+    const serverNow = Date.now() - skew;
+    return run(this.db, ['outbox', 'kv'], 'readwrite', async (tx) => {
+      const all = await tx.all('outbox');
+      if (!all.some((m) => { const h = parseHlc(m.hlc); return !h || h.wall > serverNow + MAX_AHEAD_MS; })) return 0;
+      const node = (await tx.get('kv', 'node')) || 'web';
+      let last = null;
+      for (const m of all) {
+        last = tick(last, node);
+        await tx.put('outbox', { ...m, hlc: last });
+      }
+      await tx.put('kv', last, 'last_hlc');
+      return all.length;
+    });
   }
 
   async uploadPhotos(report, progress) {
@@ -334,17 +371,24 @@ export class FieldStore {
         if (e instanceof ApiError && e.status === 410) {
           if (!cursor) throw new SyncStop('garbage');
           progress({ phase: 'reset' });
-          // the scope is downloaded again; the outbox, acked overlay, conflicts and rejections stay
-          await run(this.db, ['records', 'kv'], 'readwrite', async (tx) => { await tx.clear('records'); await tx.del('kv', 'cursor'); });
+          // the scope is downloaded again under a new generation; the records held stay on show
+          // until it is complete, then those it did not bring back are dropped. The outbox, acked
+          // overlay, conflicts and rejections stay.
+          await run(this.db, ['kv'], 'readwrite', async (tx) => {
+            await tx.put('kv', ((await tx.get('kv', 'gen')) || 0) + 1, 'gen');
+            await tx.put('kv', true, 'resetting');
+            await tx.del('kv', 'cursor');
+          });
           report.reset = true;
           continue;
         }
         throw e;
       }
       await run(this.db, ['records', 'kv'], 'readwrite', async (tx) => {
+        const gen = (await tx.get('kv', 'gen')) || 0;
         for (const c of page.changes) {
-          if (c.kind === 'upsert') await tx.put('records', { id: c.id, record_type: c.record_type, version: c.version, deleted: false, fields: c.fields });
-          else if (c.kind === 'tombstone') await tx.put('records', { id: c.id, record_type: c.record_type, version: c.version, deleted: true, fields: {} });
+          if (c.kind === 'upsert') await tx.put('records', { id: c.id, record_type: c.record_type, version: c.version, deleted: false, fields: c.fields, gen });
+          else if (c.kind === 'tombstone') await tx.put('records', { id: c.id, record_type: c.record_type, version: c.version, deleted: true, fields: {}, gen });
           else if (c.kind === 'revoke') await tx.del('records', c.id);
         }
         await tx.put('kv', page.next_cursor, 'cursor');
@@ -353,7 +397,12 @@ export class FieldStore {
       progress({ phase: 'pull', received: report.pulled, first });
       if (!page.has_more) break;
     }
-    await run(this.db, ['acked', 'kv'], 'readwrite', async (tx) => {
+    await run(this.db, ['records', 'acked', 'kv'], 'readwrite', async (tx) => {
+      if (await tx.get('kv', 'resetting')) {
+        const gen = (await tx.get('kv', 'gen')) || 0;
+        for (const r of await tx.all('records')) if (r.gen !== gen) await tx.del('records', r.id);
+        await tx.del('kv', 'resetting');
+      }
       for (const a of await tx.all('acked')) if (a.seq <= ackedBefore) await tx.del('acked', a.seq);
       await tx.put('kv', new Date().toISOString(), 'last_sync');
     });

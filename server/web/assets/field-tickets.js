@@ -5,7 +5,7 @@
 // acted first), from the push answer and the ticket's `device_outcome`.
 import { h, clear, say } from './dom.js';
 import { t, lang, fmtTime } from './i18n.js';
-import { original } from './field-form.js';
+import { proofPhotos } from './field-form.js';
 
 const OPEN_FOR_ACCEPT = ['dispatched', 'reopened'];
 const OPEN_FOR_REPLY = ['accepted', 'reopened', 'escalated', 'dispatched'];
@@ -180,31 +180,8 @@ function renderActions(ctx, tk, st, onAction) {
   if (OPEN_FOR_RESOLVE.includes(st)) {
     const shas = [];
     const ta = h('textarea', { id: 'tk-resolve-text', maxlength: 2000 });
-    const thumbs = h('ul', { class: 'thumbs', id: 'tk-resolve-thumbs' });
     const err = h('p', { class: 'ferr', 'aria-live': 'polite' });
-    const input = h('input', { type: 'file', id: 'tk-resolve-photos', accept: 'image/*', capture: 'environment', multiple: true });
-    const redraw = () => {
-      clear(thumbs);
-      shas.forEach((sha, i) => {
-        const img = h('img', { alt: t('fld.photo.n', { n: i + 1 }), 'data-sha': sha });
-        ctx.photoUrl(sha).then((u) => { if (u) img.src = u; });
-        thumbs.append(h('li', null, img, h('button', { type: 'button', class: 'btn sec', text: t('fld.photo.remove', { n: i + 1 }), onclick: () => { shas.splice(i, 1); redraw(); } })));
-      });
-    };
-    input.addEventListener('change', async () => {
-      err.textContent = '';
-      for (const file of input.files) {
-        if (shas.length >= 6) { err.textContent = t('fld.tk.photos.max'); break; }
-        try {
-          const sha = await ctx.store.addPhoto(await original(file));
-          if (!shas.includes(sha)) shas.push(sha);
-        } catch (e) {
-          err.textContent = e && e.name === 'QuotaExceededError' ? t('fld.full') : e && e.message === 'too_large' ? t('fld.photo.big', { name: file.name }) : t('fld.photo.bad', { name: file.name });
-        }
-      }
-      input.value = '';
-      redraw();
-    });
+    const { thumbs, input } = proofPhotos(ctx, { id: 'tk-resolve', shas, err, tooMany: t('fld.tk.photos.max') });
     const form = h('form', { id: 'tk-resolve', class: 'card', novalidate: true },
       h('label', { for: 'tk-resolve-text', text: t('fld.tk.resolve.label') }), ta,
       h('p', null, h('strong', { text: t('fld.tk.resolve.photos') })), h('p', { class: 'meta', text: t('fld.tk.resolve.hint') }), thumbs,

@@ -125,9 +125,27 @@ async function stopMessage(e) {
     if (e.kind === 'other_user') return ['err', t('fld.stop.other', { user: e.detail })];
     return ['err', t('fld.stop.garbage')];
   }
-  if (e instanceof ApiError && e.transient) return ['warn', t('fld.stop.transient')];
+  if (e instanceof ApiError && e.transient) {
+    const s = Math.round(retryWait(e) / 1000);
+    if (e.status === 429) return ['warn', t('fld.stop.busy', { s, n })];
+    if (e.status >= 500) return ['warn', t('fld.stop.server', { status: e.status, s, n })];
+    return ['warn', t('fld.stop.transient')];
+  }
   if (e instanceof ApiError) return ['err', e.human()];
   return ['err', String(e && e.message || e)];
+}
+
+/** How long to wait before the next try after a failure: the server's Retry-After (1 s to 10 min), else the growing pause. */
+function retryWait(e) {
+  if (e instanceof ApiError && e.retryAfter != null) return Math.min(600, Math.max(1, e.retryAfter)) * 1000;
+  return retryDelay;
+}
+/** A duration for a person: days, hours or minutes. */
+function span(ms) {
+  const m = Math.round(ms / 60000);
+  if (m >= 2 * 1440) return t('fld.span.d', { n: Math.round(m / 1440) });
+  if (m >= 120) return t('fld.span.h', { n: Math.round(m / 60) });
+  return t('fld.span.m', { n: m });
 }
 
 async function syncNow() {
@@ -141,14 +159,25 @@ async function syncNow() {
     const r = await store.sync(onProgress);
     retryDelay = 30000;
     document.body.dataset.sync = 'done';
-    if (r.conflicted || r.rejected) say($('#msg'), 'warn', t('fld.done.issues', { c: r.conflicted, r: r.rejected }));
+    const left = (await store.counts()).pending;
+    if (r.clockAhead) say($('#msg'), 'warn', t('fld.clock.ahead', { d: span(r.clockAhead), n: left }));
+    else if (r.conflicted || r.rejected) say($('#msg'), 'warn', t('fld.done.issues', { c: r.conflicted, r: r.rejected }));
+    else if (r.clockBehind) say($('#msg'), 'warn', t('fld.clock.behind', { d: span(r.clockBehind) }));
+    else if (r.reset) say($('#msg'), 'ok', t('fld.done.reset', { n: r.pulled }));
     else if (r.pushed || r.pulled) say($('#msg'), 'ok', t('fld.done', r));
+    // changes saved while this sync ran go out right after it
+    if (left > 0 && !r.clockAhead) syncSoon();
   } catch (e) {
     document.body.dataset.sync = 'failed';
     const m = await stopMessage(e);
     if (m) say($('#msg'), m[0], m[1]);
-    if (!(e instanceof SyncStop)) { retryTimer = setTimeout(syncNow, retryDelay); retryDelay = Math.min(retryDelay * 2, 600000); }
+    if (!(e instanceof SyncStop)) {
+      const wait = retryWait(e);
+      if (!(e instanceof ApiError && e.retryAfter != null)) retryDelay = Math.min(retryDelay * 2, 600000);
+      retryTimer = setTimeout(syncNow, wait);
+    }
   } finally {
+    document.body.dataset.syncs = String(Number(document.body.dataset.syncs || 0) + 1);
     btn.disabled = false; btn.textContent = t('fld.sync');
     $('#progress-box').hidden = true;
     store.schemas = (await kv(store.db, ['schemas'])).schemas || store.schemas;

@@ -32,6 +32,7 @@ mod sync_convergence;
 mod sync_misc;
 mod sync_pull;
 mod sync_push;
+mod sync_scenarios;
 mod sync_security;
 mod sync_ticket_actions;
 mod sync_tickets;
