@@ -79,10 +79,7 @@ struct N {
 }
 
 fn number(conn: &mut anju_server::db::DbConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql)
-        .get_result::<N>(conn)
-        .expect(sql)
-        .n
+    diesel::sql_query(sql).get_result::<N>(conn).expect(sql).n
 }
 
 #[tokio::test]
@@ -181,7 +178,10 @@ async fn the_ticket_copy_catch_up_walks_old_tickets_once_then_reads_one_index() 
             break;
         }
     }
-    assert!(batches as i64 >= tickets / 2, "{batches} batches of 2 for {tickets}");
+    assert!(
+        batches >= tickets / 2,
+        "{batches} batches of 2 for {tickets}"
+    );
     drop(conn);
     // Nothing due now: one read, no write.
     assert!(!without_writing(&app, move |c| catch_up_due(c, now).expect("due")).await);
