@@ -123,9 +123,11 @@ pub fn prune_due(conn: &mut DbConnection, cutoff_ms: i64) -> QueryResult<bool> {
 /// of a list that was full (what lies beyond it is unknown).
 fn bound(ts: &[SeqAt], es: &[SeqAt], cutoff_ms: i64, batch: i64) -> Option<i64> {
     let full = |l: &[SeqAt]| {
-        (l.len() as i64 >= batch)
-            .then(|| l.last().map(|x| x.seq))
-            .flatten()
+        if l.len() as i64 >= batch {
+            l.last().map(|x| x.seq)
+        } else {
+            None
+        }
     };
     let limit = [full(ts), full(es)].into_iter().flatten().min();
     let mut all: Vec<&SeqAt> = ts
