@@ -116,20 +116,14 @@ async fn run(pg_url: Option<String>) -> anyhow::Result<BTreeMap<String, f64>> {
     config.admin_password = Some(PASSWORD.into());
     let mut schema = None;
     if let Some(url) = &pg_url {
-        use diesel::{Connection, RunQueryDsl};
-        let name = format!("bench_{}", Uuid::new_v4().simple());
-        let mut c = diesel::PgConnection::establish(url)?;
-        diesel::sql_query(format!("CREATE SCHEMA {name}")).execute(&mut c)?;
-        let sep = if url.contains('?') { '&' } else { '?' };
-        config.database_url = format!("{url}{sep}options=-c%20search_path%3D{name}");
+        let (schema_url, name) = anju_bench::pg::schema_url(url)
+            .ok_or_else(|| anyhow::anyhow!("PostgreSQL at {url} refused a bench schema"))?;
+        config.database_url = schema_url;
         schema = Some((url.clone(), name));
     }
     let result = measure(config).await;
     if let Some((url, name)) = schema {
-        use diesel::{Connection, RunQueryDsl};
-        if let Ok(mut c) = diesel::PgConnection::establish(&url) {
-            let _ = diesel::sql_query(format!("DROP SCHEMA {name} CASCADE")).execute(&mut c);
-        }
+        anju_bench::pg::drop_schema(&url, &name);
     }
     result
 }
