@@ -137,6 +137,51 @@ test('a reset (410) while working: the phone downloads again, keeps what was sav
   await ctx.close();
 });
 
+test('a reset (410) while editing: the download again ends with the form open, the edit is kept, shown and sent once after', { skip }, async () => {
+  const { ctx, page, problems } = await phone();
+  await signIn(page);
+  const a = marker('单元门禁损坏');
+  await newHazard(page, a);
+  await waitPending(page, 0);
+  const id = decodeURIComponent(new URL(page.url()).hash.replace(/^#\/r\//, ''));
+  // the next pull is answered with a reset and the download again waits
+  let resets = 0, fresh = 0, release;
+  const gate = new Promise((r) => { release = r; });
+  await page.route('**/api/v1/sync/pull*', async (route) => {
+    const cursor = new URL(route.request().url()).searchParams.get('cursor');
+    if (cursor && resets === 0) {
+      resets++;
+      return route.fulfill({ status: 410, contentType: 'application/problem+json', body: JSON.stringify({ code: 'reset_required', title: '需要重新下载' }) });
+    }
+    if (!cursor && resets === 1 && fresh++ === 0) await gate;
+    return route.continue();
+  });
+  await page.click('#sync-now');
+  await page.waitForFunction(() => /服务器要求重新下载，未发送的修改会保留/.test(document.querySelector('#progress-label')?.textContent || ''), null, { timeout: 60000 });
+  // the person edits the record while the scope downloads again
+  const b = marker('单元门禁损坏已报修');
+  await page.evaluate((id) => { location.hash = '#/edit/' + id; }, id);
+  await page.waitForSelector('#form-view:not([hidden]) #f-description');
+  await page.fill('#f-description', b);
+  // the download again ends while the form is open: what was typed stays
+  const n = await page.evaluate(() => Number(document.body.dataset.syncs || 0));
+  release();
+  await page.waitForFunction((n) => Number(document.body.dataset.syncs || 0) > n, n, { timeout: 60000 });
+  assert.equal(await page.inputValue('#f-description'), b);
+  await page.click('#save');
+  await page.waitForSelector('#record-view:not([hidden])', { timeout: 10000 });
+  assert.equal(await page.textContent('#rec-fields [data-field=description]'), b);
+  // sent after the download, once; the phone and the server have the edit
+  await waitPending(page, 0);
+  assert.equal(resets, 1);
+  assert.equal(await registerTotal('hazard', b.split(' ')[1]), 1);
+  await page.goto(BASE + '/field#/r/' + id);
+  await page.waitForSelector('#record-view:not([hidden])');
+  assert.equal(await page.textContent('#rec-fields [data-field=description]'), b);
+  assert.deepEqual(problems, []);
+  await ctx.close();
+});
+
 test('a photo that is not an image is refused plainly; the rest of the form is kept', { skip }, async () => {
   const { ctx, page, problems } = await phone();
   await signIn(page);

@@ -97,8 +97,9 @@ for (const sc of FILE.scenarios) {
         await page.goto(BASE + '/field#/edit/' + records[step.edit]);
         await fillAndSave(page, step.fields, ids);
       } else if (step.sync) await syncNow(page);
-      else if (step.create_during_reset) {
-        // the next pull with a cursor is answered 410; the download again waits for the new record
+      else if (step.create_during_reset || step.edit_during_reset) {
+        // the next pull with a cursor is answered 410; the download again waits for the new
+        // record or the edit
         let resets = 0, held = 0, release;
         const gate = new Promise((r) => { release = r; });
         await page.route('**/api/v1/sync/pull*', async (route) => {
@@ -112,9 +113,14 @@ for (const sc of FILE.scenarios) {
         });
         await page.click('#sync-now');
         await page.waitForFunction(() => /重新下载/.test(document.querySelector('#progress-label')?.textContent || ''), null, { timeout: 60000 });
-        await page.goto(BASE + '/field#/new/' + step.create_during_reset);
-        records[step.as] = await fillAndSave(page, step.fields, ids);
-        assert.equal(Number(await page.getAttribute('#status-line', 'data-pending')), 1, 'the new record waits during the download');
+        if (step.create_during_reset) {
+          await page.goto(BASE + '/field#/new/' + step.create_during_reset);
+          records[step.as] = await fillAndSave(page, step.fields, ids);
+        } else {
+          await page.goto(BASE + '/field#/edit/' + records[step.edit_during_reset]);
+          await fillAndSave(page, step.fields, ids);
+        }
+        assert.equal(Number(await page.getAttribute('#status-line', 'data-pending')), 1, 'the change waits during the download');
         release();
         await page.waitForFunction(() => Number(document.querySelector('#status-line')?.dataset.pending) === 0, null, { timeout: 60000 });
         await settle(page);

@@ -184,7 +184,8 @@ async function syncNow() {
     await loadRef();
     await refreshCache();
     await status();
-    route();
+    // an open form is not drawn again: that would lose what the person typed meanwhile
+    if ($('#form-view').hidden) route();
   }
 }
 let soon = null;

@@ -224,6 +224,18 @@ fn run_devices(
                 "the unsent record survives the reset"
             );
             d.sync().expect("sync after the reset");
+        } else if let Some(r) = step["edit_during_reset"].as_str() {
+            link.reset.store(true, Ordering::SeqCst);
+            d.edit(records[r], fields_of(&step["fields"], ids))
+                .expect("edit");
+            let pulled = d.pull().expect("pull");
+            assert!(pulled.reset, "the server's reset was taken");
+            assert_eq!(
+                d.status().expect("status").pending,
+                1,
+                "the unsent edit survives the reset"
+            );
+            d.sync().expect("sync after the reset");
         } else {
             panic!("unknown step {step}");
         }
