@@ -187,7 +187,7 @@ fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
         return Vec::new();
     }
     vec![
-        tokio::spawn(crate::sync::retention_worker(state.clone())),
+        tokio::spawn(crate::sync::retention_worker(state.sync_context())),
         tokio::spawn(crate::clocks::worker(
             state.clone(),
             std::time::Duration::from_secs(30),
@@ -270,12 +270,14 @@ pub fn start(state: AppState) -> Result<Running, StartError> {
         Arc::new(crate::complaints::track::KnownCodes(state.db.clone()));
     let codes = web::Data::new(codes);
     let sync = web::Data::from(state.sync.clone());
+    let sync_context = web::Data::new(state.sync_context());
     let docs = crate::openapi::document();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .app_data(codes.clone())
             .app_data(sync.clone())
+            .app_data(sync_context.clone())
             .app_data(http::json_config(http::JSON_LIMIT))
             .app_data(http::query_config())
             .app_data(http::path_config())

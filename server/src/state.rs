@@ -35,3 +35,16 @@ pub struct AppState {
     /// The intake writer threads (group commit), stopped with the app.
     pub intake_writers: Arc<crate::complaints::intake::group_commit::IntakeWriters>,
 }
+
+impl AppState {
+    /// The parts of the app that sync's handlers and worker use (the same database, config,
+    /// clock and sync state, shared, not copied).
+    pub fn sync_context(&self) -> crate::sync::SyncContext {
+        crate::sync::SyncContext {
+            db: self.db.clone(),
+            config: self.config.clone(),
+            clock: self.clock.clone(),
+            sync: self.sync.clone(),
+        }
+    }
+}

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use crate::auth::Principal;
 use crate::db::schema::{areas, units};
 use crate::error::ApiError;
-use crate::state::AppState;
 
+use super::SyncContext;
 use super::scope::Scope;
 
 /// One area of the caller's scope.
@@ -130,7 +130,7 @@ fn build(scope: &Scope, area_rows: Vec<AreaRow>, unit_rows: Vec<UnitRow>) -> Dir
     responses((status = 200, description = "{areas: [{id, code, parent_id, kind, name_zh, name_en, path_zh, path_en}], units: [{id, code, name_zh, name_en}]}")),
     security(("bearer" = [])))]
 pub async fn directory(
-    state: web::Data<AppState>,
+    state: web::Data<SyncContext>,
     principal: Principal,
 ) -> Result<HttpResponse, ApiError> {
     let dir = state

@@ -15,14 +15,13 @@ use super::push::{PushContext, PushError, apply_push};
 use super::resolve::{Choice, Pick, ResolveError, Resolver, resolve};
 use super::schema::{sync_conflicts, sync_rejections};
 use super::scope::Scope;
-use super::scope_of;
 use super::tickets::TicketActor;
+use super::{SyncContext, scope_of};
 use crate::auth::{Authed, Principal, policy};
 use crate::db::DbConnection;
 use crate::db::schema::devices;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::payload_too_large;
-use crate::state::AppState;
 
 /// The largest push body (8 MB).
 pub const PUSH_LIMIT: usize = 8 * 1024 * 1024;
@@ -121,7 +120,7 @@ pub fn check_device(
 /// is revoked (403).
 #[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", request_body(content = super::bodies::PushBody, description = "PushRequest (anju_shared::protocol), ≤ 1000 mutations, ≤ 8 MB", content_type = "application/json"), responses((status = 200, description = "PushResponse: one MutationResult per mutation"), (status = 400, description = "protocol_version_unsupported / malformed_batch"), (status = 403, description = "device_revoked / device_not_yours / device_not_registered"), (status = 409, description = "sequence_gap, with expected")), security(("bearer" = [])))]
 pub async fn push_handler(
-    state: web::Data<AppState>,
+    state: web::Data<SyncContext>,
     sync: web::Data<super::SyncState>,
     principal: Principal,
     payload: web::Payload,
@@ -245,7 +244,7 @@ pub struct PullQuery {
 #[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(("device_id" = String, Query, description = "the pulling device"), ("cursor" = Option<String>, Query, description = "opaque cursor signed for this device; none = from the start"), ("limit" = Option<i64>, Query, description = "1..=1000, default 500")), responses((status = 200, description = "PullResponse"), (status = 410, description = "reset_required: cursor behind retention, or an older server's unsigned cursor"), (status = 400, description = "invalid_cursor (not signed by this server for this device) / invalid_limit / protocol_version_unsupported")), security(("bearer" = [])))]
 pub async fn pull_handler(
     req: HttpRequest,
-    state: web::Data<AppState>,
+    state: web::Data<SyncContext>,
     principal: Principal,
     query: web::Query<PullQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -459,7 +458,7 @@ fn scope_filter<'a>(
 /// `GET /api/v1/sync/conflicts`: conflict records in the caller's scope (supervisors: all).
 #[utoipa::path(get, path = "/api/v1/sync/conflicts", tag = "sync", params(("status" = Option<String>, Query, description = "open (default), resolved, all"), ("record_type" = Option<String>, Query), ("record_id" = Option<String>, Query), ("limit" = Option<i64>, Query)), responses((status = 200, description = "conflict records in the caller's scope")), security(("bearer" = [])))]
 pub async fn list_conflicts(
-    state: web::Data<AppState>,
+    state: web::Data<SyncContext>,
     principal: Authed<policy::Staff>,
     query: web::Query<ConflictQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -529,7 +528,7 @@ fn load_conflict(
 /// `GET /api/v1/sync/conflicts/{id}`: one conflict record.
 #[utoipa::path(get, path = "/api/v1/sync/conflicts/{id}", tag = "sync", params(("id" = String, Path)), responses((status = 200, description = "one conflict record"), (status = 404, description = "conflict_not_found")), security(("bearer" = [])))]
 pub async fn get_conflict(
-    state: web::Data<AppState>,
+    state: web::Data<SyncContext>,
     principal: Authed<policy::Staff>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -573,7 +572,7 @@ fn parse_choice(body: &Value) -> Result<Choice, ApiError> {
 /// refused. Every refusal changes nothing.
 #[utoipa::path(post, path = "/api/v1/sync/conflicts/{id}/resolve", tag = "sync", params(("id" = String, Path)), request_body(content = super::bodies::ResolveBody, description = "{\"pick\": \"server\"|\"device\"} or {\"value\": one of the two contested values}", content_type = "application/json"), responses((status = 200, description = "{conflict, version}"), (status = 400, description = "invalid_resolution"), (status = 403, description = "not_your_unit / resolution_needs_supervisor / resolution_leaves_scope"), (status = 404, description = "conflict_not_found"), (status = 409, description = "conflict_already_resolved"), (status = 422, description = "not_a_contested_value (with server_value, device_value) / the field's validation code")), security(("bearer" = [])))]
 pub async fn resolve_conflict(
-    state: web::Data<AppState>,
+    state: web::Data<SyncContext>,
     sync: web::Data<super::SyncState>,
     principal: Authed<policy::Staff>,
     id: web::Path<Uuid>,
@@ -674,7 +673,7 @@ pub struct RejectionView {
 /// see all, others those of their own devices. Newest first, at most 500.
 #[utoipa::path(get, path = "/api/v1/sync/rejections", tag = "sync", responses((status = 200, description = "rejected mutations kept for review")), security(("bearer" = [])))]
 pub async fn list_rejections(
-    state: web::Data<AppState>,
+    state: web::Data<SyncContext>,
     principal: Authed<policy::Staff>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = principal.0;

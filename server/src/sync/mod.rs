@@ -33,8 +33,10 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::auth::Principal;
-use crate::db::DbConnection;
+use crate::clock::TimeSource;
+use crate::config::Config;
 use crate::db::schema::{areas, unit_areas, units};
+use crate::db::{Db, DbConnection};
 use crate::error::ApiError;
 use cursor::CursorKey;
 use scope::Scope;
@@ -86,13 +88,29 @@ impl SyncState {
     }
 }
 
+/// What sync's handlers and its worker use of the running app: the database, the validated
+/// configuration, the clock every stored instant comes from, and sync's own per-app state.
+/// `startup` registers it as `web::Data<SyncContext>` (built by `AppState::sync_context`), so
+/// sync never reads the app's state above it.
+#[derive(Clone)]
+pub struct SyncContext {
+    /// The database.
+    pub db: Db,
+    /// The validated configuration (time zone, proof distance limit).
+    pub config: Arc<Config>,
+    /// The clock every stored instant comes from.
+    pub clock: TimeSource,
+    /// Sync's per-app state (the same `Arc` as `AppState::sync`).
+    pub sync: Arc<SyncState>,
+}
+
 /// How long tombstones and scope exits are kept (90 days): a device offline longer than that
 /// downloads its scope again (one 410 `reset_required`).
 pub const RETENTION_MS: i64 = 90 * 86_400_000;
 
 /// Background job: every six hours, prunes tombstones and scope exits older than
 /// [`RETENTION_MS`] (`store::prune`, safe to run in several processes at once).
-pub async fn retention_worker(state: crate::state::AppState) {
+pub async fn retention_worker(state: SyncContext) {
     loop {
         let cutoff = state.clock.now_ms() - RETENTION_MS;
         if let Err(e) = retention::prune_pass(&state.db, cutoff).await {

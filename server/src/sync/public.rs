@@ -9,10 +9,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::SyncContext;
 use super::schema::sync_records;
 use crate::db::schema::areas;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// One project as published.
 #[derive(Debug, Serialize)]
@@ -67,7 +67,7 @@ pub struct PublicQuery {
 /// programme. No login; nothing personal.
 #[utoipa::path(get, path = "/api/v1/public/projects", tag = "public", params(("programme" = Option<String>, Query)), responses((status = 200, description = "{projects, totals}: published project progress, no personal data")))]
 pub async fn list_projects(
-    state: web::Data<AppState>,
+    state: web::Data<SyncContext>,
     query: web::Query<PublicQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let programme = query.into_inner().programme;
