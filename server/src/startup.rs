@@ -64,7 +64,7 @@ fn load_sample_programme(
     let org = crate::registers::query::Org::load(conn)?;
     crate::plans::store::load_sample(conn, &org, i32::from(today.year()), now_ms)?;
     crate::funds::sample::load_if_empty(conn, today, now_ms)?;
-    crate::upkeep::sample::load(conn, tz, now_ms)?;
+    crate::upkeep::sample::load(conn, tz, now_ms, &crate::sync::ticket_record::SyncedCopies)?;
     Ok(())
 }
 
@@ -132,8 +132,15 @@ pub async fn prepare(
         std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
     // Device ticket actions reach the same state machine as the console.
     let catalog = Arc::new(crate::org::catalog::CatalogCache::default());
-    let tickets =
-        crate::tickets::device::DeviceActions::new(config.clone(), clock.clone(), catalog.clone());
+    // A ticket change rewrites the ticket's copy on the devices through sync.
+    let ticket_copies: Arc<dyn crate::tickets::copies::TicketCopies> =
+        Arc::new(crate::sync::ticket_record::SyncedCopies);
+    let tickets = crate::tickets::device::DeviceActions::new(
+        config.clone(),
+        clock.clone(),
+        catalog.clone(),
+        ticket_copies.clone(),
+    );
     let hash_queue = config.hash_queue as usize;
     let state = AppState {
         db,
@@ -149,6 +156,7 @@ pub async fn prepare(
         sync: Arc::new(crate::sync::SyncState::with_tickets(Arc::new(tickets))),
         catalog,
         intake_writers: Arc::default(),
+        ticket_copies,
     };
     Ok((state, bootstrap))
 }

@@ -34,6 +34,8 @@ pub struct AppState {
     pub catalog: Arc<crate::org::catalog::CatalogCache>,
     /// The intake writer threads (group commit), stopped with the app.
     pub intake_writers: Arc<crate::complaints::intake::group_commit::IntakeWriters>,
+    /// Where a ticket change rewrites the ticket's synced copy (sync's `SyncedCopies`).
+    pub ticket_copies: Arc<dyn crate::tickets::copies::TicketCopies>,
 }
 
 impl AppState {

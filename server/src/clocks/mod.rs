@@ -131,6 +131,7 @@ fn process(
         public_url: &st.config.public_url,
         now,
         deferred: None,
+        copies: &*st.ticket_copies,
     };
     if status == TicketStatus::Resolved {
         let resolved = t.resolved_at.unwrap_or(t.updated_at);

@@ -20,6 +20,7 @@ use super::code::TrackingCode;
 use super::phone::MobilePhone;
 use super::schema::{counters, idempotency_keys, uploads};
 use crate::org::catalog::Catalog;
+use crate::tickets::copies::TicketCopies;
 
 /// Most photos one complaint may carry.
 pub const MAX_PHOTOS: usize = 6;
@@ -340,7 +341,8 @@ struct Routed {
 
 /// File a parsed complaint in the caller's transaction; returns the ticket and its code. With
 /// `deferred`, the aggregate changes and the ticket's synced copy are left there for the caller
-/// to write before committing ([`crate::tickets::transition::Deferred::finish`]).
+/// to write before committing ([`crate::tickets::transition::Deferred::finish`]); otherwise the
+/// synced copy is written through `copies`.
 #[allow(clippy::too_many_arguments)]
 pub fn file(
     conn: &mut DbConnection,
@@ -351,6 +353,7 @@ pub fn file(
     public_url: &str,
     seq: Option<i64>,
     deferred: Option<&Deferred>,
+    copies: &dyn TicketCopies,
 ) -> Result<(TicketRow, TrackingCode), ApiError> {
     // Referenced from now on: the clean-up of unreferenced uploads leaves them alone.
     super::uploads::claim(conn, &c.photos)?;
@@ -436,6 +439,7 @@ pub fn file(
         public_url,
         now,
         deferred,
+        copies,
     };
     transition::open(conn, &env, &ticket, &note)?;
     Ok((ticket, code))
@@ -591,6 +595,7 @@ fn file_in_tx(
         &st.config.public_url,
         seq,
         deferred,
+        &*st.ticket_copies,
     )?;
     let answer = answer_json(&job.catalog, &ticket, &code, tz);
     if let Some(key) = &job.key {
@@ -779,7 +784,7 @@ pub mod group_commit {
                             )
                         })
                         .collect::<Result<Vec<_>, _>>()?;
-                    deferred.finish(conn)?;
+                    deferred.finish(conn, &*st.ticket_copies)?;
                     Ok(answers)
                 });
                 match filed {

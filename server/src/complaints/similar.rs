@@ -131,6 +131,7 @@ pub async fn support(
                     public_url: &st.config.public_url,
                     now,
                     deferred: None,
+                    copies: &*st.ticket_copies,
                 };
                 let t = transition::add_supporter(conn, &env, &id)?;
                 let code = TrackingCode::generate();

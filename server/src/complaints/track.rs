@@ -20,6 +20,7 @@ use crate::tickets::transition::{self, Change, Env, Mover};
 
 use super::code::TrackingCode;
 use crate::org::catalog::Catalog;
+use crate::tickets::copies::TicketCopies;
 use crate::tickets::schema::{ticket_supporters, tickets};
 
 /// 404 `tracking_code_not_found`.
@@ -68,7 +69,11 @@ impl crate::web::TrackingCodes for KnownCodes {
 }
 
 /// Find the ticket a code opens.
-pub fn resolve_code(conn: &mut DbConnection, raw: &str) -> Result<(TicketRow, Viewer), ApiError> {
+pub fn resolve_code(
+    conn: &mut DbConnection,
+    copies: &dyn TicketCopies,
+    raw: &str,
+) -> Result<(TicketRow, Viewer), ApiError> {
     let code = TrackingCode::parse(raw).ok_or_else(code_not_found)?;
     let id: Option<String> = tickets::table
         .filter(tickets::tracking_code.eq(code.as_str()))
@@ -86,7 +91,7 @@ pub fn resolve_code(conn: &mut DbConnection, raw: &str) -> Result<(TicketRow, Vi
             (id.ok_or_else(code_not_found)?, Viewer::Supporter)
         }
     };
-    let t = store::find_for_update(conn, &id)?.ok_or_else(code_not_found)?;
+    let t = store::find_for_update(conn, copies, &id)?.ok_or_else(code_not_found)?;
     Ok((t, viewer))
 }
 
@@ -213,7 +218,7 @@ pub async fn get(
         .run(move |conn| {
             let tz = st.config.timezone.clone();
             let catalog = st.catalog.get(conn, &tz)?;
-            let (t, viewer) = resolve_code(conn, &raw)?;
+            let (t, viewer) = resolve_code(conn, &*st.ticket_copies, &raw)?;
             view(conn, &catalog, &t, viewer, &tz)
         })
         .await?;
@@ -286,7 +291,7 @@ async fn rate(
             let tz = st.config.timezone.clone();
             let catalog = st.catalog.get(conn, &tz)?;
             st.db.write_tx(conn, |conn| {
-                let (t, viewer) = resolve_code(conn, &raw)?;
+                let (t, viewer) = resolve_code(conn, &*st.ticket_copies, &raw)?;
                 if viewer != Viewer::Reporter {
                     return Err(ApiError::new(
                         ErrorCode::SupporterCannotRate,
@@ -300,6 +305,7 @@ async fn rate(
                     public_url: &st.config.public_url,
                     now: st.clock.now_ms(),
                     deferred: None,
+                    copies: &*st.ticket_copies,
                 };
                 let change = if action == Action::Confirm {
                     Change::Confirm {

@@ -491,6 +491,7 @@ fn post_inner(
             &state.config.public_url,
             None,
             None,
+            &*state.ticket_copies,
         )
     })?;
     Ok(json!([{

@@ -21,7 +21,7 @@ use crate::error::ApiError;
 use crate::sync::push::{PushContext, PushError, apply_push};
 use crate::sync::schema::sync_device_seqs;
 use crate::sync::scope::Scope;
-use crate::sync::tickets::{TicketActor, TicketsUnavailable};
+use crate::tickets::device_api::{TicketActor, TicketsUnavailable};
 
 /// Who writes: an office user (its id, role and unit) or the system (sample data).
 #[derive(Debug, Clone)]

@@ -15,13 +15,13 @@ use super::push::{PushContext, PushError, apply_push};
 use super::resolve::{Choice, Pick, ResolveError, Resolver, resolve};
 use super::schema::{sync_conflicts, sync_rejections};
 use super::scope::Scope;
-use super::tickets::TicketActor;
 use super::{SyncContext, scope_of};
 use crate::auth::{Authed, Principal, policy};
 use crate::db::DbConnection;
 use crate::db::schema::devices;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::payload_too_large;
+use crate::tickets::device_api::TicketActor;
 
 /// The largest push body (8 MB).
 pub const PUSH_LIMIT: usize = 8 * 1024 * 1024;

@@ -22,7 +22,6 @@ pub mod schema;
 pub mod scope;
 pub mod store;
 pub mod ticket_record;
-pub mod tickets;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -38,9 +37,9 @@ use crate::config::Config;
 use crate::db::schema::{areas, unit_areas, units};
 use crate::db::{Db, DbConnection};
 use crate::error::ApiError;
+use crate::tickets::device_api::{TicketActions, TicketsUnavailable};
 use cursor::CursorKey;
 use scope::Scope;
-use tickets::{TicketActions, TicketsUnavailable};
 
 /// What sync keeps per server process: the hybrid clock that stamps server-side changes and
 /// observes device stamps, and the ticket state machine that device ticket actions reach.

@@ -22,8 +22,8 @@ use super::store::{
     RecordRow, device_author, insert_rows, load_rows, lock_counter, read_counter,
     replace_photo_refs, scope_columns, store_counter,
 };
-use super::tickets::{TicketAction, TicketActions, TicketActor};
 use crate::db::DbConnection;
+use crate::tickets::device_api::{TicketAction, TicketActions, TicketActor};
 
 /// Inserts many rows in one statement. Batch inserts are not available through the
 /// `MultiConnection`, so each backend runs its own.

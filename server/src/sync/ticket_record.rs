@@ -29,6 +29,7 @@ use crate::auth::{Principal, Role};
 use crate::db::DbConnection;
 use crate::db::schema::{areas, categories};
 use crate::error::ApiError;
+use crate::tickets::copies::TicketCopies;
 use crate::tickets::schema::{ticket_events, tickets};
 use crate::tickets::store::{self as ticket_store, TicketRow};
 
@@ -255,6 +256,22 @@ pub fn refresh(
 
 fn parse(s: &Option<String>) -> Option<Uuid> {
     s.as_deref().and_then(|s| Uuid::try_parse(s).ok())
+}
+
+/// Sync's side of [`TicketCopies`]: the counter lock ([`lock_counter`]) and [`refresh`] with no
+/// device outcome to add.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SyncedCopies;
+
+impl TicketCopies for SyncedCopies {
+    fn lock(&self, conn: &mut DbConnection) -> Result<(), ApiError> {
+        lock_counter(conn)?;
+        Ok(())
+    }
+
+    fn refresh(&self, conn: &mut DbConnection, ticket_id: &str, at: i64) -> Result<(), ApiError> {
+        refresh(conn, ticket_id, at, Extra::default())
+    }
 }
 
 /// What one [`catch_up`] batch did.

@@ -89,6 +89,7 @@ async fn run(
                     public_url: &st.config.public_url,
                     now: st.clock.now_ms(),
                     deferred: None,
+                    copies: &*st.ticket_copies,
                 };
                 let t = transition::apply(conn, &env, Mover::Staff(&p), &id, change, None)?;
                 ticket_view(conn, &catalog, &p, &t, &tz)

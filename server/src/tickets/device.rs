@@ -1,5 +1,5 @@
 //! Ticket actions from field devices (sync's `ticket_action` records): the tickets side of
-//! [`crate::sync::tickets::TicketActions`].
+//! [`super::device_api::TicketActions`].
 //!
 //! A device action goes through the same transition function as the console's
 //! accept/reply/resolve ([`transition::apply`]): the same role, unit and state checks, the same
@@ -18,6 +18,8 @@ use anju_shared::merge::Rejection;
 use diesel::prelude::*;
 use serde_json::json;
 
+use super::copies::TicketCopies;
+use super::device_api::{TicketAction, TicketActions, TicketActor};
 use crate::attachments::schema::attachments;
 use crate::auth::Principal;
 use crate::clock::TimeSource;
@@ -25,7 +27,6 @@ use crate::config::Config;
 use crate::db::DbConnection;
 use crate::error::{ApiError, Lang};
 use crate::org::catalog::CatalogCache;
-use crate::sync::tickets::{TicketAction, TicketActions, TicketActor};
 use crate::tickets::schema::ticket_events;
 
 use super::state::Action;
@@ -37,20 +38,23 @@ pub struct DeviceActions {
     config: Arc<Config>,
     clock: TimeSource,
     catalog: Arc<CatalogCache>,
+    copies: Arc<dyn TicketCopies>,
 }
 
 impl DeviceActions {
     /// Device actions on the database `config` names, at the times `clock` gives, with the
-    /// app's catalog.
+    /// app's catalog, rewriting the tickets' synced copies through `copies`.
     pub fn new(
         config: Arc<Config>,
         clock: TimeSource,
         catalog: Arc<CatalogCache>,
+        copies: Arc<dyn TicketCopies>,
     ) -> DeviceActions {
         DeviceActions {
             config,
             clock,
             catalog,
+            copies,
         }
     }
 }
@@ -203,6 +207,7 @@ impl TicketActions for DeviceActions {
             public_url: &self.config.public_url,
             now,
             deferred: None,
+            copies: &*self.copies,
         };
         let data = json!({
             "device_action_id": action_id,

@@ -142,6 +142,7 @@ async fn decide(
                     public_url: &st.config.public_url,
                     now: st.clock.now_ms(),
                     deferred: None,
+                    copies: &*st.ticket_copies,
                 };
                 let change = Change::DecideExtension {
                     extension_id: ext_id,

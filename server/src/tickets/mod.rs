@@ -3,7 +3,9 @@
 //! extension decisions).
 
 pub mod actions;
+pub mod copies;
 pub mod device;
+pub mod device_api;
 pub mod extensions;
 pub mod proof;
 pub mod queue;

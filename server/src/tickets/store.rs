@@ -204,12 +204,17 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<TicketRow>, ApiE
 
 /// Load a ticket by id for update: on PostgreSQL the row is locked until the transaction ends,
 /// so two concurrent actions on one ticket serialise and the second sees the first's result.
-/// (SQLite transactions are already serial.)
-pub fn find_for_update(conn: &mut DbConnection, id: &str) -> Result<Option<TicketRow>, ApiError> {
+/// (SQLite transactions are already serial.) `copies` takes its lock first (see
+/// [`super::copies::TicketCopies::lock`]).
+pub fn find_for_update(
+    conn: &mut DbConnection,
+    copies: &dyn super::copies::TicketCopies,
+    id: &str,
+) -> Result<Option<TicketRow>, ApiError> {
     // The sync counter before the ticket, as a device push takes them (counter, then the ticket
     // its action names): every change writes the ticket's synced copy, and two transactions
     // taking the two locks in opposite orders would deadlock on PostgreSQL.
-    crate::sync::store::lock_counter(conn)?;
+    copies.lock(conn)?;
     match conn {
         DbConnection::Pg(pg) => Ok(tickets::table
             .find(id)

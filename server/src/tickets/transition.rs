@@ -15,6 +15,7 @@ use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
 use crate::org::catalog::Catalog;
 use crate::tickets::schema::{extension_requests, ticket_events, tickets};
 
+use super::copies::TicketCopies;
 use super::state::{Action, Actor, Refusal, TicketStatus, check};
 use super::store::{self, NewEvent, TicketRow, is_public_kind};
 
@@ -31,6 +32,8 @@ pub struct Env<'a> {
     /// When set, the per-day aggregate changes and the synced copies of the tickets are left
     /// here for the caller to write once before committing ([`Deferred::finish`]).
     pub deferred: Option<&'a Deferred>,
+    /// The tickets' synced copies on the field devices (sync's, wired in by `startup`).
+    pub copies: &'a dyn TicketCopies,
 }
 
 /// Work a batch of changes (PostgreSQL group commit) leaves to the end of its transaction: the
@@ -53,9 +56,14 @@ impl Deferred {
     }
 
     /// Writes the gathered aggregate changes, then each ticket's synced copy as of the end of
-    /// the transaction (once per ticket, at the instant of its last event), in the caller's
-    /// transaction. Must run before the commit: nothing deferred is written otherwise.
-    pub fn finish(self, conn: &mut DbConnection) -> Result<(), ApiError> {
+    /// the transaction (once per ticket, at the instant of its last event, through `copies`), in
+    /// the caller's transaction. Must run before the commit: nothing deferred is written
+    /// otherwise.
+    pub fn finish(
+        self,
+        conn: &mut DbConnection,
+        copies: &dyn TicketCopies,
+    ) -> Result<(), ApiError> {
         crate::stats::aggregate::write(conn, &self.stats.into_inner())?;
         let mut synced = self.synced.into_inner();
         // The last instant of each ticket, tickets in id order (the order every writer takes).
@@ -64,12 +72,7 @@ impl Deferred {
         synced.dedup_by(|a, b| a.0 == b.0);
         synced.reverse();
         for (id, at) in synced {
-            crate::sync::ticket_record::refresh(
-                conn,
-                &id,
-                at,
-                crate::sync::ticket_record::Extra::default(),
-            )?;
+            copies.refresh(conn, &id, at)?;
         }
         Ok(())
     }
@@ -286,7 +289,7 @@ pub fn apply(
 ) -> Result<TicketRow, ApiError> {
     let (catalog, now) = (env.catalog, env.now);
     let action = change.action();
-    let t = store::find_for_update(conn, ticket_id)?.ok_or_else(ticket_not_found)?;
+    let t = store::find_for_update(conn, env.copies, ticket_id)?.ok_or_else(ticket_not_found)?;
     let actor = match mover {
         Mover::Staff(p) => {
             if !can_see(conn, p, &t)? {
@@ -710,7 +713,7 @@ pub fn add_supporter(
     ticket_id: &str,
 ) -> Result<TicketRow, ApiError> {
     let now = env.now;
-    let t = store::find_for_update(conn, ticket_id)?.ok_or_else(ticket_not_found)?;
+    let t = store::find_for_update(conn, env.copies, ticket_id)?.ok_or_else(ticket_not_found)?;
     if !t.status().is_open() {
         return Err(ApiError::new(
             ErrorCode::TicketNotInState,
@@ -793,8 +796,8 @@ pub fn remark(
 /// table is append-only: nothing in the server updates or deletes its rows. In the same
 /// transaction the clocks reconsider the ticket, the per-day aggregates take the event
 /// ([`crate::stats::aggregate::on_event`]) and the ticket's synced copy is rewritten
-/// (`sync::ticket_record::refresh`, which reads the ticket row: write the ticket's new state
-/// before its event). On PostgreSQL the ticket's row is locked first, so the events of one
+/// ([`TicketCopies::refresh`] of `env.copies`, which reads the ticket row: write the ticket's
+/// new state before its event). On PostgreSQL the ticket's row is locked first, so the events of one
 /// ticket are inserted and aggregated one transaction at a time, in id order.
 pub fn record_event(
     conn: &mut DbConnection,
@@ -838,12 +841,7 @@ fn record(
             .synced
             .borrow_mut()
             .push((event.ticket_id.clone(), event.at)),
-        None => crate::sync::ticket_record::refresh(
-            conn,
-            &event.ticket_id,
-            event.at,
-            crate::sync::ticket_record::Extra::default(),
-        )?,
+        None => env.copies.refresh(conn, &event.ticket_id, event.at)?,
     }
     Ok(())
 }

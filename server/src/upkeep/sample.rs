@@ -19,6 +19,7 @@ use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::org::catalog::{self, Catalog};
 use crate::sync::scope::Scope;
+use crate::tickets::copies::TicketCopies;
 use crate::tickets::transition::{self, Change, Env, Mover};
 
 const DAY: i64 = 86_400_000;
@@ -57,8 +58,13 @@ impl Lcg {
 }
 
 /// Loads the hand-overs and their complaints unless a hand-over exists. Returns how many
-/// communities were handed over.
-pub fn load(conn: &mut DbConnection, tz: &TimeZone, now: i64) -> Result<usize, ApiError> {
+/// communities were handed over. The complaints' synced copies are written through `copies`.
+pub fn load(
+    conn: &mut DbConnection,
+    tz: &TimeZone,
+    now: i64,
+    copies: &dyn TicketCopies,
+) -> Result<usize, ApiError> {
     use crate::registers::query::{Narrow, live_records};
     let any: i64 = upkeep_handovers::table.count().get_result(conn)?;
     if any > 0 {
@@ -112,6 +118,7 @@ pub fn load(conn: &mut DbConnection, tz: &TimeZone, now: i64) -> Result<usize, A
             &photo,
             &mut rng,
             now,
+            copies,
         )?;
         let b = NewHandover {
             project_id: p.record.id.to_string(),
@@ -146,6 +153,7 @@ pub fn load(conn: &mut DbConnection, tz: &TimeZone, now: i64) -> Result<usize, A
             &photo,
             &mut rng,
             now,
+            copies,
         )?;
     }
     Ok(n)
@@ -187,6 +195,7 @@ fn file_many(
     photo: &str,
     rng: &mut Lcg,
     now: i64,
+    copies: &dyn TicketCopies,
 ) -> Result<(), ApiError> {
     if to <= from || count <= 0 {
         return Ok(());
@@ -209,7 +218,7 @@ fn file_many(
             phone: None,
             source: Source::Web,
         };
-        let (t, _) = intake::file(conn, catalog, &c, at, tz, "", None, None)?;
+        let (t, _) = intake::file(conn, catalog, &c, at, tz, "", None, None, copies)?;
         let Some(unit) = t.unit_id.clone() else {
             continue;
         };
@@ -270,6 +279,7 @@ fn file_many(
                 public_url: "",
                 now: when,
                 deferred: None,
+                copies,
             };
             let mover = if by_staff {
                 Mover::Staff(&who)

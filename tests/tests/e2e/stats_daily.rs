@@ -151,6 +151,7 @@ fn random_step(st: &AppState, rng: &mut Rng, tickets: &[String], units: &[String
         public_url: &st.config.public_url,
         now,
         deferred: None,
+        copies: &*st.ticket_copies,
     };
     let _ = st.db.write_tx(&mut conn, |c| {
         transition::apply(c, &env, mover, id, change, None)

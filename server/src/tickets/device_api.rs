@@ -1,11 +1,12 @@
-//! The boundary between sync and the complaint ticket state machine (`tickets/`).
+//! The boundary between sync and the complaint ticket state machine, owned by tickets so that
+//! sync (a floor above) calls down into it and tickets never imports sync.
 //!
 //! A device's `ticket_action` record is an action of unit staff on a ticket (受理/答复/办结). Sync
 //! hands it to [`TicketActions::apply`] inside the push transaction; the tickets side applies it
 //! to its state machine (event + new state + change-log + outbox) on the same connection, or
-//! refuses it with a reason that the device shows. The server wires in
-//! `tickets::device::DeviceActions`; [`TicketsUnavailable`] (every action refused with
-//! `tickets_unavailable`, never silently dropped) is the default of a bare `SyncState`.
+//! refuses it with a reason that the device shows. `startup` wires in
+//! [`super::device::DeviceActions`]; [`TicketsUnavailable`] (every action refused with
+//! `tickets_unavailable`, never silently dropped) is the default of a bare `sync::SyncState`.
 
 use anju_shared::merge::Rejection;
 use uuid::Uuid;
@@ -61,7 +62,7 @@ pub trait TicketActions: Send + Sync {
     ) -> Result<(), Rejection>;
 }
 
-/// The default of a bare `SyncState` (the server wires the tickets side in): refuses every action.
+/// The default of a bare `sync::SyncState` (the server wires the tickets side in): refuses every action.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TicketsUnavailable;
 
