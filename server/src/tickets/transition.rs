@@ -64,6 +64,11 @@ impl Deferred {
         conn: &mut DbConnection,
         copies: &dyn TicketCopies,
     ) -> Result<(), ApiError> {
+        // The counter before the aggregate rows, in the order every writer of a ticket takes
+        // them (counter, ticket, aggregates): a staff action holding the counter while it adds
+        // to today's row of a unit, and this batch holding that row while it waits for the
+        // counter, would deadlock on PostgreSQL.
+        copies.lock(conn)?;
         crate::stats::aggregate::write(conn, &self.stats.into_inner())?;
         let mut synced = self.synced.into_inner();
         // The last instant of each ticket, tickets in id order (the order every writer takes).
@@ -819,6 +824,12 @@ fn record(
         event.photos = "[]".into();
     }
     event.public = is_public_kind(&event.kind);
+    if env.deferred.is_none() {
+        // Every writer of a ticket takes the sync counter, then the ticket, then the aggregate
+        // rows (a no-op when the caller took the counter already, as `apply` does). A batch
+        // (`deferred`) takes the counter at its end, in [`Deferred::finish`].
+        env.copies.lock(conn)?;
+    }
     if let (DbConnection::Pg(pg), None) = (&mut *conn, new) {
         tickets::table
             .find(&event.ticket_id)

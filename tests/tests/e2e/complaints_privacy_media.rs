@@ -29,10 +29,42 @@ const LEAKS: [&str; 6] = [
     "/api/v1/uploads/",
 ];
 
+/// Checks `text` for the resident's private words. Ids are taken out first: a random UUID holds
+/// "501" about once in a hundred runs (an area's id in Open311's `address_id` did, and the test
+/// failed on a leak that was not one).
 fn assert_no_leak(text: &str, what: &str) {
+    let text = without_uuids(text);
     for leak in LEAKS {
         assert!(!text.contains(leak), "{what} leaks {leak}: {text}");
     }
+}
+
+/// `text` with every hyphenated UUID replaced by `<id>`.
+fn without_uuids(text: &str) -> String {
+    const LEN: usize = 36;
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if let Some(candidate) = text.get(i..i + LEN)
+            && candidate.as_bytes()[8] == b'-'
+            && Uuid::try_parse(candidate).is_ok()
+        {
+            out.push_str("<id>");
+            i += LEN;
+            continue;
+        }
+        let c = text[i..].chars().next().expect("a char at a boundary");
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+#[test]
+fn ids_are_not_mistaken_for_leaks_but_leaks_next_to_ids_are_found() {
+    let id = "0b1e2c3d-4501-4a2b-8302-2302aabbccdd";
+    assert_eq!(without_uuids(&format!("区域{id}，")), "区域<id>，");
+    assert!(without_uuids(&format!("{id}501室")).contains("501"));
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
