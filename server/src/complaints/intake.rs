@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -260,21 +260,42 @@ pub fn parse(
     })
 }
 
-/// The intake answer.
+/// What filing a complaint answers (kept with the idempotency key and answered again to a retry).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Filed {
+    /// The resident's tracking code (查询码).
+    pub tracking_code: String,
+    /// Public ticket number.
+    pub ticket_no: String,
+    /// Status.
+    #[schema(value_type = crate::tickets::state::TicketStatus)]
+    pub status: String,
+    /// The unit it was routed to, null when it waits for a dispatcher.
+    #[schema(required = true)]
+    pub unit: Option<store::UnitRef>,
+    /// Response deadline.
+    pub response_due: String,
+    /// Resolution deadline.
+    pub resolution_due: String,
+    /// The tracking page.
+    pub track_url: String,
+}
+
+/// The intake answer, as JSON (it is stored for retries).
 pub fn answer_json(
     catalog: &Catalog,
     t: &TicketRow,
     code: &TrackingCode,
     tz: &jiff::tz::TimeZone,
 ) -> Value {
-    json!({
-        "tracking_code": code.display(),
-        "ticket_no": t.ticket_no,
-        "status": t.status,
-        "unit": store::unit_json(catalog, t.unit_id.as_deref(), true),
-        "response_due": format_local(t.response_due, tz),
-        "resolution_due": format_local(t.resolution_due, tz),
-        "track_url": format!("/t/{}", code.display()),
+    json!(Filed {
+        tracking_code: code.display(),
+        ticket_no: t.ticket_no.clone(),
+        status: t.status.clone(),
+        unit: store::unit_ref(catalog, t.unit_id.as_deref(), true),
+        response_due: format_local(t.response_due, tz),
+        resolution_due: format_local(t.resolution_due, tz),
+        track_url: format!("/t/{}", code.display()),
     })
 }
 
@@ -498,7 +519,7 @@ fn stored_answer(
 }
 
 /// `POST /api/v1/complaints`.
-#[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints", request_body(content = SubmitBody, content_type = "application/json"), responses((status = 201, description = "Filed: {tracking_code, ticket_no, status, unit, response_due, resolution_due, track_url}; 4xx problem+json for bad input, 429 when flooding")))]
+#[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints", request_body(content = SubmitBody, content_type = "application/json"), responses((status = 201, description = "Filed: {tracking_code, ticket_no, status, unit, response_due, resolution_due, track_url}; 4xx problem+json for bad input, 429 when flooding", body = Filed)))]
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,

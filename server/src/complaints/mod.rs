@@ -9,6 +9,7 @@ pub mod ratelimit;
 pub mod schema;
 pub mod similar;
 pub mod track;
+pub mod track_answer;
 pub mod uploads;
 
 use actix_web::web;

@@ -5,8 +5,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::clock::format_local;
 use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
@@ -31,8 +30,35 @@ pub struct SimilarQuery {
     pub area_id: String,
 }
 
+/// An open ticket like the one a resident is about to file (public: the summary is redacted).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Similar {
+    /// Public ticket number, to join with "me too".
+    pub ticket_no: String,
+    /// The description, redacted and shortened.
+    pub summary: String,
+    /// When it was filed.
+    pub created_at: String,
+    /// Status.
+    #[schema(value_type = crate::tickets::state::TicketStatus)]
+    pub status: String,
+    /// Residents who said "me too".
+    pub supporters: i32,
+}
+
+/// What "me too" answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Supported {
+    /// The supporter's own tracking code for the ticket.
+    pub tracking_code: String,
+    /// Public ticket number.
+    pub ticket_no: String,
+    /// Residents who said "me too", this one included.
+    pub supporters: i32,
+}
+
 /// `GET /api/v1/complaints/similar`.
-#[utoipa::path(get, path = "/api/v1/complaints/similar", tag = "complaints", responses((status = 200, description = "Open tickets of the category in the community from the last 30 days (query: category, area_id)")))]
+#[utoipa::path(get, path = "/api/v1/complaints/similar", tag = "complaints", responses((status = 200, description = "Open tickets of the category in the community from the last 30 days (query: category, area_id), newest first, at most 20", body = Vec<Similar>)))]
 pub async fn similar(
     state: web::Data<AppState>,
     q: web::Query<SimilarQuery>,
@@ -56,12 +82,22 @@ pub async fn similar(
                 .filter(tickets::status.ne_all(["resolved", "closed"]))
                 .order(tickets::created_at.desc())
                 .limit(20)
-                .select((tickets::ticket_no, tickets::description, tickets::created_at, tickets::status, tickets::supporters))
+                .select((
+                    tickets::ticket_no,
+                    tickets::description,
+                    tickets::created_at,
+                    tickets::status,
+                    tickets::supporters,
+                ))
                 .load(conn)?;
             Ok(rows
                 .into_iter()
-                .map(|(no, d, at, status, s)| {
-                    json!({"ticket_no": no, "summary": crate::redact::summary(&d), "created_at": format_local(at, &tz), "status": status, "supporters": s})
+                .map(|(no, d, at, status, s)| Similar {
+                    ticket_no: no,
+                    summary: crate::redact::summary(&d),
+                    created_at: format_local(at, &tz),
+                    status,
+                    supporters: s,
                 })
                 .collect::<Vec<_>>())
         })
@@ -81,7 +117,7 @@ pub struct SupportBody {
 }
 
 /// `POST /api/v1/complaints/{ticket_no}/support`.
-#[utoipa::path(post, path = "/api/v1/complaints/{ticket_no}/support", tag = "complaints", params(("ticket_no" = String, Path)), responses((status = 201, description = "Me too: {tracking_code, ticket_no, supporters}")))]
+#[utoipa::path(post, path = "/api/v1/complaints/{ticket_no}/support", tag = "complaints", params(("ticket_no" = String, Path)), responses((status = 201, description = "Me too: the supporter's own tracking code", body = Supported)))]
 pub async fn support(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -122,7 +158,9 @@ pub async fn support(
                     .select(tickets::id)
                     .first(conn)
                     .optional()?;
-                let id = id.ok_or_else(|| ApiError::new(ErrorCode::TicketNotFound, "没有这个工单", "No such ticket"))?;
+                let id = id.ok_or_else(|| {
+                    ApiError::new(ErrorCode::TicketNotFound, "没有这个工单", "No such ticket")
+                })?;
                 let now = st.clock.now_ms();
                 let catalog = st.catalog.get(conn, &st.config.timezone)?;
                 let env = transition::Env {
@@ -145,7 +183,11 @@ pub async fn support(
                         ticket_supporters::created_at.eq(now),
                     ))
                     .execute(conn)?;
-                Ok(json!({"tracking_code": code.display(), "ticket_no": t.ticket_no, "supporters": t.supporters + 1}))
+                Ok(Supported {
+                    tracking_code: code.display(),
+                    ticket_no: t.ticket_no,
+                    supporters: t.supporters + 1,
+                })
             })
         })
         .await?;

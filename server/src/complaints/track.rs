@@ -205,7 +205,7 @@ pub fn view(
 }
 
 /// `GET /api/v1/track/{code}`.
-#[utoipa::path(get, path = "/api/v1/track/{code}", tag = "complaints", params(("code" = String, Path)), responses((status = 200, description = "The public tracking view; 404 tracking_code_not_found; 429 too_many_requests (ANJU_TRACK_PER_MINUTE per client) with Retry-After")))]
+#[utoipa::path(get, path = "/api/v1/track/{code}", tag = "complaints", params(("code" = String, Path)), responses((status = 200, description = "The public tracking view; 404 tracking_code_not_found; 429 too_many_requests (ANJU_TRACK_PER_MINUTE per client) with Retry-After", body = super::track_answer::TrackView)))]
 pub async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -327,7 +327,7 @@ async fn rate(
 }
 
 /// `POST /api/v1/track/{code}/confirm`.
-#[utoipa::path(post, path = "/api/v1/track/{code}/confirm", tag = "complaints", params(("code" = String, Path)), responses((status = 200, description = "Confirm a resolution with {rating, comment?}")))]
+#[utoipa::path(post, path = "/api/v1/track/{code}/confirm", tag = "complaints", params(("code" = String, Path)), request_body = RatingBody, responses((status = 200, description = "Confirm a resolution with {rating, comment?}: the reporter's tracking view after it", body = super::track_answer::TrackView)))]
 pub async fn confirm(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -337,7 +337,7 @@ pub async fn confirm(
 }
 
 /// `POST /api/v1/track/{code}/dispute`.
-#[utoipa::path(post, path = "/api/v1/track/{code}/dispute", tag = "complaints", params(("code" = String, Path)), responses((status = 200, description = "Dispute a resolution with {rating, comment}: reopened, or escalated the second time")))]
+#[utoipa::path(post, path = "/api/v1/track/{code}/dispute", tag = "complaints", params(("code" = String, Path)), request_body = RatingBody, responses((status = 200, description = "Dispute a resolution with {rating, comment}: reopened, or escalated the second time; the reporter's tracking view after it", body = super::track_answer::TrackView)))]
 pub async fn dispute(
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -13,7 +13,6 @@ use std::net::IpAddr;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::prelude::*;
-use serde_json::json;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
@@ -30,7 +29,7 @@ pub const CLEANUP_BATCH: i64 = 200;
 const DAY_MS: i64 = 86_400_000;
 
 /// `POST /api/v1/uploads`.
-#[utoipa::path(post, path = "/api/v1/uploads", tag = "complaints", request_body(content = Vec<u8>, content_type = "image/jpeg"), responses((status = 201, description = "Stored as its public copy (image data, colour profile, orientation only): {id, url, content_type, bytes}. Refusals: 400 empty_upload, 413 payload_too_large, 415 unsupported_image, 422 damaged_image, 422 trailing_data (bytes after the end of the image), 429 too_many_requests, 429 upload_budget_exhausted (this address's daily bytes, with Retry-After)")))]
+#[utoipa::path(post, path = "/api/v1/uploads", tag = "complaints", request_body(content = Vec<u8>, content_type = "image/jpeg"), responses((status = 201, description = "Stored as its public copy (image data, colour profile, orientation only): {id, url, content_type, bytes}. Refusals: 400 empty_upload, 413 payload_too_large, 415 unsupported_image, 422 damaged_image, 422 trailing_data (bytes after the end of the image), 429 too_many_requests, 429 upload_budget_exhausted (this address's daily bytes, with Retry-After)", body = Stored)))]
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -78,13 +77,31 @@ pub async fn create(
             insert(conn, &id2, format, &clean, now, Some(expires_at))
         })
         .await?;
-    Ok(HttpResponse::Created().json(json!({
-        "id": id,
-        "url": crate::tickets::store::photo_url(&id),
-        "content_type": ct,
-        "bytes": size,
-    })))
+    Ok(HttpResponse::Created().json(Stored {
+        url: crate::tickets::store::photo_url(&id),
+        id,
+        content_type: ct,
+        bytes: size,
+    }))
 }
+
+/// What `POST /api/v1/uploads` answers: the stored public copy.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Stored {
+    /// Upload id, to name in a complaint's or a resolution's `photos`.
+    pub id: String,
+    /// Where the copy is served.
+    pub url: String,
+    /// `image/jpeg`, `image/png` or `image/webp`.
+    pub content_type: &'static str,
+    /// Size of the stored copy.
+    pub bytes: i64,
+}
+
+/// Image bytes as served (the schema of a binary answer).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct ImageBytes(pub Vec<u8>);
 
 fn image_error(e: ImageError) -> ApiError {
     match e {
@@ -303,7 +320,7 @@ pub async fn cleanup_worker(state: AppState, interval: std::time::Duration) {
 }
 
 /// `GET /api/v1/uploads/{id}`.
-#[utoipa::path(get, path = "/api/v1/uploads/{id}", tag = "complaints", params(("id" = String, Path)), responses((status = 200, description = "The image bytes")))]
+#[utoipa::path(get, path = "/api/v1/uploads/{id}", tag = "complaints", params(("id" = String, Path)), responses((status = 200, description = "The image bytes", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/webp")))))]
 pub async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,

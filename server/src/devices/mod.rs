@@ -33,7 +33,7 @@ pub struct Register {
 }
 
 /// A device as listed.
-#[derive(Debug, Serialize, Queryable)]
+#[derive(Debug, Serialize, Queryable, utoipa::ToSchema)]
 pub struct DeviceView {
     /// Device id.
     pub device_id: String,
@@ -42,18 +42,32 @@ pub struct DeviceView {
     /// Name.
     pub name: String,
     /// Platform.
+    #[schema(required = true)]
     pub platform: Option<String>,
     /// Registered (ms since the epoch).
     pub registered_at: i64,
     /// Last push or pull (ms since the epoch).
+    #[schema(required = true)]
     pub last_seen_at: Option<i64>,
     /// Revoked (ms since the epoch).
+    #[schema(required = true)]
     pub revoked_at: Option<i64>,
+}
+
+/// What a registration answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Registered {
+    /// The new device's id, to send with every push and pull.
+    pub device_id: String,
+    /// Its name, trimmed.
+    pub name: String,
+    /// Registered (ms since the epoch).
+    pub registered_at: i64,
 }
 
 /// `POST /api/v1/devices`: registers a device of the logged-in user → 201
 /// `{device_id, name, registered_at}`.
-#[utoipa::path(post, path = "/api/v1/devices", tag = "devices", request_body(content = Register, description = "{name, platform?}", content_type = "application/json"), responses((status = 201, description = "{device_id, name, registered_at}")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/devices", tag = "devices", request_body(content = Register, description = "{name, platform?}", content_type = "application/json"), responses((status = 201, description = "{device_id, name, registered_at}", body = Registered)), security(("bearer" = [])))]
 pub async fn register(
     state: web::Data<AppState>,
     principal: Principal,
@@ -98,13 +112,15 @@ pub async fn register(
             Ok(())
         })
         .await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "device_id": id, "name": name, "registered_at": now
-    })))
+    Ok(HttpResponse::Created().json(Registered {
+        device_id: id,
+        name,
+        registered_at: now,
+    }))
 }
 
 /// `GET /api/v1/devices`: the caller's devices (admin: every device).
-#[utoipa::path(get, path = "/api/v1/devices", tag = "devices", responses((status = 200, description = "the caller's devices (admin: all)")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/devices", tag = "devices", responses((status = 200, description = "the caller's devices (admin: all), oldest first", body = Vec<DeviceView>)), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
@@ -135,7 +151,7 @@ pub async fn list(
 /// `POST /api/v1/devices/{id}/revoke`: admin or the owner. The device can no longer push,
 /// pull or refresh (a refresh bound to it answers 403 `device_revoked`, so the device can tell
 /// the user plainly). Revoking twice is harmless.
-#[utoipa::path(post, path = "/api/v1/devices/{id}/revoke", tag = "devices", params(("id" = String, Path)), responses((status = 200, description = "the revoked device"), (status = 404, description = "device_not_found")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/devices/{id}/revoke", tag = "devices", params(("id" = String, Path)), responses((status = 200, description = "the revoked device", body = DeviceView), (status = 404, description = "device_not_found")), security(("bearer" = [])))]
 pub async fn revoke(
     state: web::Data<AppState>,
     principal: Principal,

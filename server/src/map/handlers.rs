@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::projection::{Projection, Rings, WIDTH, rings};
 use super::queries::{Figure, counts};
@@ -198,7 +199,7 @@ fn answer(
     ask: &Ask,
     scope: &Scope,
     now_ms: i64,
-) -> Result<Value, ApiError> {
+) -> Result<MapAnswer, ApiError> {
     let all = load_areas(conn)?;
     let by_id: HashMap<&str, &AreaRow> = all.iter().map(|a| (a.id.as_str(), a)).collect();
     let drawn: Vec<&AreaRow> = all
@@ -228,36 +229,109 @@ fn answer(
     }
     let projection = Projection::fit(drawn.iter().filter_map(|a| a.rings.as_ref()));
     let height = projection.map(|p| p.height).unwrap_or(0.0);
-    let shapes: Vec<Value> = match projection {
+    let shapes: Vec<MapArea> = match projection {
         None => Vec::new(),
         Some(p) => drawn
             .iter()
             .filter_map(|a| {
                 let r = a.rings.as_ref()?;
                 let district = ancestor(&by_id, &a.id, "district").map(|d| d.id.clone());
-                Some(json!({
-                    "area_id": a.id, "code": a.code, "kind": a.kind, "parent_id": a.parent_id,
-                    "district_id": district, "name_zh": a.name_zh, "name_en": a.name_en,
-                    "path": p.path(r), "label": p.label(r),
-                    "value": values.get(&a.id),
-                }))
+                Some(MapArea {
+                    area_id: a.id.clone(),
+                    code: a.code.clone(),
+                    kind: a.kind.clone(),
+                    parent_id: a.parent_id.clone(),
+                    district_id: district,
+                    name_zh: a.name_zh.clone(),
+                    name_en: a.name_en.clone(),
+                    path: p.path(r),
+                    label: p.label(r),
+                    value: values.get(&a.id).cloned().unwrap_or(Value::Null),
+                })
             })
             .collect(),
     };
     let (label_zh, label_en, unit_zh, unit_en) = ask.figure.labels();
-    Ok(json!({
-        "level": ask.level, "figure": ask.figure.as_str(),
-        "year": ask.year, "programme": ask.programme,
-        "label_zh": label_zh, "label_en": label_en, "unit_zh": unit_zh, "unit_en": unit_en,
-        "view_box": format!("0 0 {WIDTH} {height}"), "width": WIDTH, "height": height,
-        "areas": shapes,
-    }))
+    Ok(MapAnswer {
+        level: ask.level,
+        figure: ask.figure.as_str(),
+        year: ask.year,
+        programme: ask.programme,
+        label_zh,
+        label_en,
+        unit_zh,
+        unit_en,
+        view_box: format!("0 0 {WIDTH} {height}"),
+        width: WIDTH,
+        height,
+        areas: shapes,
+    })
+}
+
+/// What `GET /api/v1/map` and `GET /api/v1/public/map` answer: the areas of one level as SVG
+/// paths in one view box, each with the figure asked for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MapAnswer {
+    /// The level drawn (`district`, `street`, `community`).
+    pub level: &'static str,
+    /// The figure (`open_tickets`, `overdue_tickets`, `open_hazards`, `cd_buildings`,
+    /// `plan_percent`).
+    pub figure: &'static str,
+    /// The year of `plan_percent`.
+    pub year: i32,
+    /// The programme of `plan_percent`.
+    pub programme: &'static str,
+    /// The figure's name in Chinese.
+    pub label_zh: &'static str,
+    /// The figure's name in English.
+    pub label_en: &'static str,
+    /// Its unit in Chinese.
+    pub unit_zh: &'static str,
+    /// Its unit in English.
+    pub unit_en: &'static str,
+    /// SVG `viewBox`.
+    pub view_box: String,
+    /// View box width.
+    pub width: f64,
+    /// View box height (0 when nothing can be drawn).
+    pub height: f64,
+    /// The areas drawn.
+    pub areas: Vec<MapArea>,
+}
+
+/// One area of the map.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MapArea {
+    /// Area id.
+    pub area_id: String,
+    /// Code.
+    pub code: String,
+    /// Level.
+    pub kind: String,
+    /// Parent area id.
+    #[schema(required = true)]
+    pub parent_id: Option<String>,
+    /// The district it lies in.
+    #[schema(required = true)]
+    pub district_id: Option<String>,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// SVG path data.
+    pub path: String,
+    /// Where to put its label: `[x, y]`.
+    #[schema(value_type = Vec<f64>)]
+    pub label: (f64, f64),
+    /// The figure: a count, or a percent with one decimal (null without a plan).
+    #[schema(value_type = Option<f64>, required = true)]
+    pub value: Value,
 }
 
 /// `GET /api/v1/map`: the areas of a level as SVG paths, each with one figure counted in the
 /// caller's scope (as the registers are).
 #[utoipa::path(get, path = "/api/v1/map", tag = "map", params(MapQuery),
-    responses((status = 200, description = "{level, figure, year, programme, label_zh, label_en, unit_zh, unit_en, view_box, width, height, areas: [{area_id, code, kind, parent_id, district_id, name_zh, name_en, path, label: [x, y], value}]}"),
+    responses((status = 200, description = "{level, figure, year, programme, label_zh, label_en, unit_zh, unit_en, view_box, width, height, areas: [{area_id, code, kind, parent_id, district_id, name_zh, name_en, path, label: [x, y], value}]}", body = MapAnswer),
               (status = 400, description = "invalid_level, invalid_figure, figure_needs_district, invalid_year, invalid_programme"),
               (status = 401, description = "not logged in")),
     security(("bearer" = [])))]
@@ -283,7 +357,7 @@ pub async fn staff_map(
 /// `GET /api/v1/public/map`: the districts with a public figure (open or overdue complaints,
 /// progress against plan) over the whole city; no records, no positions, nothing personal.
 #[utoipa::path(get, path = "/api/v1/public/map", tag = "public", params(MapQuery),
-    responses((status = 200, description = "the same shape as /api/v1/map, districts only"),
+    responses((status = 200, description = "the same shape as /api/v1/map, districts only", body = MapAnswer),
               (status = 400, description = "level_not_public, figure_not_public, invalid_level, invalid_figure, invalid_year, invalid_programme")))]
 pub async fn public_map(
     state: web::Data<AppState>,

@@ -227,7 +227,7 @@ pub struct CalendarQuery {
 
 /// Statutory holidays and make-up working days (调休) the deadlines use.
 #[utoipa::path(get, path = "/api/v1/calendar", tag = "org", params(CalendarQuery),
-    responses((status = 200, description = "{timezone, days: [{day, kind, note}]}")))]
+    responses((status = 200, description = "{timezone, days: [{day, kind, note}]}", body = Calendar)))]
 pub async fn calendar(
     state: web::Data<AppState>,
     query: web::Query<CalendarQuery>,
@@ -247,11 +247,32 @@ pub async fn calendar(
             Ok(q.load::<(String, String, Option<String>)>(conn)?)
         })
         .await?;
-    let days: Vec<Value> = days
+    let days = days
         .into_iter()
-        .map(|(day, kind, note)| json!({"day": day, "kind": kind, "note": note}))
+        .map(|(day, kind, note)| CalendarEntry { day, kind, note })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"timezone": tz, "days": days})))
+    Ok(HttpResponse::Ok().json(Calendar { timezone: tz, days }))
+}
+
+/// What `GET /api/v1/calendar` answers.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Calendar {
+    /// The city's IANA time zone the deadlines are counted in.
+    pub timezone: String,
+    /// The marked days, in date order.
+    pub days: Vec<CalendarEntry>,
+}
+
+/// One marked day of the working calendar.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CalendarEntry {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    /// `holiday` (法定节假日) or `workday` (调休上班日).
+    pub kind: String,
+    /// Why, e.g. 春节.
+    #[schema(required = true)]
+    pub note: Option<String>,
 }
 
 /// Body of a calendar change.

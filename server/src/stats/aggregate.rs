@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use diesel::prelude::*;
 use diesel::upsert::excluded;
-use serde_json::{Value, json};
 
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -577,7 +576,7 @@ pub fn public_stats(
     catalog: &Catalog,
     from: i32,
     to: i32,
-) -> Result<Value, ApiError> {
+) -> Result<PublicStats, ApiError> {
     let sums: Vec<PublicSums> = load_days(
         conn,
         "SELECT district_id, category_code, CAST(SUM(received) AS BIGINT) AS received, \
@@ -626,21 +625,73 @@ pub fn public_stats(
         c.0 += s.received;
         c.1 += s.resolved;
     }
-    let districts: Vec<Value> = by
+    let districts = by
         .into_iter()
         .map(|(id, a)| {
             let area = catalog.areas.get(&id);
-            json!({
-                "area_id": if area.is_some() { json!(id) } else { Value::Null },
-                "name_zh": area.map_or("未定位", |x| x.name_zh.as_str()),
-                "name_en": area.map_or("Not located", |x| x.name_en.as_str()),
-                "received": a.received,
-                "resolved": a.resolved,
-                "median_hours_to_resolve": histogram_median(&a.hours),
-                "satisfaction_rate": rate(count(a.satisfied), count(a.ratings)),
-                "by_category": a.by_cat.into_iter().map(|(code, (r, s))| json!({"code": code, "received": r, "resolved": s})).collect::<Vec<_>>(),
-            })
+            DistrictStats {
+                name_zh: area.map_or("未定位", |x| x.name_zh.as_str()).to_owned(),
+                name_en: area
+                    .map_or("Not located", |x| x.name_en.as_str())
+                    .to_owned(),
+                area_id: area.is_some().then_some(id),
+                received: a.received,
+                resolved: a.resolved,
+                median_hours_to_resolve: histogram_median(&a.hours),
+                satisfaction_rate: rate(count(a.satisfied), count(a.ratings)),
+                by_category: a
+                    .by_cat
+                    .into_iter()
+                    .map(|(code, (received, resolved))| CategoryCounts {
+                        code,
+                        received,
+                        resolved,
+                    })
+                    .collect(),
+            }
         })
         .collect();
-    Ok(json!({"districts": districts}))
+    Ok(PublicStats { districts })
+}
+
+/// What `GET /api/v1/public/stats` answers: per district, nothing personal.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PublicStats {
+    /// One row per district with complaints filed in the period (`area_id` null: not located).
+    pub districts: Vec<DistrictStats>,
+}
+
+/// One district's figures over the period.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DistrictStats {
+    /// District id, null for complaints that were not located.
+    #[schema(required = true)]
+    pub area_id: Option<String>,
+    /// Chinese name (`未定位` when not located).
+    pub name_zh: String,
+    /// English name (`Not located`).
+    pub name_en: String,
+    /// Complaints filed.
+    pub received: i64,
+    /// Of those, resolved.
+    pub resolved: i64,
+    /// Median hours from filing to resolution.
+    #[schema(required = true)]
+    pub median_hours_to_resolve: Option<f64>,
+    /// Ratings of 4 or 5 ÷ ratings.
+    #[schema(required = true)]
+    pub satisfaction_rate: Option<f64>,
+    /// Per category.
+    pub by_category: Vec<CategoryCounts>,
+}
+
+/// One category's counts in a district.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CategoryCounts {
+    /// Category code.
+    pub code: String,
+    /// Complaints filed.
+    pub received: i64,
+    /// Of those, resolved.
+    pub resolved: i64,
 }

@@ -13,7 +13,6 @@ pub mod summary;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::auth::{Authed, policy};
 use crate::error::{ApiError, ErrorCode};
@@ -88,7 +87,7 @@ pub fn window(p: &Period, now_ms: i64, tz: &jiff::tz::TimeZone) -> Result<(i64, 
 /// proof photos, and its rectification orders overdue now (`orders_overdue`,
 /// `orders_overdue_oldest_days`: [`crate::clocks::hazards::overdue_by_unit`], whatever the
 /// period); a unit with overdue orders and no complaint has a row too.
-#[utoipa::path(get, path = "/api/v1/stats/units", tag = "stats", responses((status = 200, description = "Rates per unit (query: from, to), with its rectification orders overdue now (orders_overdue, orders_overdue_oldest_days)"), (status = 400, description = "invalid_query, or window_too_long (more than two years)")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/stats/units", tag = "stats", responses((status = 200, description = "Rates per unit (query: from, to), with its rectification orders overdue now (orders_overdue, orders_overdue_oldest_days)", body = Vec<UnitFigures>), (status = 400, description = "invalid_query, or window_too_long (more than two years)")), security(("bearer" = [])))]
 pub async fn units(
     state: web::Data<AppState>,
     _auth: Authed<policy::Supervision>,
@@ -116,36 +115,52 @@ pub async fn units(
                     });
                 }
             }
-            Ok(Value::Array(
-                rates
-                    .into_iter()
-                    .map(|r| {
-                        let mut v = serde_json::to_value(&r).unwrap_or(Value::Null);
-                        let (checked, verified) = proofs.get(&r.unit_id).copied().unwrap_or((0, 0));
-                        if let Some(obj) = v.as_object_mut() {
-                            obj.insert("proofs_checked".into(), json!(checked));
-                            obj.insert("proofs_verified".into(), json!(verified));
-                            obj.insert(
-                                "proof_verified_rate".into(),
-                                json!(rate(verified, checked)),
-                            );
-                            let o = orders.get(&r.unit_id).copied().unwrap_or_default();
-                            obj.insert("orders_overdue".into(), json!(o.count));
-                            obj.insert("orders_overdue_oldest_days".into(), json!(o.oldest_days));
-                        }
-                        if let (Some(obj), Some(u)) =
-                            (v.as_object_mut(), catalog.units.get(&r.unit_id))
-                        {
-                            obj.insert("name_zh".into(), json!(u.name_zh));
-                            obj.insert("name_en".into(), json!(u.name_en));
-                        }
-                        v
-                    })
-                    .collect(),
-            ))
+            Ok(rates
+                .into_iter()
+                .map(|r| {
+                    let (checked, verified) = proofs.get(&r.unit_id).copied().unwrap_or((0, 0));
+                    let o = orders.get(&r.unit_id).copied().unwrap_or_default();
+                    let unit = catalog.units.get(&r.unit_id);
+                    UnitFigures {
+                        name_zh: unit.map(|u| u.name_zh.clone()),
+                        name_en: unit.map(|u| u.name_en.clone()),
+                        rates: r,
+                        proofs_checked: checked,
+                        proofs_verified: verified,
+                        proof_verified_rate: rate(verified, checked),
+                        orders_overdue: o.count,
+                        orders_overdue_oldest_days: o.oldest_days,
+                    }
+                })
+                .collect::<Vec<_>>())
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+/// One unit's row of `GET /api/v1/stats/units`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct UnitFigures {
+    /// The complaint rates of the period.
+    #[serde(flatten)]
+    pub rates: UnitRates,
+    /// Proof photos checked in the period.
+    pub proofs_checked: u64,
+    /// Of those, verified.
+    pub proofs_verified: u64,
+    /// `proofs_verified ÷ proofs_checked`; null when none was checked.
+    #[schema(required = true)]
+    pub proof_verified_rate: Option<f64>,
+    /// Rectification orders overdue now (whatever the period).
+    pub orders_overdue: u64,
+    /// Days the oldest of them is past its deadline (0 when none).
+    pub orders_overdue_oldest_days: i64,
+    /// The unit's Chinese name (absent for a unit the catalog no longer knows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_zh: Option<String>,
+    /// The unit's English name (absent likewise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_en: Option<String>,
 }
 
 /// Per unit, the proof photos checked in `[start, end)` and how many of them were verified.
@@ -183,7 +198,7 @@ fn proof_shares(
 }
 
 /// `GET /api/v1/public/stats`: per district and category, no personal data.
-#[utoipa::path(get, path = "/api/v1/public/stats", tag = "stats", responses((status = 200, description = "Aggregates per district and category (query: from, to)"), (status = 400, description = "invalid_query, or window_too_long (more than two years)")))]
+#[utoipa::path(get, path = "/api/v1/public/stats", tag = "stats", responses((status = 200, description = "Aggregates per district and category (query: from, to)", body = aggregate::PublicStats), (status = 400, description = "invalid_query, or window_too_long (more than two years)")))]
 pub async fn public(
     state: web::Data<AppState>,
     q: web::Query<Period>,

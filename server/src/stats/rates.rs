@@ -39,7 +39,7 @@ pub struct TicketHistory {
 }
 
 /// Figures for one unit over a period.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct UnitRates {
     /// Unit id.
     pub unit_id: String,
@@ -48,6 +48,7 @@ pub struct UnitRates {
     /// Of those, accepted (签收) at or before the response deadline.
     pub accepted_in_time: u64,
     /// `accepted_in_time ÷ dispatched` (响应率); `null` when nothing was dispatched.
+    #[schema(required = true)]
     pub response_rate: Option<f64>,
     /// Resolutions (办结) recorded by the unit.
     pub resolved: u64,
@@ -56,12 +57,14 @@ pub struct UnitRates {
     /// Of those, confirmations (the resident says it is solved).
     pub confirmed_solved: u64,
     /// `confirmed_solved ÷ closed_answered` (解决率).
+    #[schema(required = true)]
     pub resolution_rate: Option<f64>,
     /// Ratings given on the unit's resolutions.
     pub ratings: u64,
     /// Ratings of 4 or 5.
     pub satisfied: u64,
     /// `satisfied ÷ ratings` (满意率).
+    #[schema(required = true)]
     pub satisfaction_rate: Option<f64>,
     /// Deadlines missed: resolved after the resolution deadline, or still unresolved at the end
     /// of the period with the deadline passed.
@@ -71,6 +74,7 @@ pub struct UnitRates {
     /// Extension requests (延期申请) by the unit.
     pub extensions: u64,
     /// Median hours from filing to the unit's first resolution.
+    #[schema(required = true)]
     pub median_hours_to_resolve: Option<f64>,
     /// Fewer than [`MIN_SAMPLE`] dispatches: do not rank.
     pub small_sample: bool,

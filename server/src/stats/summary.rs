@@ -9,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::{Authed, policy};
 use crate::clocks::hazards::OverdueOrders;
@@ -280,17 +280,98 @@ pub fn board_from_aggregates(
     Ok(c)
 }
 
-fn named(id: &str, zh: &str, en: &str, t: &Tally) -> Value {
-    json!({"id": id, "name_zh": zh, "name_en": en, "received": t.received, "open": t.open, "overdue": t.overdue})
+/// The board: counts of the tickets filed in the period, held now by one unit or any.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Board {
+    /// First day (YYYY-MM-DD, city time).
+    pub from: String,
+    /// Last day.
+    pub to: String,
+    /// The holding unit asked for, null for all.
+    #[schema(required = true)]
+    pub unit_id: Option<String>,
+    /// Tickets filed.
+    pub received: i64,
+    /// Of them, not resolved or closed.
+    pub open: i64,
+    /// Of them, held by a unit past the resolution deadline.
+    pub overdue: i64,
+    /// Tickets per status.
+    pub by_status: Vec<StatusCount>,
+    /// Per category, most received first.
+    pub by_category: Vec<NamedTally>,
+    /// Per community (id `""`: not located), most received first.
+    pub by_community: Vec<NamedTally>,
+    /// Per district, most received first.
+    pub by_district: Vec<NamedTally>,
+    /// Tickets filed per day, days with none left out.
+    pub per_day: Vec<DayCount>,
 }
 
-fn sorted(map: BTreeMap<String, Tally>, name: impl Fn(&str) -> (String, String)) -> Vec<Value> {
+/// Tickets of one status.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct StatusCount {
+    /// Status.
+    pub status: String,
+    /// Tickets.
+    pub count: i64,
+}
+
+/// One category, community or district of the board, named.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct NamedTally {
+    /// Category code or area id.
+    pub id: String,
+    /// Chinese name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+    /// Filed in the period.
+    pub received: i64,
+    /// Of them, open.
+    pub open: i64,
+    /// Of them, overdue.
+    pub overdue: i64,
+}
+
+/// Tickets filed on one day.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct DayCount {
+    /// YYYY-MM-DD.
+    pub day: String,
+    /// Tickets filed.
+    pub received: i64,
+}
+
+/// What `GET /api/v1/stats/summary` answers: the board and the orders overdue now.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Summary {
+    /// The board.
+    #[serde(flatten)]
+    pub board: Board,
+    /// Rectification orders overdue now (of `unit_id`, or of all), whatever the period.
+    pub orders_overdue: u64,
+    /// Days the oldest of them is past its deadline (0 when none).
+    pub orders_overdue_oldest_days: i64,
+}
+
+fn sorted(
+    map: BTreeMap<String, Tally>,
+    name: impl Fn(&str) -> (String, String),
+) -> Vec<NamedTally> {
     let mut v: Vec<(String, Tally)> = map.into_iter().collect();
     v.sort_by(|a, b| b.1.received.cmp(&a.1.received).then(a.0.cmp(&b.0)));
-    v.iter()
+    v.into_iter()
         .map(|(id, t)| {
-            let (zh, en) = name(id);
-            named(id, &zh, &en, t)
+            let (name_zh, name_en) = name(&id);
+            NamedTally {
+                id,
+                name_zh,
+                name_en,
+                received: t.received,
+                open: t.open,
+                overdue: t.overdue,
+            }
         })
         .collect()
 }
@@ -304,7 +385,7 @@ pub fn board(
     end: i64,
     unit: Option<&str>,
     counts: BoardCounts,
-) -> Value {
+) -> Board {
     let mut total = Tally::default();
     let mut by_dis: BTreeMap<String, Tally> = BTreeMap::new();
     for (area, t) in &counts.by_community {
@@ -327,19 +408,30 @@ pub fn board(
         None => (code.to_string(), code.to_string()),
     };
     let first = tz.to_datetime(crate::clock::from_ms(start)).date();
-    json!({
-        "from": first.to_string(),
-        "to": tz.to_datetime(crate::clock::from_ms(end - 1)).date().to_string(),
-        "unit_id": unit,
-        "received": total.received,
-        "open": total.open,
-        "overdue": total.overdue,
-        "by_status": counts.by_status.into_iter().map(|(s, n)| json!({"status": s, "count": n})).collect::<Vec<_>>(),
-        "by_category": sorted(counts.by_category, cat_name),
-        "by_community": sorted(counts.by_community, area_name),
-        "by_district": sorted(by_dis, area_name),
-        "per_day": counts.per_day.into_iter().map(|(day, n)| json!({"day": day, "received": n})).collect::<Vec<_>>(),
-    })
+    Board {
+        from: first.to_string(),
+        to: tz
+            .to_datetime(crate::clock::from_ms(end - 1))
+            .date()
+            .to_string(),
+        unit_id: unit.map(str::to_owned),
+        received: total.received,
+        open: total.open,
+        overdue: total.overdue,
+        by_status: counts
+            .by_status
+            .into_iter()
+            .map(|(status, count)| StatusCount { status, count })
+            .collect(),
+        by_category: sorted(counts.by_category, cat_name),
+        by_community: sorted(counts.by_community, area_name),
+        by_district: sorted(by_dis, area_name),
+        per_day: counts
+            .per_day
+            .into_iter()
+            .map(|(day, received)| DayCount { day, received })
+            .collect(),
+    }
 }
 
 /// The rectification orders overdue at `now` of `unit` (or of every unit), by the one rule
@@ -368,7 +460,7 @@ pub fn orders_overdue(
     params(("from" = Option<String>, Query, description = "first day YYYY-MM-DD"),
            ("to" = Option<String>, Query, description = "last day YYYY-MM-DD"),
            ("unit_id" = Option<String>, Query, description = "holding unit, id or code")),
-    responses((status = 200, description = "Counts by status, category, community, district and day; orders_overdue and orders_overdue_oldest_days: rectification orders overdue now (of unit_id, or of all)"),
+    responses((status = 200, description = "Counts by status, category, community, district and day; orders_overdue and orders_overdue_oldest_days: rectification orders overdue now (of unit_id, or of all)", body = Summary),
               (status = 400, description = "invalid_query, window_too_long or unknown_unit")),
     security(("bearer" = [])))]
 pub async fn summary(
@@ -397,11 +489,13 @@ pub async fn summary(
                 .map(|u| unit_of(&catalog, u))
                 .transpose()?;
             let counts = board_from_aggregates(conn, tz, start, end, unit.as_deref(), now)?;
-            let mut v = board(&catalog, tz, start, end, unit.as_deref(), counts);
+            let board = board(&catalog, tz, start, end, unit.as_deref(), counts);
             let orders = orders_overdue(conn, &st, unit.as_deref(), now)?;
-            v["orders_overdue"] = json!(orders.count);
-            v["orders_overdue_oldest_days"] = json!(orders.oldest_days);
-            Ok(v)
+            Ok(Summary {
+                board,
+                orders_overdue: orders.count,
+                orders_overdue_oldest_days: orders.oldest_days,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))

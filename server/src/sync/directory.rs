@@ -17,13 +17,14 @@ use super::SyncContext;
 use super::scope::Scope;
 
 /// One area of the caller's scope.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DirectoryArea {
     /// Area id (the value of a record's `area_id`).
     pub id: String,
     /// Stable code, e.g. `hexi-jianshe-1`.
     pub code: String,
     /// Parent area id.
+    #[schema(required = true)]
     pub parent_id: Option<String>,
     /// `city`, `district`, `street`, `community`.
     pub kind: String,
@@ -38,7 +39,7 @@ pub struct DirectoryArea {
 }
 
 /// One unit of the caller's scope.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DirectoryUnit {
     /// Unit id (the value of a record's `unit_id`).
     pub id: String,
@@ -51,7 +52,7 @@ pub struct DirectoryUnit {
 }
 
 /// The answer: areas in tree order (parents first, then by code) and units by code.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Directory {
     /// Areas the caller's records may be in.
     pub areas: Vec<DirectoryArea>,
@@ -127,7 +128,7 @@ fn build(scope: &Scope, area_rows: Vec<AreaRow>, unit_rows: Vec<UnitRow>) -> Dir
 /// `GET /api/v1/directory`: the areas (with the names of their parent chain) and units of the
 /// caller's sync scope, for pickers by name.
 #[utoipa::path(get, path = "/api/v1/directory", tag = "sync",
-    responses((status = 200, description = "{areas: [{id, code, parent_id, kind, name_zh, name_en, path_zh, path_en}], units: [{id, code, name_zh, name_en}]}")),
+    responses((status = 200, description = "{areas: [{id, code, parent_id, kind, name_zh, name_en, path_zh, path_en}], units: [{id, code, name_zh, name_en}]}", body = Directory)),
     security(("bearer" = [])))]
 pub async fn directory(
     state: web::Data<SyncContext>,

@@ -118,7 +118,7 @@ pub fn check_device(
 /// mutation (`PushResponse`). The whole batch is refused on an unsupported protocol (400), a
 /// sequence gap (409 `sequence_gap` with `expected`), or a device that is not the caller's or
 /// is revoked (403).
-#[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", request_body(content = super::bodies::PushBody, description = "PushRequest (anju_shared::protocol), ≤ 1000 mutations, ≤ 8 MB", content_type = "application/json"), responses((status = 200, description = "PushResponse: one MutationResult per mutation"), (status = 400, description = "protocol_version_unsupported / malformed_batch"), (status = 403, description = "device_revoked / device_not_yours / device_not_registered"), (status = 409, description = "sequence_gap, with expected")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/sync/push", tag = "sync", request_body(content = super::bodies::PushBody, description = "PushRequest (anju_shared::protocol), ≤ 1000 mutations, ≤ 8 MB", content_type = "application/json"), responses((status = 200, description = "PushResponse: one MutationResult per mutation", body = super::answers::PushAnswer), (status = 400, description = "protocol_version_unsupported / malformed_batch"), (status = 403, description = "device_revoked / device_not_yours / device_not_registered"), (status = 409, description = "sequence_gap, with expected")), security(("bearer" = [])))]
 pub async fn push_handler(
     state: web::Data<SyncContext>,
     sync: web::Data<super::SyncState>,
@@ -241,7 +241,7 @@ pub struct PullQuery {
 
 /// `GET /api/v1/sync/pull?device_id=&cursor=&limit=`: the next page of changes in the device's
 /// scope, or 410 `reset_required`.
-#[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(("device_id" = String, Query, description = "the pulling device"), ("cursor" = Option<String>, Query, description = "opaque cursor signed for this device; none = from the start"), ("limit" = Option<i64>, Query, description = "1..=1000, default 500")), responses((status = 200, description = "PullResponse"), (status = 410, description = "reset_required: cursor behind retention, or an older server's unsigned cursor"), (status = 400, description = "invalid_cursor (not signed by this server for this device) / invalid_limit / protocol_version_unsupported")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/sync/pull", tag = "sync", params(("device_id" = String, Query, description = "the pulling device"), ("cursor" = Option<String>, Query, description = "opaque cursor signed for this device; none = from the start"), ("limit" = Option<i64>, Query, description = "1..=1000, default 500")), responses((status = 200, description = "PullResponse", body = super::answers::PullAnswer), (status = 410, description = "reset_required: cursor behind retention, or an older server's unsigned cursor"), (status = 400, description = "invalid_cursor (not signed by this server for this device) / invalid_limit / protocol_version_unsupported")), security(("bearer" = [])))]
 pub async fn pull_handler(
     req: HttpRequest,
     state: web::Data<SyncContext>,
@@ -322,13 +322,13 @@ pub async fn pull_handler(
 }
 
 /// `GET /api/v1/sync/schemas`: the record schemas the server enforces.
-#[utoipa::path(get, path = "/api/v1/sync/schemas", tag = "sync", responses((status = 200, description = "the record schemas (anju_shared::records::RECORD_TYPES)")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/sync/schemas", tag = "sync", responses((status = 200, description = "the record schemas (anju_shared::records::RECORD_TYPES)", body = Vec<super::answers::RecordSchemaBody>)), security(("bearer" = [])))]
 pub async fn schemas(_who: Principal) -> HttpResponse {
     HttpResponse::Ok().json(RECORD_TYPES)
 }
 
 /// A conflict record as the review API shows it.
-#[derive(Debug, Serialize, Queryable)]
+#[derive(Debug, Serialize, Queryable, utoipa::ToSchema)]
 pub struct ConflictView {
     /// Conflict id.
     pub id: String,
@@ -339,20 +339,26 @@ pub struct ConflictView {
     /// The contested field.
     pub field: String,
     /// The version the device had seen.
+    #[schema(required = true)]
     pub base_version: Option<i64>,
     /// The server's value before the device's change.
     #[serde(serialize_with = "as_json")]
+    #[schema(value_type = Value)]
     pub server_value: String,
     /// The device's value (a set delta for sets; null for a delete).
     #[serde(serialize_with = "as_json")]
+    #[schema(value_type = Value)]
     pub device_value: String,
     /// `server` or `device`: whose value is current.
+    #[schema(value_type = super::answers::WinnerBody)]
     pub winner: String,
     /// Who wrote the server value.
+    #[schema(required = true)]
     pub server_author: Option<String>,
     /// Who made the device's change.
     pub device_author: String,
     /// The server value's clock stamp.
+    #[schema(required = true)]
     pub server_hlc: Option<String>,
     /// The device change's clock stamp.
     pub device_hlc: String,
@@ -360,12 +366,15 @@ pub struct ConflictView {
     pub created_at: i64,
     /// `open` or `resolved`.
     pub status: String,
-    /// The value a person chose.
+    /// The value a person chose (null while open).
     #[serde(serialize_with = "as_json_opt")]
+    #[schema(value_type = Value, required = true)]
     pub resolution: Option<String>,
     /// Who resolved it.
+    #[schema(required = true)]
     pub resolved_by: Option<String>,
     /// When (ms since the epoch).
+    #[schema(required = true)]
     pub resolved_at: Option<i64>,
 }
 
@@ -456,7 +465,7 @@ fn scope_filter<'a>(
 }
 
 /// `GET /api/v1/sync/conflicts`: conflict records in the caller's scope (supervisors: all).
-#[utoipa::path(get, path = "/api/v1/sync/conflicts", tag = "sync", params(("status" = Option<String>, Query, description = "open (default), resolved, all"), ("record_type" = Option<String>, Query), ("record_id" = Option<String>, Query), ("limit" = Option<i64>, Query)), responses((status = 200, description = "conflict records in the caller's scope")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/sync/conflicts", tag = "sync", params(("status" = Option<String>, Query, description = "open (default), resolved, all"), ("record_type" = Option<String>, Query), ("record_id" = Option<String>, Query), ("limit" = Option<i64>, Query)), responses((status = 200, description = "conflict records in the caller's scope, newest first", body = Vec<ConflictView>)), security(("bearer" = [])))]
 pub async fn list_conflicts(
     state: web::Data<SyncContext>,
     principal: Authed<policy::Staff>,
@@ -526,7 +535,7 @@ fn load_conflict(
 }
 
 /// `GET /api/v1/sync/conflicts/{id}`: one conflict record.
-#[utoipa::path(get, path = "/api/v1/sync/conflicts/{id}", tag = "sync", params(("id" = String, Path)), responses((status = 200, description = "one conflict record"), (status = 404, description = "conflict_not_found")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/sync/conflicts/{id}", tag = "sync", params(("id" = String, Path)), responses((status = 200, description = "one conflict record", body = ConflictView), (status = 404, description = "conflict_not_found")), security(("bearer" = [])))]
 pub async fn get_conflict(
     state: web::Data<SyncContext>,
     principal: Authed<policy::Staff>,
@@ -570,7 +579,7 @@ fn parse_choice(body: &Value) -> Result<Choice, ApiError> {
 /// resolved by supervisors and administrators only; other fields also by the record's
 /// responsible unit. A choice that would move the record out of the resolver's scope is
 /// refused. Every refusal changes nothing.
-#[utoipa::path(post, path = "/api/v1/sync/conflicts/{id}/resolve", tag = "sync", params(("id" = String, Path)), request_body(content = super::bodies::ResolveBody, description = "{\"pick\": \"server\"|\"device\"} or {\"value\": one of the two contested values}", content_type = "application/json"), responses((status = 200, description = "{conflict, version}"), (status = 400, description = "invalid_resolution"), (status = 403, description = "not_your_unit / resolution_needs_supervisor / resolution_leaves_scope"), (status = 404, description = "conflict_not_found"), (status = 409, description = "conflict_already_resolved"), (status = 422, description = "not_a_contested_value (with server_value, device_value) / the field's validation code")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/sync/conflicts/{id}/resolve", tag = "sync", params(("id" = String, Path)), request_body(content = super::bodies::ResolveBody, description = "{\"pick\": \"server\"|\"device\"} or {\"value\": one of the two contested values}", content_type = "application/json"), responses((status = 200, description = "{conflict, version}", body = Resolved), (status = 400, description = "invalid_resolution"), (status = 403, description = "not_your_unit / resolution_needs_supervisor / resolution_leaves_scope"), (status = 404, description = "conflict_not_found"), (status = 409, description = "conflict_already_resolved"), (status = 422, description = "not_a_contested_value (with server_value, device_value) / the field's validation code")), security(("bearer" = [])))]
 pub async fn resolve_conflict(
     state: web::Data<SyncContext>,
     sync: web::Data<super::SyncState>,
@@ -596,10 +605,22 @@ pub async fn resolve_conflict(
             let version =
                 resolve(conn, &sync.clock, &resolver, &id, &choice, now).map_err(resolve_error)?;
             let view = load_conflict(conn, &Scope::All, &id)?;
-            Ok(json!({"conflict": view, "version": version}))
+            Ok(Resolved {
+                conflict: view,
+                version,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// What resolving a conflict answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Resolved {
+    /// The conflict record, now resolved.
+    pub conflict: ConflictView,
+    /// The record's version after the resolution.
+    pub version: i64,
 }
 
 fn resolve_error(e: ResolveError) -> ApiError {
@@ -644,7 +665,7 @@ fn resolve_error(e: ResolveError) -> ApiError {
 }
 
 /// A rejected mutation as the review API shows it.
-#[derive(Debug, Serialize, Queryable)]
+#[derive(Debug, Serialize, Queryable, utoipa::ToSchema)]
 pub struct RejectionView {
     /// Rejection id.
     pub id: String,
@@ -658,6 +679,7 @@ pub struct RejectionView {
     pub record_id: String,
     /// The whole mutation as sent.
     #[serde(serialize_with = "as_json")]
+    #[schema(value_type = Value)]
     pub mutation: String,
     /// Stable reason code.
     pub code: String,
@@ -671,7 +693,7 @@ pub struct RejectionView {
 
 /// `GET /api/v1/sync/rejections`: rejected mutations kept for review: supervisors and admins
 /// see all, others those of their own devices. Newest first, at most 500.
-#[utoipa::path(get, path = "/api/v1/sync/rejections", tag = "sync", responses((status = 200, description = "rejected mutations kept for review")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/sync/rejections", tag = "sync", responses((status = 200, description = "rejected mutations kept for review", body = Vec<RejectionView>)), security(("bearer" = [])))]
 pub async fn list_rejections(
     state: web::Data<SyncContext>,
     principal: Authed<policy::Staff>,

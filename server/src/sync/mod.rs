@@ -4,6 +4,7 @@
 //! renovation projects (信息公开). See `docs/sync.md` for the protocol, storage and the no-skip
 //! mechanism; `docs/api-sync.md` for the HTTP contract.
 
+pub mod answers;
 pub mod bodies;
 pub mod cursor;
 pub mod directory;

@@ -15,34 +15,44 @@ use crate::db::schema::areas;
 use crate::error::ApiError;
 
 /// One project as published.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicProject {
     /// Project id.
     pub id: String,
     /// Project name.
+    #[schema(required = true)]
     pub name: Option<String>,
     /// `shantytown` (棚改), `dangerous_housing` (危旧房), `old_community` (老旧小区).
+    #[schema(required = true)]
     pub programme: Option<String>,
     /// Area id.
+    #[schema(required = true)]
     pub area_id: Option<String>,
     /// Area name (Chinese).
+    #[schema(required = true)]
     pub area_name: Option<String>,
     /// `flat` (套) or `household` (户).
+    #[schema(required = true)]
     pub measure: Option<String>,
     /// Planned units.
+    #[schema(required = true)]
     pub planned_units: Option<i64>,
     /// Completed units.
+    #[schema(required = true)]
     pub completed_units: Option<i64>,
     /// Progress percent (形象进度).
+    #[schema(required = true)]
     pub progress_percent: Option<i64>,
     /// `planned`, `in_progress`, `completed`.
+    #[schema(required = true)]
     pub status: Option<String>,
     /// Planned completion date.
+    #[schema(required = true)]
     pub planned_completion: Option<String>,
 }
 
 /// Totals of one programme.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct ProgrammeTotals {
     /// Number of projects.
     pub projects: i64,
@@ -51,7 +61,17 @@ pub struct ProgrammeTotals {
     /// Sum of completed units.
     pub completed_units: i64,
     /// completed / planned × 100, one decimal; `None` when nothing is planned.
+    #[schema(required = true)]
     pub completion_percent: Option<f64>,
+}
+
+/// What `GET /api/v1/public/projects` answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicProjects {
+    /// Live projects, by id.
+    pub projects: Vec<PublicProject>,
+    /// Totals by programme code (`""` for projects without one).
+    pub totals: BTreeMap<String, ProgrammeTotals>,
 }
 
 /// Query of the public list.
@@ -65,7 +85,7 @@ pub struct PublicQuery {
 
 /// `GET /api/v1/public/projects`: every live project's published fields, and totals by
 /// programme. No login; nothing personal.
-#[utoipa::path(get, path = "/api/v1/public/projects", tag = "public", params(("programme" = Option<String>, Query)), responses((status = 200, description = "{projects, totals}: published project progress, no personal data")))]
+#[utoipa::path(get, path = "/api/v1/public/projects", tag = "public", params(("programme" = Option<String>, Query)), responses((status = 200, description = "{projects, totals}: published project progress, no personal data", body = PublicProjects)))]
 pub async fn list_projects(
     state: web::Data<SyncContext>,
     query: web::Query<PublicQuery>,
@@ -133,5 +153,5 @@ pub async fn list_projects(
             Ok((projects, totals))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"projects": projects, "totals": totals})))
+    Ok(HttpResponse::Ok().json(PublicProjects { projects, totals }))
 }

@@ -186,7 +186,7 @@ pub fn refresh(
         Some(at) => crate::tickets::proof::summary(conn, &t.id, at, false)?,
         None => None,
     };
-    values.insert("proof".into(), proof.unwrap_or(Value::Null));
+    values.insert("proof".into(), serde_json::json!(proof));
     if let Some(c) = &current
         && c.deleted != live
         && c.fields.len() == values.len()

@@ -10,7 +10,7 @@ use crate::error::{ApiError, FieldCode, FieldError};
 use crate::state::AppState;
 
 use super::transition::{self, Change, Env, Mover};
-use super::view::ticket_view;
+use super::view::{StaffTicket, ticket_view};
 
 /// Body of every action (fields as the action needs them).
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -100,7 +100,7 @@ async fn run(
 }
 
 /// `POST /api/v1/tickets/{id}/accept` (签收).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/accept", tag = "tickets", params(("id" = String, Path)), request_body(content = Option<ActionBody>, description = "No fields needed"), responses((status = 200, description = "The staff view after the action"), (status = 409, description = "ticket_not_in_state")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/accept", tag = "tickets", params(("id" = String, Path)), request_body(content = Option<ActionBody>, description = "No fields needed"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 409, description = "ticket_not_in_state")), security(("bearer" = [])))]
 pub async fn accept(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
@@ -111,7 +111,7 @@ pub async fn accept(
 }
 
 /// `POST /api/v1/tickets/{id}/reply`: a public reply.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/reply", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`text` (≤ 2000 characters)"), responses((status = 200, description = "The staff view after the action"), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/reply", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`text` (≤ 2000 characters)"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
 pub async fn reply(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
@@ -123,7 +123,7 @@ pub async fn reply(
 }
 
 /// `POST /api/v1/tickets/{id}/note`: an internal note, never public.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/note", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`text` (≤ 2000 characters)"), responses((status = 200, description = "The staff view after the action"), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/note", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`text` (≤ 2000 characters)"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
 pub async fn note(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
@@ -135,7 +135,7 @@ pub async fn note(
 }
 
 /// `POST /api/v1/tickets/{id}/resolve` (办结).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/resolve", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`result` (≤ 2000 characters) and `photos` (≤ 6 upload ids)"), responses((status = 200, description = "The staff view after the action"), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/resolve", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`result` (≤ 2000 characters) and `photos` (≤ 6 upload ids)"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
 pub async fn resolve(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
@@ -174,7 +174,7 @@ pub async fn resolve(
 }
 
 /// `POST /api/v1/tickets/{id}/return` (退单).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/return", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`reason` (≤ 500 characters) and an optional `suggested_unit_id`"), responses((status = 200, description = "The staff view after the action"), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/return", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`reason` (≤ 500 characters) and an optional `suggested_unit_id`"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
 pub async fn return_ticket(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
@@ -190,7 +190,7 @@ pub async fn return_ticket(
 }
 
 /// `POST /api/v1/tickets/{id}/extension` (延期申请).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/extension", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`reason` (≤ 500 characters) and `resolution_due` (RFC 3339, later than the current deadline)"), responses((status = 200, description = "The staff view after the action"), (status = 409, description = "extension_pending or deadline_passed"), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/extension", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`reason` (≤ 500 characters) and `resolution_due` (RFC 3339, later than the current deadline)"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 409, description = "extension_pending or deadline_passed"), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
 pub async fn request_extension(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
@@ -219,7 +219,7 @@ pub async fn request_extension(
 }
 
 /// `POST /api/v1/tickets/{id}/dispatch` (派单/转派).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/dispatch", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`unit_id` of the target unit"), responses((status = 200, description = "The staff view after the action"), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/dispatch", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`unit_id` of the target unit"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
 pub async fn dispatch(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,

@@ -5,8 +5,7 @@
 
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use crate::auth::{Authed, Principal, policy};
 use crate::clock::format_local;
@@ -14,9 +13,9 @@ use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::tickets::schema::{extension_requests, tickets};
 
-use super::store;
+use super::store::{self, UnitRef};
 use super::transition::{self, Change, Env, Mover};
-use super::view::ticket_view;
+use super::view::{StaffTicket, ticket_view};
 
 /// Query of the extension list.
 #[derive(Debug, Deserialize)]
@@ -27,7 +26,7 @@ pub struct ExtensionQuery {
 }
 
 /// `GET /api/v1/extensions`.
-#[utoipa::path(get, path = "/api/v1/extensions", tag = "tickets", responses((status = 200, description = "Extension requests (query: status)")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/extensions", tag = "tickets", responses((status = 200, description = "Extension requests (query: status), oldest first, at most 500", body = Vec<ExtensionItem>)), security(("bearer" = [])))]
 pub async fn list_extensions(
     state: web::Data<AppState>,
     _auth: Authed<policy::Supervision>,
@@ -63,23 +62,51 @@ pub async fn list_extensions(
                     extension_requests::created_at,
                 ))
                 .load(conn)?;
-            Ok(Value::Array(
-                rows.into_iter()
-                    .map(|r| {
-                        json!({
-                            "id": r.id, "ticket_id": r.ticket_id, "ticket_no": r.ticket_no,
-                            "unit": store::unit_json(&catalog, Some(&r.unit_id), true),
-                            "reason": r.reason, "current_due": format_local(r.previous_due, &tz),
-                            "requested_due": format_local(r.requested_due, &tz), "status": r.status,
-                            "decision_reason": r.decision_reason,
-                            "created_at": format_local(r.created_at, &tz),
-                        })
-                    })
-                    .collect(),
-            ))
+            Ok(rows
+                .into_iter()
+                .map(|r| ExtensionItem {
+                    unit: store::unit_ref(&catalog, Some(&r.unit_id), true),
+                    current_due: format_local(r.previous_due, &tz),
+                    requested_due: format_local(r.requested_due, &tz),
+                    created_at: format_local(r.created_at, &tz),
+                    id: r.id,
+                    ticket_id: r.ticket_id,
+                    ticket_no: r.ticket_no,
+                    reason: r.reason,
+                    status: r.status,
+                    decision_reason: r.decision_reason,
+                })
+                .collect::<Vec<_>>())
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+/// One extension request of the supervisors' list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ExtensionItem {
+    /// Request id.
+    pub id: String,
+    /// The ticket's id.
+    pub ticket_id: String,
+    /// The ticket's public number.
+    pub ticket_no: String,
+    /// The unit that asked (null if it no longer exists).
+    #[schema(required = true)]
+    pub unit: Option<UnitRef>,
+    /// Why.
+    pub reason: String,
+    /// The deadline when it was asked.
+    pub current_due: String,
+    /// The deadline asked for.
+    pub requested_due: String,
+    /// `pending`, `approved`, `refused` or `withdrawn`.
+    pub status: String,
+    /// Why it was decided so.
+    #[schema(required = true)]
+    pub decision_reason: Option<String>,
+    /// When it was asked.
+    pub created_at: String,
 }
 
 /// An extension request with its ticket's number, in the order of the list's select.
@@ -158,7 +185,7 @@ async fn decide(
 }
 
 /// `POST /api/v1/extensions/{id}/approve`.
-#[utoipa::path(post, path = "/api/v1/extensions/{id}/approve", tag = "tickets", params(("id" = String, Path)), responses((status = 200, description = "Approve: the ticket view")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/extensions/{id}/approve", tag = "tickets", params(("id" = String, Path)), responses((status = 200, description = "Approve: the ticket view", body = StaffTicket)), security(("bearer" = [])))]
 pub async fn approve_extension(
     state: web::Data<AppState>,
     auth: Authed<policy::Supervision>,
@@ -176,7 +203,7 @@ pub async fn approve_extension(
 }
 
 /// `POST /api/v1/extensions/{id}/refuse`.
-#[utoipa::path(post, path = "/api/v1/extensions/{id}/refuse", tag = "tickets", params(("id" = String, Path)), responses((status = 200, description = "Refuse: the ticket view")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/extensions/{id}/refuse", tag = "tickets", params(("id" = String, Path)), responses((status = 200, description = "Refuse: the ticket view", body = StaffTicket)), security(("bearer" = [])))]
 pub async fn refuse_extension(
     state: web::Data<AppState>,
     auth: Authed<policy::Supervision>,

@@ -9,7 +9,7 @@ use std::io::Cursor;
 
 use diesel::prelude::*;
 use exif::{In, Reader, Tag, Value as ExifValue};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -234,16 +234,48 @@ pub fn record(
     Ok(())
 }
 
+/// The verdict on a resolution's proof photos, as every view of a resolved ticket shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProofSummary {
+    /// True only when every proof photo is verified.
+    pub verified: bool,
+    /// `已核验` or `未核验`.
+    pub label_zh: &'static str,
+    /// `verified` or `not verified`.
+    pub label_en: &'static str,
+    /// One verdict per proof photo, in the order they were checked.
+    pub photos: Vec<ProofPhoto>,
+}
+
+/// The verdict on one proof photo. `photo` and `distance_m` are present in staff views only.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProofPhoto {
+    /// Whether the photo passed the checks.
+    pub verified: bool,
+    /// The reason code (`verified`, `taken_before_accept`, `too_far`, …).
+    pub reason: String,
+    /// The reason in Chinese.
+    pub message_zh: String,
+    /// The reason in English.
+    pub message_en: String,
+    /// The photo's reference (staff only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
+    /// Metres from the complaint's location, null when unknown (staff only; absent for others).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
+    pub distance_m: Option<Option<f64>>,
+}
+
 /// The verdict on the proof of the resolution at `resolved_at`, for everyone (never a position
-/// or a time read from a photo): `{verified, label_zh, label_en, photos: [{verified, reason,
-/// message_zh, message_en}]}` (`verified` only when every photo is), or `None` without proof
-/// photos. `staff` adds each photo's distance in metres.
+/// or a time read from a photo), or `None` without proof photos. `staff` adds each photo's
+/// reference and distance in metres.
 pub fn summary(
     conn: &mut DbConnection,
     ticket_id: &str,
     resolved_at: i64,
     staff: bool,
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<ProofSummary>, ApiError> {
     let rows: Vec<(String, bool, String, Option<f64>)> = proof_checks::table
         .filter(proof_checks::ticket_id.eq(ticket_id))
         .filter(proof_checks::resolved_at.eq(resolved_at))
@@ -259,25 +291,26 @@ pub fn summary(
         return Ok(None);
     }
     let all = rows.iter().all(|r| r.1);
-    let photos: Vec<Value> = rows
-        .iter()
+    let photos = rows
+        .into_iter()
         .map(|(photo, verified, reason, distance)| {
-            let (zh, en) = reason_text(reason, *distance);
-            let mut p = json!({"verified": verified, "reason": reason,
-                               "message_zh": zh, "message_en": en});
-            if staff {
-                p["photo"] = json!(photo);
-                p["distance_m"] = json!(distance);
+            let (message_zh, message_en) = reason_text(&reason, distance);
+            ProofPhoto {
+                verified,
+                reason,
+                message_zh,
+                message_en,
+                photo: staff.then_some(photo),
+                distance_m: staff.then_some(distance),
             }
-            p
         })
         .collect();
-    Ok(Some(json!({
-        "verified": all,
-        "label_zh": if all { "已核验" } else { "未核验" },
-        "label_en": if all { "verified" } else { "not verified" },
-        "photos": photos,
-    })))
+    Ok(Some(ProofSummary {
+        verified: all,
+        label_zh: if all { "已核验" } else { "未核验" },
+        label_en: if all { "verified" } else { "not verified" },
+        photos,
+    }))
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::auth::Role;
 use crate::auth::{Authed, policy};
@@ -14,8 +15,8 @@ use crate::state::AppState;
 use crate::tickets::schema::tickets;
 
 use super::state::TicketStatus;
-use super::store::{self, TicketRow};
-use super::view::{area_json, category_json};
+use super::store::{self, TicketRow, UnitRef};
+use super::view::{AreaRef, CategoryRef, area_ref, category_ref};
 
 /// Query of the ticket list.
 #[derive(Debug, Deserialize)]
@@ -61,8 +62,40 @@ fn units_of(catalog: &Catalog, own: &str, include_below: bool) -> Vec<String> {
     out
 }
 
+/// One ticket of a staff queue.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QueueItem {
+    /// Ticket id.
+    pub id: String,
+    /// Public ticket number.
+    pub ticket_no: String,
+    /// Status.
+    #[schema(value_type = TicketStatus)]
+    pub status: String,
+    /// Category.
+    pub category: CategoryRef,
+    /// The description, shortened.
+    pub summary: String,
+    /// Area, when known.
+    #[schema(required = true)]
+    pub area: Option<AreaRef>,
+    /// The unit it is with, null while unassigned.
+    #[schema(required = true)]
+    pub unit: Option<UnitRef>,
+    /// When it was filed (local time, RFC 3339).
+    pub created_at: String,
+    /// Response deadline.
+    pub response_due: String,
+    /// Resolution deadline.
+    pub resolution_due: String,
+    /// Open and past its resolution deadline.
+    pub overdue: bool,
+    /// Residents who said "me too".
+    pub supporters: i32,
+}
+
 /// `GET /api/v1/tickets`.
-#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", responses((status = 200, description = "Queue (query: queue, status, category, overdue, q, limit, offset)")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", responses((status = 200, description = "Queue (query: queue, status, category, overdue, q, limit, offset), soonest resolution deadline first", body = Vec<QueueItem>)), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
@@ -110,7 +143,7 @@ pub async fn list(
             let citywide = p.role.is_citywide();
             if !citywide || queue == "unit" {
                 let Some(own) = p.unit_id.as_deref() else {
-                    return Ok(json!([]));
+                    return Ok(Vec::new());
                 };
                 let ids = units_of(&catalog, own, p.role == Role::UnitAdmin);
                 query = query.filter(tickets::unit_id.eq_any(ids));
@@ -146,26 +179,23 @@ pub async fn list(
                 .select(TicketRow::as_select())
                 .load(conn)?;
             let now = st.clock.now_ms();
-            Ok(Value::Array(
-                rows.iter()
-                    .map(|t| {
-                        json!({
-                            "id": t.id,
-                            "ticket_no": t.ticket_no,
-                            "status": t.status,
-                            "category": category_json(&catalog, &t.category_code),
-                            "summary": crate::redact::shorten(&t.description),
-                            "area": area_json(&catalog, t.area_id.as_deref()),
-                            "unit": store::unit_json(&catalog, t.unit_id.as_deref(), true),
-                            "created_at": format_local(t.created_at, &tz),
-                            "response_due": format_local(t.response_due, &tz),
-                            "resolution_due": format_local(t.resolution_due, &tz),
-                            "overdue": t.status().is_open() && t.resolution_due < now,
-                            "supporters": t.supporters,
-                        })
-                    })
-                    .collect(),
-            ))
+            Ok(rows
+                .iter()
+                .map(|t| QueueItem {
+                    id: t.id.clone(),
+                    ticket_no: t.ticket_no.clone(),
+                    status: t.status.clone(),
+                    category: category_ref(&catalog, &t.category_code),
+                    summary: crate::redact::shorten(&t.description),
+                    area: area_ref(&catalog, t.area_id.as_deref()),
+                    unit: store::unit_ref(&catalog, t.unit_id.as_deref(), true),
+                    created_at: format_local(t.created_at, &tz),
+                    response_due: format_local(t.response_due, &tz),
+                    resolution_due: format_local(t.resolution_due, &tz),
+                    overdue: t.status().is_open() && t.resolution_due < now,
+                    supporters: t.supporters,
+                })
+                .collect::<Vec<_>>())
         })
         .await?;
     Ok(HttpResponse::Ok().json(v))

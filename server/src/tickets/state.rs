@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Role;
 
 /// Where a ticket is in its life. Stored as the snake_case name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TicketStatus {
     /// Waiting for a dispatcher (派单中心待派): no rule routed it, or a unit returned it.

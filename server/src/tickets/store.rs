@@ -334,11 +334,28 @@ pub fn photo_urls(json_ids: &str) -> Vec<String> {
         .collect()
 }
 
-/// `{id, name_zh, name_en}` of a unit, or null.
+/// A unit as views name it; `id` is absent where the viewer is a resident.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct UnitRef {
+    /// Unit id (staff views only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Chinese (public) name.
+    pub name_zh: String,
+    /// English name.
+    pub name_en: String,
+}
+
+/// The unit `unit_id` (with its id when `with_id`), or `None` when unset or unknown.
+pub fn unit_ref(catalog: &Catalog, unit_id: Option<&str>, with_id: bool) -> Option<UnitRef> {
+    unit_id.and_then(|u| catalog.units.get(u)).map(|u| UnitRef {
+        id: with_id.then(|| u.id.clone()),
+        name_zh: u.name_zh.clone(),
+        name_en: u.name_en.clone(),
+    })
+}
+
+/// `{id, name_zh, name_en}` of a unit, or null: [`unit_ref`] as JSON.
 pub fn unit_json(catalog: &Catalog, unit_id: Option<&str>, with_id: bool) -> Value {
-    match unit_id.and_then(|u| catalog.units.get(u)) {
-        Some(u) if with_id => json!({"id": u.id, "name_zh": u.name_zh, "name_en": u.name_en}),
-        Some(u) => json!({"name_zh": u.name_zh, "name_en": u.name_en}),
-        None => Value::Null,
-    }
+    json!(unit_ref(catalog, unit_id, with_id))
 }

@@ -339,7 +339,10 @@ async fn rates_from_the_aggregates_equal_the_rates_from_the_events() {
                 without_median(ev),
                 "period {from}..{to}"
             );
-            let pa = aggregate::public_stats(&mut conn, &catalog, d0, d1).expect("public");
+            let pa = serde_json::to_value(
+                aggregate::public_stats(&mut conn, &catalog, d0, d1).expect("public"),
+            )
+            .expect("public as JSON");
             let pe = reference::public_from_tickets(&mut conn, &catalog, start, end)
                 .expect("public ref");
             let ((pa, ma), (pe, me)) = (strip_public_medians(&pa), strip_public_medians(&pe));
