@@ -10,7 +10,7 @@ pub mod thumbnail;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::attachments::schema::{attachment_uploaders, attachments};
@@ -73,7 +73,7 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 /// `PUT /api/v1/attachments/{sha256}`: stores the bytes if they hash to the path → 201, or
 /// 200 when already stored; 422 `hash_mismatch`, 415 `unsupported_media_type`, 413 beyond
 /// 10 MB.
-#[utoipa::path(put, path = "/api/v1/attachments/{sha256}", tag = "attachments", params(("sha256" = String, Path)), request_body(content = Vec<u8>, description = "JPEG, PNG or WebP, ≤ 10 MB", content_type = "application/octet-stream"), responses((status = 201, description = "stored"), (status = 200, description = "already stored"), (status = 422, description = "hash_mismatch"), (status = 415, description = "unsupported_media_type"), (status = 413, description = "payload_too_large")), security(("bearer" = [])))]
+#[utoipa::path(put, path = "/api/v1/attachments/{sha256}", tag = "attachments", params(("sha256" = String, Path)), request_body(content = Vec<u8>, description = "JPEG, PNG or WebP, ≤ 10 MB", content_type = "application/octet-stream"), responses((status = 201, description = "stored", body = Stored), (status = 200, description = "already stored", body = Stored), (status = 422, description = "hash_mismatch"), (status = 415, description = "unsupported_media_type"), (status = 413, description = "payload_too_large")), security(("bearer" = [])))]
 pub async fn put(
     state: web::Data<AppState>,
     principal: Principal,
@@ -161,13 +161,16 @@ pub async fn put(
     } else {
         StatusCode::OK
     };
-    Ok(HttpResponse::build(status).json(serde_json::json!({"sha256": actual, "stored": true})))
+    Ok(HttpResponse::build(status).json(Stored {
+        sha256: actual,
+        stored: true,
+    }))
 }
 
 /// `GET /api/v1/attachments/{sha256}`: the bytes, to the staff who uploaded them or who see
 /// a live record that references them; 404 `attachment_not_found` to everyone else, the same
 /// answer as for a photo that is not stored.
-#[utoipa::path(get, path = "/api/v1/attachments/{sha256}", tag = "attachments", params(("sha256" = String, Path)), responses((status = 200, description = "the bytes as uploaded"), (status = 404, description = "attachment_not_found: not stored, or not yours to see")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/attachments/{sha256}", tag = "attachments", params(("sha256" = String, Path)), responses((status = 200, description = "the bytes as uploaded", content((PhotoBytes = "image/jpeg"), (PhotoBytes = "image/png"), (PhotoBytes = "image/webp"))), (status = 404, description = "attachment_not_found: not stored, or not yours to see")), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
     principal: Principal,
@@ -210,7 +213,7 @@ pub struct MissingQuery {
 /// upload, i.e. every one the caller cannot fetch (not stored, or stored but neither uploaded
 /// by the caller nor referenced by a record in the caller's scope). It tells nothing about
 /// other people's photos.
-#[utoipa::path(post, path = "/api/v1/attachments/missing", tag = "attachments", request_body(content = MissingQuery, description = "{hashes: [sha256]}", content_type = "application/json"), responses((status = 200, description = "{missing: [sha256]}: the hashes the caller cannot fetch")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/attachments/missing", tag = "attachments", request_body(content = MissingQuery, description = "{hashes: [sha256]}", content_type = "application/json"), responses((status = 200, description = "the hashes the caller cannot fetch", body = Missing)), security(("bearer" = [])))]
 pub async fn missing(
     state: web::Data<AppState>,
     principal: Principal,
@@ -239,8 +242,29 @@ pub async fn missing(
             Ok(missing)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "missing": missing })))
+    Ok(HttpResponse::Ok().json(Missing { missing }))
 }
+
+/// The answer of an upload: the photo is stored under its hash.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Stored {
+    /// The SHA-256 the bytes hash to (the path's).
+    pub sha256: String,
+    /// Always true.
+    pub stored: bool,
+}
+
+/// `POST /api/v1/attachments/missing`: the hashes the caller cannot fetch, sorted, once each.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Missing {
+    /// Lowercase SHA-256 hex digests.
+    pub missing: Vec<String>,
+}
+
+/// The OpenAPI schema of a photo or thumbnail download: the image's bytes.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct PhotoBytes(pub Vec<u8>);
 
 /// The OpenAPI paths of this module.
 #[derive(utoipa::OpenApi)]

@@ -57,7 +57,7 @@ fn ok(bytes: Vec<u8>) -> HttpResponse {
 }
 
 /// `GET /api/v1/attachments/{sha256}/thumbnail`.
-#[utoipa::path(get, path = "/api/v1/attachments/{sha256}/thumbnail", tag = "attachments", params(("sha256" = String, Path)), responses((status = 200, description = "a JPEG at most 320 px on its longer side, Cache-Control private"), (status = 401, description = "not logged in"), (status = 404, description = "attachment_not_found: not stored, or not yours to see"), (status = 422, description = "not_an_image: the stored bytes do not decode")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/attachments/{sha256}/thumbnail", tag = "attachments", params(("sha256" = String, Path)), responses((status = 200, description = "a JPEG at most 320 px on its longer side, Cache-Control private", body = super::PhotoBytes, content_type = "image/jpeg"), (status = 401, description = "not logged in"), (status = 404, description = "attachment_not_found: not stored, or not yours to see"), (status = 422, description = "not_an_image: the stored bytes do not decode")), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
     principal: Principal,

@@ -5,7 +5,6 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::compute::{BulletinData, compute};
 use super::period::{Kind, Period};
@@ -56,7 +55,7 @@ fn period_of(row: &store::BulletinRow, st: &AppState, now: i64) -> Result<Period
 }
 
 /// `POST /api/v1/bulletins`: a draft for the period, with its figures computed now.
-#[utoipa::path(post, path = "/api/v1/bulletins", tag = "bulletins", request_body = NewBulletin, responses((status = 201, description = "The draft: {id, kind, period_start, period_end, title, status: draft, data, data_sha256, …}"), (status = 403, description = "role_not_allowed (supervisors and administrators only)"), (status = 422, description = "invalid_kind, invalid_date, period_not_monday, period_not_first_of_month, period_in_future, text_too_long")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/bulletins", tag = "bulletins", request_body = NewBulletin, responses((status = 201, description = "The draft", body = store::BulletinView), (status = 403, description = "role_not_allowed (supervisors and administrators only)"), (status = 422, description = "invalid_kind, invalid_date, period_not_monday, period_not_first_of_month, period_in_future, text_too_long")), security(("bearer" = [])))]
 pub async fn create_bulletin(
     state: web::Data<AppState>,
     auth: Authed<policy::Supervision>,
@@ -100,7 +99,7 @@ pub async fn create_bulletin(
 }
 
 /// `POST /api/v1/bulletins/{id}/recompute`: the draft's figures computed again now.
-#[utoipa::path(post, path = "/api/v1/bulletins/{id}/recompute", tag = "bulletins", params(("id" = String, Path)), responses((status = 200, description = "The draft with new figures"), (status = 403, description = "role_not_allowed"), (status = 404, description = "bulletin_not_found"), (status = 409, description = "bulletin_issued: an issued bulletin never changes")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/bulletins/{id}/recompute", tag = "bulletins", params(("id" = String, Path)), responses((status = 200, description = "The draft with new figures", body = store::BulletinView), (status = 403, description = "role_not_allowed"), (status = 404, description = "bulletin_not_found"), (status = 409, description = "bulletin_issued: an issued bulletin never changes")), security(("bearer" = [])))]
 pub async fn recompute_bulletin(
     state: web::Data<AppState>,
     _auth: Authed<policy::Supervision>,
@@ -133,7 +132,7 @@ pub async fn recompute_bulletin(
 /// `POST /api/v1/bulletins/{id}/issue`: numbers and freezes the draft with the figures it
 /// shows, and queues its summary to the units named and commended and to the bureau, in one
 /// transaction.
-#[utoipa::path(post, path = "/api/v1/bulletins/{id}/issue", tag = "bulletins", params(("id" = String, Path)), responses((status = 200, description = "The issued bulletin, with `number` and `notified: {units, messages}`"), (status = 403, description = "role_not_allowed"), (status = 404, description = "bulletin_not_found"), (status = 409, description = "bulletin_issued, period_already_issued")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/bulletins/{id}/issue", tag = "bulletins", params(("id" = String, Path)), responses((status = 200, description = "The issued bulletin, with `number` and what was sent", body = store::IssuedView), (status = 403, description = "role_not_allowed"), (status = 404, description = "bulletin_not_found"), (status = 409, description = "bulletin_issued, period_already_issued")), security(("bearer" = [])))]
 pub async fn issue_bulletin(
     state: web::Data<AppState>,
     auth: Authed<policy::Supervision>,
@@ -170,9 +169,13 @@ pub async fn issue_bulletin(
             Ok((row, told, queued))
         })
         .await?;
-    let mut v = store::view(&row, &st.config.timezone);
-    v["notified"] = json!({"units": told, "messages": queued});
-    Ok(HttpResponse::Ok().json(v))
+    Ok(HttpResponse::Ok().json(store::IssuedView {
+        bulletin: store::view(&row, &st.config.timezone),
+        notified: store::Notified {
+            units: told,
+            messages: queued,
+        },
+    }))
 }
 
 /// `DELETE /api/v1/bulletins/{id}`: discards a draft.
@@ -212,7 +215,7 @@ fn supervises(role: Role) -> bool {
 }
 
 /// `GET /api/v1/bulletins`: newest first; supervision sees drafts too, other staff the issued.
-#[utoipa::path(get, path = "/api/v1/bulletins", tag = "bulletins", params(ListQuery), responses((status = 200, description = "{items: [{id, kind, period_start, period_end, title, status, number, issued_at, summary}]}"), (status = 422, description = "invalid_kind, invalid_status")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/bulletins", tag = "bulletins", params(ListQuery), responses((status = 200, body = store::BulletinList), (status = 422, description = "invalid_kind, invalid_status")), security(("bearer" = [])))]
 pub async fn list_bulletins(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
@@ -244,7 +247,7 @@ pub async fn list_bulletins(
         limit: q.limit.unwrap_or(100).clamp(1, 500),
     };
     let items = state.db.run(move |conn| store::list(conn, &f)).await?;
-    Ok(HttpResponse::Ok().json(json!({"items": items})))
+    Ok(HttpResponse::Ok().json(store::BulletinList { items }))
 }
 
 /// The bulletin the caller may read: issued, or any for supervision; 404 otherwise.
@@ -265,7 +268,7 @@ async fn readable(
 }
 
 /// `GET /api/v1/bulletins/{id}`: the bulletin with its figures.
-#[utoipa::path(get, path = "/api/v1/bulletins/{id}", tag = "bulletins", params(("id" = String, Path)), responses((status = 200, description = "{id, kind, period_start, period_end, title, remarks, status, number, data, data_sha256, computed_at, issued_at, …}"), (status = 404, description = "bulletin_not_found (also a draft, to staff outside supervision)")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/bulletins/{id}", tag = "bulletins", params(("id" = String, Path)), responses((status = 200, body = store::BulletinView), (status = 404, description = "bulletin_not_found (also a draft, to staff outside supervision)")), security(("bearer" = [])))]
 pub async fn get_bulletin(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
@@ -276,7 +279,7 @@ pub async fn get_bulletin(
 }
 
 /// `GET /api/v1/bulletins/{id}/xlsx`: the bulletin as a workbook, one sheet per section.
-#[utoipa::path(get, path = "/api/v1/bulletins/{id}/xlsx", tag = "bulletins", params(("id" = String, Path)), responses((status = 200, description = "XLSX workbook (Chinese headers; sheets 说明, 计划完成情况, 单位考核, 超期情况, 物业服务企业)"), (status = 404, description = "bulletin_not_found")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/bulletins/{id}/xlsx", tag = "bulletins", params(("id" = String, Path)), responses((status = 200, description = "XLSX workbook (Chinese headers; sheets 说明, 计划完成情况, 单位考核, 超期情况, 物业服务企业)", body = crate::registers::sheet::SheetFile, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, description = "bulletin_not_found")), security(("bearer" = [])))]
 pub async fn bulletin_xlsx(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,

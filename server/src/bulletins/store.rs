@@ -287,7 +287,8 @@ pub struct Filter {
 }
 
 /// An item of the list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = BulletinListItem)]
 pub struct ListItem {
     /// Id.
     pub id: String,
@@ -312,6 +313,7 @@ pub struct ListItem {
     /// Issued by.
     pub issued_by_name: Option<String>,
     /// has_data, label, named, commended, totals.
+    #[schema(value_type = Object)]
     pub summary: Value,
 }
 
@@ -356,17 +358,91 @@ pub fn list(conn: &mut DbConnection, f: &Filter) -> Result<Vec<ListItem>, ApiErr
         .collect())
 }
 
-/// The row as the API answers it: every column, the figures as JSON.
-pub fn view(r: &BulletinRow, tz: &jiff::tz::TimeZone) -> Value {
-    json!({
-        "id": r.id, "kind": r.kind, "period_start": r.period_start, "period_end": r.period_end,
-        "title": r.title, "remarks": r.remarks, "status": r.status, "number": r.number,
-        "data": serde_json::from_str::<Value>(&r.data).unwrap_or(Value::Null),
-        "data_sha256": r.data_sha256,
-        "computed_at": r.computed_at,
-        "computed_at_local": crate::clock::format_local(r.computed_at, tz),
-        "created_by_name": r.created_by_name, "created_at": r.created_at,
-        "issued_by_name": r.issued_by_name, "issued_at": r.issued_at,
-        "issued_at_local": r.issued_at.map(|t| crate::clock::format_local(t, tz)),
-    })
+/// A bulletin as the API answers it: every column, the figures as JSON.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BulletinView {
+    /// Id.
+    pub id: String,
+    /// `weekly` or `monthly`.
+    pub kind: String,
+    /// First day of the period, `YYYY-MM-DD`.
+    pub period_start: String,
+    /// Last day of the period, `YYYY-MM-DD`.
+    pub period_end: String,
+    /// Title.
+    pub title: String,
+    /// The supervisor's remarks (may be empty).
+    pub remarks: String,
+    /// `draft` or `issued`.
+    pub status: String,
+    /// The issue number (`2026年第12期`), once issued.
+    pub number: Option<String>,
+    /// The figures (progress, units, overdue, property managers, named and commended).
+    #[schema(value_type = Object)]
+    pub data: Value,
+    /// SHA-256 of the stored figures.
+    pub data_sha256: String,
+    /// When the figures were computed, ms since the epoch.
+    pub computed_at: i64,
+    /// The same in the city's time.
+    pub computed_at_local: String,
+    /// Who made the draft.
+    pub created_by_name: String,
+    /// When, ms since the epoch.
+    pub created_at: i64,
+    /// Who issued it, once issued.
+    pub issued_by_name: Option<String>,
+    /// When, ms since the epoch, once issued.
+    pub issued_at: Option<i64>,
+    /// The same in the city's time.
+    pub issued_at_local: Option<String>,
+}
+
+/// The row as the API answers it.
+pub fn view(r: &BulletinRow, tz: &jiff::tz::TimeZone) -> BulletinView {
+    BulletinView {
+        id: r.id.clone(),
+        kind: r.kind.clone(),
+        period_start: r.period_start.clone(),
+        period_end: r.period_end.clone(),
+        title: r.title.clone(),
+        remarks: r.remarks.clone(),
+        status: r.status.clone(),
+        number: r.number.clone(),
+        data: serde_json::from_str::<Value>(&r.data).unwrap_or(Value::Null),
+        data_sha256: r.data_sha256.clone(),
+        computed_at: r.computed_at,
+        computed_at_local: crate::clock::format_local(r.computed_at, tz),
+        created_by_name: r.created_by_name.clone(),
+        created_at: r.created_at,
+        issued_by_name: r.issued_by_name.clone(),
+        issued_at: r.issued_at,
+        issued_at_local: r.issued_at.map(|t| crate::clock::format_local(t, tz)),
+    }
+}
+
+/// `POST /api/v1/bulletins/{id}/issue`: the issued bulletin and what was sent.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IssuedView {
+    /// The issued bulletin.
+    #[serde(flatten)]
+    pub bulletin: BulletinView,
+    /// What the issue queued in the outbox.
+    pub notified: Notified,
+}
+
+/// The notices an issue queued.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Notified {
+    /// The ids of the units told.
+    pub units: Vec<String>,
+    /// Outbox messages queued.
+    pub messages: usize,
+}
+
+/// `GET /api/v1/bulletins`: bulletins newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BulletinList {
+    /// The bulletins.
+    pub items: Vec<ListItem>,
 }

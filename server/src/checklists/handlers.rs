@@ -50,15 +50,22 @@ fn load(conn: &mut DbConnection, programme: Option<&str>) -> Result<Vec<Checklis
     rows.into_iter().map(view).collect()
 }
 
+/// `GET /api/v1/checklists`: every programme's checklist, by programme.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ChecklistList {
+    /// The checklists.
+    pub checklists: Vec<ChecklistView>,
+}
+
 /// `GET /api/v1/checklists`: the inspection checklist of each programme.
 #[utoipa::path(get, path = "/api/v1/checklists", tag = "checklists",
-    responses((status = 200, description = "{checklists: [ChecklistView]}")), security(("bearer" = [])))]
+    responses((status = 200, body = ChecklistList)), security(("bearer" = [])))]
 pub async fn list_checklists(
     state: web::Data<AppState>,
     _who: Authed<policy::Staff>,
 ) -> Result<HttpResponse, ApiError> {
     let list = state.db.run(|conn| load(conn, None)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "checklists": list })))
+    Ok(HttpResponse::Ok().json(ChecklistList { checklists: list }))
 }
 
 /// `PUT /api/v1/checklists/{programme}`: replaces a programme's checklist (administrators). The

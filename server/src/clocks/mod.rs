@@ -40,7 +40,7 @@ use crate::tickets::transition::{self, Change, Env, Mover, RemarkNotice};
 const BATCH: i64 = 200;
 
 /// What one pass did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PassReport {
     /// Reminders recorded.
     pub reminders: u32,
@@ -295,7 +295,7 @@ pub async fn worker(state: AppState, interval: Duration) {
 
 /// `POST /api/v1/admin/clocks/run`: run one pass now (admins; for operations and tests).
 #[utoipa::path(post, path = "/api/v1/admin/clocks/run", tag = "clocks",
-    responses((status = 200, description = "What the pass did: reminders, deadlines passed, escalations, auto-closes")),
+    responses((status = 200, description = "What the pass did: reminders, escalations, auto-closes", body = PassReport)),
     security(("bearer" = [])))]
 pub async fn run_now(
     state: actix_web::web::Data<AppState>,

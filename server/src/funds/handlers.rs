@@ -7,8 +7,8 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use jiff::civil::Date;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
+use super::answers::{FundsList, Ledger, LedgerEntry, Recorded, sources};
 use super::flags::Thresholds;
 use super::ledger::{self, Kind, NewEntry, Recorder, Refusal, Source};
 use super::report;
@@ -17,7 +17,7 @@ use crate::auth::principal::{Authed, RolePolicy};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ErrorCode};
 use crate::registers::query::{self, Live, Org};
-use crate::registers::sheet::{self, Cell};
+use crate::registers::sheet::{self, Cell, SheetFile};
 use crate::state::AppState;
 use crate::sync::scope::Scope;
 use crate::sync::scope_of;
@@ -68,18 +68,9 @@ pub fn project(conn: &mut DbConnection, id: &str, scope: &Scope) -> Result<Live,
     }
 }
 
-fn sources_json() -> Value {
-    Value::Array(
-        Source::ALL
-            .into_iter()
-            .map(|s| json!({"source": s.as_str(), "label_zh": s.label_zh(), "label_en": s.label_en()}))
-            .collect(),
-    )
-}
-
 /// `GET /api/v1/funds?idle_days=&ahead_margin=`: every project in the caller's scope with its
 /// budget, received, paid and supervision flags.
-#[utoipa::path(get, path = "/api/v1/funds", tag = "funds", params(Thresholds), responses((status = 200, description = "{items: [ProjectFunds], flagged, idle_days, ahead_margin, sources}")))]
+#[utoipa::path(get, path = "/api/v1/funds", tag = "funds", params(Thresholds), responses((status = 200, body = FundsList)))]
 pub async fn list_funds(
     state: web::Data<AppState>,
     auth: Authed<FundAccess>,
@@ -94,43 +85,47 @@ pub async fn list_funds(
             let scope = scope_of(conn, &principal)?;
             let items = report::summaries(conn, &scope, today, &t)?;
             let flagged = items.iter().filter(|i| i.flags.any()).count();
-            Ok(json!({
-                "items": items, "flagged": flagged, "idle_days": t.idle_days(),
-                "ahead_margin": t.ahead_margin(), "sources": sources_json(),
-            }))
+            Ok(FundsList {
+                items,
+                flagged,
+                idle_days: t.idle_days(),
+                ahead_margin: t.ahead_margin(),
+                sources: sources(),
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
-fn ledger_json(
+fn ledger_of(
     conn: &mut DbConnection,
     p: &Live,
     today: Date,
     t: &Thresholds,
-) -> Result<Value, ApiError> {
+) -> Result<Ledger, ApiError> {
     let org = Org::load(conn)?;
     let id = p.record.id.to_string();
     let l = ledger::load(conn, &id)?;
     let summary = report::summary(&org, p, &l, today, t);
-    let entries: Vec<Value> = l
+    let entries = l
         .entries
         .iter()
         .rev()
-        .map(|e| {
-            let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
-            if e.corrects.is_none() {
-                v["effective_amount"] = json!(l.effective(&e.id));
-            }
-            v
+        .map(|e| LedgerEntry {
+            entry: e.clone(),
+            effective_amount: e.corrects.is_none().then(|| l.effective(&e.id)),
         })
         .collect();
-    Ok(json!({"funds": summary, "entries": entries, "sources": sources_json()}))
+    Ok(Ledger {
+        funds: summary,
+        entries,
+        sources: sources(),
+    })
 }
 
 /// `GET /api/v1/funds/projects/{id}`: a project's ledger: totals by source, flags and every
 /// entry (newest first; corrections are entries naming the one they correct).
-#[utoipa::path(get, path = "/api/v1/funds/projects/{id}", tag = "funds", params(("id" = String, Path), Thresholds), responses((status = 200, description = "{funds: ProjectFunds, entries: [Entry], sources}"), (status = 404, description = "project_not_found")))]
+#[utoipa::path(get, path = "/api/v1/funds/projects/{id}", tag = "funds", params(("id" = String, Path), Thresholds), responses((status = 200, body = Ledger), (status = 404, description = "project_not_found")))]
 pub async fn project_ledger(
     state: web::Data<AppState>,
     auth: Authed<FundAccess>,
@@ -146,7 +141,7 @@ pub async fn project_ledger(
         .run(move |conn| {
             let scope = scope_of(conn, &principal)?;
             let p = project(conn, &id, &scope)?;
-            ledger_json(conn, &p, today, &t)
+            ledger_of(conn, &p, today, &t)
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))
@@ -156,7 +151,7 @@ pub async fn project_ledger(
 /// a correction of an earlier entry) with the caller as its recorder. Refused with a stable code
 /// and nothing recorded: `payment_exceeds_received`, `invalid_fund_kind`, `invalid_fund_source`,
 /// `invalid_fund_amount`, `invalid_fund_date`, `fund_entry_not_found`, `correction_below_zero`.
-#[utoipa::path(post, path = "/api/v1/funds/projects/{id}/entries", tag = "funds", params(("id" = String, Path)), request_body = NewEntry, responses((status = 201, description = "{entry, funds, entries}"), (status = 404, description = "project_not_found"), (status = 422, description = "payment_exceeds_received and the other codes")))]
+#[utoipa::path(post, path = "/api/v1/funds/projects/{id}/entries", tag = "funds", params(("id" = String, Path)), request_body = NewEntry, responses((status = 201, body = Recorded), (status = 404, description = "project_not_found"), (status = 422, description = "payment_exceeds_received and the other codes")))]
 pub async fn record_entry(
     state: web::Data<AppState>,
     auth: Authed<FundRecording>,
@@ -187,7 +182,7 @@ pub async fn record_entry(
                 now,
                 today,
             )?;
-            let mut v = ledger_json(
+            let ledger = ledger_of(
                 conn,
                 &p,
                 today,
@@ -196,8 +191,7 @@ pub async fn record_entry(
                     ahead_margin: None,
                 },
             )?;
-            v["entry"] = serde_json::to_value(&entry).unwrap_or(Value::Null);
-            Ok(v)
+            Ok(Recorded { entry, ledger })
         })
         .await?;
     Ok(HttpResponse::Created().json(body))
@@ -251,7 +245,7 @@ pub const HEADERS: [&str; 10] = [
 
 /// `GET /api/v1/funds.xlsx?year=`: every entry of the projects in the caller's scope (of the
 /// year when given), in the import sheet's layout plus id, corrected id, recorder and time.
-#[utoipa::path(get, path = "/api/v1/funds.xlsx", tag = "funds", params(YearQuery), responses((status = 200, description = "XLSX workbook")))]
+#[utoipa::path(get, path = "/api/v1/funds.xlsx", tag = "funds", params(YearQuery), responses((status = 200, description = "XLSX workbook", body = SheetFile, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 pub async fn funds_xlsx(
     state: web::Data<AppState>,
     auth: Authed<FundAccess>,

@@ -12,6 +12,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::answers::FundsImport;
 use super::handlers::{FundRecording, today};
 use super::ledger::{self, Checked, Entry, Kind, Ledger, NewEntry, Recorder, Source};
 use crate::auth::principal::Authed;
@@ -251,7 +252,7 @@ pub fn parse(
 
 /// `POST /api/v1/funds/import?dry_run=`: a fund sheet (body = the XLSX or CSV file). Every bad
 /// row named; nothing recorded while any is bad; rows already recorded are skipped.
-#[utoipa::path(post, path = "/api/v1/funds/import", tag = "funds", params(ImportQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 200, description = "{dry_run, rows, entries, skipped, recorded, errors: []}"), (status = 422, description = "import_has_errors: {errors: [{row, column, code, message_zh, message_en}]}")))]
+#[utoipa::path(post, path = "/api/v1/funds/import", tag = "funds", params(ImportQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 200, body = FundsImport), (status = 422, description = "import_has_errors: {errors: [{row, column, code, message_zh, message_en}]}")))]
 pub async fn import_funds(
     state: web::Data<AppState>,
     auth: Authed<FundRecording>,
@@ -290,10 +291,14 @@ pub async fn import_funds(
                     recorded += 1;
                 }
             }
-            Ok(json!({
-                "dry_run": dry_run, "rows": rows.len().saturating_sub(1), "entries": planned.len(),
-                "skipped": skipped, "recorded": recorded, "errors": [],
-            }))
+            Ok(FundsImport {
+                dry_run,
+                rows: rows.len().saturating_sub(1),
+                entries: planned.len(),
+                skipped,
+                recorded,
+                errors: Vec::new(),
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(answer))

@@ -6,6 +6,7 @@
 //! disclosed per district and programme on `/public`. A server-side table of its own: project
 //! records are read from the sync store, never written. See `docs/funds.md`.
 
+pub mod answers;
 pub mod flags;
 pub mod handlers;
 pub mod import;

@@ -2,8 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::{Authed, policy};
 use crate::error::{ApiError, ErrorCode};
@@ -13,7 +12,7 @@ use crate::state::AppState;
 use super::outbox::OutboxRow;
 
 /// `?status=dead|pending|delivered|all` (default `dead`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
     /// Status filter.
     #[serde(default)]
@@ -21,7 +20,7 @@ pub struct ListQuery {
 }
 
 /// `GET /api/v1/admin/outbox`.
-#[utoipa::path(get, path = "/api/v1/admin/outbox", tag = "notify", responses((status = 200, description = "Outbox messages (query: status)")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/admin/outbox", tag = "notify", params(ListQuery), responses((status = 200, description = "Outbox messages, newest first, at most 500", body = [OutboxRow]), (status = 400, description = "invalid_query")), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
     _auth: Authed<policy::AdminOnly>,
@@ -52,7 +51,7 @@ pub async fn list(
 }
 
 /// `POST /api/v1/admin/outbox/{id}/retry`: a dead (or pending) message is tried again now.
-#[utoipa::path(post, path = "/api/v1/admin/outbox/{id}/retry", tag = "notify", params(("id" = String, Path)), responses((status = 200, description = "Message queued again")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/admin/outbox/{id}/retry", tag = "notify", params(("id" = String, Path)), responses((status = 200, description = "Message queued again", body = Requeued), (status = 404, description = "outbox_message_not_found")), security(("bearer" = [])))]
 pub async fn retry(
     state: web::Data<AppState>,
     _auth: Authed<policy::AdminOnly>,
@@ -84,12 +83,14 @@ pub async fn retry(
             "No such undelivered message",
         ));
     }
-    Ok(HttpResponse::Ok().json(json!({"status": "pending"})))
+    Ok(HttpResponse::Ok().json(Requeued {
+        status: RequeuedStatus::Pending,
+    }))
 }
 
 /// `POST /api/v1/admin/outbox/run`: one delivery round now (admins; for operations and tests).
 #[utoipa::path(post, path = "/api/v1/admin/outbox/run", tag = "notify",
-    responses((status = 200, description = "`{attempted}`: the messages tried in this round")),
+    responses((status = 200, description = "the messages tried in this round", body = Attempted)),
     security(("bearer" = [])))]
 pub async fn deliver_now(
     state: web::Data<AppState>,
@@ -98,7 +99,29 @@ pub async fn deliver_now(
     let deliverer = super::delivery::Deliverer::new(state.config.webhook_allow.clone())
         .map_err(ApiError::internal)?;
     let n = super::outbox::run_once(&state.db, &deliverer, &state.clock).await?;
-    Ok(HttpResponse::Ok().json(json!({"attempted": n})))
+    Ok(HttpResponse::Ok().json(Attempted { attempted: n }))
+}
+
+/// A message queued again.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Requeued {
+    /// Always `pending`.
+    pub status: RequeuedStatus,
+}
+
+/// The status of a message queued again.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RequeuedStatus {
+    /// Waiting for the next delivery round.
+    Pending,
+}
+
+/// One delivery round.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Attempted {
+    /// Messages tried.
+    pub attempted: usize,
 }
 
 /// OpenAPI paths of this module.

@@ -65,7 +65,7 @@ pub fn enqueue_to(
 }
 
 /// A message as the admin list shows it.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
     /// Id (also the delivery id the receiver sees).

@@ -345,9 +345,26 @@ pub async fn delete_calendar_day(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// A deadline tier (时限档位) as the admin list shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TierView {
+    /// Tier code.
+    pub code: String,
+    /// Name in Chinese.
+    pub name_zh: String,
+    /// Name in English.
+    pub name_en: String,
+    /// The response deadline: one key, its kind (e.g. `hours`, `working_days`), and its value.
+    pub response: std::collections::BTreeMap<String, i32>,
+    /// The resolution deadline, the same way.
+    pub resolution: std::collections::BTreeMap<String, i32>,
+    /// The clock it counts on.
+    pub clock: String,
+}
+
 /// Deadline tiers.
 #[utoipa::path(get, path = "/api/v1/admin/tiers", tag = "admin",
-    responses((status = 200)), security(("bearer" = [])))]
+    responses((status = 200, body = [TierView])), security(("bearer" = [])))]
 pub async fn list_tiers(
     state: web::Data<AppState>,
     _who: Authed<policy::Staff>,
@@ -370,11 +387,15 @@ pub async fn list_tiers(
                 .load::<(String, String, String, String, i32, String, i32, String)>(conn)?)
         })
         .await?;
-    let list: Vec<Value> = rows
+    let list: Vec<TierView> = rows
         .into_iter()
-        .map(|(code, zh, en, rk, rv, sk, sv, clock)| {
-            json!({"code": code, "name_zh": zh, "name_en": en,
-                   "response": {rk: rv}, "resolution": {sk: sv}, "clock": clock})
+        .map(|(code, name_zh, name_en, rk, rv, sk, sv, clock)| TierView {
+            code,
+            name_zh,
+            name_en,
+            response: [(rk, rv)].into(),
+            resolution: [(sk, sv)].into(),
+            clock,
         })
         .collect();
     Ok(HttpResponse::Ok().json(list))

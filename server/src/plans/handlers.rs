@@ -7,12 +7,15 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::answers::{
+    DistrictPlan, MeasureInfo, PlanChanges, PlanImport, PlanTable, PlansSet, Progress,
+};
 use super::progress;
 use super::store::{self, Changer, Measure, Target, check_entry, parse_year};
 use crate::auth::principal::{Authed, Principal, policy};
 use crate::error::{ApiError, ErrorCode};
 use crate::registers::query::Org;
-use crate::registers::sheet::{self, Cell, ImportQuery};
+use crate::registers::sheet::{self, Cell, ImportQuery, SheetFile};
 use crate::state::AppState;
 
 /// `?year=YYYY` (default: the server clock's current year in the city's time zone).
@@ -36,27 +39,39 @@ fn plan_table(
     org: &Org,
     year: i32,
     targets: &std::collections::HashMap<(String, Measure), i64>,
-) -> Value {
-    let districts: Vec<Value> = org
+) -> PlanTable {
+    let districts = org
         .districts()
         .into_iter()
-        .map(|d| {
-            let t: serde_json::Map<String, Value> = Measure::ALL
+        .map(|d| DistrictPlan {
+            area_id: d.id.clone(),
+            code: d.code.clone(),
+            name_zh: d.name_zh.clone(),
+            name_en: d.name_en.clone(),
+            targets: Measure::ALL
                 .into_iter()
-                .map(|m| (m.as_str().to_owned(), json!(targets.get(&(d.id.clone(), m)))))
-                .collect();
-            json!({"area_id": d.id, "code": d.code, "name_zh": d.name_zh, "name_en": d.name_en, "targets": t})
+                .map(|m| (m.as_str(), targets.get(&(d.id.clone(), m)).copied()))
+                .collect(),
         })
         .collect();
-    let measures: Vec<Value> = Measure::ALL
+    let measures = Measure::ALL
         .into_iter()
-        .map(|m| json!({"measure": m.as_str(), "programme": m.programme(), "label_zh": m.label_zh(), "label_en": m.label_en()}))
+        .map(|m| MeasureInfo {
+            measure: m.as_str(),
+            programme: m.programme(),
+            label_zh: m.label_zh(),
+            label_en: m.label_en(),
+        })
         .collect();
-    json!({"year": year, "measures": measures, "districts": districts})
+    PlanTable {
+        year,
+        measures,
+        districts,
+    }
 }
 
 /// `GET /api/v1/plans?year=`: every district's targets of the year (null where not set).
-#[utoipa::path(get, path = "/api/v1/plans", tag = "plans", params(YearQuery), responses((status = 200, description = "{year, measures, districts: [{area_id, name_zh, targets}]}")))]
+#[utoipa::path(get, path = "/api/v1/plans", tag = "plans", params(YearQuery), responses((status = 200, body = PlanTable)))]
 pub async fn get_plans(
     state: web::Data<AppState>,
     _p: Principal,
@@ -97,7 +112,7 @@ pub struct SetPlans {
 }
 
 /// `PUT /api/v1/plans`: sets targets (admin, supervisor), all or nothing; each change logged.
-#[utoipa::path(put, path = "/api/v1/plans", tag = "plans", request_body = SetPlans, responses((status = 200, description = "{changed, plans}"), (status = 422, description = "invalid_plan: errors per entry")))]
+#[utoipa::path(put, path = "/api/v1/plans", tag = "plans", request_body = SetPlans, responses((status = 200, body = PlansSet), (status = 422, description = "invalid_plan: errors per entry")))]
 pub async fn set_plans(
     state: web::Data<AppState>,
     auth: Authed<policy::Supervision>,
@@ -140,14 +155,17 @@ pub async fn set_plans(
                 now,
             )?;
             let t = store::targets(conn, year)?;
-            Ok(json!({"changed": changed, "plans": plan_table(&org, year, &t)}))
+            Ok(PlansSet {
+                changed,
+                plans: plan_table(&org, year, &t),
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(answer))
 }
 
 /// `GET /api/v1/plans/changes?year=`: every change of the year's targets, newest first.
-#[utoipa::path(get, path = "/api/v1/plans/changes", tag = "plans", params(YearQuery), responses((status = 200, description = "{items: [{year, area_id, measure, old_target, new_target, changed_by_name, source, changed_at}]}")))]
+#[utoipa::path(get, path = "/api/v1/plans/changes", tag = "plans", params(YearQuery), responses((status = 200, body = PlanChanges)))]
 pub async fn plan_changes(
     state: web::Data<AppState>,
     _p: Principal,
@@ -158,7 +176,7 @@ pub async fn plan_changes(
         .db
         .run(move |conn| Ok(store::changes(conn, year)?))
         .await?;
-    Ok(HttpResponse::Ok().json(json!({"items": items})))
+    Ok(HttpResponse::Ok().json(PlanChanges { items }))
 }
 
 /// The columns of the plan sheet: 年度, 区县, then one per measure.
@@ -184,7 +202,7 @@ fn download(bytes: Vec<u8>, filename: &str, csv: bool) -> HttpResponse {
 }
 
 /// `GET /api/v1/plans.xlsx?year=`: the year's plans as the import sheet's layout.
-#[utoipa::path(get, path = "/api/v1/plans.xlsx", tag = "plans", params(YearQuery), responses((status = 200, description = "XLSX workbook")))]
+#[utoipa::path(get, path = "/api/v1/plans.xlsx", tag = "plans", params(YearQuery), responses((status = 200, description = "XLSX workbook", body = SheetFile, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 pub async fn plans_xlsx(
     state: web::Data<AppState>,
     _p: Principal,
@@ -330,7 +348,7 @@ pub fn parse_plan_sheet(org: &Org, rows: &[Vec<String>]) -> (Vec<Target>, Vec<Va
 /// `POST /api/v1/plans/import?dry_run=`: an XLSX or CSV plan sheet (body = the file). Every bad
 /// row is named (row, column, reason); nothing is applied while any is bad. Idempotent: an
 /// unchanged target is not logged again.
-#[utoipa::path(post, path = "/api/v1/plans/import", tag = "plans", params(ImportQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 200, description = "{dry_run, rows, targets, changed, errors: []}"), (status = 422, description = "import_has_errors: {errors: [{row, column, message_zh, message_en}]}")))]
+#[utoipa::path(post, path = "/api/v1/plans/import", tag = "plans", params(ImportQuery), request_body(content = Vec<u8>, content_type = "application/octet-stream"), responses((status = 200, body = PlanImport), (status = 422, description = "import_has_errors: {errors: [{row, column, message_zh, message_en}]}")))]
 pub async fn import_plans(
     state: web::Data<AppState>,
     auth: Authed<policy::Supervision>,
@@ -368,17 +386,20 @@ pub async fn import_plans(
                     now,
                 )?
             };
-            Ok(json!({
-                "dry_run": dry_run, "rows": rows.len().saturating_sub(1),
-                "targets": targets.len(), "changed": changed, "errors": [],
-            }))
+            Ok(PlanImport {
+                dry_run,
+                rows: rows.len().saturating_sub(1),
+                targets: targets.len(),
+                changed,
+                errors: Vec::new(),
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
 /// `GET /api/v1/progress?year=`: progress against plan per district and programme (staff).
-#[utoipa::path(get, path = "/api/v1/progress", tag = "plans", params(YearQuery), responses((status = 200, description = "same shape as the public progress")))]
+#[utoipa::path(get, path = "/api/v1/progress", tag = "plans", params(YearQuery), responses((status = 200, body = Progress)))]
 pub async fn office_progress(
     state: web::Data<AppState>,
     _p: Principal,
@@ -411,7 +432,7 @@ pub async fn public_progress(
 
 /// `GET /api/v1/progress.xlsx?year=`: the progress table (district × measure: plan, done, %,
 /// rank).
-#[utoipa::path(get, path = "/api/v1/progress.xlsx", tag = "plans", params(YearQuery), responses((status = 200, description = "XLSX workbook")))]
+#[utoipa::path(get, path = "/api/v1/progress.xlsx", tag = "plans", params(YearQuery), responses((status = 200, description = "XLSX workbook", body = SheetFile, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 pub async fn progress_xlsx(
     state: web::Data<AppState>,
     _p: Principal,

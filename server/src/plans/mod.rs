@@ -3,6 +3,7 @@
 //! and progress against them computed from the project records (`progress`). See
 //! `docs/registers.md` for the formulas.
 
+pub mod answers;
 pub mod handlers;
 pub mod progress;
 pub mod schema;

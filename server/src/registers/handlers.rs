@@ -12,10 +12,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::answers::{
+    AreaEntry, Catalogue, FieldView, Link, ListPage, Pushed, RecordPage, RegisterEntry, Relation,
+    Summary, UnitEntry,
+};
 use super::history::{self, Authors};
 use super::list::{self, Filter, ListQuery, REGISTERS, item, register_type};
 use super::query::{self, Org};
-use super::sheet::{self, Cell};
+use super::sheet::{self, Cell, SheetFile};
 use super::write::{Edit, OfficeAuthor, push_office};
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorCode};
@@ -33,7 +37,7 @@ fn today(state: &AppState) -> String {
 
 /// `GET /api/v1/registers`: the four registers with their fields (labels from the shared
 /// schemas) and the areas and units to filter by.
-#[utoipa::path(get, path = "/api/v1/registers", tag = "registers", responses((status = 200, description = "{registers: [{name, label_zh, label_en, schema}], areas, units}")))]
+#[utoipa::path(get, path = "/api/v1/registers", tag = "registers", responses((status = 200, body = Catalogue)))]
 pub async fn catalogue(
     state: web::Data<AppState>,
     _p: Principal,
@@ -42,26 +46,45 @@ pub async fn catalogue(
         .db
         .run(move |conn| {
             let org = Org::load(conn)?;
-            let registers: Vec<Value> = REGISTERS
+            let registers = REGISTERS
                 .iter()
-                .map(|(n, zh, en)| {
-                    json!({"name": n, "label_zh": zh, "label_en": en, "schema": schema_for(n),
-                           "date_field": list::date_field(n)})
+                .map(|(n, zh, en)| RegisterEntry {
+                    name: n,
+                    label_zh: zh,
+                    label_en: en,
+                    schema: schema_for(n),
+                    date_field: list::date_field(n),
                 })
                 .collect();
-            let mut areas: Vec<Value> = org
+            let mut areas: Vec<AreaEntry> = org
                 .areas
                 .values()
-                .map(|a| json!({"id": a.id, "code": a.code, "parent_id": a.parent_id, "kind": a.kind, "name_zh": a.name_zh, "name_en": a.name_en}))
+                .map(|a| AreaEntry {
+                    id: a.id.clone(),
+                    code: a.code.clone(),
+                    parent_id: a.parent_id.clone(),
+                    kind: a.kind.clone(),
+                    name_zh: a.name_zh.clone(),
+                    name_en: a.name_en.clone(),
+                })
                 .collect();
-            areas.sort_by(|a, b| a["code"].as_str().cmp(&b["code"].as_str()));
-            let mut units: Vec<Value> = org
+            areas.sort_by(|a, b| a.code.cmp(&b.code));
+            let mut units: Vec<UnitEntry> = org
                 .units
                 .values()
-                .map(|u| json!({"id": u.id, "code": u.code, "name_zh": u.name_zh, "name_en": u.name_en}))
+                .map(|u| UnitEntry {
+                    id: u.id.clone(),
+                    code: u.code.clone(),
+                    name_zh: u.name_zh.clone(),
+                    name_en: u.name_en.clone(),
+                })
                 .collect();
-            units.sort_by(|a, b| a["code"].as_str().cmp(&b["code"].as_str()));
-            Ok(json!({"registers": registers, "areas": areas, "units": units}))
+            units.sort_by(|a, b| a.code.cmp(&b.code));
+            Ok(Catalogue {
+                registers,
+                areas,
+                units,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))
@@ -70,7 +93,7 @@ pub async fn catalogue(
 /// `GET /api/v1/registers/{register}` (also `{register}.xlsx`, `{register}.csv`): one page of
 /// the records the caller sees, filtered and sorted on the server; the downloads carry every
 /// matching row with Chinese headers.
-#[utoipa::path(get, path = "/api/v1/registers/{register}", tag = "registers", params(("register" = String, Path, description = "project, building, inspection or hazard; with .xlsx or .csv to download"), ListQuery), responses((status = 200, description = "{items, total, page, per_page}"), (status = 400, description = "invalid filter"), (status = 404, description = "unknown_register")))]
+#[utoipa::path(get, path = "/api/v1/registers/{register}", tag = "registers", params(("register" = String, Path, description = "project, building, inspection or hazard; with .xlsx or .csv to download"), ListQuery), responses((status = 200, description = "one page as JSON; `{register}.xlsx` and `{register}.csv` download every matching row", content((ListPage = "application/json"), (SheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (SheetFile = "text/csv"))), (status = 400, description = "invalid filter"), (status = 404, description = "unknown_register")))]
 pub async fn list_register(
     state: web::Data<AppState>,
     principal: Principal,
@@ -108,10 +131,13 @@ pub async fn list_register(
                     .iter()
                     .map(|r| item(record_type, r, &org, &today))
                     .collect();
-                return Ok(ListAnswer::Page(json!({
-                    "register": record_type, "items": items, "total": total,
-                    "page": filter.page, "per_page": filter.per_page,
-                })));
+                return Ok(ListAnswer::Page(ListPage {
+                    register: record_type,
+                    items,
+                    total: i64::try_from(total).unwrap_or(i64::MAX),
+                    page: i64::try_from(filter.page).unwrap_or(i64::MAX),
+                    per_page: i64::try_from(filter.per_page).unwrap_or(i64::MAX),
+                }));
             }
             let schema = schema_for(record_type).ok_or_else(|| {
                 ApiError::internal(anyhow::anyhow!("no schema for {record_type}"))
@@ -172,7 +198,7 @@ pub async fn list_register(
 }
 
 enum ListAnswer {
-    Page(Value),
+    Page(ListPage),
     File {
         bytes: Vec<u8>,
         ctype: &'static str,
@@ -271,23 +297,30 @@ const CHILDREN: &[(&str, &[(&str, &str)])] = &[
     ("hazard", &[]),
 ];
 
-fn summary(r: &query::Live, record_type: &str, org: &Org, today: &str) -> Value {
+fn summary(r: &query::Live, record_type: &str, org: &Org, today: &str) -> Summary {
     let title = ["name", "address", "description", "inspector"]
         .iter()
         .find_map(|f| r.text(f))
         .unwrap_or("");
-    json!({
-        "record_type": record_type, "id": r.record.id, "title": title,
-        "status": r.text("status"), "grade": r.text("safety_grade").or(r.text("grade")),
-        "severity": r.text("severity"), "area": list::area_names(org, r.text("area_id")),
-        "overdue": list::is_overdue(record_type, r, today),
-    })
+    Summary {
+        record_type: record_type.to_owned(),
+        id: r.record.id.to_string(),
+        title: title.to_owned(),
+        status: r.text("status").map(str::to_owned),
+        grade: r
+            .text("safety_grade")
+            .or(r.text("grade"))
+            .map(str::to_owned),
+        severity: r.text("severity").map(str::to_owned),
+        area: list::area_names(org, r.text("area_id")),
+        overdue: list::is_overdue(record_type, r, today),
+    }
 }
 
 /// `GET /api/v1/registers/{register}/{id}`: every field with its Chinese label, linked records
 /// (project → buildings → inspections → hazards, and back), the full history and the open
 /// conflicts. 404 when the caller's scope does not see it.
-#[utoipa::path(get, path = "/api/v1/registers/{register}/{id}", tag = "registers", params(("register" = String, Path), ("id" = String, Path)), responses((status = 200, description = "{record, fields, links, history, conflicts}"), (status = 404, description = "record_not_found")))]
+#[utoipa::path(get, path = "/api/v1/registers/{register}/{id}", tag = "registers", params(("register" = String, Path), ("id" = String, Path)), responses((status = 200, body = RecordPage), (status = 404, description = "record_not_found")))]
 pub async fn record_page(
     state: web::Data<AppState>,
     principal: Principal,
@@ -302,14 +335,18 @@ pub async fn record_page(
             let scope = scope_of(conn, &principal)?;
             let org = Org::load(conn)?;
             let not_found = || {
-                ApiError::new(ErrorCode::RecordNotFound, "没有这条记录，或不在您的管辖范围内", "no such record, or not in your scope")
+                ApiError::new(
+                    ErrorCode::RecordNotFound,
+                    "没有这条记录，或不在您的管辖范围内",
+                    "no such record, or not in your scope",
+                )
             };
             let (r, deleted) = query::record(conn, &id, &scope)?.ok_or_else(not_found)?;
             if r.record.record_type != record_type {
                 return Err(not_found());
             }
             let schema = schema_for(record_type).ok_or_else(not_found)?;
-            let fields: Vec<Value> = schema
+            let fields: Vec<FieldView> = schema
                 .fields
                 .iter()
                 .map(|f| {
@@ -320,9 +357,16 @@ pub async fn record_page(
                         Cell::Empty => Value::Null,
                     };
                     let st = r.record.fields.get(f.name);
-                    json!({"name": f.name, "label_zh": f.label_zh, "kind": f.kind, "required": f.required,
-                           "value": v, "display": shown, "version": st.map(|s| s.version),
-                           "author": st.map(|s| s.author.clone())})
+                    FieldView {
+                        name: f.name,
+                        label_zh: f.label_zh,
+                        kind: f.kind,
+                        required: f.required,
+                        value: v,
+                        display: shown,
+                        version: st.map(|s| s.version),
+                        author: st.map(|s| s.author.clone()),
+                    }
                 })
                 .collect();
             let mut links = Vec::new();
@@ -332,24 +376,40 @@ pub async fn record_page(
                     && let Some((p, _)) = query::record(conn, pid, &scope)?
                 {
                     let t = p.record.record_type.clone();
-                    links.push(json!({"relation": "parent", "via": field, "record": summary(&p, &t, &org, &today)}));
+                    links.push(Link {
+                        relation: Relation::Parent,
+                        via: field,
+                        record: summary(&p, &t, &org, &today),
+                    });
                 }
             }
             let me: BTreeSet<String> = [r.record.id.to_string()].into();
-            let children = CHILDREN.iter().find(|(t, _)| *t == record_type).map(|(_, c)| *c).unwrap_or(&[]);
+            let children = CHILDREN
+                .iter()
+                .find(|(t, _)| *t == record_type)
+                .map(|(_, c)| *c)
+                .unwrap_or(&[]);
             for (t, field) in children {
                 for c in query::linked(conn, t, field, &me, &scope)? {
-                    links.push(json!({"relation": "child", "via": field, "record": summary(&c, t, &org, &today)}));
+                    links.push(Link {
+                        relation: Relation::Child,
+                        via: field,
+                        record: summary(&c, t, &org, &today),
+                    });
                 }
             }
             let mut authors = Authors::default();
             let history = history::versions(conn, record_type, &id, &mut authors)?;
             let conflicts = history::open_conflicts(conn, record_type, &id, &mut authors)?;
-            Ok(json!({
-                "record": item(record_type, &r, &org, &today), "deleted": deleted,
-                "label_zh": schema.label_zh, "fields": fields, "links": links,
-                "history": history, "conflicts": conflicts,
-            }))
+            Ok(RecordPage {
+                record: item(record_type, &r, &org, &today),
+                deleted,
+                label_zh: schema.label_zh,
+                fields,
+                links,
+                history,
+                conflicts,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))
@@ -426,13 +486,16 @@ async fn push_one(
                 message_en.clone(),
             ))
         }
-        _ => Ok(HttpResponse::Ok().json(json!({"id": record_id, "result": result}))),
+        _ => Ok(HttpResponse::Ok().json(Pushed {
+            id: record_id,
+            result,
+        })),
     }
 }
 
 /// `POST /api/v1/registers/{register}`: creates a record as the office user, through sync's
 /// push (the same validation, scope check and change log as a device).
-#[utoipa::path(post, path = "/api/v1/registers/{register}", tag = "registers", params(("register" = String, Path)), request_body = OfficeEdit, responses((status = 200, description = "{id, result: the push outcome}"), (status = 403, description = "out_of_scope"), (status = 422, description = "the field validation's code")))]
+#[utoipa::path(post, path = "/api/v1/registers/{register}", tag = "registers", params(("register" = String, Path)), request_body = OfficeEdit, responses((status = 200, body = Pushed), (status = 403, description = "out_of_scope"), (status = 422, description = "the field validation's code")))]
 pub async fn create_record(
     state: web::Data<AppState>,
     principal: Principal,
@@ -448,7 +511,7 @@ pub async fn create_record(
 /// `PATCH /api/v1/registers/{register}/{id}`: changes fields as the office user, merged
 /// against `base_version` like a device's edit (a concurrent change of the same field becomes
 /// a conflict both sides see).
-#[utoipa::path(patch, path = "/api/v1/registers/{register}/{id}", tag = "registers", params(("register" = String, Path), ("id" = String, Path)), request_body = OfficeEdit, responses((status = 200, description = "{id, result}"), (status = 404, description = "record_not_found")))]
+#[utoipa::path(patch, path = "/api/v1/registers/{register}/{id}", tag = "registers", params(("register" = String, Path), ("id" = String, Path)), request_body = OfficeEdit, responses((status = 200, body = Pushed), (status = 404, description = "record_not_found")))]
 pub async fn edit_record(
     state: web::Data<AppState>,
     principal: Principal,

@@ -21,10 +21,8 @@ pub struct FieldChange {
     /// Its Chinese label.
     pub label_zh: String,
     /// Value before (null when the record was created or the field was empty).
-    #[schema(value_type = Object)]
     pub old: Value,
     /// Value after.
-    #[schema(value_type = Object)]
     pub new: Value,
 }
 
@@ -208,10 +206,8 @@ pub struct OpenConflict {
     /// Its Chinese label.
     pub label_zh: String,
     /// The value the server had.
-    #[schema(value_type = Object)]
     pub server_value: Value,
     /// The value the device sent.
-    #[schema(value_type = Object)]
     pub device_value: Value,
     /// Which one the policy kept (`server` or `device`).
     pub winner: String,

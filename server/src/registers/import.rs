@@ -366,7 +366,7 @@ fn sees(scope: &Scope, r: &Live) -> bool {
     params(("register" = String, Path, description = "project or building"), ImportQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the XLSX or CSV file"),
     responses(
-        (status = 200, description = "{dry_run, rows, created, updated, unchanged, errors: []}"),
+        (status = 200, body = ImportAnswer),
         (status = 400, description = "not_a_spreadsheet, import_not_supported"),
         (status = 413, description = "too_many_rows (more than 20,000) or a file over 16 MiB"),
         (status = 422, description = "import_has_errors: {errors: [RowError], errors_total, created, updated, unchanged}")))]
@@ -404,13 +404,15 @@ pub async fn import_register(
             // The check reads only (no write turn): every row of the sheet, before anything is
             // applied.
             let planned = plan(conn, record_type, &rows, &org, &scope)?;
-            let mut counts = json!({
-                "dry_run": dry_run, "rows": rows.len().saturating_sub(1),
-                "created": planned.created, "updated": planned.updated,
-                "unchanged": planned.unchanged,
-            });
+            let counts = ImportCounts {
+                dry_run,
+                rows: rows.len().saturating_sub(1),
+                created: planned.created,
+                updated: planned.updated,
+                unchanged: planned.unchanged,
+            };
             if !planned.errors.is_empty() {
-                return Err(has_errors(planned.errors, counts));
+                return Err(has_errors(planned.errors, &counts));
             }
             if !dry_run {
                 apply(
@@ -424,11 +426,38 @@ pub async fn import_register(
                     &counts,
                 )?;
             }
-            counts["errors"] = json!([]);
-            Ok(counts)
+            Ok(ImportAnswer {
+                counts,
+                errors: Vec::new(),
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(answer))
+}
+
+/// What a sheet holds, by what its rows would do (or did).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportCounts {
+    /// Whether nothing was applied (the default).
+    pub dry_run: bool,
+    /// Data rows read (the header not counted).
+    pub rows: usize,
+    /// Rows that create a record.
+    pub created: usize,
+    /// Rows that change a record.
+    pub updated: usize,
+    /// Rows equal to their record.
+    pub unchanged: usize,
+}
+
+/// `POST /api/v1/registers/{register}/import`: the counts of a sheet without errors.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportAnswer {
+    /// The counts.
+    #[serde(flatten)]
+    pub counts: ImportCounts,
+    /// Always empty: a sheet with any bad cell is refused with 422 `import_has_errors`.
+    pub errors: Vec<RowError>,
 }
 
 /// Edits pushed per write transaction by an import's apply.
@@ -450,7 +479,7 @@ fn apply(
     author: &OfficeAuthor,
     edits: Vec<(usize, Edit)>,
     now: i64,
-    counts: &Value,
+    counts: &ImportCounts,
 ) -> Result<(), ApiError> {
     let mut applied = 0;
     for batch in edits.chunks(APPLY_BATCH) {
@@ -480,7 +509,7 @@ fn apply(
                 Ok(())
             } else {
                 // Rolls this batch back.
-                Err(has_errors(refused, counts.clone()).with("applied", json!(applied)))
+                Err(has_errors(refused, counts).with("applied", json!(applied)))
             }
         })?;
         applied += batch.len();
@@ -488,7 +517,7 @@ fn apply(
     Ok(())
 }
 
-fn has_errors(mut errors: Vec<RowError>, counts: Value) -> ApiError {
+fn has_errors(mut errors: Vec<RowError>, counts: &ImportCounts) -> ApiError {
     let total = errors.len();
     errors.truncate(MAX_LISTED_ERRORS);
     let mut e = ApiError::new(
@@ -498,7 +527,7 @@ fn has_errors(mut errors: Vec<RowError>, counts: Value) -> ApiError {
     )
     .with("errors", json!(errors))
     .with("errors_total", json!(total));
-    if let Value::Object(m) = counts {
+    if let Ok(Value::Object(m)) = serde_json::to_value(counts) {
         for (k, v) in m {
             e = e.with(&k, v);
         }

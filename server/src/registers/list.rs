@@ -282,11 +282,11 @@ pub struct ListItem {
     /// Field values.
     #[schema(value_type = Object)]
     pub fields: Value,
-    /// The record's area (names) and its district and street.
-    #[schema(value_type = Object)]
+    /// The record's area (names) and its district and street (null when it has none).
+    #[schema(value_type = Option<Object>)]
     pub area: Value,
-    /// The responsible unit's names, if the record has one.
-    #[schema(value_type = Object)]
+    /// The responsible unit's names (null when the record has none).
+    #[schema(value_type = Option<Object>)]
     pub unit: Value,
     /// Overdue on the server's today.
     pub overdue: bool,

@@ -4,6 +4,7 @@
 //! the open conflicts; XLSX/CSV downloads; and office create/edit as mutations through sync's
 //! push (no second write path). See `docs/registers.md`.
 
+pub mod answers;
 pub mod columns;
 pub mod handlers;
 pub mod history;

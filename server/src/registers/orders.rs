@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::answers::{ClockEvent, OrderState, Pushed};
 use super::query;
 use super::write::{Edit, OfficeAuthor, push_office_checked};
 use crate::auth::Principal;
@@ -34,7 +35,7 @@ fn not_found() -> ApiError {
 /// `GET /api/v1/registers/hazard/{id}/order`: the order's state (status, round, deadline,
 /// overdue, pending extension), its actions in the order taken, and the clock's reminders and
 /// escalations. 404 when the caller's scope does not see the hazard.
-#[utoipa::path(get, path = "/api/v1/registers/hazard/{id}/order", tag = "registers", params(("id" = String, Path)), responses((status = 200, description = "{status, round, deadline, overdue, extension_requested, actions, clock_events}"), (status = 404, description = "record_not_found")))]
+#[utoipa::path(get, path = "/api/v1/registers/hazard/{id}/order", tag = "registers", params(("id" = String, Path)), responses((status = 200, body = OrderState), (status = 404, description = "record_not_found")))]
 pub async fn order_state(
     state: web::Data<AppState>,
     principal: Principal,
@@ -57,30 +58,35 @@ pub async fn order_state(
                     .map(|a| {
                         let mut v = json!(a.values);
                         v["id"] = json!(a.record.id);
-                        v["author"] = json!(a.record.fields.get("action").map(|f| f.author.clone()));
+                        v["author"] =
+                            json!(a.record.fields.get("action").map(|f| f.author.clone()));
                         v["version"] = json!(a.record.version);
                         v
                     })
                     .collect();
             actions.sort_by_key(|a| a["version"].as_i64().unwrap_or(0));
-            let events: Vec<(String, String, String, i64, String, i64)> = hazard_clock_events::table
-                .filter(hazard_clock_events::hazard_id.eq(&id))
-                .order(hazard_clock_events::created_at.asc())
-                .select((
-                    hazard_clock_events::kind,
-                    hazard_clock_events::deadline,
-                    hazard_clock_events::day,
-                    hazard_clock_events::round,
-                    hazard_clock_events::to_units,
-                    hazard_clock_events::created_at,
-                ))
-                .load(conn)?;
-            let clock_events: Vec<Value> = events
+            let events: Vec<(String, String, String, i64, String, i64)> =
+                hazard_clock_events::table
+                    .filter(hazard_clock_events::hazard_id.eq(&id))
+                    .order(hazard_clock_events::created_at.asc())
+                    .select((
+                        hazard_clock_events::kind,
+                        hazard_clock_events::deadline,
+                        hazard_clock_events::day,
+                        hazard_clock_events::round,
+                        hazard_clock_events::to_units,
+                        hazard_clock_events::created_at,
+                    ))
+                    .load(conn)?;
+            let clock_events: Vec<ClockEvent> = events
                 .into_iter()
-                .map(|(kind, deadline, day, round, to, at)| {
-                    let to: Value = serde_json::from_str(&to).unwrap_or(Value::Null);
-                    json!({"kind": kind, "deadline": deadline, "day": day, "round": round,
-                           "to_units": to, "at": crate::clock::format_local(at, &st.config.timezone)})
+                .map(|(kind, deadline, day, round, to, at)| ClockEvent {
+                    kind,
+                    deadline,
+                    day,
+                    round,
+                    to_units: serde_json::from_str(&to).unwrap_or(Value::Null),
+                    at: crate::clock::format_local(at, &st.config.timezone),
                 })
                 .collect();
             let now = st.clock.now_ms();
@@ -94,22 +100,23 @@ pub async fn order_state(
                 Some(at) => crate::sync::hazard_proof::summary(conn, &id, at)?,
                 None => None,
             };
-            Ok(json!({
-                "hazard_id": id,
-                "version": h.record.version,
-                "status": h.text("status").unwrap_or("open"),
-                "round": h.values.get("round").and_then(Value::as_i64).unwrap_or(0),
-                "order_no": h.text("order_no"),
-                "order_issued_on": h.text("order_issued_on"),
-                "deadline": h.text("deadline"),
-                "responsible_person": h.text("responsible_person"),
-                "extension_requested": h.text("extension_requested"),
-                "return_reason": h.text("return_reason"),
-                "overdue": crate::clocks::hazards::overdue(&st, &h.record, now),
-                "proof": proof,
-                "actions": actions,
-                "clock_events": clock_events,
-            }))
+            let text = |f: &str| h.text(f).map(str::to_owned);
+            Ok(OrderState {
+                status: h.text("status").unwrap_or("open").to_owned(),
+                round: h.values.get("round").and_then(Value::as_i64).unwrap_or(0),
+                order_no: text("order_no"),
+                order_issued_on: text("order_issued_on"),
+                deadline: text("deadline"),
+                responsible_person: text("responsible_person"),
+                extension_requested: text("extension_requested"),
+                return_reason: text("return_reason"),
+                overdue: crate::clocks::hazards::overdue(&st, &h.record, now),
+                proof,
+                actions,
+                clock_events,
+                hazard_id: id,
+                version: h.record.version,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(body))
@@ -152,7 +159,7 @@ fn status_of(code: &str) -> StatusCode {
 /// `hazard_action` pushed through sync (the rules are the same as a device's). The answer is
 /// the action's id and push result; a refusal is its stable code (403 role or unit, 409 state,
 /// 422 missing evidence or bad value) and nothing is applied.
-#[utoipa::path(post, path = "/api/v1/registers/hazard/{id}/actions", tag = "registers", params(("id" = String, Path)), request_body = OrderAction, responses((status = 200, description = "{id, result}"), (status = 403, description = "not_responsible_unit, checker_role_required, supervisor_required"), (status = 409, description = "hazard_not_in_state"), (status = 422, description = "rectification_photos_required, return_reason_required, …")))]
+#[utoipa::path(post, path = "/api/v1/registers/hazard/{id}/actions", tag = "registers", params(("id" = String, Path)), request_body = OrderAction, responses((status = 200, body = Pushed), (status = 403, description = "not_responsible_unit, checker_role_required, supervisor_required"), (status = 409, description = "hazard_not_in_state"), (status = 422, description = "rectification_photos_required, return_reason_required, …")))]
 pub async fn order_action(
     state: web::Data<AppState>,
     principal: Principal,
@@ -234,7 +241,10 @@ pub async fn order_action(
             message_zh.clone(),
             message_en.clone(),
         )),
-        _ => Ok(HttpResponse::Ok().json(json!({"id": action_id, "result": result}))),
+        _ => Ok(HttpResponse::Ok().json(Pushed {
+            id: action_id,
+            result,
+        })),
     }
 }
 

@@ -313,3 +313,8 @@ mod tests {
         assert!(read_rows(b"PK\x03\x04garbage").is_err());
     }
 }
+
+/// The OpenAPI schema of a downloaded workbook or sheet: the file's bytes (a binary string).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct SheetFile(pub Vec<u8>);

@@ -7,7 +7,7 @@
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::auth::{Authed, policy};
 use crate::db::schema::{areas, routing_rules, units};
@@ -21,7 +21,7 @@ pub fn dry_run(
     category: &str,
     area_id: Option<&str>,
     point: Option<(f64, f64)>,
-) -> Result<Value, ApiError> {
+) -> Result<DryRun, ApiError> {
     if !catalog.categories.contains_key(category) {
         return Err(crate::complaints::intake::unknown_category(catalog));
     }
@@ -54,35 +54,142 @@ pub fn dry_run(
             ));
         }
     };
-    let area_json = catalog.areas.get(&area).map(|a| json!({"id": a.id, "code": a.code, "kind": a.kind, "name_zh": a.name_zh, "name_en": a.name_en}));
-    let unit_json = |id: &str| {
-        catalog.units.get(id).map(
-            |u| json!({"id": u.id, "code": u.code, "name_zh": u.name_zh, "name_en": u.name_en}),
-        )
+    let area_ref = catalog.areas.get(&area).map(|a| AreaRef {
+        id: a.id.clone(),
+        code: a.code.clone(),
+        kind: a.kind,
+        name_zh: a.name_zh.clone(),
+        name_en: a.name_en.clone(),
+    });
+    let unit_ref = |id: &str| {
+        catalog.units.get(id).map(|u| UnitRef {
+            id: u.id.clone(),
+            code: u.code.clone(),
+            name_zh: u.name_zh.clone(),
+            name_en: u.name_en.clone(),
+        })
     };
     Ok(match catalog.router.route(category, &area) {
         Some(d) => {
             let rule = catalog.router.rules().iter().find(|r| r.id == d.rule_id);
-            json!({
-                "area": area_json,
-                "unit": unit_json(d.unit_id),
-                "status": "dispatched",
-                "rule": rule.map(|r| json!({"id": r.id, "category": r.category, "area_id": r.area_id, "area_code": catalog.areas.get(&r.area_id).map(|a| a.code.clone()), "priority": r.priority})),
-                "reason": if d.matched_area_id == area { "rule_on_this_area" } else { "rule_on_an_enclosing_area" },
-            })
+            DryRun {
+                area: area_ref,
+                unit: unit_ref(d.unit_id),
+                status: DryRunStatus::Dispatched,
+                rule: rule.map(|r| RuleRef {
+                    id: r.id.clone(),
+                    category: r.category.clone(),
+                    area_id: r.area_id.clone(),
+                    area_code: catalog.areas.get(&r.area_id).map(|a| a.code.clone()),
+                    priority: r.priority,
+                }),
+                reason: if d.matched_area_id == area {
+                    DryRunReason::RuleOnThisArea
+                } else {
+                    DryRunReason::RuleOnAnEnclosingArea
+                },
+                handover: None,
+            }
         }
-        None => json!({
-            "area": area_json,
-            "unit": catalog.dispatch_center.as_deref().and_then(unit_json),
-            "status": "dispatching",
-            "rule": Value::Null,
-            "reason": "no_rule_dispatch_center",
-        }),
+        None => DryRun {
+            area: area_ref,
+            unit: catalog.dispatch_center.as_deref().and_then(unit_ref),
+            status: DryRunStatus::Dispatching,
+            rule: None,
+            reason: DryRunReason::NoRuleDispatchCenter,
+            handover: None,
+        },
     })
 }
 
-/// Query of the dry run.
-#[derive(Debug, Deserialize)]
+/// Where a complaint would go, and why.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DryRun {
+    /// The area it would be filed in (null only if the catalog lost it meanwhile).
+    pub area: Option<AreaRef>,
+    /// The unit it would go to (null: no dispatch centre configured).
+    pub unit: Option<UnitRef>,
+    /// Its first status.
+    pub status: DryRunStatus,
+    /// The rule that decided (null: none matched).
+    pub rule: Option<RuleRef>,
+    /// Why.
+    pub reason: DryRunReason,
+    /// The upkeep hand-over that made the rule (`reason: upkeep_handover` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub handover: Option<Value>,
+}
+
+/// A complaint's first status after routing.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DryRunStatus {
+    /// A rule named the unit.
+    Dispatched,
+    /// No rule: the dispatch centre decides.
+    Dispatching,
+}
+
+/// Why a complaint goes where it goes.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DryRunReason {
+    /// A rule on the complaint's own area.
+    RuleOnThisArea,
+    /// A rule on an area enclosing it.
+    RuleOnAnEnclosingArea,
+    /// No rule: the dispatch centre.
+    NoRuleDispatchCenter,
+    /// A rule an upkeep hand-over made (the property manager).
+    UpkeepHandover,
+}
+
+/// An area in a dry run.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AreaRef {
+    /// Area id.
+    pub id: String,
+    /// Area code.
+    pub code: String,
+    /// Its level.
+    pub kind: super::engine::AreaKind,
+    /// Name in Chinese.
+    pub name_zh: String,
+    /// Name in English.
+    pub name_en: String,
+}
+
+/// A unit in a dry run.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UnitRef {
+    /// Unit id.
+    pub id: String,
+    /// Unit code.
+    pub code: String,
+    /// Name in Chinese.
+    pub name_zh: String,
+    /// Name in English.
+    pub name_en: String,
+}
+
+/// The rule a dry run matched.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RuleRef {
+    /// Rule id.
+    pub id: String,
+    /// Category code, or null for every category.
+    pub category: Option<String>,
+    /// The rule's area id.
+    pub area_id: String,
+    /// Its code.
+    pub area_code: Option<String>,
+    /// Its priority.
+    pub priority: i32,
+}
+
+/// Query of the dry run: a category and an area (id or code) or a point.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct DryRunQuery {
     /// Category code.
     pub category: String,
@@ -98,7 +205,7 @@ pub struct DryRunQuery {
 }
 
 /// `GET /api/v1/routing/dry-run`.
-#[utoipa::path(get, path = "/api/v1/routing/dry-run", tag = "routing", responses((status = 200, description = "Where a complaint would go and why (query: category, area_id | lat, lon)")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/routing/dry-run", tag = "routing", params(DryRunQuery), responses((status = 200, description = "Where a complaint would go and why", body = DryRun)), security(("bearer" = [])))]
 pub async fn dry_run_handler(
     state: web::Data<AppState>,
     _auth: Authed<policy::Dispatch>,
@@ -117,11 +224,11 @@ pub async fn dry_run_handler(
             };
             let mut v = dry_run(&catalog, &q.category, q.area_id.as_deref(), point)?;
             // A rule made by an upkeep hand-over says so.
-            if let Some(rule) = v["rule"]["id"].as_str().map(str::to_owned)
+            if let Some(rule) = v.rule.as_ref().map(|r| r.id.clone())
                 && let Some(h) = crate::upkeep::rule_origin(conn, &rule)?
             {
-                v["reason"] = json!("upkeep_handover");
-                v["handover"] = h;
+                v.reason = DryRunReason::UpkeepHandover;
+                v.handover = Some(h);
             }
             Ok(v)
         })
@@ -196,8 +303,25 @@ pub struct NewRule {
     pub priority: i32,
 }
 
+/// A rule as created.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedRule {
+    /// Rule id.
+    pub id: String,
+    /// Its key: `area code/category or */unit code`.
+    pub rule_key: String,
+    /// Category code, or null for every category.
+    pub category: Option<String>,
+    /// Area id.
+    pub area_id: String,
+    /// Unit id.
+    pub unit_id: String,
+    /// Higher wins among rules of the same area and category.
+    pub priority: i32,
+}
+
 /// `POST /api/v1/admin/routing/rules`.
-#[utoipa::path(post, path = "/api/v1/admin/routing/rules", tag = "routing", responses((status = 201, description = "Rule created")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/admin/routing/rules", tag = "routing", request_body = NewRule, responses((status = 201, description = "Rule created", body = CreatedRule), (status = 422, description = "unknown category, area or unit (per field)")), security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<AppState>,
     _auth: Authed<policy::AdminOnly>,
@@ -214,20 +338,40 @@ pub async fn create(
             if let Some(c) = &r.category
                 && !catalog.categories.contains_key(c)
             {
-                errors.push(FieldError::new("category", FieldCode::UnknownCategory, "没有这个类别", "No such category"));
+                errors.push(FieldError::new(
+                    "category",
+                    FieldCode::UnknownCategory,
+                    "没有这个类别",
+                    "No such category",
+                ));
             }
             let area_code = catalog.areas.get(&r.area_id).map(|a| a.code.clone());
             if area_code.is_none() {
-                errors.push(FieldError::new("area_id", FieldCode::UnknownArea, "没有这个区域", "No such area"));
+                errors.push(FieldError::new(
+                    "area_id",
+                    FieldCode::UnknownArea,
+                    "没有这个区域",
+                    "No such area",
+                ));
             }
             let unit_code = catalog.units.get(&r.unit_id).map(|u| u.code.clone());
             if unit_code.is_none() {
-                errors.push(FieldError::new("unit_id", FieldCode::UnknownUnit, "没有这个单位", "No such unit"));
+                errors.push(FieldError::new(
+                    "unit_id",
+                    FieldCode::UnknownUnit,
+                    "没有这个单位",
+                    "No such unit",
+                ));
             }
             if !errors.is_empty() {
                 return Err(ApiError::with_fields(errors));
             }
-            let key = format!("{}/{}/{}", area_code.unwrap_or_default(), r.category.as_deref().unwrap_or("*"), unit_code.unwrap_or_default());
+            let key = format!(
+                "{}/{}/{}",
+                area_code.unwrap_or_default(),
+                r.category.as_deref().unwrap_or("*"),
+                unit_code.unwrap_or_default()
+            );
             let id = uuid::Uuid::now_v7().to_string();
             diesel::insert_into(routing_rules::table)
                 .values((
@@ -241,7 +385,14 @@ pub async fn create(
                 ))
                 .execute(conn)?;
             st.catalog.invalidate();
-            Ok(json!({"id": id, "rule_key": key, "category": r.category, "area_id": r.area_id, "unit_id": r.unit_id, "priority": r.priority}))
+            Ok(CreatedRule {
+                id,
+                rule_key: key,
+                category: r.category,
+                area_id: r.area_id,
+                unit_id: r.unit_id,
+                priority: r.priority,
+            })
         })
         .await?;
     Ok(HttpResponse::Created().json(v))

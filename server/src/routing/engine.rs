@@ -9,7 +9,19 @@ use super::geo::{BBox, Polygon};
 
 /// Level of an area in the tree (行政区划层级): city → district (区) → street (街道) → community
 /// (社区/小区).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AreaKind {
     /// The city (市).

@@ -6,6 +6,7 @@
 //! not completed with `project_not_completed`. The figures per manager and per community are in
 //! [`figures`] and [`report`]. See `docs/upkeep.md`.
 
+pub mod answers;
 pub mod figures;
 pub mod report;
 pub mod sample;
@@ -21,6 +22,7 @@ use crate::db::schema::{routing_rules, units};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::sync::scope::Scope;
+use answers::{Handover, HandoverItem, HandoverList, HandoverRule};
 use schema::{upkeep_handovers, upkeep_rules};
 
 /// The complaint categories a hand-over routes to the property manager.
@@ -50,7 +52,7 @@ fn unprocessable(code: ErrorCode, zh: String, en: String) -> ApiError {
 
 /// `POST /api/v1/upkeep/handovers`: hands a completed project's community over to a property
 /// manager and creates its routing rules (supervisors and administrators). All or nothing.
-#[utoipa::path(post, path = "/api/v1/upkeep/handovers", tag = "upkeep", request_body = NewHandover, responses((status = 201, description = "{id, project_id, area_id, unit_id, took_over_on, rules: [{id, category}]}"), (status = 422, description = "not_a_property_manager, project_not_completed, invalid_date, already_handed_over"), (status = 404, description = "project_not_found")))]
+#[utoipa::path(post, path = "/api/v1/upkeep/handovers", tag = "upkeep", request_body = NewHandover, responses((status = 201, body = Handover), (status = 422, description = "not_a_property_manager, project_not_completed, invalid_date, already_handed_over"), (status = 404, description = "project_not_found")))]
 pub async fn create_handover(
     state: web::Data<AppState>,
     auth: Authed<policy::Supervision>,
@@ -80,7 +82,7 @@ pub fn hand_over(
     who_id: &str,
     who_name: &str,
     now: i64,
-) -> Result<Value, ApiError> {
+) -> Result<Handover, ApiError> {
     let date: jiff::civil::Date = b.took_over_on.trim().parse().map_err(|_| {
         unprocessable(
             ErrorCode::InvalidDate,
@@ -169,17 +171,25 @@ pub fn hand_over(
                 upkeep_rules::category_code.eq(cat),
             ))
             .execute(conn)?;
-        rules.push(json!({"id": rule_id, "category": cat}));
+        rules.push(HandoverRule {
+            id: rule_id,
+            category: cat,
+        });
     }
-    Ok(json!({
-        "id": id, "project_id": b.project_id, "area_id": area, "unit_id": unit_id,
-        "took_over_on": date.to_string(), "created_by_name": who_name, "created_at": now,
-        "rules": rules,
-    }))
+    Ok(Handover {
+        id,
+        project_id: b.project_id.clone(),
+        area_id: area,
+        unit_id,
+        took_over_on: date.to_string(),
+        created_by_name: who_name.to_owned(),
+        created_at: now,
+        rules,
+    })
 }
 
 /// `GET /api/v1/upkeep/handovers`: every hand-over, newest first, with who and when.
-#[utoipa::path(get, path = "/api/v1/upkeep/handovers", tag = "upkeep", responses((status = 200, description = "{items: [{id, project_id, area_id, unit_id, took_over_on, note, created_by_name, created_at}]}")))]
+#[utoipa::path(get, path = "/api/v1/upkeep/handovers", tag = "upkeep", responses((status = 200, body = HandoverList)))]
 pub async fn list_handovers(
     state: web::Data<AppState>,
     _auth: Authed<policy::Staff>,
@@ -203,11 +213,33 @@ pub async fn list_handovers(
                 .load(conn)?)
         })
         .await?;
-    let items: Vec<Value> = rows
+    let items = rows
         .into_iter()
-        .map(|(id, p, a, u, d, n, by, at)| json!({"id": id, "project_id": p, "area_id": a, "unit_id": u, "took_over_on": d, "note": n, "created_by_name": by, "created_at": at}))
+        .map(
+            |(
+                id,
+                project_id,
+                area_id,
+                unit_id,
+                took_over_on,
+                note,
+                created_by_name,
+                created_at,
+            )| {
+                HandoverItem {
+                    id,
+                    project_id,
+                    area_id,
+                    unit_id,
+                    took_over_on,
+                    note,
+                    created_by_name,
+                    created_at,
+                }
+            },
+        )
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"items": items})))
+    Ok(HttpResponse::Ok().json(HandoverList { items }))
 }
 
 /// The hand-over that created routing rule `rule_id`, if any: `{handover_id, unit_id,

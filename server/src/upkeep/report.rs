@@ -199,7 +199,7 @@ fn managers(conn: &mut DbConnection, c: &Ctx, scope: &Scope) -> Result<Vec<Value
 /// response, resolution and satisfaction rates on the facility and property-management
 /// complaints of its communities since it took them over (fewer than 10 dispatches: shown,
 /// `rank: null`).
-#[utoipa::path(get, path = "/api/v1/upkeep/managers", tag = "upkeep", responses((status = 200, description = "{items: [{unit_id, code, name_zh, name_en, rank, score, figures: Figures, overdue_open, communities: [{area_id, name_zh, took_over_on, current, figures, overdue_open}]}], min_sample}")))]
+#[utoipa::path(get, path = "/api/v1/upkeep/managers", tag = "upkeep", responses((status = 200, body = super::answers::ManagerList)))]
 pub async fn list_managers(
     state: web::Data<AppState>,
     principal: Principal,
@@ -223,7 +223,7 @@ pub async fn list_managers(
 
 /// `GET /api/v1/upkeep/managers/{unit_id}`: one property manager (id or code) with its rank,
 /// figures and communities (404 `unit_not_found` for another kind of unit or out of scope).
-#[utoipa::path(get, path = "/api/v1/upkeep/managers/{unit_id}", tag = "upkeep", params(("unit_id" = String, Path)), responses((status = 200, description = "{manager: {unit_id, code, rank, score, figures, overdue_open, communities}, ranked_of}"), (status = 404, description = "unit_not_found")))]
+#[utoipa::path(get, path = "/api/v1/upkeep/managers/{unit_id}", tag = "upkeep", params(("unit_id" = String, Path)), responses((status = 200, body = super::answers::ManagerPage), (status = 404, description = "unit_not_found")))]
 pub async fn get_manager(
     state: web::Data<AppState>,
     principal: Principal,
@@ -366,7 +366,7 @@ fn community(
 /// for the N months before its (latest) hand-over and the N after (up to today): complaints in
 /// the upkeep categories, the three rates, deadlines missed, open overdue; the before and after
 /// periods summed and their difference; the manager's own figures since it took over.
-#[utoipa::path(get, path = "/api/v1/upkeep/communities/{area_id}", tag = "upkeep", params(("area_id" = String, Path), MonthsQuery), responses((status = 200, description = "{area_id, name_zh, handover, months, monthly: [{month, phase, complaints, response_rate, resolution_rate, satisfaction_rate, overdue, overdue_open}], before, after, change, manager_figures, overdue_open}"), (status = 400, description = "invalid_query"), (status = 404, description = "community_not_found")))]
+#[utoipa::path(get, path = "/api/v1/upkeep/communities/{area_id}", tag = "upkeep", params(("area_id" = String, Path), MonthsQuery), responses((status = 200, body = super::answers::CommunityPage), (status = 400, description = "invalid_query"), (status = 404, description = "community_not_found")))]
 pub async fn get_community(
     state: web::Data<AppState>,
     principal: Principal,
