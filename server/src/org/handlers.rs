@@ -5,7 +5,7 @@
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::auth::{Authed, policy};
 use crate::db::schema::{areas, calendar_days, categories, deadline_tiers, unit_areas, units};
@@ -29,8 +29,8 @@ pub struct AreaView {
     pub name_zh: String,
     /// English name.
     pub name_en: String,
-    /// GeoJSON Polygon geometry.
-    #[schema(value_type = Object)]
+    /// GeoJSON Polygon geometry, or null for an area drawn without a boundary.
+    #[schema(value_type = Option<Object>)]
     pub polygon: Option<Value>,
 }
 
