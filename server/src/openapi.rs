@@ -78,6 +78,80 @@ mod tests {
         out
     }
 
+    /// The server's Rust source files, path and text.
+    fn sources() -> Vec<(std::path::PathBuf, String)> {
+        let mut out = Vec::new();
+        let mut files = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+        while let Some(p) = files.pop() {
+            if p.is_dir() {
+                files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                out.push((p, text));
+            }
+        }
+        out
+    }
+
+    /// The schema name of each type deriving `ToSchema` (its `#[schema(as = …)]` if it has one),
+    /// with where it is declared.
+    fn schema_names() -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (path, text) in sources() {
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                if !(line.contains("derive(") && line.contains("ToSchema")) {
+                    continue;
+                }
+                let mut alias = None;
+                for (j, l) in lines.iter().enumerate().skip(i).take(20) {
+                    if let Some(rest) = l.split("schema(as = ").nth(1) {
+                        let name = rest.split([')', ',']).next().unwrap_or(rest);
+                        alias = Some(name.rsplit("::").next().unwrap_or(name).trim().to_owned());
+                    }
+                    let t = l.trim_start();
+                    let t = t
+                        .strip_prefix("pub(crate) ")
+                        .or_else(|| t.strip_prefix("pub "))
+                        .unwrap_or(t);
+                    if let Some(decl) = t
+                        .strip_prefix("struct ")
+                        .or_else(|| t.strip_prefix("enum "))
+                    {
+                        let name: String = decl
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        let at = format!("{}:{}", path.display(), j + 1);
+                        out.push((alias.take().unwrap_or(name), at));
+                        break;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Two types with one schema name replace each other in the document without a word (the
+    /// last registered wins), and the conformance check then validates answers against the
+    /// wrong type: `GET /api/v1/stats/summary` was checked against a register record's summary.
+    #[test]
+    fn every_schema_name_belongs_to_one_type() {
+        let mut seen: std::collections::HashMap<String, String> = Default::default();
+        let mut twice = Vec::new();
+        let names = schema_names();
+        assert!(names.len() > 100, "the scan found {} schemas", names.len());
+        for (name, at) in names {
+            if let Some(first) = seen.insert(name.clone(), at.clone()) {
+                twice.push(format!("{name}: {first} and {at}"));
+            }
+        }
+        assert!(
+            twice.is_empty(),
+            "schema names used twice (add #[schema(as = …)]): {twice:#?}"
+        );
+    }
+
     fn scan(text: &str, out: &mut BTreeSet<(String, String)>) {
         const OPENERS: [&str; 3] = [".route(", "web::resource(", "web::scope("];
         let mut scope = String::new();

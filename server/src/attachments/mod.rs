@@ -247,6 +247,7 @@ pub async fn missing(
 
 /// The answer of an upload: the photo is stored under its hash.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = AttachmentStored)]
 pub struct Stored {
     /// The SHA-256 the bytes hash to (the path's).
     pub sha256: String,

@@ -10,6 +10,7 @@ use crate::error::{ApiError, ErrorCode};
 /// Weekly (周通报) or monthly (月通报).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = BulletinKind)]
 pub enum Kind {
     /// Monday to Sunday.
     Weekly,

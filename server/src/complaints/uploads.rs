@@ -87,6 +87,7 @@ pub async fn create(
 
 /// What `POST /api/v1/uploads` answers: the stored public copy.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = UploadStored)]
 pub struct Stored {
     /// Upload id, to name in a complaint's or a resolution's `photos`.
     pub id: String,

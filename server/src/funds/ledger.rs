@@ -113,6 +113,7 @@ impl Source {
 /// What an entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = FundEntryKind)]
 pub enum Kind {
     /// 预算: money allocated to the project from a source.
     Budget,

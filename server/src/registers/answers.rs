@@ -146,6 +146,7 @@ pub struct Link {
 
 /// A linked record in brief.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = LinkedRecord)]
 pub struct Summary {
     /// Its register.
     pub record_type: String,

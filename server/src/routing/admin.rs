@@ -147,6 +147,7 @@ pub enum DryRunReason {
 
 /// An area in a dry run.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = DryRunArea)]
 pub struct AreaRef {
     /// Area id.
     pub id: String,
@@ -162,6 +163,7 @@ pub struct AreaRef {
 
 /// A unit in a dry run.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = DryRunUnit)]
 pub struct UnitRef {
     /// Unit id.
     pub id: String,

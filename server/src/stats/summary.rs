@@ -345,6 +345,7 @@ pub struct DayCount {
 
 /// What `GET /api/v1/stats/summary` answers: the board and the orders overdue now.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = BoardSummary)]
 pub struct Summary {
     /// The board.
     #[serde(flatten)]
