@@ -93,3 +93,75 @@ pub struct FundsImport {
     /// Always empty: a sheet with any bad row is refused with 422 `import_has_errors`.
     pub errors: Vec<Value>,
 }
+
+/// What `GET /api/v1/public/funds` answers, for the document: `report::public` builds it as JSON
+/// and the e2e conformance check validates every answer against this. Yuan, sums only.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicFunds {
+    /// The year.
+    pub year: i32,
+    /// Always `yuan`.
+    pub unit: String,
+    /// Every district, with zeros where nothing was recorded.
+    pub districts: Vec<PublicFundsDistrict>,
+    /// The city's sums.
+    pub city: PublicFundsCity,
+    /// Per source of funds (`central`, `provincial`, …): its labels, budget and received.
+    pub sources: std::collections::BTreeMap<String, PublicSourceSums>,
+}
+
+/// One district's fund sums.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicFundsDistrict {
+    /// District area id.
+    pub area_id: String,
+    /// District code.
+    pub code: String,
+    /// Name in Chinese.
+    pub name_zh: String,
+    /// Name in English.
+    pub name_en: String,
+    /// Per programme (`shantytown`, `dangerous_housing`, `old_community`).
+    pub programmes: std::collections::BTreeMap<String, PublicFundSums>,
+    /// All programmes.
+    pub total: PublicFundSums,
+}
+
+/// The city's fund sums.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicFundsCity {
+    /// Per programme.
+    pub programmes: std::collections::BTreeMap<String, PublicFundSums>,
+    /// All programmes.
+    pub total: PublicFundSums,
+}
+
+/// Budget, received and paid, yuan, with the shares of the budget.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicFundSums {
+    /// Budget.
+    pub budget: i64,
+    /// Received (到位).
+    pub received: i64,
+    /// Paid out (支付).
+    pub paid: i64,
+    /// Received ÷ budget, %, one decimal; null without a budget.
+    #[schema(required = true)]
+    pub received_percent: Option<f64>,
+    /// Paid ÷ budget, %, one decimal; null without a budget.
+    #[schema(required = true)]
+    pub paid_percent: Option<f64>,
+}
+
+/// One source of funds in the public answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicSourceSums {
+    /// Chinese label.
+    pub label_zh: String,
+    /// English label.
+    pub label_en: String,
+    /// Budget from this source.
+    pub budget: i64,
+    /// Received from this source.
+    pub received: i64,
+}

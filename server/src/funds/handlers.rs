@@ -214,7 +214,7 @@ fn year_of(state: &AppState, q: &YearQuery) -> Result<i32, ApiError> {
 
 /// `GET /api/v1/public/funds?year=`: budget, received and paid of the year per district and
 /// programme (yuan), without login; sums only, nothing personal.
-#[utoipa::path(get, path = "/api/v1/public/funds", tag = "public", params(YearQuery), responses((status = 200, description = "{year, unit, districts: [{area_id, name_zh, name_en, programmes: {shantytown, dangerous_housing, old_community: {budget, received, paid, received_percent, paid_percent}}, total}], city: {programmes, total}, sources}")))]
+#[utoipa::path(get, path = "/api/v1/public/funds", tag = "public", params(YearQuery), responses((status = 200, body = crate::funds::answers::PublicFunds)))]
 pub async fn public_funds(
     state: web::Data<AppState>,
     q: web::Query<YearQuery>,

@@ -415,7 +415,7 @@ pub async fn office_progress(
 
 /// `GET /api/v1/public/progress?year=`: the same figures without login; sums only, nothing
 /// personal.
-#[utoipa::path(get, path = "/api/v1/public/progress", tag = "public", params(YearQuery), responses((status = 200, description = "{year, districts: [{area_id, name_zh, name_en, programmes: {shantytown, dangerous_housing, old_community: {planned, done, percent, rank, measures}}}], city}")))]
+#[utoipa::path(get, path = "/api/v1/public/progress", tag = "public", params(YearQuery), responses((status = 200, body = Progress)))]
 pub async fn public_progress(
     state: web::Data<AppState>,
     q: web::Query<YearQuery>,
