@@ -30,6 +30,8 @@ pub mod plans;
 pub mod redact;
 pub mod registers;
 pub mod routing;
+#[cfg(test)]
+mod source_tree;
 pub mod startup;
 pub mod state;
 pub mod stats;

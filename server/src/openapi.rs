@@ -54,7 +54,6 @@ pub fn document() -> utoipa::openapi::OpenApi {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
-    use std::path::Path;
 
     /// Every `(METHOD, path)` the server mounts under `/api/` (and `/open311/`), read from the
     /// `configure` functions' source: `.route("P", web::get()…)`, `web::resource("P")…
@@ -62,33 +61,8 @@ mod tests {
     /// (Open311's dispatcher, the docs UI) are described elsewhere and skipped.
     fn mounted_routes() -> BTreeSet<(String, String)> {
         let mut out = BTreeSet::new();
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut files = vec![src];
-        while let Some(p) = files.pop() {
-            if p.is_dir() {
-                files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-                continue;
-            }
-            if p.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
-            let text = std::fs::read_to_string(&p).unwrap();
+        for (_, text) in crate::source_tree::rust_files() {
             scan(&text, &mut out);
-        }
-        out
-    }
-
-    /// The server's Rust source files, path and text.
-    fn sources() -> Vec<(std::path::PathBuf, String)> {
-        let mut out = Vec::new();
-        let mut files = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
-        while let Some(p) = files.pop() {
-            if p.is_dir() {
-                files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-            } else if p.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&p).unwrap();
-                out.push((p, text));
-            }
         }
         out
     }
@@ -97,7 +71,7 @@ mod tests {
     /// with where it is declared.
     fn schema_names() -> Vec<(String, String)> {
         let mut out = Vec::new();
-        for (path, text) in sources() {
+        for (path, text) in crate::source_tree::rust_files() {
             let lines: Vec<&str> = text.lines().collect();
             for (i, line) in lines.iter().enumerate() {
                 if !(line.contains("derive(") && line.contains("ToSchema")) {

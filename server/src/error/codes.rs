@@ -392,23 +392,17 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
     }
 
-    fn sources(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
-        for entry in std::fs::read_dir(dir).expect("read src") {
-            let path = entry.expect("dir entry").path();
-            if path.is_dir() {
-                sources(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).expect("read source");
-                out.push((path, text));
-            }
-        }
+    /// Whether `src` names `path` (e.g. `ErrorCode::NotFound`) as a whole word: not as the start
+    /// of a longer name (`ErrorCode::NotFoundHere`).
+    fn names(src: &str, path: &str) -> bool {
+        src.match_indices(path).any(|(i, _)| {
+            !src[i + path.len()..].starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_')
+        })
     }
 
     /// The source of the server outside this table.
     fn server_source() -> String {
-        let mut files = Vec::new();
-        sources(&root().join("src"), &mut files);
-        files
+        crate::source_tree::rust_files()
             .into_iter()
             .filter(|(p, _)| !p.ends_with("error/codes.rs"))
             .map(|(_, t)| t)
@@ -465,13 +459,7 @@ mod tests {
         let src = server_source();
         let unused: Vec<&str> = ErrorCode::ALL
             .iter()
-            .filter(|c| {
-                let needle = format!("ErrorCode::{}", c.name());
-                !src.match_indices(&needle).any(|(i, _)| {
-                    !src[i + needle.len()..]
-                        .starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_')
-                })
-            })
+            .filter(|c| !names(&src, &format!("ErrorCode::{}", c.name())))
             .map(|c| c.as_str())
             .collect();
         assert!(
@@ -510,13 +498,7 @@ mod tests {
         let src = server_source();
         let unused: Vec<&str> = FieldCode::ALL
             .iter()
-            .filter(|c| {
-                let needle = format!("FieldCode::{}", c.name());
-                !src.match_indices(&needle).any(|(i, _)| {
-                    !src[i + needle.len()..]
-                        .starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_')
-                })
-            })
+            .filter(|c| !names(&src, &format!("FieldCode::{}", c.name())))
             .map(|c| c.as_str())
             .collect();
         assert!(

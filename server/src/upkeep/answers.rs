@@ -33,8 +33,9 @@ pub struct HandoverRule {
     pub category: &'static str,
 }
 
-/// One hand-over of the list.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// One hand-over of the list, read as a row of `upkeep_handovers`.
+#[derive(Debug, Serialize, utoipa::ToSchema, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = super::schema::upkeep_handovers)]
 pub struct HandoverItem {
     /// Hand-over id.
     pub id: String,

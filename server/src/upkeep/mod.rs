@@ -194,51 +194,15 @@ pub async fn list_handovers(
     state: web::Data<AppState>,
     _auth: Authed<policy::Staff>,
 ) -> Result<HttpResponse, ApiError> {
-    type Row = (String, String, String, String, String, String, String, i64);
-    let rows: Vec<Row> = state
+    let items: Vec<HandoverItem> = state
         .db
         .run(|conn| {
             Ok(upkeep_handovers::table
                 .order(upkeep_handovers::created_at.desc())
-                .select((
-                    upkeep_handovers::id,
-                    upkeep_handovers::project_id,
-                    upkeep_handovers::area_id,
-                    upkeep_handovers::unit_id,
-                    upkeep_handovers::took_over_on,
-                    upkeep_handovers::note,
-                    upkeep_handovers::created_by_name,
-                    upkeep_handovers::created_at,
-                ))
+                .select(HandoverItem::as_select())
                 .load(conn)?)
         })
         .await?;
-    let items = rows
-        .into_iter()
-        .map(
-            |(
-                id,
-                project_id,
-                area_id,
-                unit_id,
-                took_over_on,
-                note,
-                created_by_name,
-                created_at,
-            )| {
-                HandoverItem {
-                    id,
-                    project_id,
-                    area_id,
-                    unit_id,
-                    took_over_on,
-                    note,
-                    created_by_name,
-                    created_at,
-                }
-            },
-        )
-        .collect();
     Ok(HttpResponse::Ok().json(HandoverList { items }))
 }
 
