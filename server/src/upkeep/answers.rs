@@ -33,7 +33,8 @@ pub struct HandoverRule {
     pub category: &'static str,
 }
 
-/// One hand-over of the list, read as a row of `upkeep_handovers`.
+/// One hand-over of the list.
+// Read straight from `upkeep_handovers` as a `Selectable` row.
 #[derive(Debug, Serialize, utoipa::ToSchema, diesel::Queryable, diesel::Selectable)]
 #[diesel(table_name = super::schema::upkeep_handovers)]
 pub struct HandoverItem {
