@@ -29,7 +29,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::devices::ApiDoc::openapi());
     doc.merge(crate::attachments::ApiDoc::openapi());
     doc.merge(crate::complaints::intake::ApiDoc::openapi());
-    doc.merge(crate::complaints::uploads::ApiDoc::openapi());
+    doc.merge(crate::attachments::uploads::ApiDoc::openapi());
     doc.merge(crate::complaints::similar::ApiDoc::openapi());
     doc.merge(crate::complaints::track::ApiDoc::openapi());
     doc.merge(crate::tickets::ApiDoc::openapi());

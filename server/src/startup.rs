@@ -64,7 +64,13 @@ fn load_sample_programme(
     let org = crate::registers::query::Org::load(conn)?;
     crate::plans::store::load_sample(conn, &org, i32::from(today.year()), now_ms)?;
     crate::funds::sample::load_if_empty(conn, today, now_ms)?;
-    crate::upkeep::sample::load(conn, tz, now_ms, &crate::sync::ticket_record::SyncedCopies)?;
+    crate::upkeep::sample::load(
+        conn,
+        tz,
+        now_ms,
+        &crate::sync::ticket_record::SyncedCopies,
+        &crate::stats::aggregate::DailyAggregates,
+    )?;
     Ok(())
 }
 
@@ -135,11 +141,15 @@ pub async fn prepare(
     // A ticket change rewrites the ticket's copy on the devices through sync.
     let ticket_copies: Arc<dyn crate::tickets::copies::TicketCopies> =
         Arc::new(crate::sync::ticket_record::SyncedCopies);
+    // And adds to the per-day aggregates through stats.
+    let ticket_aggregates: Arc<dyn crate::tickets::aggregates::TicketAggregates> =
+        Arc::new(crate::stats::aggregate::DailyAggregates);
     let tickets = crate::tickets::device::DeviceActions::new(
         config.clone(),
         clock.clone(),
         catalog.clone(),
         ticket_copies.clone(),
+        ticket_aggregates.clone(),
     );
     let hash_queue = config.hash_queue as usize;
     let state = AppState {
@@ -157,6 +167,7 @@ pub async fn prepare(
         catalog,
         intake_writers: Arc::default(),
         ticket_copies,
+        ticket_aggregates,
     };
     Ok((state, bootstrap))
 }
@@ -200,7 +211,7 @@ fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
             state.clone(),
             std::time::Duration::from_secs(30),
         )),
-        tokio::spawn(crate::complaints::uploads::cleanup_worker(
+        tokio::spawn(crate::attachments::uploads::cleanup_worker(
             state.clone(),
             std::time::Duration::from_secs(60),
         )),

@@ -27,7 +27,7 @@ pub struct AppState {
     /// The password-hashing threads (bounded, so argon2 cannot starve request handling).
     pub hasher: Arc<crate::auth::password::Hasher>,
     /// The per-client limits of the public endpoints (intake, uploads, tracking look-ups).
-    pub limiter: Arc<crate::complaints::ratelimit::IntakeLimiter>,
+    pub limiter: Arc<crate::http::ratelimit::IntakeLimiter>,
     /// Sync's per-app state: its hybrid clock, the ticket actions boundary, the known scopes.
     pub sync: Arc<crate::sync::SyncState>,
     /// The cached org catalog (categories, areas, units, router), dropped on an org edit.
@@ -36,6 +36,8 @@ pub struct AppState {
     pub intake_writers: Arc<crate::complaints::intake::group_commit::IntakeWriters>,
     /// Where a ticket change rewrites the ticket's synced copy (sync's `SyncedCopies`).
     pub ticket_copies: Arc<dyn crate::tickets::copies::TicketCopies>,
+    /// Where a ticket change adds to the per-day aggregates (stats' `DailyAggregates`).
+    pub ticket_aggregates: Arc<dyn crate::tickets::aggregates::TicketAggregates>,
 }
 
 impl AppState {

@@ -4,8 +4,10 @@
 //! references them (`sync::photos`), never on a public page. To anyone else a stored photo
 //! looks exactly like a missing one.
 
+pub mod image;
 pub mod schema;
 pub mod thumbnail;
+pub mod uploads;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};

@@ -1,4 +1,5 @@
-//! Diesel tables of attachments (photos by SHA-256). Portable types only: ids `Text`, instants
+//! Diesel tables of attachments (photos by SHA-256; residents' photo uploads and their per-address
+//! byte budgets). Portable types only: ids `Text`, instants
 //! `BigInt` milliseconds.
 
 diesel::table! {
@@ -30,5 +31,24 @@ diesel::table! {
         content_type -> Text,
         bytes -> Binary,
         created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    uploads (id) {
+        id -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        data -> Binary,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    upload_budgets (ip, day) {
+        ip -> Text,
+        day -> BigInt,
+        bytes -> BigInt,
     }
 }

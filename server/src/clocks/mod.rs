@@ -132,6 +132,7 @@ fn process(
         now,
         deferred: None,
         copies: &*st.ticket_copies,
+        aggregates: &*st.ticket_aggregates,
     };
     if status == TicketStatus::Resolved {
         let resolved = t.resolved_at.unwrap_or(t.updated_at);

@@ -1,18 +1,19 @@
-//! The resident channel (接诉即办): intake with routing and deadlines, photo uploads, tracking
-//! with the secret code, similar complaints and "me too".
+//! The resident channel (接诉即办): intake with routing and deadlines, tracking with the secret
+//! code, similar complaints and "me too". The photo uploads it mounts are attachments'
+//! (`attachments::uploads`), its per-client limits http's (`http::ratelimit`).
 
 pub mod code;
-pub mod image;
 pub mod intake;
 pub mod phone;
-pub mod ratelimit;
 pub mod schema;
 pub mod similar;
 pub mod track;
 pub mod track_answer;
-pub mod uploads;
 
 use actix_web::web;
+
+use crate::attachments::uploads;
+use crate::http::ratelimit;
 
 /// Mounts the public complaint endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -1,24 +1,5 @@
-//! Diesel tables of the complaints capability (uploads, ticket-number counters, idempotency keys).
+//! Diesel tables of the complaints capability (ticket-number counters, idempotency keys).
 //! Portable types only: ids `Text`, instants `BigInt` milliseconds.
-
-diesel::table! {
-    uploads (id) {
-        id -> Text,
-        content_type -> Text,
-        size_bytes -> BigInt,
-        data -> Binary,
-        created_at -> BigInt,
-        expires_at -> Nullable<BigInt>,
-    }
-}
-
-diesel::table! {
-    upload_budgets (ip, day) {
-        ip -> Text,
-        day -> BigInt,
-        bytes -> BigInt,
-    }
-}
 
 diesel::table! {
     counters (name) {

@@ -15,7 +15,7 @@ use crate::tickets::transition;
 use super::code::TrackingCode;
 use super::intake::unknown_category;
 use super::phone::MobilePhone;
-use super::ratelimit::check_client;
+use crate::http::ratelimit::check_client;
 use crate::tickets::schema::{ticket_supporters, tickets};
 
 /// How far back similar complaints are looked for.
@@ -170,6 +170,7 @@ pub async fn support(
                     now,
                     deferred: None,
                     copies: &*st.ticket_copies,
+                    aggregates: &*st.ticket_aggregates,
                 };
                 let t = transition::add_supporter(conn, &env, &id)?;
                 let code = TrackingCode::generate();

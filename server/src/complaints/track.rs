@@ -306,6 +306,7 @@ async fn rate(
                     now: st.clock.now_ms(),
                     deferred: None,
                     copies: &*st.ticket_copies,
+                    aggregates: &*st.ticket_aggregates,
                 };
                 let change = if action == Action::Confirm {
                     Change::Confirm {

@@ -3,6 +3,7 @@
 
 pub mod client_ip;
 pub mod metrics;
+pub mod ratelimit;
 
 pub use client_ip::{ClientIp, client_ip};
 

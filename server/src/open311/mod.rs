@@ -492,6 +492,7 @@ fn post_inner(
             None,
             None,
             &*state.ticket_copies,
+            &*state.ticket_aggregates,
         )
     })?;
     Ok(json!([{

@@ -1,5 +1,6 @@
 //! The per-day aggregate tables: kept up to date in each ticket event's transaction
-//! ([`on_event`], called by `tickets::transition::record_event`), computed once from the existing
+//! ([`on_event`], called by `tickets::transition::record_event` through the
+//! [`TicketAggregates`] hook that [`DailyAggregates`] implements), computed once from the existing
 //! events after the upgrade ([`backfill_if_pending`], [`rebuild`]), and read by `stats/units` and
 //! `public/stats` ([`unit_rates`], [`public_stats`]) as sums over the days of the period: the work
 //! depends on days × units, not on the number of tickets.
@@ -12,6 +13,7 @@ use diesel::upsert::excluded;
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::org::catalog::Catalog;
+use crate::tickets::aggregates::TicketAggregates;
 use crate::tickets::schema::{ticket_events, tickets};
 
 use super::daily::{
@@ -22,6 +24,47 @@ use super::schema::{
     stats_backfill, stats_board_daily, stats_public_daily, stats_public_hours, stats_unit_daily,
     stats_unit_hours,
 };
+
+/// Stats' side of [`TicketAggregates`]: [`on_event`], [`on_first_event`], [`on_ticket_change`]
+/// and [`write`], the per-day aggregates every ticket change adds to in its own transaction.
+/// Wired in by `startup` (`AppState::ticket_aggregates`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DailyAggregates;
+
+impl TicketAggregates for DailyAggregates {
+    fn on_event(
+        &self,
+        conn: &mut DbConnection,
+        env: &crate::tickets::transition::Env<'_>,
+        ticket_id: &str,
+    ) -> Result<(), ApiError> {
+        on_event(conn, env, ticket_id)
+    }
+
+    fn on_first_event(
+        &self,
+        env: &crate::tickets::transition::Env<'_>,
+        ticket: &crate::tickets::store::TicketRow,
+        event: &crate::tickets::store::NewEvent,
+        conn: &mut DbConnection,
+    ) -> Result<(), ApiError> {
+        on_first_event(env, ticket, event, conn)
+    }
+
+    fn on_ticket_change(
+        &self,
+        conn: &mut DbConnection,
+        env: &crate::tickets::transition::Env<'_>,
+        before: Option<&crate::tickets::store::TicketRow>,
+        after: &crate::tickets::store::TicketRow,
+    ) -> Result<(), ApiError> {
+        on_ticket_change(conn, env, before, after)
+    }
+
+    fn write(&self, conn: &mut DbConnection, delta: &Contribution) -> Result<(), ApiError> {
+        write(conn, delta)
+    }
+}
 
 /// The city date of `ms` as YYYYMMDD.
 pub fn city_day(tz: &jiff::tz::TimeZone, ms: i64) -> i32 {

@@ -90,6 +90,7 @@ async fn run(
                     now: st.clock.now_ms(),
                     deferred: None,
                     copies: &*st.ticket_copies,
+                    aggregates: &*st.ticket_aggregates,
                 };
                 let t = transition::apply(conn, &env, Mover::Staff(&p), &id, change, None)?;
                 ticket_view(conn, &catalog, &p, &t, &tz)

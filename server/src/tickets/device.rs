@@ -18,6 +18,7 @@ use anju_shared::merge::Rejection;
 use diesel::prelude::*;
 use serde_json::json;
 
+use super::aggregates::TicketAggregates;
 use super::copies::TicketCopies;
 use super::device_api::{TicketAction, TicketActions, TicketActor};
 use crate::attachments::schema::attachments;
@@ -39,22 +40,26 @@ pub struct DeviceActions {
     clock: TimeSource,
     catalog: Arc<CatalogCache>,
     copies: Arc<dyn TicketCopies>,
+    aggregates: Arc<dyn TicketAggregates>,
 }
 
 impl DeviceActions {
     /// Device actions on the database `config` names, at the times `clock` gives, with the
-    /// app's catalog, rewriting the tickets' synced copies through `copies`.
+    /// app's catalog, rewriting the tickets' synced copies through `copies` and adding to the
+    /// per-day aggregates through `aggregates`.
     pub fn new(
         config: Arc<Config>,
         clock: TimeSource,
         catalog: Arc<CatalogCache>,
         copies: Arc<dyn TicketCopies>,
+        aggregates: Arc<dyn TicketAggregates>,
     ) -> DeviceActions {
         DeviceActions {
             config,
             clock,
             catalog,
             copies,
+            aggregates,
         }
     }
 }
@@ -208,6 +213,7 @@ impl TicketActions for DeviceActions {
             now,
             deferred: None,
             copies: &*self.copies,
+            aggregates: &*self.aggregates,
         };
         let data = json!({
             "device_action_id": action_id,
@@ -266,14 +272,14 @@ fn public_copy(
     };
     // The allow-listed public copy, cut at the end of the image (phones append previews).
     let facts = super::proof::read(sha, &bytes, tz);
-    crate::complaints::uploads::store_public_copy(conn, &bytes, now)
+    crate::attachments::uploads::store_public_copy(conn, &bytes, now)
         .map(|id| (id, facts))
         .map_err(|e| match e {
-            crate::complaints::uploads::CopyError::Image(_) => rejection(
+            crate::attachments::uploads::CopyError::Image(_) => rejection(
                 "photo_unreadable",
                 "办结照片无法读取（仅支持 JPEG、PNG、WebP）",
                 "a resolution photo could not be read (JPEG, PNG or WebP only)",
             ),
-            crate::complaints::uploads::CopyError::Db(e) => from_api(&e),
+            crate::attachments::uploads::CopyError::Db(e) => from_api(&e),
         })
 }

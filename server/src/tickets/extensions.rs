@@ -170,6 +170,7 @@ async fn decide(
                     now: st.clock.now_ms(),
                     deferred: None,
                     copies: &*st.ticket_copies,
+                    aggregates: &*st.ticket_aggregates,
                 };
                 let change = Change::DecideExtension {
                     extension_id: ext_id,

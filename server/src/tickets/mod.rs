@@ -3,6 +3,7 @@
 //! extension decisions).
 
 pub mod actions;
+pub mod aggregates;
 pub mod copies;
 pub mod device;
 pub mod device_api;

@@ -360,7 +360,7 @@ mod tests {
     #[test]
     fn a_phone_photo_gives_its_time_and_position() {
         let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
-        let bytes = crate::complaints::image::samples::jpeg_with_proof_exif(
+        let bytes = crate::attachments::image::samples::jpeg_with_proof_exif(
             "2026:12:02 10:00:00",
             39.9042,
             -116.4074,
@@ -379,7 +379,7 @@ mod tests {
     fn a_photo_without_exif_has_no_facts() {
         let f = read(
             "x",
-            &crate::complaints::image::samples::png_with_text(),
+            &crate::attachments::image::samples::png_with_text(),
             &jiff::tz::TimeZone::UTC,
         );
         assert_eq!((f.taken_at, f.position), (None, None));

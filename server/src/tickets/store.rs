@@ -320,17 +320,12 @@ pub fn notify(
     Ok(())
 }
 
-/// Photo URL for an upload id.
-pub fn photo_url(id: &str) -> String {
-    format!("/api/v1/uploads/{id}")
-}
-
 /// Parse a JSON array of upload ids into URLs.
 pub fn photo_urls(json_ids: &str) -> Vec<String> {
     serde_json::from_str::<Vec<String>>(json_ids)
         .unwrap_or_default()
         .iter()
-        .map(|id| photo_url(id))
+        .map(|id| crate::attachments::uploads::photo_url(id))
         .collect()
 }
 

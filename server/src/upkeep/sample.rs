@@ -19,6 +19,7 @@ use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::org::catalog::{self, Catalog};
 use crate::sync::scope::Scope;
+use crate::tickets::aggregates::TicketAggregates;
 use crate::tickets::copies::TicketCopies;
 use crate::tickets::transition::{self, Change, Env, Mover};
 
@@ -58,12 +59,14 @@ impl Lcg {
 }
 
 /// Loads the hand-overs and their complaints unless a hand-over exists. Returns how many
-/// communities were handed over. The complaints' synced copies are written through `copies`.
+/// communities were handed over. The complaints' synced copies are written through `copies`, their
+/// per-day aggregates through `aggregates`.
 pub fn load(
     conn: &mut DbConnection,
     tz: &TimeZone,
     now: i64,
     copies: &dyn TicketCopies,
+    aggregates: &dyn TicketAggregates,
 ) -> Result<usize, ApiError> {
     use crate::registers::query::{Narrow, live_records};
     let any: i64 = upkeep_handovers::table.count().get_result(conn)?;
@@ -119,6 +122,7 @@ pub fn load(
             &mut rng,
             now,
             copies,
+            aggregates,
         )?;
         let b = NewHandover {
             project_id: p.record.id.to_string(),
@@ -154,6 +158,7 @@ pub fn load(
             &mut rng,
             now,
             copies,
+            aggregates,
         )?;
     }
     Ok(n)
@@ -161,10 +166,10 @@ pub fn load(
 
 /// A stored photo for the sample resolutions (damaged facilities need one).
 fn sample_photo(conn: &mut DbConnection, now: i64) -> Result<String, ApiError> {
-    let bytes = crate::complaints::image::samples::jpeg_with_exif();
-    crate::complaints::uploads::store_public_copy(conn, &bytes, now).map_err(|e| match e {
-        crate::complaints::uploads::CopyError::Db(e) => e,
-        crate::complaints::uploads::CopyError::Image(e) => {
+    let bytes = crate::attachments::image::samples::jpeg_with_exif();
+    crate::attachments::uploads::store_public_copy(conn, &bytes, now).map_err(|e| match e {
+        crate::attachments::uploads::CopyError::Db(e) => e,
+        crate::attachments::uploads::CopyError::Image(e) => {
             ApiError::internal(anyhow::anyhow!("sample photo: {e:?}"))
         }
     })
@@ -196,6 +201,7 @@ fn file_many(
     rng: &mut Lcg,
     now: i64,
     copies: &dyn TicketCopies,
+    aggregates: &dyn TicketAggregates,
 ) -> Result<(), ApiError> {
     if to <= from || count <= 0 {
         return Ok(());
@@ -218,7 +224,9 @@ fn file_many(
             phone: None,
             source: Source::Web,
         };
-        let (t, _) = intake::file(conn, catalog, &c, at, tz, "", None, None, copies)?;
+        let (t, _) = intake::file(
+            conn, catalog, &c, at, tz, "", None, None, copies, aggregates,
+        )?;
         let Some(unit) = t.unit_id.clone() else {
             continue;
         };
@@ -280,6 +288,7 @@ fn file_many(
                 now: when,
                 deferred: None,
                 copies,
+                aggregates,
             };
             let mover = if by_staff {
                 Mover::Staff(&who)

@@ -56,7 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(Compress::default())
             // The page answers 404 for an unknown code: limited per client like the API.
             .wrap(actix_web::middleware::from_fn(
-                crate::complaints::ratelimit::tracking_lookups,
+                crate::http::ratelimit::tracking_lookups,
             ))
             .route(get_or_head().to(track)),
     )

@@ -5,8 +5,8 @@
 //! queues its summary in the outbox; a period with no data issues and says so; a future period,
 //! a wrong start day and a non-supervisor are refused; the XLSX opens with a sheet per section.
 
+use anju_server::attachments::image::samples;
 use anju_server::auth::Role;
-use anju_server::complaints::image::samples;
 use anju_tests::complaints::*;
 use anju_tests::{TestApp, USER_PASSWORD};
 use diesel::prelude::*;

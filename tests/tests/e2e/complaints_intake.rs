@@ -1,7 +1,7 @@
 //! Filing a complaint as a resident meets it: routing, deadlines, idempotency, photos, tracking,
 //! and every kind of bad input answered with its own 4xx that changes nothing.
 
-use anju_server::complaints::image::samples;
+use anju_server::attachments::image::samples;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
 use serde_json::json;

@@ -1,8 +1,8 @@
 //! The ticket lifecycle as units, dispatchers, supervisors and residents meet it: every
 //! transition, the refusals with their codes, and what the resident can and cannot see.
 
+use anju_server::attachments::image::samples;
 use anju_server::auth::Role;
-use anju_server::complaints::image::samples;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
 use serde_json::{Value, json};

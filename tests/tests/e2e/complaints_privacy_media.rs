@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use anju_server::attachments::image::samples::{self, SECRET};
+use anju_server::attachments::schema::uploads;
 use anju_server::auth::Role;
-use anju_server::complaints::image::samples::{self, SECRET};
-use anju_server::complaints::schema::uploads;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
 use anju_tests::sync::{Device, outcome};
@@ -404,7 +404,7 @@ async fn a_device_proof_photo_becomes_a_public_copy_cut_at_its_end() {
     assert!(data.ends_with(&[0xFF, 0xD9]));
     // Referenced by the resolution: never cleaned up.
     app.clock().advance_ms(30 * 86_400_000);
-    anju_server::complaints::uploads::cleanup_due(app.state())
+    anju_server::attachments::uploads::cleanup_due(app.state())
         .await
         .unwrap();
     assert_eq!(reqwest::get(app.url(url)).await.unwrap().status(), 200);
@@ -449,7 +449,7 @@ async fn unreferenced_uploads_are_deleted_after_their_time_and_used_ones_stay() 
     // Not yet due: nothing goes.
     app.clock().advance_ms(2 * 3_600_000 - 120_000);
     assert_eq!(
-        anju_server::complaints::uploads::cleanup_due(app.state())
+        anju_server::attachments::uploads::cleanup_due(app.state())
             .await
             .unwrap(),
         0
@@ -457,7 +457,7 @@ async fn unreferenced_uploads_are_deleted_after_their_time_and_used_ones_stay() 
     assert_eq!(status(&unused).await, 200);
     app.clock().advance_ms(120_000);
     assert_eq!(
-        anju_server::complaints::uploads::cleanup_due(app.state())
+        anju_server::attachments::uploads::cleanup_due(app.state())
             .await
             .unwrap(),
         2
@@ -482,7 +482,7 @@ async fn unreferenced_uploads_are_deleted_after_their_time_and_used_ones_stay() 
 async fn an_address_has_a_daily_upload_budget() {
     let size = {
         let (_, clean) =
-            anju_server::complaints::image::sanitize(&samples::png_with_text()).unwrap();
+            anju_server::attachments::image::sanitize(&samples::png_with_text()).unwrap();
         clean.len() as u64
     };
     let app = TestApp::spawn_with(|c| c.upload_bytes_per_ip_day = size * 2 + size / 2).await;

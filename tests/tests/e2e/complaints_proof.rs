@@ -3,8 +3,8 @@
 //! the distance, the resident's tracking page and the unit's devices only the verdict and its
 //! reason, never a position; the unit's share of verified proofs is in `/api/v1/stats/units`.
 
+use anju_server::attachments::image::samples;
 use anju_server::auth::Role;
-use anju_server::complaints::image::samples;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
 use anju_tests::sync::{Device, outcome};

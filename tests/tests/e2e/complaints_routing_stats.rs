@@ -1,8 +1,8 @@
 //! Routing rules admin and the dry run; the unit rates on a small known data set; the public
 //! aggregate with no personal data.
 
+use anju_server::attachments::image::samples;
 use anju_server::auth::Role;
-use anju_server::complaints::image::samples;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
 use serde_json::{Value, json};

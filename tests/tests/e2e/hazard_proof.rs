@@ -5,8 +5,8 @@
 //! synced hazard; the register's order page adds the distance; the unit's share of verified
 //! proofs counts them; a return clears the verdict for the next round.
 
+use anju_server::attachments::image::samples;
 use anju_server::auth::Role;
-use anju_server::complaints::image::samples;
 use anju_tests::TestApp;
 use anju_tests::sync::{Device, hazard, outcome};
 use serde_json::{Value, json};

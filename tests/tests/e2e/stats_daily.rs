@@ -152,6 +152,7 @@ fn random_step(st: &AppState, rng: &mut Rng, tickets: &[String], units: &[String
         now,
         deferred: None,
         copies: &*st.ticket_copies,
+        aggregates: &*st.ticket_aggregates,
     };
     let _ = st.db.write_tx(&mut conn, |c| {
         transition::apply(c, &env, mover, id, change, None)

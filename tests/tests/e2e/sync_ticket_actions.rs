@@ -2,8 +2,8 @@
 //! machine as the console: applied as events the console and the resident see, or refused with
 //! the reason, kept in `sync_rejections`, and answered to the device; never applied twice.
 
+use anju_server::attachments::image::samples;
 use anju_server::auth::Role;
-use anju_server::complaints::image::samples;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
 use anju_tests::sync::{Device, outcome};

@@ -3,8 +3,8 @@
 //! them, a transfer revokes them, console actions update the copy, a device cannot write one,
 //! and the outcome of a device action racing the console is on the copy.
 
+use anju_server::attachments::image::samples;
 use anju_server::auth::Role;
-use anju_server::complaints::image::samples;
 use anju_shared::protocol::Change;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;

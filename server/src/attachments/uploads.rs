@@ -16,10 +16,10 @@ use diesel::prelude::*;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
+use crate::http::ratelimit::check_client;
 use crate::state::AppState;
 
 use super::image::{ImageError, ImageFormat, Trailing, public_copy};
-use super::ratelimit::check_client;
 use super::schema::{upload_budgets, uploads};
 
 /// Largest accepted upload.
@@ -78,11 +78,16 @@ pub async fn create(
         })
         .await?;
     Ok(HttpResponse::Created().json(Stored {
-        url: crate::tickets::store::photo_url(&id),
+        url: photo_url(&id),
         id,
         content_type: ct,
         bytes: size,
     }))
+}
+
+/// Photo URL for an upload id.
+pub fn photo_url(id: &str) -> String {
+    format!("/api/v1/uploads/{id}")
 }
 
 /// What `POST /api/v1/uploads` answers: the stored public copy.
