@@ -169,24 +169,7 @@ pub fn refresh(
     if !live && current.as_ref().is_none_or(|c| c.deleted) {
         return Ok(());
     }
-    let mut values = snapshot(conn, &t)?;
-    let keep = |name: &str, given: Option<Value>| {
-        given.unwrap_or_else(|| {
-            current
-                .as_ref()
-                .and_then(|c| c.fields.get(name))
-                .map_or(Value::Null, |f| f.value.clone())
-        })
-    };
-    values.insert(
-        "device_outcome".into(),
-        keep("device_outcome", extra.device_outcome),
-    );
-    let proof = match t.resolved_at {
-        Some(at) => crate::tickets::proof::summary(conn, &t.id, at, false)?,
-        None => None,
-    };
-    values.insert("proof".into(), serde_json::json!(proof));
+    let values = values(conn, &t, current.as_ref(), extra)?;
     if let Some(c) = &current
         && c.deleted != live
         && c.fields.len() == values.len()
@@ -197,19 +180,6 @@ pub fn refresh(
         return Ok(());
     }
     let before = current.as_ref().map(scope_columns);
-    let hlc = Hlc {
-        wall_ms: u64::try_from(now).unwrap_or(0),
-        counter: 0,
-        node: "server-tickets".into(),
-    }
-    .to_string();
-    let mut record = StoredRecord {
-        record_type: TICKET.name.into(),
-        id,
-        version: 0,
-        deleted: !live,
-        fields: BTreeMap::new(),
-    };
     let exit = before.is_some_and(|b| b != (parse(&t.unit_id), None));
     if exit {
         seq += 1;
@@ -226,10 +196,66 @@ pub fn refresh(
             .execute(conn)?;
     }
     seq += 1;
-    record.version = seq;
+    let row = copy_row(id, values, current.as_ref(), live, seq, now);
+    if current.is_some() {
+        diesel::update(sync_records::table.find(ticket_id))
+            .set(&row)
+            .execute(conn)?;
+    } else {
+        insert_rows(conn, &[row])?;
+    }
+    store_counter(conn, seq)?;
+    Ok(())
+}
+
+/// The copy's field values for ticket `t`: the snapshot, the device outcome (`extra`'s, else
+/// the stored one) and the proof verdict of its resolution.
+fn values(
+    conn: &mut DbConnection,
+    t: &TicketRow,
+    current: Option<&StoredRecord>,
+    extra: Extra,
+) -> Result<BTreeMap<String, Value>, ApiError> {
+    let mut values = snapshot(conn, t)?;
+    let outcome = extra.device_outcome.unwrap_or_else(|| {
+        current
+            .and_then(|c| c.fields.get("device_outcome"))
+            .map_or(Value::Null, |f| f.value.clone())
+    });
+    values.insert("device_outcome".into(), outcome);
+    let proof = match t.resolved_at {
+        Some(at) => crate::tickets::proof::summary(conn, &t.id, at, false)?,
+        None => None,
+    };
+    values.insert("proof".into(), serde_json::json!(proof));
+    Ok(values)
+}
+
+/// The copy of ticket `id` at change `seq`: fields whose value is unchanged from `current` keep
+/// their state, the others are new server-authored states at `now`.
+fn copy_row(
+    id: Uuid,
+    values: BTreeMap<String, Value>,
+    current: Option<&StoredRecord>,
+    live: bool,
+    seq: i64,
+    now: i64,
+) -> RecordRow {
+    let hlc = Hlc {
+        wall_ms: u64::try_from(now).unwrap_or(0),
+        counter: 0,
+        node: "server-tickets".into(),
+    }
+    .to_string();
+    let mut record = StoredRecord {
+        record_type: TICKET.name.into(),
+        id,
+        version: seq,
+        deleted: !live,
+        fields: BTreeMap::new(),
+    };
     for (name, value) in values {
         let unchanged = current
-            .as_ref()
             .and_then(|c| c.fields.get(&name))
             .filter(|f| f.value == value)
             .cloned();
@@ -242,15 +268,72 @@ pub fn refresh(
         });
         record.fields.insert(name, state);
     }
-    let row = RecordRow::from_record(&record, seq, now);
-    if current.is_some() {
-        diesel::update(sync_records::table.find(ticket_id))
-            .set(&row)
-            .execute(conn)?;
-    } else {
-        insert_rows(conn, &[row])?;
+    RecordRow::from_record(&record, seq, now)
+}
+
+/// [`refresh`] for the tickets of a group-commit batch (id, instant of its last change), each
+/// once, in the caller's transaction. The copies of tickets that have none yet (the batch's new
+/// complaints, which no other transaction can see) are computed before the sync counter is
+/// taken and written after it in one statement, so the batch holds the counter for a few
+/// statements instead of several queries per ticket. Always takes the counter, even for an empty
+/// list (the lock order of [`TicketCopies::lock`]). The rows are those [`refresh`] writes.
+pub fn refresh_all(conn: &mut DbConnection, tickets: &[(String, i64)]) -> Result<(), ApiError> {
+    let ids: Vec<&str> = tickets.iter().map(|(id, _)| id.as_str()).collect();
+    let copied: std::collections::HashSet<String> = sync_records::table
+        .filter(sync_records::id.eq_any(&ids))
+        .select(sync_records::id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let mut fresh = Vec::new();
+    let mut others = Vec::new();
+    for (ticket_id, at) in tickets {
+        let Ok(id) = Uuid::try_parse(ticket_id) else {
+            continue;
+        };
+        if copied.contains(ticket_id) {
+            others.push((ticket_id, *at));
+            continue;
+        }
+        let Some(t) = ticket_store::find(conn, ticket_id)? else {
+            continue;
+        };
+        if !on_devices(&t, *at) {
+            continue;
+        }
+        fresh.push((id, values(conn, &t, None, Extra::default())?, *at));
     }
-    store_counter(conn, seq)?;
+    let (mut seq, _) = lock_counter(conn)?;
+    // A copy written by another transaction since the read above goes the long way.
+    let fresh_ids: Vec<String> = fresh.iter().map(|(id, _, _)| id.to_string()).collect();
+    let raced: std::collections::HashSet<String> = sync_records::table
+        .filter(sync_records::id.eq_any(&fresh_ids))
+        .select(sync_records::id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let mut rows = Vec::with_capacity(fresh.len());
+    let mut late = Vec::new();
+    for (id, values, at) in fresh {
+        if raced.contains(&id.to_string()) {
+            late.push((id.to_string(), at));
+            continue;
+        }
+        seq += 1;
+        rows.push(copy_row(id, values, None, true, seq, at));
+    }
+    if !rows.is_empty() {
+        insert_rows(conn, &rows)?;
+        store_counter(conn, seq)?;
+    }
+    // After the counter is stored: each of these reads it and takes the next numbers.
+    for (ticket_id, at) in others
+        .into_iter()
+        .map(|(id, at)| (id.clone(), at))
+        .chain(late)
+    {
+        refresh(conn, &ticket_id, at, Extra::default())?;
+    }
     Ok(())
 }
 
@@ -271,6 +354,14 @@ impl TicketCopies for SyncedCopies {
 
     fn refresh(&self, conn: &mut DbConnection, ticket_id: &str, at: i64) -> Result<(), ApiError> {
         refresh(conn, ticket_id, at, Extra::default())
+    }
+
+    fn refresh_all(
+        &self,
+        conn: &mut DbConnection,
+        tickets: &[(String, i64)],
+    ) -> Result<(), ApiError> {
+        refresh_all(conn, tickets)
     }
 }
 

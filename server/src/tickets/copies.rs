@@ -16,4 +16,14 @@ pub trait TicketCopies: Send + Sync {
     /// Rewrites ticket `ticket_id`'s synced copy as of `at` if it changed. Reads the ticket row:
     /// write the ticket's new state before calling this.
     fn refresh(&self, conn: &mut DbConnection, ticket_id: &str, at: i64) -> Result<(), ApiError>;
+
+    /// Rewrites the copies of `tickets` (id, instant of its last change; each once, in id
+    /// order), as [`refresh`](Self::refresh) of each would, taking the lock of
+    /// [`lock`](Self::lock) itself (always, even for an empty list) but reading what it can
+    /// before it, so a group-commit batch holds the lock only for its writes.
+    fn refresh_all(
+        &self,
+        conn: &mut DbConnection,
+        tickets: &[(String, i64)],
+    ) -> Result<(), ApiError>;
 }

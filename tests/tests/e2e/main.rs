@@ -22,6 +22,7 @@ mod registers_import;
 mod registers_photos;
 mod registers_sql;
 mod scale_clocks_writer;
+mod scale_group_commit;
 mod scale_lock_order;
 mod scale_periodic;
 mod security_limits;

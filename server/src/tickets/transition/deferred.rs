@@ -27,31 +27,30 @@ impl Deferred {
         self.stats.borrow_mut().add(delta, 1);
     }
 
-    /// Writes the gathered aggregate changes (through `aggregates`), then each ticket's synced
-    /// copy as of the end of the transaction (once per ticket, at the instant of its last event,
-    /// through `copies`), in the caller's transaction. Must run before the commit: nothing deferred is written
-    /// otherwise.
+    /// Writes each ticket's synced copy as of the end of the transaction (once per ticket, at
+    /// the instant of its last event, through `copies`), then the gathered aggregate changes
+    /// (through `aggregates`), in the caller's transaction. Must run before the commit: nothing
+    /// deferred is written otherwise.
     pub fn finish(
         self,
         conn: &mut DbConnection,
         copies: &dyn TicketCopies,
         aggregates: &dyn TicketAggregates,
     ) -> Result<(), ApiError> {
-        // The counter before the aggregate rows, in the order every writer of a ticket takes
-        // them (counter, ticket, aggregates): a staff action holding the counter while it adds
-        // to today's row of a unit, and this batch holding that row while it waits for the
-        // counter, would deadlock on PostgreSQL.
-        copies.lock(conn)?;
-        aggregates.write(conn, &self.stats.into_inner())?;
         let mut synced = self.synced.into_inner();
         // The last instant of each ticket, tickets in id order (the order every writer takes).
         synced.sort();
         synced.reverse();
         synced.dedup_by(|a, b| a.0 == b.0);
         synced.reverse();
-        for (id, at) in synced {
-            copies.refresh(conn, &id, at)?;
-        }
+        // The copies take the counter before the aggregate rows are written, in the order every
+        // writer of a ticket takes them (counter, ticket, aggregates): a staff action holding
+        // the counter while it adds to today's row of a unit, and this batch holding that row
+        // while it waits for the counter, would deadlock on PostgreSQL. The new tickets' copies
+        // are read before the counter and written after it in one statement, and the aggregates
+        // in one statement per table, so batches take turns for a few statements only.
+        copies.refresh_all(conn, &synced)?;
+        aggregates.write(conn, &self.stats.into_inner())?;
         Ok(())
     }
 }
