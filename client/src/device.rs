@@ -444,7 +444,7 @@ fn normalize(
             invalid(
                 schema,
                 &name,
-                e.code,
+                e.code.as_str(),
                 e.message_en.clone(),
                 e.message_zh.clone(),
             )

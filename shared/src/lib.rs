@@ -9,3 +9,4 @@ pub mod hlc;
 pub mod merge;
 pub mod protocol;
 pub mod records;
+pub mod rejection;

@@ -55,6 +55,7 @@ use uuid::Uuid;
 use crate::hlc::{Hlc, StampError};
 use crate::protocol::{Change, FieldConflict, Mutation, MutationOutcome, Op, SetDelta, Winner};
 use crate::records::{FieldKind, FieldSpec, MergePolicy, RecordSchema, schema_for};
+use crate::rejection::RejectionCode;
 
 /// One add of an element to an add-wins set: when and by whom. An element is present while it
 /// has at least one tag; a remove deletes only the tags the remover had seen, so an add it had
@@ -147,9 +148,10 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    fn new(code: &str, zh: impl Into<String>, en: impl Into<String>) -> Rejection {
+    /// A rejection with its code from the one table ([`RejectionCode`]) and both messages.
+    pub fn new(code: RejectionCode, zh: impl Into<String>, en: impl Into<String>) -> Rejection {
         Rejection {
-            code: code.into(),
+            code: code.as_str().into(),
             message_zh: zh.into(),
             message_en: en.into(),
         }
@@ -163,7 +165,7 @@ impl From<StampError> for Rejection {
     fn from(e: StampError) -> Self {
         match e {
             StampError::TooFarAhead { ahead_ms, .. } => Rejection::new(
-                "clock_drift",
+                RejectionCode::ClockDrift,
                 format!(
                     "设备时钟比服务器快 {} 秒，请校准设备时间后重试",
                     ahead_ms / 1000
@@ -174,7 +176,7 @@ impl From<StampError> for Rejection {
                 ),
             ),
             StampError::Malformed(_) | StampError::CounterOverflow => Rejection::new(
-                "invalid_hlc",
+                RejectionCode::InvalidHlc,
                 "修改的时钟戳格式错误",
                 format!("invalid hybrid clock stamp: {e}"),
             ),
@@ -228,7 +230,7 @@ pub fn merge_mutation(
 
 fn unknown_type(name: &str) -> Rejection {
     Rejection::new(
-        "unknown_record_type",
+        RejectionCode::UnknownRecordType,
         format!("未知的记录类型：{name}"),
         format!("unknown record type: {name}"),
     )
@@ -279,7 +281,7 @@ fn merge_as(
     }
     if schema.read_only {
         return Err(Rejection::new(
-            "read_only_record_type",
+            RejectionCode::ReadOnlyRecordType,
             format!("{}由服务器维护，设备不能新建、修改或删除", schema.label_zh),
             format!("{} records are written by the server only", schema.name),
         ));
@@ -288,7 +290,7 @@ fn merge_as(
     let specs = validate_fields(schema, mutation)?;
     if mutation.op == Op::Delete && !mutation.fields.is_empty() {
         return Err(Rejection::new(
-            "delete_with_fields",
+            RejectionCode::DeleteWithFields,
             "删除操作不能同时修改字段",
             "a delete must not carry fields",
         ));
@@ -296,14 +298,14 @@ fn merge_as(
     if schema.create_only {
         if mutation.op == Op::Delete || mutation.base_version.is_some() {
             return Err(Rejection::new(
-                "create_only",
+                RejectionCode::CreateOnly,
                 format!("{}只能新建，不能修改或删除", schema.label_zh),
                 format!("{} records can only be created", schema.name),
             ));
         }
         if current.is_some() {
             return Err(Rejection::new(
-                "record_exists",
+                RejectionCode::RecordExists,
                 "该记录已存在",
                 "a record with this id already exists",
             ));
@@ -321,7 +323,7 @@ fn merge_as(
         Some(cur) => {
             if cur.record_type != schema.name {
                 return Err(Rejection::new(
-                    "record_type_mismatch",
+                    RejectionCode::RecordTypeMismatch,
                     "记录编号已被其他类型的记录使用",
                     format!("record id belongs to a {} record", cur.record_type),
                 ));
@@ -329,7 +331,7 @@ fn merge_as(
             let base = mutation.base_version.unwrap_or(0);
             if base > cur.version || base < 0 {
                 return Err(Rejection::new(
-                    "invalid_base_version",
+                    RejectionCode::InvalidBaseVersion,
                     "设备所依据的版本在服务器上不存在",
                     format!("base version {base} is not a version of this record"),
                 ));
@@ -343,7 +345,7 @@ fn merge_as(
                     changed: false,
                 }),
                 (Op::Upsert, true) => Err(Rejection::new(
-                    "record_deleted",
+                    RejectionCode::RecordDeleted,
                     "该记录已被删除，修改未生效",
                     "the record has been deleted; the edit was not applied",
                 )),
@@ -415,13 +417,13 @@ fn validate_fields(
     for (name, value) in &mutation.fields {
         let spec = schema.field(name).ok_or_else(|| {
             Rejection::new(
-                "unknown_field",
+                RejectionCode::UnknownField,
                 format!("{}没有字段 {name}", schema.label_zh),
                 format!("{} has no field {name}", schema.name),
             )
         })?;
         spec.validate(value).map_err(|e| Rejection {
-            code: e.code.to_owned(),
+            code: e.code.as_str().to_owned(),
             message_zh: format!("{}：{}", spec.label_zh, e.message_zh),
             message_en: format!("{name}: {}", e.message_en),
         })?;
@@ -447,7 +449,7 @@ fn create(
     let m = ctx.mutation;
     if m.op == Op::Delete || m.base_version.is_some() {
         return Err(Rejection::new(
-            "record_not_found",
+            RejectionCode::RecordNotFound,
             "服务器上没有该记录",
             "the record does not exist on the server",
         ));
@@ -458,7 +460,7 @@ fn create(
         .find(|f| f.required && !m.fields.contains_key(f.name))
     {
         return Err(Rejection::new(
-            "field_required",
+            RejectionCode::FieldRequired,
             format!("新建{}必须填写{}", schema.label_zh, missing.label_zh),
             format!("{} is required to create a {}", missing.name, schema.name),
         ));
@@ -685,7 +687,7 @@ pub fn server_authoritative_rejection(fields: &[&FieldSpec]) -> Rejection {
     let zh: Vec<&str> = fields.iter().map(|f| f.label_zh).collect();
     let en: Vec<&str> = fields.iter().map(|f| f.name).collect();
     Rejection::new(
-        "server_authoritative_field",
+        RejectionCode::ServerAuthoritativeField,
         format!(
             "{}由服务器管理，只有督办人员或管理员可以修改；本次修改未生效",
             zh.join("、")

@@ -5,6 +5,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::rejection::RejectionCode;
+
 /// What values a field accepts. [`validate_value`] checks a JSON value against it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -635,15 +637,15 @@ pub fn schema_for(name: &str) -> Option<&'static RecordSchema> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message_en}")]
 pub struct FieldError {
-    /// Stable snake_case code, e.g. `text_too_long`.
-    pub code: &'static str,
+    /// Stable code, e.g. `text_too_long`.
+    pub code: RejectionCode,
     /// Message in Chinese.
     pub message_zh: String,
     /// Message in English.
     pub message_en: String,
 }
 
-fn err(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> FieldError {
+fn err(code: RejectionCode, zh: impl Into<String>, en: impl Into<String>) -> FieldError {
     FieldError {
         code,
         message_zh: zh.into(),
@@ -653,7 +655,7 @@ fn err(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Fiel
 
 fn wrong_type(expected_zh: &str, expected_en: &str) -> FieldError {
     err(
-        "wrong_type",
+        RejectionCode::WrongType,
         format!("类型错误，应为{expected_zh}"),
         format!("wrong type, expected {expected_en}"),
     )
@@ -685,7 +687,7 @@ pub fn validate_value(kind: &FieldKind, value: &Value) -> Result<(), FieldError>
                 Ok(())
             } else {
                 Err(err(
-                    "invalid_date",
+                    RejectionCode::InvalidDate,
                     "日期格式应为 YYYY-MM-DD 且为有效日期",
                     "date must be a valid YYYY-MM-DD",
                 ))
@@ -697,7 +699,7 @@ pub fn validate_value(kind: &FieldKind, value: &Value) -> Result<(), FieldError>
                 Ok(())
             } else {
                 Err(err(
-                    "invalid_timestamp",
+                    RejectionCode::InvalidTimestamp,
                     "时间格式应为 RFC 3339，例如 2024-05-01T08:30:00+08:00",
                     "timestamp must be RFC 3339 with an offset, e.g. 2024-05-01T08:30:00+08:00",
                 ))
@@ -710,7 +712,7 @@ pub fn validate_value(kind: &FieldKind, value: &Value) -> Result<(), FieldError>
             } else {
                 let list = allowed.join(", ");
                 Err(err(
-                    "not_allowed_value",
+                    RejectionCode::NotAllowedValue,
                     format!("取值不在允许范围内：{list}"),
                     format!("value must be one of: {list}"),
                 ))
@@ -722,7 +724,7 @@ pub fn validate_value(kind: &FieldKind, value: &Value) -> Result<(), FieldError>
                 Ok(())
             } else {
                 Err(err(
-                    "invalid_uuid",
+                    RejectionCode::InvalidUuid,
                     "编号应为 UUID",
                     "value must be a hyphenated UUID",
                 ))
@@ -753,7 +755,7 @@ pub fn validate_value(kind: &FieldKind, value: &Value) -> Result<(), FieldError>
                             && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
                     {
                         return Err(err(
-                            "invalid_sha256",
+                            RejectionCode::InvalidSha256,
                             "照片引用应为 64 位小写十六进制 SHA-256",
                             "photo reference must be a lowercase hex SHA-256 (64 characters)",
                         ));
@@ -768,7 +770,7 @@ pub fn validate_value(kind: &FieldKind, value: &Value) -> Result<(), FieldError>
                 Ok(())
             } else {
                 Err(err(
-                    "too_many_keys",
+                    RejectionCode::TooManyKeys,
                     format!("最多 {max_keys} 项"),
                     format!("at most {max_keys} keys"),
                 ))
@@ -780,7 +782,7 @@ pub fn validate_value(kind: &FieldKind, value: &Value) -> Result<(), FieldError>
                 Ok(())
             } else {
                 Err(err(
-                    "too_many_items",
+                    RejectionCode::TooManyItems,
                     format!("最多 {max_items} 项"),
                     format!("at most {max_items} items"),
                 ))
@@ -797,7 +799,7 @@ impl FieldSpec {
         if value.is_null() {
             if self.required || matches!(self.kind, K::StringSet { .. }) {
                 return Err(err(
-                    "field_required",
+                    RejectionCode::FieldRequired,
                     format!("{}不能为空", self.label_zh),
                     format!("{} cannot be empty", self.name),
                 ));
@@ -812,7 +814,7 @@ fn check_text(s: &str, max_chars: usize) -> Result<(), FieldError> {
     let n = s.chars().count();
     if n > max_chars {
         Err(err(
-            "text_too_long",
+            RejectionCode::TextTooLong,
             format!("文本过长（{n} 字），最多 {max_chars} 字"),
             format!("text too long ({n} characters), at most {max_chars}"),
         ))
@@ -823,7 +825,7 @@ fn check_text(s: &str, max_chars: usize) -> Result<(), FieldError> {
 
 fn out_of_range(min: impl std::fmt::Display, max: impl std::fmt::Display) -> FieldError {
     err(
-        "out_of_range",
+        RejectionCode::OutOfRange,
         format!("数值应在 {min} 到 {max} 之间"),
         format!("value must be between {min} and {max}"),
     )
@@ -831,7 +833,7 @@ fn out_of_range(min: impl std::fmt::Display, max: impl std::fmt::Display) -> Fie
 
 fn bad_delta() -> FieldError {
     err(
-        "invalid_set_delta",
+        RejectionCode::InvalidSetDelta,
         "集合字段应为 {\"add\": [...], \"remove\": [...]} 形式",
         "set field must be a delta {\"add\": [...], \"remove\": [...]} of strings",
     )
@@ -904,7 +906,7 @@ mod tests {
     use serde_json::json;
 
     fn code(kind: FieldKind, v: Value) -> Option<&'static str> {
-        validate_value(&kind, &v).err().map(|e| e.code)
+        validate_value(&kind, &v).err().map(|e| e.code.as_str())
     }
 
     #[test]

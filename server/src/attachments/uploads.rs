@@ -17,6 +17,7 @@ use diesel::prelude::*;
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
 use crate::http::ratelimit::check_client;
+use crate::http::ids::UploadId;
 use crate::state::AppState;
 
 use super::image::{ImageError, ImageFormat, Trailing, public_copy};
@@ -326,15 +327,12 @@ pub async fn cleanup_worker(state: AppState, interval: std::time::Duration) {
 }
 
 /// `GET /api/v1/uploads/{id}`.
-#[utoipa::path(get, path = "/api/v1/uploads/{id}", tag = "complaints", params(("id" = String, Path)), responses((status = 200, description = "The image bytes", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/webp")))))]
+#[utoipa::path(get, path = "/api/v1/uploads/{id}", tag = "complaints", params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "The image bytes", content((ImageBytes = "image/jpeg"), (ImageBytes = "image/png"), (ImageBytes = "image/webp")))))]
 pub async fn get(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    path: web::Path<UploadId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    if uuid::Uuid::parse_str(&id).is_err() {
-        return Err(upload_not_found());
-    }
+    let id = path.into_inner().to_string();
     let row: Option<(String, Vec<u8>)> = state
         .db
         .run(move |conn| {

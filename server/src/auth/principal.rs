@@ -16,13 +16,18 @@ use crate::auth::Role;
 use crate::db::DbConnection;
 use crate::db::schema::{devices, units, users};
 use crate::error::{ApiError, ErrorCode};
+use crate::http::ids::UserId;
 use crate::state::AppState;
 
 /// A logged-in staff member, as the database says now (not as the token said).
 #[derive(Debug, Clone)]
 pub struct Principal {
-    /// User id.
+    /// User id, as stored.
     pub user_id: String,
+    /// The same id parsed, once, when the token was verified: `Some` for every principal of a
+    /// signed-in account (an account whose id is not a UUID is refused then); `None` only for
+    /// a principal built in code that is not an account (the sample data's clerk).
+    pub user: Option<UserId>,
     /// Login name.
     pub username: String,
     /// Name shown to colleagues.
@@ -156,8 +161,10 @@ fn load(
             None => return Err(ApiError::unauthorized()),
         }
     }
+    let user = UserId::parse(&user_id).ok_or_else(ApiError::unauthorized)?;
     Ok(Principal {
         user_id,
+        user: Some(user),
         username,
         display_name,
         role,

@@ -11,6 +11,7 @@ use super::period::{Kind, Period};
 use super::store::{self, Actor, Filter};
 use crate::auth::{Authed, Role, policy};
 use crate::error::{ApiError, ErrorCode};
+use crate::http::ids::BulletinId;
 use crate::state::AppState;
 
 /// Body of `POST /api/v1/bulletins`.
@@ -99,13 +100,13 @@ pub async fn create_bulletin(
 }
 
 /// `POST /api/v1/bulletins/{id}/recompute`: the draft's figures computed again now.
-#[utoipa::path(post, path = "/api/v1/bulletins/{id}/recompute", tag = "bulletins", params(("id" = String, Path)), responses((status = 200, description = "The draft with new figures", body = store::BulletinView), (status = 403, description = "role_not_allowed"), (status = 404, description = "bulletin_not_found"), (status = 409, description = "bulletin_issued: an issued bulletin never changes")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/bulletins/{id}/recompute", tag = "bulletins", params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "The draft with new figures", body = store::BulletinView), (status = 403, description = "role_not_allowed"), (status = 404, description = "bulletin_not_found"), (status = 409, description = "bulletin_issued: an issued bulletin never changes")), security(("bearer" = [])))]
 pub async fn recompute_bulletin(
     state: web::Data<AppState>,
     _auth: Authed<policy::Supervision>,
-    path: web::Path<String>,
+    path: web::Path<BulletinId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().to_string();
     let now = state.clock.now_ms();
     let st = state.into_inner();
     let s = st.clone();
@@ -132,13 +133,13 @@ pub async fn recompute_bulletin(
 /// `POST /api/v1/bulletins/{id}/issue`: numbers and freezes the draft with the figures it
 /// shows, and queues its summary to the units named and commended and to the bureau, in one
 /// transaction.
-#[utoipa::path(post, path = "/api/v1/bulletins/{id}/issue", tag = "bulletins", params(("id" = String, Path)), responses((status = 200, description = "The issued bulletin, with `number` and what was sent", body = store::IssuedView), (status = 403, description = "role_not_allowed"), (status = 404, description = "bulletin_not_found"), (status = 409, description = "bulletin_issued, period_already_issued")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/bulletins/{id}/issue", tag = "bulletins", params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "The issued bulletin, with `number` and what was sent", body = store::IssuedView), (status = 403, description = "role_not_allowed"), (status = 404, description = "bulletin_not_found"), (status = 409, description = "bulletin_issued, period_already_issued")), security(("bearer" = [])))]
 pub async fn issue_bulletin(
     state: web::Data<AppState>,
     auth: Authed<policy::Supervision>,
-    path: web::Path<String>,
+    path: web::Path<BulletinId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().to_string();
     let now = state.clock.now_ms();
     let st = state.into_inner();
     let who = auth.0;
@@ -179,13 +180,13 @@ pub async fn issue_bulletin(
 }
 
 /// `DELETE /api/v1/bulletins/{id}`: discards a draft.
-#[utoipa::path(delete, path = "/api/v1/bulletins/{id}", tag = "bulletins", params(("id" = String, Path)), responses((status = 204, description = "Deleted"), (status = 404, description = "bulletin_not_found"), (status = 409, description = "bulletin_issued")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/bulletins/{id}", tag = "bulletins", params(("id" = uuid::Uuid, Path)), responses((status = 204, description = "Deleted"), (status = 404, description = "bulletin_not_found"), (status = 409, description = "bulletin_issued")), security(("bearer" = [])))]
 pub async fn discard_bulletin(
     state: web::Data<AppState>,
     _auth: Authed<policy::Supervision>,
-    path: web::Path<String>,
+    path: web::Path<BulletinId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().to_string();
     state
         .db
         .write(move |conn| store::delete_draft(conn, &id))
@@ -268,24 +269,24 @@ async fn readable(
 }
 
 /// `GET /api/v1/bulletins/{id}`: the bulletin with its figures.
-#[utoipa::path(get, path = "/api/v1/bulletins/{id}", tag = "bulletins", params(("id" = String, Path)), responses((status = 200, body = store::BulletinView), (status = 404, description = "bulletin_not_found (also a draft, to staff outside supervision)")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/bulletins/{id}", tag = "bulletins", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = store::BulletinView), (status = 404, description = "bulletin_not_found (also a draft, to staff outside supervision)")), security(("bearer" = [])))]
 pub async fn get_bulletin(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
-    path: web::Path<String>,
+    path: web::Path<BulletinId>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = readable(&state, auth.role, path.into_inner()).await?;
+    let row = readable(&state, auth.role, path.into_inner().to_string()).await?;
     Ok(HttpResponse::Ok().json(store::view(&row, &state.config.timezone)))
 }
 
 /// `GET /api/v1/bulletins/{id}/xlsx`: the bulletin as a workbook, one sheet per section.
-#[utoipa::path(get, path = "/api/v1/bulletins/{id}/xlsx", tag = "bulletins", params(("id" = String, Path)), responses((status = 200, description = "XLSX workbook (Chinese headers; sheets 说明, 计划完成情况, 单位考核, 超期情况, 物业服务企业)", body = crate::registers::sheet::SheetFile, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, description = "bulletin_not_found")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/bulletins/{id}/xlsx", tag = "bulletins", params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "XLSX workbook (Chinese headers; sheets 说明, 计划完成情况, 单位考核, 超期情况, 物业服务企业)", body = crate::registers::sheet::SheetFile, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (status = 404, description = "bulletin_not_found")), security(("bearer" = [])))]
 pub async fn bulletin_xlsx(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
-    path: web::Path<String>,
+    path: web::Path<BulletinId>,
 ) -> Result<HttpResponse, ApiError> {
-    let row = readable(&state, auth.role, path.into_inner()).await?;
+    let row = readable(&state, auth.role, path.into_inner().to_string()).await?;
     let tz = state.config.timezone.clone();
     let name = format!(
         "bulletin-{}-{}.xlsx",

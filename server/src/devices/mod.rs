@@ -151,7 +151,7 @@ pub async fn list(
 /// `POST /api/v1/devices/{id}/revoke`: admin or the owner. The device can no longer push,
 /// pull or refresh (a refresh bound to it answers 403 `device_revoked`, so the device can tell
 /// the user plainly). Revoking twice is harmless.
-#[utoipa::path(post, path = "/api/v1/devices/{id}/revoke", tag = "devices", params(("id" = String, Path)), responses((status = 200, description = "the revoked device", body = DeviceView), (status = 404, description = "device_not_found")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/devices/{id}/revoke", tag = "devices", params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "the revoked device", body = DeviceView), (status = 404, description = "device_not_found")), security(("bearer" = [])))]
 pub async fn revoke(
     state: web::Data<AppState>,
     principal: Principal,

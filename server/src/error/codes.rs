@@ -4,8 +4,9 @@
 //! table, the code that uses it and that document in step.
 //!
 //! Codes decided by the sync rules (a rejected mutation answered over HTTP, see
-//! [`crate::error::ApiError::relay`]) are the sync rejection vocabulary of `docs/api-sync.md`,
-//! not rows of this table.
+//! [`crate::error::ApiError::relay`]) are rows of the sync rejection table,
+//! [`anju_shared::rejection::RejectionCode`] (listed in `docs/api-sync.md`), not of this one; the
+//! tests below keep that table in step with its call sites and document too.
 
 use actix_web::http::StatusCode;
 
@@ -490,6 +491,74 @@ mod tests {
         assert!(
             extra.is_empty(),
             "docs/errors.md documents codes the server does not have: {extra:?}"
+        );
+    }
+
+    /// The source of anju-shared outside its rejection table.
+    fn shared_source() -> String {
+        let mut out = String::new();
+        let mut dirs = vec![root().join("../shared/src")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read shared/src") {
+                let path = entry.expect("dir entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && !path.ends_with("rejection.rs")
+                {
+                    out.push_str(&std::fs::read_to_string(&path).expect("read source"));
+                    out.push('\n');
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_rejection_code_is_used_and_documented_and_nothing_else_is() {
+        use anju_shared::rejection::RejectionCode;
+        let src = server_source() + &shared_source();
+        let unused: Vec<&str> = RejectionCode::ALL
+            .iter()
+            .filter(|c| !names(&src, &format!("RejectionCode::{}", c.name())))
+            .map(|c| c.as_str())
+            .collect();
+        assert!(
+            unused.is_empty(),
+            "rejection codes that no call site uses: {unused:?}"
+        );
+        let doc =
+            std::fs::read_to_string(root().join("../docs/api-sync.md")).expect("docs/api-sync.md");
+        let mut documented = BTreeSet::new();
+        let mut inside = false;
+        for line in doc.lines() {
+            if line.starts_with("## ") {
+                inside = line.trim() == "## Rejection codes";
+                continue;
+            }
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            if inside && cells.len() >= 3 && cells[1].starts_with('`') {
+                documented.insert(cells[1].trim_matches('`').to_string());
+            }
+        }
+        let table: BTreeSet<String> = RejectionCode::ALL
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .collect();
+        assert_eq!(
+            table.len(),
+            RejectionCode::ALL.len(),
+            "a rejection code is in the table twice"
+        );
+        let missing: Vec<_> = table.difference(&documented).collect();
+        let extra: Vec<_> = documented.difference(&table).collect();
+        assert!(
+            missing.is_empty(),
+            "rejection codes missing from docs/api-sync.md: {missing:?}"
+        );
+        assert!(
+            extra.is_empty(),
+            "docs/api-sync.md lists rejection codes the table does not have: {extra:?}"
         );
     }
 

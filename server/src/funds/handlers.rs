@@ -16,6 +16,7 @@ use crate::auth::Role;
 use crate::auth::principal::{Authed, RolePolicy};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::ids::ProjectId;
 use crate::registers::query::{self, Live, Org};
 use crate::registers::sheet::{self, Cell, SheetFile};
 use crate::state::AppState;
@@ -125,15 +126,15 @@ fn ledger_of(
 
 /// `GET /api/v1/funds/projects/{id}`: a project's ledger: totals by source, flags and every
 /// entry (newest first; corrections are entries naming the one they correct).
-#[utoipa::path(get, path = "/api/v1/funds/projects/{id}", tag = "funds", params(("id" = String, Path), Thresholds), responses((status = 200, body = Ledger), (status = 404, description = "project_not_found")))]
+#[utoipa::path(get, path = "/api/v1/funds/projects/{id}", tag = "funds", params(("id" = uuid::Uuid, Path), Thresholds), responses((status = 200, body = Ledger), (status = 404, description = "project_not_found")))]
 pub async fn project_ledger(
     state: web::Data<AppState>,
     auth: Authed<FundAccess>,
-    path: web::Path<String>,
+    path: web::Path<ProjectId>,
     q: web::Query<Thresholds>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
-    let id = path.into_inner();
+    let id = path.into_inner().to_string();
     let t = q.into_inner();
     let today = today(&state);
     let body = state
@@ -151,15 +152,15 @@ pub async fn project_ledger(
 /// a correction of an earlier entry) with the caller as its recorder. Refused with a stable code
 /// and nothing recorded: `payment_exceeds_received`, `invalid_fund_kind`, `invalid_fund_source`,
 /// `invalid_fund_amount`, `invalid_fund_date`, `fund_entry_not_found`, `correction_below_zero`.
-#[utoipa::path(post, path = "/api/v1/funds/projects/{id}/entries", tag = "funds", params(("id" = String, Path)), request_body = NewEntry, responses((status = 201, body = Recorded), (status = 404, description = "project_not_found"), (status = 422, description = "payment_exceeds_received and the other codes")))]
+#[utoipa::path(post, path = "/api/v1/funds/projects/{id}/entries", tag = "funds", params(("id" = uuid::Uuid, Path)), request_body = NewEntry, responses((status = 201, body = Recorded), (status = 404, description = "project_not_found"), (status = 422, description = "payment_exceeds_received and the other codes")))]
 pub async fn record_entry(
     state: web::Data<AppState>,
     auth: Authed<FundRecording>,
-    path: web::Path<String>,
+    path: web::Path<ProjectId>,
     body: web::Json<NewEntry>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.0;
-    let id = path.into_inner();
+    let id = path.into_inner().to_string();
     let e = body.into_inner();
     let today = today(&state);
     let now = state.clock.now_ms();

@@ -2,6 +2,7 @@
 //! problem+json in the caller's language, extractor error mapping, health and readiness.
 
 pub mod client_ip;
+pub mod ids;
 pub mod metrics;
 pub mod ratelimit;
 
@@ -163,9 +164,17 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
-/// `PathConfig` whose errors are 404 `not_found` (a malformed id names nothing).
+/// `PathConfig` whose errors are 404: a malformed id names nothing, so an id newtype's refusal
+/// is its kind's own not-found answer ([`ids::rejection`]) and any other is `not_found`.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|_err, _req| not_found().into())
+    web::PathConfig::default().error_handler(|err, _req| {
+        let actix_web::error::PathError::Deserialize(e) = &err else {
+            return not_found().into();
+        };
+        ids::rejection(&e.to_string())
+            .unwrap_or_else(not_found)
+            .into()
+    })
 }
 
 /// `PayloadConfig` (raw bodies) with the given limit; too large is 413.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{Authed, policy};
 use crate::error::{ApiError, ErrorCode};
+use crate::http::ids::OutboxMessageId;
 use crate::notify::schema::outbox;
 use crate::state::AppState;
 
@@ -51,13 +52,13 @@ pub async fn list(
 }
 
 /// `POST /api/v1/admin/outbox/{id}/retry`: a dead (or pending) message is tried again now.
-#[utoipa::path(post, path = "/api/v1/admin/outbox/{id}/retry", tag = "notify", params(("id" = String, Path)), responses((status = 200, description = "Message queued again", body = Requeued), (status = 404, description = "outbox_message_not_found")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/admin/outbox/{id}/retry", tag = "notify", params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "Message queued again", body = Requeued), (status = 404, description = "outbox_message_not_found")), security(("bearer" = [])))]
 pub async fn retry(
     state: web::Data<AppState>,
     _auth: Authed<policy::AdminOnly>,
-    path: web::Path<String>,
+    path: web::Path<OutboxMessageId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().to_string();
     let now = state.clock.now_ms();
     let n = state
         .db

@@ -23,6 +23,7 @@ use super::sheet::{self, Cell, SheetFile};
 use super::write::{Edit, OfficeAuthor, push_office};
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::ids::RecordId;
 use crate::state::AppState;
 use crate::sync::scope_of;
 
@@ -320,13 +321,14 @@ fn summary(r: &query::Live, record_type: &str, org: &Org, today: &str) -> Summar
 /// `GET /api/v1/registers/{register}/{id}`: every field with its Chinese label, linked records
 /// (project → buildings → inspections → hazards, and back), the full history and the open
 /// conflicts. 404 when the caller's scope does not see it.
-#[utoipa::path(get, path = "/api/v1/registers/{register}/{id}", tag = "registers", params(("register" = String, Path), ("id" = String, Path)), responses((status = 200, body = RecordPage), (status = 404, description = "record_not_found")))]
+#[utoipa::path(get, path = "/api/v1/registers/{register}/{id}", tag = "registers", params(("register" = String, Path), ("id" = uuid::Uuid, Path)), responses((status = 200, body = RecordPage), (status = 404, description = "record_not_found")))]
 pub async fn record_page(
     state: web::Data<AppState>,
     principal: Principal,
-    path: web::Path<(String, String)>,
+    path: web::Path<(String, RecordId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
+    let id = id.to_string();
     let record_type = register_type(&name)?;
     let today = today(&state);
     let body = state
@@ -511,11 +513,11 @@ pub async fn create_record(
 /// `PATCH /api/v1/registers/{register}/{id}`: changes fields as the office user, merged
 /// against `base_version` like a device's edit (a concurrent change of the same field becomes
 /// a conflict both sides see).
-#[utoipa::path(patch, path = "/api/v1/registers/{register}/{id}", tag = "registers", params(("register" = String, Path), ("id" = String, Path)), request_body = OfficeEdit, responses((status = 200, body = Pushed), (status = 404, description = "record_not_found")))]
+#[utoipa::path(patch, path = "/api/v1/registers/{register}/{id}", tag = "registers", params(("register" = String, Path), ("id" = uuid::Uuid, Path)), request_body = OfficeEdit, responses((status = 200, body = Pushed), (status = 404, description = "record_not_found")))]
 pub async fn edit_record(
     state: web::Data<AppState>,
     principal: Principal,
-    path: web::Path<(String, String)>,
+    path: web::Path<(String, RecordId)>,
     body: web::Json<OfficeEdit>,
 ) -> Result<HttpResponse, ApiError> {
     let (name, id) = path.into_inner();
@@ -527,7 +529,8 @@ pub async fn edit_record(
             "no such record, or not in your scope",
         )
     };
-    let record_id = Uuid::try_parse(&id).map_err(|_| not_found())?;
+    let record_id = id.uuid();
+    let id = id.to_string();
     let body = body.into_inner();
     if body.base_version.is_none() {
         return Err(ApiError::new(

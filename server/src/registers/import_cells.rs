@@ -233,6 +233,6 @@ pub(super) fn parse_cell(
         _ => json!(raw),
     };
     spec.validate(&value)
-        .map_err(|e| (e.code, e.message_zh, e.message_en))?;
+        .map_err(|e| (e.code.as_str(), e.message_zh, e.message_en))?;
     Ok(value)
 }

@@ -21,6 +21,7 @@ use super::write::{Edit, OfficeAuthor, push_office_checked};
 use crate::auth::Principal;
 use crate::clocks::schema::hazard_clock_events;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::ids::RecordId;
 use crate::state::AppState;
 use crate::sync::scope_of;
 
@@ -35,13 +36,13 @@ fn not_found() -> ApiError {
 /// `GET /api/v1/registers/hazard/{id}/order`: the order's state (status, round, deadline,
 /// overdue, pending extension), its actions in the order taken, and the clock's reminders and
 /// escalations. 404 when the caller's scope does not see the hazard.
-#[utoipa::path(get, path = "/api/v1/registers/hazard/{id}/order", tag = "registers", params(("id" = String, Path)), responses((status = 200, body = OrderState), (status = 404, description = "record_not_found")))]
+#[utoipa::path(get, path = "/api/v1/registers/hazard/{id}/order", tag = "registers", params(("id" = uuid::Uuid, Path)), responses((status = 200, body = OrderState), (status = 404, description = "record_not_found")))]
 pub async fn order_state(
     state: web::Data<AppState>,
     principal: Principal,
-    path: web::Path<String>,
+    path: web::Path<RecordId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().to_string();
     let st = state.clone();
     let body = state
         .db
@@ -159,14 +160,14 @@ fn status_of(code: &str) -> StatusCode {
 /// `hazard_action` pushed through sync (the rules are the same as a device's). The answer is
 /// the action's id and push result; a refusal is its stable code (403 role or unit, 409 state,
 /// 422 missing evidence or bad value) and nothing is applied.
-#[utoipa::path(post, path = "/api/v1/registers/hazard/{id}/actions", tag = "registers", params(("id" = String, Path)), request_body = OrderAction, responses((status = 200, body = Pushed), (status = 403, description = "not_responsible_unit, checker_role_required, supervisor_required"), (status = 409, description = "hazard_not_in_state"), (status = 422, description = "rectification_photos_required, return_reason_required, …")))]
+#[utoipa::path(post, path = "/api/v1/registers/hazard/{id}/actions", tag = "registers", params(("id" = uuid::Uuid, Path)), request_body = OrderAction, responses((status = 200, body = Pushed), (status = 403, description = "not_responsible_unit, checker_role_required, supervisor_required"), (status = 409, description = "hazard_not_in_state"), (status = 422, description = "rectification_photos_required, return_reason_required, …")))]
 pub async fn order_action(
     state: web::Data<AppState>,
     principal: Principal,
-    path: web::Path<String>,
+    path: web::Path<RecordId>,
     body: web::Json<OrderAction>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().to_string();
     let body = body.into_inner();
     let now = state.clock.now_ms();
     let sync = state.sync.clone();

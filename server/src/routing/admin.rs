@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::auth::{Authed, policy};
 use crate::db::schema::{areas, routing_rules, units};
 use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
+use crate::http::ids::RuleId;
 use crate::org::catalog::Catalog;
 use crate::state::AppState;
 
@@ -401,13 +402,13 @@ pub async fn create(
 }
 
 /// `DELETE /api/v1/admin/routing/rules/{id}`.
-#[utoipa::path(delete, path = "/api/v1/admin/routing/rules/{id}", tag = "routing", params(("id" = String, Path)), responses((status = 204, description = "Rule removed")), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/admin/routing/rules/{id}", tag = "routing", params(("id" = uuid::Uuid, Path)), responses((status = 204, description = "Rule removed")), security(("bearer" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,
     _auth: Authed<policy::AdminOnly>,
-    path: web::Path<String>,
+    path: web::Path<RuleId>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
+    let id = path.into_inner().to_string();
     let st = state.into_inner();
     let n = st
         .db

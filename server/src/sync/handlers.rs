@@ -168,6 +168,8 @@ pub async fn push_handler(
         tz: state.config.timezone.clone(),
         max_distance_m: f64::from(state.config.proof_max_distance_m),
     };
+    // Every signed-in principal has its parsed id (see `Principal::user`).
+    let user = principal.user.ok_or_else(ApiError::unauthorized)?;
     let results = state
         .db
         .write(move |conn| {
@@ -177,7 +179,7 @@ pub async fn push_handler(
             let ctx = PushContext {
                 device_id: request.device_id,
                 actor: TicketActor {
-                    user_id: Uuid::try_parse(&principal.user_id).unwrap_or_default(),
+                    user_id: user.uuid(),
                     role: principal.role.as_str().to_owned(),
                     unit_id: principal
                         .unit_id
@@ -535,7 +537,7 @@ fn load_conflict(
 }
 
 /// `GET /api/v1/sync/conflicts/{id}`: one conflict record.
-#[utoipa::path(get, path = "/api/v1/sync/conflicts/{id}", tag = "sync", params(("id" = String, Path)), responses((status = 200, description = "one conflict record", body = ConflictView), (status = 404, description = "conflict_not_found")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/sync/conflicts/{id}", tag = "sync", params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "one conflict record", body = ConflictView), (status = 404, description = "conflict_not_found")), security(("bearer" = [])))]
 pub async fn get_conflict(
     state: web::Data<SyncContext>,
     principal: Authed<policy::Staff>,
@@ -579,7 +581,7 @@ fn parse_choice(body: &Value) -> Result<Choice, ApiError> {
 /// resolved by supervisors and administrators only; other fields also by the record's
 /// responsible unit. A choice that would move the record out of the resolver's scope is
 /// refused. Every refusal changes nothing.
-#[utoipa::path(post, path = "/api/v1/sync/conflicts/{id}/resolve", tag = "sync", params(("id" = String, Path)), request_body(content = super::bodies::ResolveBody, description = "{\"pick\": \"server\"|\"device\"} or {\"value\": one of the two contested values}", content_type = "application/json"), responses((status = 200, description = "{conflict, version}", body = Resolved), (status = 400, description = "invalid_resolution"), (status = 403, description = "not_your_unit / resolution_needs_supervisor / resolution_leaves_scope"), (status = 404, description = "conflict_not_found"), (status = 409, description = "conflict_already_resolved"), (status = 422, description = "not_a_contested_value (with server_value, device_value) / the field's validation code")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/sync/conflicts/{id}/resolve", tag = "sync", params(("id" = uuid::Uuid, Path)), request_body(content = super::bodies::ResolveBody, description = "{\"pick\": \"server\"|\"device\"} or {\"value\": one of the two contested values}", content_type = "application/json"), responses((status = 200, description = "{conflict, version}", body = Resolved), (status = 400, description = "invalid_resolution"), (status = 403, description = "not_your_unit / resolution_needs_supervisor / resolution_leaves_scope"), (status = 404, description = "conflict_not_found"), (status = 409, description = "conflict_already_resolved"), (status = 422, description = "not_a_contested_value (with server_value, device_value) / the field's validation code")), security(("bearer" = [])))]
 pub async fn resolve_conflict(
     state: web::Data<SyncContext>,
     sync: web::Data<super::SyncState>,

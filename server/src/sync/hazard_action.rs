@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use anju_shared::merge::{Rejection, StoredRecord};
 use anju_shared::protocol::Mutation;
 use anju_shared::records::HAZARD;
+use anju_shared::rejection::RejectionCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -30,12 +31,8 @@ use super::scope::Scope;
 /// The author of the hazard changes that actions make (in field stamps and histories).
 pub const AUTHOR: &str = "server:hazard_actions";
 
-fn refuse(code: &str, zh: &str, en: &str) -> Rejection {
-    Rejection {
-        code: code.into(),
-        message_zh: zh.into(),
-        message_en: en.into(),
-    }
+fn refuse(code: RejectionCode, zh: &str, en: &str) -> Rejection {
+    Rejection::new(code, zh, en)
 }
 
 fn text<'a>(r: &'a StoredRecord, name: &str) -> Option<&'a str> {
@@ -79,7 +76,7 @@ pub fn check_hazard_write(
         };
         if refused {
             return Err(refuse(
-                "hazard_status_by_action",
+                RejectionCode::HazardStatusByAction,
                 "整改状态不能直接修改：请提交整改处理（已整改须附整改照片，复核或退回由检查人员或督办人员办理）",
                 "a hazard's status cannot be edited directly: submit a hazard action (rectify with photos; an inspector or supervisor verifies or returns it)",
             ));
@@ -87,7 +84,7 @@ pub fn check_hazard_write(
     }
     if m.fields.contains_key("rectification_proof") {
         return Err(refuse(
-            "rectification_proof_by_server",
+            RejectionCode::RectificationProofByServer,
             "整改照片核验结果由服务器根据照片判定，不能直接修改",
             "the rectification photos' check is the server's verdict and cannot be edited",
         ));
@@ -103,7 +100,7 @@ pub fn check_hazard_write(
         && deadline < issued
     {
         return Err(refuse(
-            "deadline_before_issue",
+            RejectionCode::DeadlineBeforeIssue,
             &format!("整改期限 {deadline} 早于整改通知下发日期 {issued}"),
             &format!("the deadline {deadline} is before the order's issue date {issued}"),
         ));
@@ -158,7 +155,7 @@ pub fn effect(
 ) -> Result<BTreeMap<String, Value>, Rejection> {
     let Some(h) = hazard.filter(|h| !h.deleted && h.record_type == HAZARD.name) else {
         return Err(refuse(
-            "hazard_not_found",
+            RejectionCode::HazardNotFound,
             "没有这条隐患（可能已删除）",
             "no such hazard (it may have been deleted)",
         ));
@@ -167,7 +164,7 @@ pub fn effect(
         || uuid_of(action, "area_id") != uuid_of(h, "area_id")
     {
         return Err(refuse(
-            "hazard_action_mismatch",
+            RejectionCode::HazardActionMismatch,
             "整改处理的责任单位和区域须与隐患一致（隐患可能已改派）",
             "the action must name the hazard's responsible unit and area (it may have been reassigned)",
         ));
@@ -188,7 +185,7 @@ pub fn effect(
             Ok(())
         } else {
             Err(refuse(
-                "hazard_not_in_state",
+                RejectionCode::HazardNotInState,
                 &format!("该隐患当前{}，不能办理此操作", status_zh(status)),
                 &format!("the hazard is {status}; this action is not possible now"),
             ))
@@ -199,7 +196,7 @@ pub fn effect(
             Ok(())
         } else {
             Err(refuse(
-                "not_responsible_unit",
+                RejectionCode::NotResponsibleUnit,
                 "只有整改责任单位可以办理此操作",
                 "only the responsible unit may do this",
             ))
@@ -210,7 +207,7 @@ pub fn effect(
             Ok(())
         } else {
             Err(refuse(
-                "checker_role_required",
+                RejectionCode::CheckerRoleRequired,
                 "只有检查人员或督办人员可以复核或退回整改",
                 "only an inspector or a supervisor may verify or return a rectification",
             ))
@@ -223,7 +220,7 @@ pub fn effect(
             in_state("open")?;
             if photos.is_empty() {
                 return Err(refuse(
-                    "rectification_photos_required",
+                    RejectionCode::RectificationPhotosRequired,
                     "标记已整改须附整改照片",
                     "marking a hazard rectified needs rectification photos",
                 ));
@@ -240,7 +237,7 @@ pub fn effect(
             in_state("rectified")?;
             if photos.is_empty() {
                 return Err(refuse(
-                    "verification_photos_required",
+                    RejectionCode::VerificationPhotosRequired,
                     "复核须附现场核查照片",
                     "verifying needs photos of the check",
                 ));
@@ -254,7 +251,7 @@ pub fn effect(
             in_state("rectified")?;
             let Some(reason) = note else {
                 return Err(refuse(
-                    "return_reason_required",
+                    RejectionCode::ReturnReasonRequired,
                     "退回整改须写明原因",
                     "returning a rectification needs the reason",
                 ));
@@ -270,28 +267,28 @@ pub fn effect(
             in_state("open")?;
             let Some(deadline) = text(h, "deadline") else {
                 return Err(refuse(
-                    "no_deadline",
+                    RejectionCode::NoDeadline,
                     "该隐患没有整改期限，无需申请延期",
                     "the hazard has no deadline to extend",
                 ));
             };
             if text(h, "extension_requested").is_some() {
                 return Err(refuse(
-                    "extension_pending",
+                    RejectionCode::ExtensionPending,
                     "已有待审批的延期申请",
                     "an extension request is already waiting for a decision",
                 ));
             }
             let Some(requested) = text(action, "requested_deadline") else {
                 return Err(refuse(
-                    "requested_deadline_required",
+                    RejectionCode::RequestedDeadlineRequired,
                     "请填写申请延期至的日期",
                     "the requested deadline is required",
                 ));
             };
             if requested <= deadline {
                 return Err(refuse(
-                    "extension_not_later",
+                    RejectionCode::ExtensionNotLater,
                     &format!("申请的期限 {requested} 须晚于当前整改期限 {deadline}"),
                     &format!(
                         "the requested deadline {requested} must be after the current {deadline}"
@@ -300,7 +297,7 @@ pub fn effect(
             }
             if note.is_none() {
                 return Err(refuse(
-                    "extension_reason_required",
+                    RejectionCode::ExtensionReasonRequired,
                     "申请延期须写明理由",
                     "an extension request needs its reason",
                 ));
@@ -310,14 +307,14 @@ pub fn effect(
         "decide_extension" => {
             if !matches!(who.role, "supervisor" | "admin") {
                 return Err(refuse(
-                    "supervisor_required",
+                    RejectionCode::SupervisorRequired,
                     "只有督办人员可以审批延期申请",
                     "only a supervisor may decide an extension request",
                 ));
             }
             let Some(requested) = text(h, "extension_requested") else {
                 return Err(refuse(
-                    "no_extension_pending",
+                    RejectionCode::NoExtensionPending,
                     "该隐患没有待审批的延期申请",
                     "the hazard has no extension request waiting",
                 ));
@@ -329,7 +326,7 @@ pub fn effect(
                 Some("refuse") => {}
                 _ => {
                     return Err(refuse(
-                        "decision_required",
+                        RejectionCode::DecisionRequired,
                         "请选择批准或不批准",
                         "the decision (approve or refuse) is required",
                     ));
@@ -339,7 +336,7 @@ pub fn effect(
         }
         other => {
             return Err(refuse(
-                "unknown_hazard_action",
+                RejectionCode::UnknownHazardAction,
                 &format!("未知的整改处理：{other}"),
                 &format!("unknown hazard action: {other}"),
             ));

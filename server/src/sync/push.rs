@@ -12,6 +12,7 @@ use anju_shared::protocol::{
     FieldConflict, Mutation, MutationOutcome, MutationResult, SeqCheck, Winner, check_seq,
 };
 use anju_shared::records::{HAZARD, HAZARD_ACTION, TICKET_ACTION, schema_for};
+use anju_shared::rejection::RejectionCode;
 use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
@@ -114,12 +115,8 @@ struct NewRejection {
     created_at: i64,
 }
 
-fn rejection(code: &str, zh: &str, en: &str) -> Rejection {
-    Rejection {
-        code: code.into(),
-        message_zh: zh.into(),
-        message_en: en.into(),
-    }
+fn rejection(code: RejectionCode, zh: &str, en: &str) -> Rejection {
+    Rejection::new(code, zh, en)
 }
 
 /// Checks the batch's sequence numbers against the device's last applied one; `Err` with the
@@ -355,7 +352,7 @@ fn apply_one(
 ) -> Result<Result<(StoredRecord, MutationOutcome, bool), Rejection>, diesel::result::Error> {
     let Some(schema) = schema_for(&m.record_type) else {
         return Ok(Err(rejection(
-            "unknown_record_type",
+            RejectionCode::UnknownRecordType,
             &format!("未知的记录类型：{}", m.record_type),
             &format!("unknown record type: {}", m.record_type),
         )));
@@ -393,7 +390,7 @@ fn apply_one(
             // applied): an inspector verifies another unit's work.
             if schema.name != HAZARD_ACTION.name && !ctx.scope.may_decide(unit, area) {
                 return Ok(Err(rejection(
-                    "responsible_unit_not_yours",
+                    RejectionCode::ResponsibleUnitNotYours,
                     "新建记录的责任单位必须是本单位或下级单位",
                     "a record you create must name your unit (or a unit below it) as responsible",
                 )));
@@ -416,7 +413,7 @@ fn apply_one(
     let hidden = super::photos::refused_additions(conn, ctx.user_id, ctx.scope, schema, m)?;
     if !hidden.is_empty() {
         return Ok(Err(rejection(
-            "photo_not_accessible",
+            RejectionCode::PhotoNotAccessible,
             "记录引用了您无权查看的照片；请上传您自己拍摄的照片",
             "the record names a photo you may not see; upload your own photo instead",
         )));
@@ -456,9 +453,8 @@ fn act_on_hazard(
         .fields
         .get("hazard_id")
         .and_then(|f| f.value.as_str())
-        .and_then(|s| Uuid::try_parse(s).ok())
-        .unwrap_or_default();
-    let hazard = touched.get(&hazard_id).map(|t| &t.record);
+        .and_then(|s| Uuid::try_parse(s).ok());
+    let hazard = hazard_id.and_then(|id| touched.get(&id)).map(|t| &t.record);
     let who = super::hazard_action::Acting {
         role: &ctx.actor.role,
         scope: ctx.scope,
@@ -467,6 +463,14 @@ fn act_on_hazard(
     let mut fields = match super::hazard_action::effect(hazard, action, &who) {
         Ok(f) => f,
         Err(r) => return Ok(Err(r)),
+    };
+    // `effect` refuses an action whose hazard is missing, so the hazard is here.
+    let Some(hazard_id) = hazard.map(|h| h.id) else {
+        return Ok(Err(rejection(
+            RejectionCode::HazardNotFound,
+            "没有这条隐患（可能已删除）",
+            "no such hazard (it may have been deleted)",
+        )));
     };
     let photos: Vec<String> = action
         .fields
@@ -486,7 +490,7 @@ fn act_on_hazard(
             .get_result(conn)?;
         if usize::try_from(stored).unwrap_or(0) < photos.len() {
             return Ok(Err(rejection(
-                "photo_not_uploaded",
+                RejectionCode::PhotoNotUploaded,
                 "照片尚未上传到服务器，请先上传照片",
                 "a photo of this action was not uploaded to the server; upload it first",
             )));
@@ -599,7 +603,7 @@ impl From<diesel::result::Error> for TicketTxError {
 
 fn out_of_scope() -> Rejection {
     rejection(
-        "out_of_scope",
+        RejectionCode::OutOfScope,
         "该记录不在本设备用户的管辖范围内",
         "the record is outside this device user's scope",
     )

@@ -231,7 +231,7 @@ pub fn decide(
         },
     };
     let invalid = |e: anju_shared::records::FieldError| ResolveError::InvalidValue {
-        code: e.code.to_owned(),
+        code: e.code.as_str().to_owned(),
         message_zh: e.message_zh,
         message_en: e.message_en,
     };

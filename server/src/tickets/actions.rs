@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::auth::{Authed, Principal, policy};
 use crate::error::{ApiError, FieldCode, FieldError};
+use crate::http::ids::TicketId;
 use crate::state::AppState;
 
 use super::transition::{self, Change, Env, Mover};
@@ -101,46 +102,58 @@ async fn run(
 }
 
 /// `POST /api/v1/tickets/{id}/accept` (签收).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/accept", tag = "tickets", params(("id" = String, Path)), request_body(content = Option<ActionBody>, description = "No fields needed"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 409, description = "ticket_not_in_state")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/accept", tag = "tickets", params(("id" = uuid::Uuid, Path)), request_body(content = Option<ActionBody>, description = "No fields needed"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 409, description = "ticket_not_in_state")), security(("bearer" = [])))]
 pub async fn accept(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
-    path: web::Path<String>,
+    path: web::Path<TicketId>,
     _body: Option<web::Json<ActionBody>>,
 ) -> Result<HttpResponse, ApiError> {
-    run(state, auth.0, path.into_inner(), Change::Accept).await
+    run(state, auth.0, path.into_inner().to_string(), Change::Accept).await
 }
 
 /// `POST /api/v1/tickets/{id}/reply`: a public reply.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/reply", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`text` (≤ 2000 characters)"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/reply", tag = "tickets", params(("id" = uuid::Uuid, Path)), request_body(content = ActionBody, description = "`text` (≤ 2000 characters)"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
 pub async fn reply(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
-    path: web::Path<String>,
+    path: web::Path<TicketId>,
     body: Option<web::Json<ActionBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let text = text_field(body_of(body).text.as_deref(), "text", 2000)?;
-    run(state, auth.0, path.into_inner(), Change::Reply { text }).await
+    run(
+        state,
+        auth.0,
+        path.into_inner().to_string(),
+        Change::Reply { text },
+    )
+    .await
 }
 
 /// `POST /api/v1/tickets/{id}/note`: an internal note, never public.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/note", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`text` (≤ 2000 characters)"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/note", tag = "tickets", params(("id" = uuid::Uuid, Path)), request_body(content = ActionBody, description = "`text` (≤ 2000 characters)"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
 pub async fn note(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
-    path: web::Path<String>,
+    path: web::Path<TicketId>,
     body: Option<web::Json<ActionBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let text = text_field(body_of(body).text.as_deref(), "text", 2000)?;
-    run(state, auth.0, path.into_inner(), Change::Note { text }).await
+    run(
+        state,
+        auth.0,
+        path.into_inner().to_string(),
+        Change::Note { text },
+    )
+    .await
 }
 
 /// `POST /api/v1/tickets/{id}/resolve` (办结).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/resolve", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`result` (≤ 2000 characters) and `photos` (≤ 6 upload ids)"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/resolve", tag = "tickets", params(("id" = uuid::Uuid, Path)), request_body(content = ActionBody, description = "`result` (≤ 2000 characters) and `photos` (≤ 6 upload ids)"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
 pub async fn resolve(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
-    path: web::Path<String>,
+    path: web::Path<TicketId>,
     body: Option<web::Json<ActionBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body_of(body);
@@ -171,15 +184,15 @@ pub async fn resolve(
         proof,
         max_distance_m: f64::from(state.config.proof_max_distance_m),
     };
-    run(state, auth.0, path.into_inner(), change).await
+    run(state, auth.0, path.into_inner().to_string(), change).await
 }
 
 /// `POST /api/v1/tickets/{id}/return` (退单).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/return", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`reason` (≤ 500 characters) and an optional `suggested_unit_id`"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/return", tag = "tickets", params(("id" = uuid::Uuid, Path)), request_body(content = ActionBody, description = "`reason` (≤ 500 characters) and an optional `suggested_unit_id`"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
 pub async fn return_ticket(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
-    path: web::Path<String>,
+    path: web::Path<TicketId>,
     body: Option<web::Json<ActionBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body_of(body);
@@ -187,15 +200,15 @@ pub async fn return_ticket(
         reason: text_field(b.reason.as_deref(), "reason", 500)?,
         suggested_unit_id: b.suggested_unit_id.filter(|s| !s.trim().is_empty()),
     };
-    run(state, auth.0, path.into_inner(), change).await
+    run(state, auth.0, path.into_inner().to_string(), change).await
 }
 
 /// `POST /api/v1/tickets/{id}/extension` (延期申请).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/extension", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`reason` (≤ 500 characters) and `resolution_due` (RFC 3339, later than the current deadline)"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 409, description = "extension_pending or deadline_passed"), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/extension", tag = "tickets", params(("id" = uuid::Uuid, Path)), request_body(content = ActionBody, description = "`reason` (≤ 500 characters) and `resolution_due` (RFC 3339, later than the current deadline)"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 409, description = "extension_pending or deadline_passed"), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
 pub async fn request_extension(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
-    path: web::Path<String>,
+    path: web::Path<TicketId>,
     body: Option<web::Json<ActionBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body_of(body);
@@ -216,22 +229,22 @@ pub async fn request_extension(
         reason,
         due: due.as_millisecond(),
     };
-    run(state, auth.0, path.into_inner(), change).await
+    run(state, auth.0, path.into_inner().to_string(), change).await
 }
 
 /// `POST /api/v1/tickets/{id}/dispatch` (派单/转派).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/dispatch", tag = "tickets", params(("id" = String, Path)), request_body(content = ActionBody, description = "`unit_id` of the target unit"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/dispatch", tag = "tickets", params(("id" = uuid::Uuid, Path)), request_body(content = ActionBody, description = "`unit_id` of the target unit"), responses((status = 200, description = "The staff view after the action", body = StaffTicket), (status = 422, description = "validation_failed")), security(("bearer" = [])))]
 pub async fn dispatch(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
-    path: web::Path<String>,
+    path: web::Path<TicketId>,
     body: Option<web::Json<ActionBody>>,
 ) -> Result<HttpResponse, ApiError> {
     let unit_id = text_field(body_of(body).unit_id.as_deref(), "unit_id", 100)?;
     run(
         state,
         auth.0,
-        path.into_inner(),
+        path.into_inner().to_string(),
         Change::Dispatch { unit_id },
     )
     .await

@@ -15,6 +15,7 @@
 use std::sync::Arc;
 
 use anju_shared::merge::Rejection;
+use anju_shared::rejection::RejectionCode;
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -64,12 +65,8 @@ impl DeviceActions {
     }
 }
 
-fn rejection(code: &str, zh: &str, en: &str) -> Rejection {
-    Rejection {
-        code: code.into(),
-        message_zh: zh.into(),
-        message_en: en.into(),
-    }
+fn rejection(code: RejectionCode, zh: &str, en: &str) -> Rejection {
+    Rejection::new(code, zh, en)
 }
 
 /// A console error as a device rejection: the same code and messages.
@@ -77,7 +74,7 @@ fn from_api(e: &ApiError) -> Rejection {
     if e.status().is_server_error() {
         tracing::error!(error = %e, "device ticket action failed");
         return rejection(
-            "ticket_action_failed",
+            RejectionCode::TicketActionFailed,
             "服务器处理该工单操作时出错，操作未生效",
             "the server failed to apply this ticket action; it was not applied",
         );
@@ -106,7 +103,7 @@ impl TicketActions for DeviceActions {
             "resolve" => Action::Resolve,
             other => {
                 return Err(rejection(
-                    "unknown_ticket_action",
+                    RejectionCode::UnknownTicketAction,
                     &format!("未知的工单操作：{other}"),
                     &format!("unknown ticket action: {other}"),
                 ));
@@ -125,7 +122,7 @@ impl TicketActions for DeviceActions {
         }
         let Some(role) = crate::auth::Role::parse(&actor.role) else {
             return Err(rejection(
-                "role_not_allowed",
+                RejectionCode::RoleNotAllowed,
                 "您的角色无权执行此操作",
                 "Your role may not do this",
             ));
@@ -133,9 +130,12 @@ impl TicketActions for DeviceActions {
         let user_id = actor.user_id.to_string();
         let account = crate::users::get(conn, &user_id)
             .map_err(|e| from_api(&e))?
-            .ok_or_else(|| rejection("user_not_found", "没有这个用户", "No such user"))?;
+            .ok_or_else(|| {
+                rejection(RejectionCode::UserNotFound, "没有这个用户", "No such user")
+            })?;
         let principal = Principal {
             user_id,
+            user: Some(actor.user_id.into()),
             username: account.username,
             display_name: account.display_name,
             role,
@@ -145,11 +145,17 @@ impl TicketActions for DeviceActions {
         let ticket_id = action.ticket_id.to_string();
         let ticket = super::store::find(conn, &ticket_id)
             .map_err(|e| from_api(&e))?
-            .ok_or_else(|| rejection("ticket_not_found", "没有这个工单", "No such ticket"))?;
+            .ok_or_else(|| {
+                rejection(
+                    RejectionCode::TicketNotFound,
+                    "没有这个工单",
+                    "No such ticket",
+                )
+            })?;
         // The record's unit is the unit the person acted for; the ticket must still be there.
         if ticket.unit_id.as_deref() != Some(action.unit_id.to_string().as_str()) {
             return Err(rejection(
-                "not_your_unit",
+                RejectionCode::NotYourUnit,
                 "这不是您所在单位的事项（工单可能已转派或退回）",
                 "This belongs to another unit (the ticket may have been reassigned or returned)",
             ));
@@ -162,14 +168,14 @@ impl TicketActions for DeviceActions {
             .to_string();
         if matches!(kind, Action::Reply | Action::Resolve) && text.is_empty() {
             return Err(rejection(
-                "message_required",
+                RejectionCode::MessageRequired,
                 "答复或办结须填写内容",
                 "A reply or resolution needs its text",
             ));
         }
         if text.chars().count() > 2000 {
             return Err(rejection(
-                "message_too_long",
+                RejectionCode::MessageTooLong,
                 "内容最多 2000 个字",
                 "At most 2000 characters",
             ));
@@ -180,7 +186,7 @@ impl TicketActions for DeviceActions {
         if kind == Action::Resolve {
             if action.photos.len() > 6 {
                 return Err(rejection(
-                    "too_many_photos",
+                    RejectionCode::TooManyPhotos,
                     "最多 6 张照片",
                     "At most 6 photos",
                 ));
@@ -201,7 +207,7 @@ impl TicketActions for DeviceActions {
                 .is_some_and(|c| c.needs_photo_proof)
         {
             return Err(rejection(
-                "photos_required",
+                RejectionCode::PhotosRequired,
                 "该类别办结时须上传整改后照片",
                 "This category needs after-photos to resolve",
             ));
@@ -265,7 +271,7 @@ fn public_copy(
     };
     let Some(bytes) = bytes else {
         return Err(rejection(
-            "photo_not_uploaded",
+            RejectionCode::PhotoNotUploaded,
             &format!("办结照片尚未上传到服务器：{sha}"),
             &format!("a resolution photo was not uploaded to the server: {sha}"),
         ));
@@ -276,7 +282,7 @@ fn public_copy(
         .map(|id| (id, facts))
         .map_err(|e| match e {
             crate::attachments::uploads::CopyError::Image(_) => rejection(
-                "photo_unreadable",
+                RejectionCode::PhotoUnreadable,
                 "办结照片无法读取（仅支持 JPEG、PNG、WebP）",
                 "a resolution photo could not be read (JPEG, PNG or WebP only)",
             ),

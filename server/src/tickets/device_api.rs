@@ -9,6 +9,7 @@
 //! `tickets_unavailable`, never silently dropped) is the default of a bare `sync::SyncState`.
 
 use anju_shared::merge::Rejection;
+use anju_shared::rejection::RejectionCode;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
@@ -74,7 +75,7 @@ impl TicketActions for TicketsUnavailable {
         _action: &TicketAction,
     ) -> Result<(), Rejection> {
         Err(Rejection {
-            code: "tickets_unavailable".into(),
+            code: RejectionCode::TicketsUnavailable.as_str().into(),
             message_zh: "服务器尚未启用工单处理，该操作未生效".into(),
             message_en:
                 "ticket handling is not available on this server; the action was not applied".into(),

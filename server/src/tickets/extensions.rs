@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{Authed, Principal, policy};
 use crate::clock::format_local;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::ids::ExtensionId;
 use crate::state::AppState;
 use crate::tickets::schema::{extension_requests, tickets};
 
@@ -186,17 +187,17 @@ async fn decide(
 }
 
 /// `POST /api/v1/extensions/{id}/approve`.
-#[utoipa::path(post, path = "/api/v1/extensions/{id}/approve", tag = "tickets", params(("id" = String, Path)), responses((status = 200, description = "Approve: the ticket view", body = StaffTicket)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/extensions/{id}/approve", tag = "tickets", params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "Approve: the ticket view", body = StaffTicket)), security(("bearer" = [])))]
 pub async fn approve_extension(
     state: web::Data<AppState>,
     auth: Authed<policy::Supervision>,
-    path: web::Path<String>,
+    path: web::Path<ExtensionId>,
     body: Option<web::Json<DecisionBody>>,
 ) -> Result<HttpResponse, ApiError> {
     decide(
         state,
         auth.0,
-        path.into_inner(),
+        path.into_inner().to_string(),
         true,
         body.map(web::Json::into_inner).unwrap_or_default(),
     )
@@ -204,17 +205,17 @@ pub async fn approve_extension(
 }
 
 /// `POST /api/v1/extensions/{id}/refuse`.
-#[utoipa::path(post, path = "/api/v1/extensions/{id}/refuse", tag = "tickets", params(("id" = String, Path)), responses((status = 200, description = "Refuse: the ticket view", body = StaffTicket)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/extensions/{id}/refuse", tag = "tickets", params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "Refuse: the ticket view", body = StaffTicket)), security(("bearer" = [])))]
 pub async fn refuse_extension(
     state: web::Data<AppState>,
     auth: Authed<policy::Supervision>,
-    path: web::Path<String>,
+    path: web::Path<ExtensionId>,
     body: Option<web::Json<DecisionBody>>,
 ) -> Result<HttpResponse, ApiError> {
     decide(
         state,
         auth.0,
-        path.into_inner(),
+        path.into_inner().to_string(),
         false,
         body.map(web::Json::into_inner).unwrap_or_default(),
     )

@@ -11,6 +11,7 @@ use crate::auth::{Authed, Principal, policy};
 use crate::clock::format_local;
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::http::ids::TicketId;
 use crate::org::catalog::Catalog;
 use crate::state::AppState;
 use crate::tickets::schema::extension_requests;
@@ -293,14 +294,14 @@ pub fn ticket_view(
 }
 
 /// `GET /api/v1/tickets/{id}`.
-#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = String, Path)), responses((status = 200, description = "The staff view with events and the actions this user may take", body = StaffTicket)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = uuid::Uuid, Path)), responses((status = 200, description = "The staff view with events and the actions this user may take", body = StaffTicket)), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
     auth: Authed<policy::Staff>,
-    path: web::Path<String>,
+    path: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let p = auth.0;
-    let id = path.into_inner();
+    let id = path.into_inner().to_string();
     let st = state.into_inner();
     let v = st
         .db

@@ -178,6 +178,7 @@ fn sample_photo(conn: &mut DbConnection, now: i64) -> Result<String, ApiError> {
 fn staff(unit: &str) -> Principal {
     Principal {
         user_id: "system".into(),
+        user: None,
         username: "system".into(),
         display_name: "样例经办人".into(),
         role: Role::UnitStaff,

@@ -11,6 +11,7 @@ use crate::auth::handlers::hash_password;
 use crate::auth::principal::{not_your_unit, role_not_allowed};
 use crate::auth::{Authed, Principal, password, policy};
 use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
+use crate::http::ids::UserId;
 use crate::state::AppState;
 use crate::users::{self, AccountView};
 
@@ -179,18 +180,18 @@ pub async fn create(
 }
 
 /// Change an account's name, role, unit or disabled flag.
-#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "admin", request_body = UpdateAccount,
+#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "admin", request_body = UpdateAccount, params(("id" = uuid::Uuid, Path)),
     responses((status = 200, body = AccountView), (status = 404)), security(("bearer" = [])))]
 pub async fn update(
     state: web::Data<AppState>,
     who: Authed<policy::UnitManagement>,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
     body: web::Json<UpdateAccount>,
 ) -> Result<HttpResponse, ApiError> {
     use crate::db::schema::users as u;
     use diesel::prelude::*;
     let who = who.0;
-    let id = path.into_inner();
+    let id = path.into_inner().to_string();
     let body = body.into_inner();
     let new_role = body.role.as_deref().map(parse_role).transpose()?;
     let now = state.clock.now_ms();
@@ -241,16 +242,16 @@ pub async fn update(
 }
 
 /// Set an account's password; its sessions end.
-#[utoipa::path(post, path = "/api/v1/admin/users/{id}/password", tag = "admin", request_body = SetPassword,
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/password", tag = "admin", request_body = SetPassword, params(("id" = uuid::Uuid, Path)),
     responses((status = 204), (status = 404), (status = 422)), security(("bearer" = [])))]
 pub async fn set_password(
     state: web::Data<AppState>,
     who: Authed<policy::UnitManagement>,
-    path: web::Path<String>,
+    path: web::Path<UserId>,
     body: web::Json<SetPassword>,
 ) -> Result<HttpResponse, ApiError> {
     let who = who.0;
-    let id = path.into_inner();
+    let id = path.into_inner().to_string();
     let pw = body.into_inner().password;
     if let Err((zh, en)) = password::check_new(&pw) {
         return Err(FieldError::new("password", FieldCode::WeakPassword, zh, en).into());

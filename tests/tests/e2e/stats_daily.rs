@@ -48,6 +48,7 @@ fn ids(conn: &mut DbConnection, sql: &str) -> Vec<String> {
 fn principal(user_id: &str, role: Role, unit: Option<String>) -> Principal {
     Principal {
         user_id: user_id.into(),
+        user: anju_server::http::ids::UserId::parse(user_id),
         username: "admin".into(),
         display_name: "随机测试".into(),
         role,
