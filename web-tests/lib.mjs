@@ -91,6 +91,22 @@ export async function staffSignIn(page, url, who) {
   await page.waitForSelector('#login-dialog:not([open])', { state: 'attached' });
 }
 
+/**
+ * Opens the field app, signs in as `who` (a key of `creds`) once the app is ready (its submit
+ * handler attached), and waits for the first sync to finish. `atLogin(page)`, if given, runs on
+ * the login screen first (e.g. a contrast check).
+ */
+export async function fieldSignIn(page, who = 'unit', atLogin) {
+  await page.goto(BASE + '/field');
+  await page.waitForSelector('body[data-ready="1"]');
+  await page.waitForSelector('#login-view:not([hidden])');
+  if (atLogin) await atLogin(page);
+  await page.fill('#login-user', creds[who].user);
+  await page.fill('#login-pass', creds[who].password);
+  await page.click('#login-submit');
+  await page.waitForSelector('body[data-sync=done]', { timeout: 60000 });
+}
+
 /** Text whose contrast with its background is below WCAG AA (4.5:1; 3:1 for large text). */
 export function lowContrast(page) {
   return page.evaluate(() => {

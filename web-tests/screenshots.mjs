@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { BASE, PHONE, DESKTOP, PHOTO, launch, has, apiCall, login, list, findTicket, staffSignIn, fillComplaint, creds, photoWithExif } from './lib.mjs';
+import { BASE, PHONE, DESKTOP, PHOTO, launch, has, apiCall, login, list, findTicket, staffSignIn, fillComplaint, creds, photoWithExif, fieldSignIn } from './lib.mjs';
 import { createHash } from 'node:crypto';
 
 const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'screenshots');
@@ -183,14 +183,6 @@ for (const size of ['phone', 'desktop']) {
     });
     await shot('bulletins', size, async (page) => { await bulletinDraft(); await staffSignIn(page, '/bulletins', 'supervisor'); await ready(page); });
     // the field app: the unit user's hazards after the first sync, and a new inspection's form;
-    const fieldSignIn = async (page) => {
-      await page.goto(BASE + '/field');
-      await page.waitForSelector('#login-view:not([hidden])');
-      await page.fill('#login-user', creds.unit.user);
-      await page.fill('#login-pass', creds.unit.password);
-      await page.click('#login-submit');
-      await page.waitForSelector('body[data-sync=done]', { timeout: 60000 });
-    };
     await shot('field', size, async (page) => { await fieldSignIn(page); await page.goto(BASE + '/field#/list/hazard'); await page.waitForSelector('#list li'); });
     await shot('field-form', size, async (page) => { await fieldSignIn(page); await page.goto(BASE + '/field#/new/inspection'); await page.waitForSelector('#checklist'); });
     // the unit's ticket queue by deadline; a ticket accepted on the phone offline (the action waiting, the reply and resolve forms)

@@ -7,10 +7,12 @@
 //!   prints.
 //! - [`load`]: a raw keep-alive HTTP/1.1 client for load without a client library's overhead.
 //! - [`pg`]: a throw-away PostgreSQL schema per run.
+//! - [`seed`]: ids by SQL, synced rows made by the real merge, and a login, for seeding.
 //! - [`synthetic`]: a deterministic synthetic city (areas, rules, queries) for the routing bench
 //!   and the routing tests.
 
 pub mod load;
 pub mod measure;
 pub mod pg;
+pub mod seed;
 pub mod synthetic;

@@ -5,6 +5,7 @@
 
 pub mod complaints;
 pub mod conformance;
+pub mod field;
 pub mod sync;
 
 use std::time::Duration;

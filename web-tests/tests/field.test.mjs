@@ -5,7 +5,7 @@
 // phone is shown as a conflict with both values.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, PHONE, PHOTO, launch, marker, watch, has, login, apiCall, creds, lowContrast } from '../lib.mjs';
+import { BASE, PHONE, PHOTO, launch, marker, watch, has, login, apiCall, creds, lowContrast, fieldSignIn } from '../lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -19,16 +19,7 @@ async function phone(opts = {}) {
   return { ctx, page, problems: watch(page) };
 }
 
-async function signIn(page) {
-  await page.goto(BASE + '/field');
-  await page.waitForSelector('body[data-ready="1"]');
-  await page.waitForSelector('#login-view:not([hidden])');
-  assert.deepEqual(await lowContrast(page), [], 'login screen');
-  await page.fill('#login-user', creds.unit.user);
-  await page.fill('#login-pass', creds.unit.password);
-  await page.click('#login-submit');
-  await page.waitForSelector('body[data-sync=done]', { timeout: 60000 });
-}
+const signIn = (page) => fieldSignIn(page, 'unit', async (p) => assert.deepEqual(await lowContrast(p), [], 'login screen'));
 
 const pending = (page) => page.getAttribute('#status-line', 'data-pending').then(Number);
 async function waitPending(page, n) {

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BASE, PHONE, launch, watch, has, login, apiCall, creds } from '../lib.mjs';
+import { BASE, PHONE, launch, watch, has, login, apiCall, creds, fieldSignIn } from '../lib.mjs';
 
 const FILE = JSON.parse(readFileSync(new URL('../../tests/scenarios/field_sync.json', import.meta.url), 'utf8'));
 
@@ -33,12 +33,7 @@ async function device(name) {
   const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true, serviceWorkers: 'block' });
   const page = await ctx.newPage();
   const problems = watch(page);
-  await page.goto(BASE + '/field');
-  await page.waitForSelector('#login-view:not([hidden])');
-  await page.fill('#login-user', creds.unit.user);
-  await page.fill('#login-pass', creds.unit.password);
-  await page.click('#login-submit');
-  await page.waitForSelector('body[data-sync=done]', { timeout: 60000 });
+  await fieldSignIn(page);
   await settle(page);
   return { name, ctx, page, problems };
 }

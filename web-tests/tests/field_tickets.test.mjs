@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { BASE, PHONE, DESKTOP, launch, marker, watch, has, login, apiCall, findTicket, creds, lowContrast, staffSignIn, photoWithExif } from '../lib.mjs';
+import { BASE, PHONE, DESKTOP, launch, marker, watch, has, login, apiCall, findTicket, creds, lowContrast, staffSignIn, photoWithExif, fieldSignIn } from '../lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -19,15 +19,7 @@ async function phone(opts = {}) {
   const page = await ctx.newPage();
   return { ctx, page, problems: watch(page) };
 }
-async function signIn(page) {
-  await page.goto(BASE + '/field');
-  await page.waitForSelector('body[data-ready="1"]');
-  await page.waitForSelector('#login-view:not([hidden])');
-  await page.fill('#login-user', creds.unit.user);
-  await page.fill('#login-pass', creds.unit.password);
-  await page.click('#login-submit');
-  await page.waitForSelector('body[data-sync=done]', { timeout: 60000 });
-}
+const signIn = (page) => fieldSignIn(page);
 const pending = (page) => page.getAttribute('#status-line', 'data-pending').then(Number);
 const waitPending = (page, n) => page.waitForFunction((n) => Number(document.querySelector('#status-line').dataset.pending) === n, n, { timeout: 60000 });
 

@@ -4,7 +4,7 @@
 // refused with its reason and nothing recorded. Needs ANJU_SUPERVISOR_* and the sample programme.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { DESKTOP, PHONE, launch, watch, has, staffSignIn } from '../lib.mjs';
+import { DESKTOP, PHONE, launch, watch, has, staffSignIn, fieldSignIn } from '../lib.mjs';
 
 const ready = has('supervisor');
 let browser;
@@ -61,12 +61,7 @@ test('the unit staff see a project funds read-only on the field app', { skip: !h
   const ctx = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
   const page = await ctx.newPage();
   const problems = watch(page);
-  await page.goto(BASE + '/field');
-  await page.waitForSelector('#login-view:not([hidden])');
-  await page.fill('#login-user', creds.unit.user);
-  await page.fill('#login-pass', creds.unit.password);
-  await page.click('#login-submit');
-  await page.waitForSelector('body[data-sync=done]', { timeout: 60000 });
+  await fieldSignIn(page);
   await page.goto(BASE + '/field#/list/project');
   await page.click('#list li a >> nth=0');
   await page.waitForSelector('#record-view:not([hidden])');

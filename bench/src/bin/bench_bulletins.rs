@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use anju_bench::measure::{median, print_value_tables};
 use anju_bench::pg;
+use anju_bench::seed::{ids, login};
 use anju_server::bulletins::compute::compute;
 use anju_server::bulletins::period::{Kind, Period};
 use anju_server::clock::TimeSource;
@@ -20,7 +21,6 @@ use anju_server::config::{Config, SampleMode};
 use anju_server::db::DbConnection;
 use anju_server::sync::store::{RecordRow, insert_rows, lock_counter, store_counter};
 use anju_shared::merge::{FieldState, StoredRecord};
-use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use serde_json::{Value, json};
 
@@ -30,19 +30,6 @@ const TICKETS: usize = 10_000;
 const ORDERS: usize = 1_000;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
-
-#[derive(diesel::QueryableByName)]
-struct Id {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    id: String,
-}
-
-fn ids(conn: &mut DbConnection, sql: &str) -> Vec<String> {
-    diesel::sql_query(sql)
-        .load::<Id>(conn)
-        .map(|v| v.into_iter().map(|r| r.id).collect())
-        .unwrap_or_default()
-}
 
 fn midnight(tz: &jiff::tz::TimeZone, d: jiff::civil::Date) -> i64 {
     tz.to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
@@ -300,20 +287,10 @@ async fn bench_backend(name: &str, mut config: Config, runs: usize) -> Vec<(Stri
     };
     let base = format!("http://{}", running.addr);
     let client = reqwest::Client::new();
-    let token = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
+    let token = login(&client, &base, "admin", ADMIN_PASSWORD)
         .await
-        .ok();
-    let token = match token {
-        Some(r) => r
-            .json::<Value>()
-            .await
-            .ok()
-            .and_then(|v| v["access_token"].as_str().map(String::from)),
-        None => None,
-    };
+        .ok()
+        .filter(|t| !t.is_empty());
     let Some(token) = token else {
         eprintln!("bench_bulletins {name}: no login");
         running.stop().await;

@@ -11,17 +11,14 @@ use std::time::{Duration, Instant};
 use anju_bench::measure::{
     figures_from_children, percentile, print_figure_table, reset_peak, round2, vmhwm_mb, vmrss_mb,
 };
+use anju_bench::seed::{login, merged_rows};
 use anju_server::auth::Role;
 use anju_server::clock::TimeSource;
 use anju_server::config::{Config, SampleMode};
 use anju_server::startup;
 use anju_server::sync::store::{RecordRow, insert_rows, lock_counter, store_counter};
-use anju_shared::hlc::{DEFAULT_MAX_DRIFT_MS, HlcClock};
-use anju_shared::merge::merge;
-use anju_shared::protocol::{Mutation, Op};
 use anju_shared::records::{BUILDING, PROJECT, RecordSchema};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 const PASSWORD: &str = "bench-password-123";
 const BUILDINGS: usize = 100_000;
@@ -140,25 +137,7 @@ fn rows_for(
     n: usize,
     now: i64,
 ) -> anyhow::Result<Vec<RecordRow>> {
-    let mut clock = HlcClock::new("seed", DEFAULT_MAX_DRIFT_MS);
-    let mut rows = Vec::with_capacity(n);
-    for i in 0..n {
-        let m = Mutation {
-            seq: 1,
-            record_type: schema.name.into(),
-            record_id: Uuid::now_v7(),
-            op: Op::Upsert,
-            base_version: None,
-            fields: fields(i)
-                .as_object()
-                .map(|o| o.clone().into_iter().collect())
-                .unwrap_or_default(),
-            hlc: clock.tick(u64::try_from(now)?).to_string(),
-        };
-        let r = merge(schema, None, &m, "device:seed", 1).map_err(|e| anyhow::anyhow!("{e}"))?;
-        rows.push(RecordRow::from_record(&r.record, 1, now));
-    }
-    Ok(rows)
+    merged_rows(schema, fields, |_| 1, n, now)
 }
 
 async fn timed_get(
@@ -309,29 +288,8 @@ async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(600))
         .build()?;
-    let login: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "bench", "password": PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = login["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-
-    let office_login: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "bench-office", "password": PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let office_token = office_login["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let token = login(&http, &base, "bench", PASSWORD).await?;
+    let office_token = login(&http, &base, "bench-office", PASSWORD).await?;
 
     let (h, _) = timed_get(&http, &format!("{base}/healthz"), &token, 200).await?;
     figures.insert("healthz_p50".into(), pct(&h, 0.5));

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anju_bench::measure::{ms, percentile_us_as_ms, print_value_tables};
+use anju_bench::seed::{self, ids};
 use anju_bench::{load, pg};
 use anju_server::clock::TimeSource;
 use anju_server::config::{Config, SampleMode};
@@ -150,19 +151,6 @@ async fn drive(addr: SocketAddr, req: Vec<u8>, conns: usize, secs: u64, max: usi
     l
 }
 
-#[derive(diesel::QueryableByName)]
-struct Id {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    id: String,
-}
-
-fn ids(conn: &mut DbConnection, sql: &str) -> Vec<String> {
-    diesel::sql_query(sql)
-        .load::<Id>(conn)
-        .map(|v| v.into_iter().map(|r| r.id).collect())
-        .unwrap_or_default()
-}
-
 /// Seeds `n` tickets over the 365 days before `now` (a tenth open) with their events: the
 /// submission, and for closed ones the acceptance, resolution and confirmation with a rating.
 fn seed(conn: &mut DbConnection, n: usize, now: i64) -> Result<f64, String> {
@@ -264,16 +252,15 @@ fn seed(conn: &mut DbConnection, n: usize, now: i64) -> Result<f64, String> {
 }
 
 async fn login(addr: SocketAddr) -> Option<String> {
-    let r: serde_json::Value = reqwest::Client::new()
-        .post(format!("http://{addr}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .ok()?
-        .json()
-        .await
-        .ok()?;
-    r["access_token"].as_str().map(String::from)
+    let token = seed::login(
+        &reqwest::Client::new(),
+        &format!("http://{addr}"),
+        "admin",
+        ADMIN_PASSWORD,
+    )
+    .await
+    .ok()?;
+    Some(token).filter(|t| !t.is_empty())
 }
 
 fn db_size(conn: &mut DbConnection, dir: &std::path::Path) -> f64 {

@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anju_bench::measure::{figures_from_children, print_figure_table, vmhwm_mb};
+use anju_bench::seed::{login, merged_rows};
 use anju_server::auth::Role;
 use anju_server::clock::TimeSource;
 use anju_server::config::{Config, SampleMode};
 use anju_server::startup;
 use anju_server::sync::store::{RecordRow, insert_rows, lock_counter, store_counter};
 use anju_shared::hlc::{DEFAULT_MAX_DRIFT_MS, HlcClock};
-use anju_shared::merge::merge;
 use anju_shared::protocol::{Mutation, Op, PROTOCOL_VERSION, PullResponse, PushResponse};
 use anju_shared::records::HAZARD;
 use serde_json::{Value, json};
@@ -210,17 +210,7 @@ async fn measure(config: Config) -> anyhow::Result<BTreeMap<String, f64>> {
         .build()?;
     let mut clients = Vec::new();
     for name in ["bench_a", "bench_b"] {
-        let login: Value = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"username": name, "password": PASSWORD}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let token = login["access_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let token = login(&http, &base, name, PASSWORD).await?;
         let dev: Value = http
             .post(format!("{base}/api/v1/devices"))
             .bearer_auth(&token)
@@ -404,24 +394,11 @@ fn rows_for(
     from: usize,
     now: i64,
 ) -> anyhow::Result<Vec<RecordRow>> {
-    let mut clock = HlcClock::new("seed", DEFAULT_MAX_DRIFT_MS);
-    let mut rows = Vec::with_capacity(n);
-    for i in 0..n {
-        let seq = i64::try_from(from + i + 1)?;
-        let m = Mutation {
-            seq: 1,
-            record_type: "hazard".into(),
-            record_id: Uuid::now_v7(),
-            op: Op::Upsert,
-            base_version: None,
-            fields: hazard_fields(unit, area, from + i)
-                .as_object()
-                .map(|o| o.clone().into_iter().collect())
-                .unwrap_or_default(),
-            hlc: clock.tick(u64::try_from(now)?).to_string(),
-        };
-        let r = merge(&HAZARD, None, &m, "device:seed", seq).map_err(|e| anyhow::anyhow!("{e}"))?;
-        rows.push(RecordRow::from_record(&r.record, seq, now));
-    }
-    Ok(rows)
+    merged_rows(
+        &HAZARD,
+        |i| hazard_fields(unit, area, from + i),
+        |i| i64::try_from(from + i + 1).unwrap_or(i64::MAX),
+        n,
+        now,
+    )
 }

@@ -11,7 +11,7 @@ use anju_server::attachments::schema::uploads;
 use anju_server::auth::Role;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
-use anju_tests::sync::{Device, outcome};
+use anju_tests::sync::{RawDevice, outcome};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -337,7 +337,7 @@ async fn a_device_proof_photo_becomes_a_public_copy_cut_at_its_end() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let staff = app.user_token("js1", Role::UnitStaff, Some(UNIT)).await;
-    let mut device = Device::register(&app, &staff).await;
+    let mut device = RawDevice::register(&app, &staff).await;
     let unit = app.unit_id(UNIT).await;
     let (code, id) = file(&app, "dust", &admin).await;
     // A phone's photo with an appended preview carrying its own EXIF GPS.

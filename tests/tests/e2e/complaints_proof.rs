@@ -7,7 +7,7 @@ use anju_server::attachments::image::samples;
 use anju_server::auth::Role;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
-use anju_tests::sync::{Device, outcome};
+use anju_tests::sync::{RawDevice, outcome};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -19,7 +19,7 @@ const SITE: (f64, f64) = (43.812, 125.207);
 struct Setup {
     app: TestApp,
     admin: String,
-    device: Device,
+    device: RawDevice,
     unit: String,
 }
 
@@ -27,7 +27,7 @@ async fn setup() -> Setup {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let staff = app.user_token("js1", Role::UnitStaff, Some(UNIT)).await;
-    let device = Device::register(&app, &staff).await;
+    let device = RawDevice::register(&app, &staff).await;
     let unit = app.unit_id(UNIT).await;
     Setup {
         app,

@@ -441,3 +441,71 @@ async fn failures_from_one_ip_across_many_accounts_are_throttled_too() {
     assert_eq!(blocked.body["reason"], "ip");
     assert!(blocked.headers.contains_key("retry-after"));
 }
+
+/// `GET /api/v1/admin/tiers`, the deadline tiers the console shows and routing counts on: every
+/// tier of the sample city in code order, each deadline one kind and value, for every staff
+/// role; nobody without a login; a tier an administrator writes is listed at once, and no one
+/// else may write one.
+#[tokio::test]
+async fn deadline_tiers_are_listed_for_staff_and_written_by_the_administrator() {
+    let app = TestApp::spawn().await;
+    let staff = app
+        .user_token("js1", Role::UnitStaff, Some("hexi_jianshe_office"))
+        .await;
+    let a = app.get("/api/v1/admin/tiers", None).await;
+    assert_eq!(a.status, 401, "{:?}", a.body);
+    let a = app.get("/api/v1/admin/tiers", Some("not-a-token")).await;
+    assert_eq!(a.status, 401, "{:?}", a.body);
+
+    let a = app.get("/api/v1/admin/tiers", Some(&staff)).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    let tiers = a.body.as_array().cloned().expect("a list");
+    let codes: Vec<&str> = tiers.iter().filter_map(|t| t["code"].as_str()).collect();
+    let mut sorted = codes.clone();
+    sorted.sort_unstable();
+    assert_eq!(codes, sorted, "in code order");
+    for want in ["emergency", "utility_cut", "general"] {
+        assert!(codes.contains(&want), "{want} in {codes:?}");
+    }
+    let emergency = tiers
+        .iter()
+        .find(|t| t["code"] == "emergency")
+        .expect("emergency");
+    assert_eq!(emergency["name_zh"], "紧急");
+    assert_eq!(emergency["name_en"], "Emergency");
+    assert_eq!(emergency["response"], json!({"hours": 2}));
+    assert_eq!(emergency["resolution"], json!({"hours": 24}));
+    assert_eq!(emergency["clock"], "all_hours");
+    let general = tiers
+        .iter()
+        .find(|t| t["code"] == "general")
+        .expect("general");
+    assert_eq!(general["response"], json!({"working_days": 1}));
+    assert_eq!(general["resolution"], json!({"working_days": 7}));
+    assert_eq!(general["clock"], "working");
+    for t in &tiers {
+        for k in ["response", "resolution"] {
+            assert_eq!(
+                t[k].as_object().map(serde_json::Map::len),
+                Some(1),
+                "{k} of {t}"
+            );
+        }
+    }
+
+    let tier = json!({"code": "lift_stuck", "name_zh": "电梯困人", "name_en": "Lift stuck",
+        "response": {"hours": 1}, "resolution": {"hours": 4}, "clock": "all_hours"});
+    let a = app.post("/api/v1/admin/tiers", Some(&staff), &tier).await;
+    assert_eq!(a.status, 403, "{:?}", a.body);
+    let admin = app.admin_token().await;
+    let a = app.post("/api/v1/admin/tiers", Some(&admin), &tier).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    let a = app.get("/api/v1/admin/tiers", Some(&staff)).await;
+    let lift = a
+        .body
+        .as_array()
+        .and_then(|l| l.iter().find(|t| t["code"] == "lift_stuck").cloned())
+        .expect("the new tier is listed");
+    assert_eq!(lift["response"], json!({"hours": 1}));
+    assert_eq!(lift["name_zh"], "电梯困人");
+}

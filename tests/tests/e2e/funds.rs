@@ -4,6 +4,7 @@
 
 use anju_server::auth::Role;
 use anju_tests::TestApp;
+use anju_tests::field::FieldDevice;
 use serde_json::{Value, json};
 
 fn year_of(app: &TestApp) -> i16 {
@@ -272,21 +273,27 @@ async fn idle_money_is_flagged_and_a_sheet_names_every_bad_row() {
     assert_eq!(p["city"]["total"]["paid"], 100);
 }
 
-fn summary_of<'a>(
-    d: &'a anju_tests::sync::Device,
+/// The fund summary of `project` the device shows, if any.
+async fn summary_of(
+    d: &mut FieldDevice,
     project: &str,
-) -> Option<&'a std::collections::BTreeMap<String, Value>> {
-    d.records
-        .values()
-        .find(|r| r.0 == "fund_summary" && r.2.get("project_id") == Some(&json!(project)))
-        .map(|r| &r.2)
+) -> Option<std::collections::BTreeMap<String, Value>> {
+    let project = json!(project);
+    d.run(move |d| {
+        d.list("fund_summary")
+            .expect("list")
+            .into_iter()
+            .find(|r| r.fields.get("project_id") == Some(&project))
+            .map(|r| r.fields)
+    })
+    .await
 }
 
 /// The fund summary reaches the devices that see the project and may see funds, written with
 /// each ledger entry; a role without fund access never gets it; a device cannot write it.
 #[tokio::test]
 async fn a_ledger_entry_reaches_the_devices_that_may_see_funds() {
-    use anju_tests::sync::{Device, outcome};
+    use anju_tests::sync::{RawDevice, outcome};
     let app = TestApp::spawn().await;
     let sup = app.user_token("sup", Role::Supervisor, None).await;
     let y = year_of(&app);
@@ -299,15 +306,17 @@ async fn a_ledger_entry_reaches_the_devices_that_may_see_funds() {
         .user_token("insp1", Role::Inspector, Some("hexi_jianshe_office"))
         .await;
     let disp_token = app.user_token("disp1", Role::Dispatcher, None).await;
-    let other_token = app
-        .user_token("hp1", Role::UnitStaff, Some("hexi_heping_office"))
+    app.create_user("hp1", Role::UnitStaff, Some("hexi_heping_office"))
         .await;
-    let mut staff = Device::register(&app, &staff_token).await;
-    let mut insp = Device::register(&app, &insp_token).await;
-    let mut disp = Device::register(&app, &disp_token).await;
-    let mut other = Device::register(&app, &other_token).await;
-    staff.pull_all(&app).await;
-    assert!(summary_of(&staff, &pid).is_none(), "no ledger, no summary");
+    let mut staff = FieldDevice::login(&app, "js1").await;
+    let mut insp = FieldDevice::login(&app, "insp1").await;
+    let mut disp = FieldDevice::login(&app, "disp1").await;
+    let mut other = FieldDevice::login(&app, "hp1").await;
+    staff.sync().await;
+    assert!(
+        summary_of(&mut staff, &pid).await.is_none(),
+        "no ledger, no summary"
+    );
 
     // Entries in the office; the staff's next pull has the new summary.
     for body in [
@@ -317,8 +326,10 @@ async fn a_ledger_entry_reaches_the_devices_that_may_see_funds() {
     ] {
         assert_eq!(entry(&app, &sup, &pid, body).await.status, 201);
     }
-    staff.pull_all(&app).await;
-    let s = summary_of(&staff, &pid).expect("the unit's staff pull the summary");
+    staff.sync().await;
+    let s = summary_of(&mut staff, &pid)
+        .await
+        .expect("the unit's staff pull the summary");
     assert_eq!(
         (
             s["budget"].clone(),
@@ -332,10 +343,8 @@ async fn a_ledger_entry_reaches_the_devices_that_may_see_funds() {
     assert_eq!(s["flags"]["ahead_of_progress"]["paid_percent"], 60.0);
     assert_eq!(s["code"], "ZJ-SYNC");
     let first = staff
-        .records
-        .iter()
-        .find(|(_, r)| r.0 == "fund_summary")
-        .map(|(id, _)| *id)
+        .run(|d| d.list("fund_summary").expect("list").first().map(|r| r.id))
+        .await
         .expect("summary id");
     let a = entry(
         &app,
@@ -345,13 +354,16 @@ async fn a_ledger_entry_reaches_the_devices_that_may_see_funds() {
     )
     .await;
     assert_eq!(a.status, 201);
-    staff.pull_all(&app).await;
-    assert_eq!(summary_of(&staff, &pid).expect("summary")["paid"], 700);
+    staff.sync().await;
+    assert_eq!(
+        summary_of(&mut staff, &pid).await.expect("summary")["paid"],
+        700
+    );
 
     // Progress catches up with the payments (an office edit, no ledger entry): the retention
     // worker's pass rewrites the summary without the ahead-of-progress flag.
     let project_uuid = uuid::Uuid::try_parse(&pid).expect("uuid");
-    let base = staff.version(project_uuid).expect("project pulled");
+    let base = staff.version(project_uuid).await.expect("project pulled");
     let e = app
         .call(
             reqwest::Method::PATCH,
@@ -361,8 +373,11 @@ async fn a_ledger_entry_reaches_the_devices_that_may_see_funds() {
         )
         .await;
     assert_eq!(e.status, 200, "{:?}", e.body);
-    staff.pull_all(&app).await;
-    assert!(summary_of(&staff, &pid).expect("summary")["flags"]["ahead_of_progress"].is_object());
+    staff.sync().await;
+    assert!(
+        summary_of(&mut staff, &pid).await.expect("summary")["flags"]["ahead_of_progress"]
+            .is_object()
+    );
     let now = app.clock().now_ms();
     let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
     let today = tz
@@ -375,15 +390,18 @@ async fn a_ledger_entry_reaches_the_devices_that_may_see_funds() {
         .await
         .expect("catch up");
     assert!(looked >= 1);
-    staff.pull_all(&app).await;
-    assert!(summary_of(&staff, &pid).expect("summary")["flags"]["ahead_of_progress"].is_null());
+    staff.sync().await;
+    assert!(
+        summary_of(&mut staff, &pid).await.expect("summary")["flags"]["ahead_of_progress"]
+            .is_null()
+    );
 
     // Roles without fund access, and another unit, get nothing (nor the office figures).
     for dev in [&mut insp, &mut disp, &mut other] {
-        dev.pull_all(&app).await;
-        assert!(summary_of(dev, &pid).is_none());
+        dev.sync().await;
+        assert!(summary_of(dev, &pid).await.is_none());
         assert!(
-            !dev.log.iter().any(|c| serde_json::to_string(c)
+            !dev.link().pulled().iter().any(|c| serde_json::to_string(c)
                 .unwrap_or_default()
                 .contains("fund_summary")),
             "a fund summary reached a device that may not see funds"
@@ -396,24 +414,48 @@ async fn a_ledger_entry_reaches_the_devices_that_may_see_funds() {
         assert_eq!((r.status, r.code()), (403, "role_not_allowed"));
     }
     // Dispatchers see every project, inspectors their unit's: the projects still arrive.
-    assert!(disp.records.values().any(|r| r.0 == "project"));
+    assert!(
+        disp.run(|d| !d.list("project").expect("list").is_empty())
+            .await
+    );
 
-    // A device cannot write it: edit and create are refused with a code, nothing changes.
-    let version = staff.version(first).expect("pulled");
-    let edit = staff.upsert("fund_summary", first, Some(version), json!({"paid": 0}));
-    let create = staff.upsert(
+    // A device cannot write it: edit and create are refused with a code, nothing changes. The
+    // device library refuses both before sending; the server's refusal is checked with raw
+    // pushes, which no real device sends.
+    let refused = staff
+        .run(move |d| {
+            let edit = d.edit(first, anju_tests::sync::fields_of(&json!({"paid": 0})));
+            let create = d.create(
+                "fund_summary",
+                anju_tests::sync::fields_of(&json!({"project_id": "x", "budget": 1})),
+            );
+            (edit.is_err(), create.is_err())
+        })
+        .await;
+    assert_eq!(
+        refused,
+        (true, true),
+        "the device refuses to write a summary"
+    );
+    let mut raw = RawDevice::register(&app, &staff_token).await;
+    let version = staff.version(first).await.expect("pulled");
+    let edit = raw.upsert("fund_summary", first, Some(version), json!({"paid": 0}));
+    let create = raw.upsert(
         "fund_summary",
         uuid::Uuid::now_v7(),
         None,
         json!({"project_id": pid, "budget": 1, "received": 1, "paid": 1}),
     );
-    let r = staff.push_ok(&app, &[edit, create]).await;
+    let r = raw.push_ok(&app, &[edit, create]).await;
     for x in &r {
         assert_eq!(outcome(x), "rejected", "{x:?}");
         assert_eq!(x["code"], "read_only_record_type", "{x:?}");
     }
-    staff.pull_all(&app).await;
-    assert_eq!(summary_of(&staff, &pid).expect("summary")["paid"], 700);
+    staff.sync().await;
+    assert_eq!(
+        summary_of(&mut staff, &pid).await.expect("summary")["paid"],
+        700
+    );
     let l = app
         .get(&format!("/api/v1/funds/projects/{pid}"), Some(&sup))
         .await;

@@ -7,7 +7,7 @@
 use anju_server::auth::Role;
 use anju_tests::TestApp;
 use anju_tests::complaints::set_time;
-use anju_tests::sync::{Device, hazard, outcome};
+use anju_tests::sync::{RawDevice, hazard, outcome};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -63,7 +63,7 @@ fn action(unit: &str, area: &str, hazard_id: Uuid, kind: &str, extra: Value) -> 
 }
 
 /// Pushes one hazard action from `d`; the result's outcome or rejection code.
-async fn act(app: &TestApp, d: &mut Device, fields: Value) -> String {
+async fn act(app: &TestApp, d: &mut RawDevice, fields: Value) -> String {
     let m = d.upsert("hazard_action", Uuid::now_v7(), None, fields);
     let r = d.push_ok(app, &[m]).await;
     match outcome(&r[0]) {
@@ -87,8 +87,8 @@ async fn status_moves_only_through_actions_by_the_right_person_with_evidence() {
     let area = app.area_id(AREA).await;
     let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
     let insp = app.user_token("insp", Role::Inspector, Some(UNIT)).await;
-    let mut d = Device::register(&app, &staff).await;
-    let mut i = Device::register(&app, &insp).await;
+    let mut d = RawDevice::register(&app, &staff).await;
+    let mut i = RawDevice::register(&app, &insp).await;
     upload(&app, &staff, "abc").await;
     upload(&app, &insp, "e").await;
 
@@ -237,7 +237,7 @@ async fn a_resent_action_has_no_second_effect() {
     let unit = app.unit_id(UNIT).await;
     let area = app.area_id(AREA).await;
     let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
-    let mut d = Device::register(&app, &staff).await;
+    let mut d = RawDevice::register(&app, &staff).await;
     upload(&app, &staff, "a").await;
     let id = Uuid::now_v7();
     let create = d.upsert("hazard", id, None, order(&unit, &area, "2031-03-14"));
@@ -271,7 +271,7 @@ async fn extensions_are_asked_by_the_unit_and_decided_by_a_supervisor() {
     let area = app.area_id(AREA).await;
     let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
     let sup = app.user_token("sup", Role::Supervisor, None).await;
-    let mut d = Device::register(&app, &staff).await;
+    let mut d = RawDevice::register(&app, &staff).await;
     let id = Uuid::now_v7();
     let m = d.upsert("hazard", id, None, order(&unit, &area, "2031-03-14"));
     d.push_ok(&app, &[m]).await;

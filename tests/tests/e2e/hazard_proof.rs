@@ -8,7 +8,7 @@
 use anju_server::attachments::image::samples;
 use anju_server::auth::Role;
 use anju_tests::TestApp;
-use anju_tests::sync::{Device, hazard, outcome};
+use anju_tests::sync::{RawDevice, hazard, outcome};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -23,8 +23,8 @@ struct Setup {
     app: TestApp,
     unit: String,
     area: String,
-    staff: Device,
-    insp: Device,
+    staff: RawDevice,
+    insp: RawDevice,
     sup: String,
 }
 
@@ -35,8 +35,8 @@ async fn setup() -> Setup {
     let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
     let insp = app.user_token("insp", Role::Inspector, Some(UNIT)).await;
     let sup = app.user_token("sup", Role::Supervisor, None).await;
-    let staff = Device::register(&app, &staff).await;
-    let insp = Device::register(&app, &insp).await;
+    let staff = RawDevice::register(&app, &staff).await;
+    let insp = RawDevice::register(&app, &insp).await;
     Setup {
         app,
         unit,

@@ -4,7 +4,8 @@
 
 use anju_server::auth::Role;
 use anju_tests::TestApp;
-use anju_tests::sync::{Device, hazard, outcome};
+use anju_tests::field::FieldDevice;
+use anju_tests::sync::{fields_of, hazard, outcome};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -88,9 +89,18 @@ async fn the_sample_programme_is_alive_in_the_server_year_and_devices_pull_it() 
     let t = app
         .user_token("insp", Role::Inspector, Some("hexi_jianshe_office"))
         .await;
-    let mut dev = Device::register(&app, &t).await;
-    let changes = dev.pull_all(&app).await;
-    assert!(!changes.is_empty());
+    let mut dev = FieldDevice::login(&app, "insp").await;
+    let report = dev.sync().await;
+    assert!(report.pulled > 0);
+    let pulled: std::collections::BTreeSet<Uuid> = dev
+        .run(|d| {
+            d.pulled()
+                .expect("pulled")
+                .into_iter()
+                .map(|r| r.id)
+                .collect()
+        })
+        .await;
     let mine = items(
         &app.get("/api/v1/registers/building?per_page=200", Some(&t))
             .await,
@@ -100,7 +110,7 @@ async fn the_sample_programme_is_alive_in_the_server_year_and_devices_pull_it() 
     for b in &mine {
         assert_eq!(b["area"]["street"]["id"].as_str(), Some(street.as_str()));
         let id = Uuid::try_parse(b["id"].as_str().unwrap_or("")).expect("uuid");
-        assert!(dev.version(id).is_some(), "the device did not pull {id}");
+        assert!(pulled.contains(&id), "the device did not pull {id}");
     }
 }
 
@@ -221,15 +231,17 @@ async fn filters_sorting_and_paging_happen_on_the_server() {
 #[tokio::test]
 async fn an_office_edit_is_a_mutation_devices_pull_and_the_history_shows_who() {
     let app = TestApp::spawn().await;
-    let t = app
-        .user_token("insp", Role::Inspector, Some("hexi_jianshe_office"))
+    app.create_user("insp", Role::Inspector, Some("hexi_jianshe_office"))
         .await;
-    let mut dev = Device::register(&app, &t).await;
+    let mut dev = FieldDevice::login(&app, "insp").await;
     let unit = app.unit_id("hexi_jianshe_office").await;
     let area = app.area_id("hexi-jianshe-1").await;
-    let id = Uuid::now_v7();
-    let m = dev.upsert("hazard", id, None, hazard(&unit, &area, "楼道堆物"));
-    let r = dev.push_ok(&app, &[m]).await;
+    let fields = fields_of(&hazard(&unit, &area, "楼道堆物"));
+    let id = dev
+        .run(move |d| d.create("hazard", fields).expect("create"))
+        .await;
+    dev.push().await;
+    let r = dev.link().results();
     assert_eq!(outcome(&r[0]), "applied");
     let v1 = r[0]["version"].as_i64().expect("version");
 
@@ -244,11 +256,14 @@ async fn an_office_edit_is_a_mutation_devices_pull_and_the_history_shows_who() {
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
     assert_eq!(a.body["result"]["outcome"], "applied");
-    dev.pull_all(&app).await;
-    assert_eq!(dev.field(id, "description"), json!("楼道堆物，已通知清理"));
+    dev.sync().await;
+    assert_eq!(
+        dev.fields(id).await.expect("shown")["description"],
+        json!("楼道堆物，已通知清理")
+    );
 
     // Both sides change the severity from the same version: a conflict both see.
-    let v2 = dev.version(id).expect("pulled");
+    let v2 = dev.version(id).await.expect("pulled");
     let edit = app
         .call(
             reqwest::Method::PATCH,
@@ -258,8 +273,20 @@ async fn an_office_edit_is_a_mutation_devices_pull_and_the_history_shows_who() {
         )
         .await;
     assert_eq!(edit.body["result"]["outcome"], "applied", "{:?}", edit.body);
-    let m = dev.upsert("hazard", id, Some(v2), json!({"severity": "low"}));
-    let r = dev.push_ok(&app, &[m]).await;
+    dev.run(move |d| {
+        d.edit(id, fields_of(&json!({"severity": "low"})))
+            .expect("edit")
+    })
+    .await;
+    dev.push().await;
+    let pushes = dev.link().pushes();
+    let (sent, answer) = pushes.last().expect("the edit was pushed");
+    assert_eq!(
+        sent.mutations[0].base_version,
+        Some(v2),
+        "the edit is based on v2"
+    );
+    let r = serde_json::to_value(&answer.results).expect("results");
     assert_eq!(outcome(&r[0]), "conflict");
 
     let page = app
@@ -275,7 +302,7 @@ async fn an_office_edit_is_a_mutation_devices_pull_and_the_history_shows_who() {
     let history = page.body["history"].as_array().cloned().unwrap_or_default();
     assert!(history.len() >= 3, "{history:?}");
     assert_eq!(history[0]["who"]["source"], "device");
-    assert_eq!(history[0]["who"]["device"], "测试设备");
+    assert_eq!(history[0]["who"]["device"], "insp 的设备");
     assert_eq!(history[1]["who"]["source"], "office");
     assert_eq!(history[1]["who"]["user"], "sup");
     let change = &history[1]["changes"][0];
@@ -334,8 +361,8 @@ async fn an_office_edit_is_a_mutation_devices_pull_and_the_history_shows_who() {
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
     let new_id = Uuid::try_parse(a.body["id"].as_str().unwrap_or("")).expect("id");
-    dev.pull_all(&app).await;
-    assert!(dev.version(new_id).is_some());
+    dev.sync().await;
+    assert!(dev.version(new_id).await.is_some());
     let bad = app
         .post(
             "/api/v1/registers/hazard",
@@ -352,12 +379,14 @@ async fn a_unit_user_sees_and_edits_only_its_scope() {
     let t = app
         .user_token("insp", Role::Inspector, Some("hexi_jianshe_office"))
         .await;
-    let mut dev = Device::register(&app, &t).await;
+    let mut dev = FieldDevice::login(&app, "insp").await;
     let unit = app.unit_id("hexi_jianshe_office").await;
     let area = app.area_id("hexi-jianshe-1").await;
-    let id = Uuid::now_v7();
-    let m = dev.upsert("hazard", id, None, hazard(&unit, &area, "电线老化"));
-    dev.push_ok(&app, &[m]).await;
+    let fields = fields_of(&hazard(&unit, &area, "电线老化"));
+    let id = dev
+        .run(move |d| d.create("hazard", fields).expect("create"))
+        .await;
+    dev.push().await;
 
     let other = app
         .user_token("east", Role::UnitStaff, Some("hedong_xinhua_office"))
@@ -442,4 +471,67 @@ async fn the_register_downloads_as_a_workbook_with_chinese_headers() {
         .await
         .expect("text");
     assert_eq!(csv.lines().count() as u64, total + 1);
+}
+
+/// `GET /api/v1/registers`, the catalogue the registers page is built from: the four registers
+/// with their labels, record schemas (fields with Chinese labels) and date field, and the areas
+/// and units to filter by (areas with their kind and parent, by code); nobody without a login.
+#[tokio::test]
+async fn the_catalogue_names_the_registers_their_fields_and_the_places_to_filter_by() {
+    let app = TestApp::spawn().await;
+    let a = app.get("/api/v1/registers", None).await;
+    assert_eq!(a.status, 401, "{:?}", a.body);
+    let t = app
+        .user_token("insp", Role::Inspector, Some("hexi_jianshe_office"))
+        .await;
+    let a = app.get("/api/v1/registers", Some(&t)).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    let registers = a.body["registers"].as_array().cloned().expect("registers");
+    let names: Vec<&str> = registers
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert_eq!(names, ["project", "building", "inspection", "hazard"]);
+    for r in &registers {
+        assert!(r["label_zh"].as_str().is_some_and(|s| !s.is_empty()), "{r}");
+        assert!(r["label_en"].as_str().is_some_and(|s| !s.is_empty()), "{r}");
+        assert!(r["date_field"].is_string(), "{r}");
+        let fields = r["schema"]["fields"].as_array().expect("schema fields");
+        assert!(!fields.is_empty(), "{r}");
+        for f in fields {
+            assert!(f["name"].is_string() && f["label_zh"].is_string(), "{f}");
+        }
+    }
+    let hazard = &registers[3];
+    assert!(hazard["schema"]["fields"].as_array().is_some_and(|f| {
+        f.iter()
+            .any(|f| f["name"] == "severity" && f["label_zh"] == "严重程度")
+    }));
+
+    let areas = a.body["areas"].as_array().cloned().expect("areas");
+    let codes: Vec<&str> = areas.iter().filter_map(|x| x["code"].as_str()).collect();
+    let mut sorted = codes.clone();
+    sorted.sort_unstable();
+    assert_eq!(codes, sorted, "areas by code");
+    let community = areas
+        .iter()
+        .find(|x| x["code"] == "hexi-jianshe-1")
+        .expect("a community");
+    assert_eq!(community["kind"], "community");
+    assert_eq!(community["id"], json!(app.area_id("hexi-jianshe-1").await));
+    assert_eq!(
+        community["parent_id"],
+        json!(app.area_id("hexi-jianshe").await)
+    );
+    assert!(community["name_zh"].is_string() && community["name_en"].is_string());
+    let units = a.body["units"].as_array().cloned().expect("units");
+    let office = units
+        .iter()
+        .find(|u| u["code"] == "hexi_jianshe_office")
+        .expect("a unit");
+    assert_eq!(
+        office["id"],
+        json!(app.unit_id("hexi_jianshe_office").await)
+    );
+    assert!(office["name_zh"].is_string());
 }

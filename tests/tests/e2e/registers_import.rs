@@ -3,7 +3,7 @@
 //! imports back unchanged; bad files and columns are refused; scope holds.
 
 use anju_server::auth::Role;
-use anju_tests::sync::Device;
+use anju_tests::field::FieldDevice;
 use anju_tests::{Answer, TestApp};
 use serde_json::Value;
 
@@ -170,14 +170,14 @@ async fn a_bad_row_is_named_and_nothing_applies_until_it_is_fixed_then_devices_p
     );
 
     // A device of the street office pulls the imported records.
-    let t = app
-        .user_token("insp", Role::Inspector, Some("hexi_jianshe_office"))
+    app.create_user("insp", Role::Inspector, Some("hexi_jianshe_office"))
         .await;
-    let mut dev = Device::register(&app, &t).await;
-    dev.pull_all(&app).await;
+    let mut dev = FieldDevice::login(&app, "insp").await;
+    dev.sync().await;
     let uuid = uuid::Uuid::parse_str(&id).expect("uuid");
-    assert_eq!(dev.field(uuid, "safety_grade"), Value::from("D"));
-    assert_eq!(dev.field(uuid, "code"), Value::from("FW-001"));
+    let shown = dev.fields(uuid).await.expect("the device shows the record");
+    assert_eq!(shown.get("safety_grade"), Some(&Value::from("D")));
+    assert_eq!(shown.get("code"), Some(&Value::from("FW-001")));
 }
 
 #[tokio::test]

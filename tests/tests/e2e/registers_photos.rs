@@ -5,11 +5,11 @@
 use anju_server::attachments::schema::attachment_thumbnails;
 use anju_server::auth::Role;
 use anju_tests::TestApp;
-use anju_tests::sync::{Device, hazard, outcome};
+use anju_tests::field::FieldDevice;
+use anju_tests::sync::{fields_of, hazard, outcome};
 use diesel::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 const PHOTO: &[u8] = include_bytes!("../../../web-tests/fixtures/site.jpg");
 
@@ -52,22 +52,28 @@ async fn thumbnails_are_for_staff_in_scope_only() {
         .user_token("other", Role::Inspector, Some("hedong_shengli_office"))
         .await;
     let hash = hex::encode(Sha256::digest(PHOTO));
-    let put = app
-        .client
-        .put(app.url(&format!("/api/v1/attachments/{hash}")))
-        .bearer_auth(&insp)
-        .body(PHOTO.to_vec())
-        .send()
-        .await
-        .expect("put");
-    assert_eq!(put.status().as_u16(), 201);
     let unit = app.unit_id("hexi_jianshe_office").await;
     let area = app.area_id("hexi-jianshe-1").await;
-    let mut dev = Device::register(&app, &insp).await;
-    let mut fields = hazard(&unit, &area, "楼道堆放杂物");
-    fields["photos"] = json!({"add": [hash]});
-    let m = dev.upsert("hazard", Uuid::new_v4(), None, fields);
-    let r = dev.push_ok(&app, &[m]).await;
+    // The inspector's device takes the photo into a new hazard; its sync uploads the photo the
+    // server lacks, then pushes the record.
+    let mut dev = FieldDevice::login(&app, "insp").await;
+    let (taken, report) = dev
+        .run(move |d| {
+            let shot = d.dir().join("site.jpg");
+            std::fs::write(&shot, PHOTO).expect("photo file");
+            let taken = d.add_photo(&shot).expect("photo");
+            let mut fields = hazard(&unit, &area, "楼道堆放杂物");
+            fields["photos"] = json!({"add": [taken]});
+            d.create("hazard", fields_of(&fields)).expect("create");
+            (taken, d.sync().expect("sync"))
+        })
+        .await;
+    assert_eq!(taken, hash, "the device names the photo by its SHA-256");
+    assert_eq!(
+        report.photos_uploaded, 1,
+        "the server did not have the photo"
+    );
+    let r = dev.link().results();
     assert_eq!(outcome(&r[0]), "applied", "{r:?}");
 
     let path = format!("/api/v1/attachments/{hash}/thumbnail");

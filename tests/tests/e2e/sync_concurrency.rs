@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anju_server::auth::Role;
 use anju_tests::TestApp;
-use anju_tests::sync::{Device, hazard, outcome};
+use anju_tests::sync::{RawDevice, hazard, outcome};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -33,7 +33,7 @@ async fn concurrent_pushers_and_pullers_lose_skip_and_duplicate_nothing() {
                 Some("hexi_jianshe_office"),
             )
             .await;
-        let mut d = Device::register(&app, &token).await;
+        let mut d = RawDevice::register(&app, &token).await;
         pushers.push(tokio::spawn(async move {
             // Each pusher creates records, then keeps editing them (and one shared record).
             let mut mine: Vec<(Uuid, i64)> = Vec::new();
@@ -79,9 +79,9 @@ async fn concurrent_pushers_and_pullers_lose_skip_and_duplicate_nothing() {
     let mut pullers = Vec::new();
     for _ in 0..PULLERS {
         let app = app.clone();
-        let mut d = Device::register(&app, &sup).await;
+        let mut d = RawDevice::register(&app, &sup).await;
         pullers.push(tokio::spawn(async move {
-            // Pull continuously while the pushers run (Device::pull_all asserts that versions
+            // Pull continuously while the pushers run (RawDevice::pull_all asserts that versions
             // only grow).
             for _ in 0..40 {
                 d.pull_all(&app).await;
@@ -121,8 +121,8 @@ async fn a_puller_never_moves_past_an_uncommitted_change() {
     let unit = app.unit_id("hexi_jianshe_office").await;
     let area = app.area_id("hexi-jianshe-1").await;
     let sup = app.user_token("sup", Role::Supervisor, None).await;
-    let mut reader = Device::register(&app, &sup).await;
-    let mut writer = Device::register(&app, &sup).await;
+    let mut reader = RawDevice::register(&app, &sup).await;
+    let mut writer = RawDevice::register(&app, &sup).await;
     let first = Uuid::now_v7();
     let m = writer.upsert("hazard", first, None, hazard(&unit, &area, "已提交"));
     writer.push_ok(&app, &[m]).await;

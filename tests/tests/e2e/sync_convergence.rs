@@ -14,10 +14,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anju_client::transport::{DeviceRegistration, LoginRequest, Session};
 use anju_client::{
-    Device, Endpoint, Error as DeviceError, Fault, FaultyTransport, HttpTransport, RetryPolicy,
-    SyncOptions, Transport, TransportError,
+    Device, Endpoint, Error as DeviceError, Fault, FaultyTransport, RetryPolicy, SyncOptions,
+    TransportError,
 };
 use anju_server::attachments::schema::attachments;
 use anju_server::auth::Role;
@@ -26,10 +25,9 @@ use anju_server::sync::schema::{sync_conflicts, sync_records, sync_rejections};
 use anju_server::sync::store::RecordRow;
 use anju_shared::hlc::Hlc;
 use anju_shared::merge::StoredRecord;
-use anju_shared::protocol::{
-    Mutation, MutationOutcome, Op, PullAnswer, PushRequest, PushResponse, SetDelta,
-};
+use anju_shared::protocol::{Mutation, MutationOutcome, Op, SetDelta};
 use anju_shared::records::{FieldKind, MergePolicy, schema_for};
+use anju_tests::field::Link;
 use anju_tests::{TestApp, USER_PASSWORD};
 use diesel::prelude::*;
 use serde_json::{Value, json};
@@ -114,71 +112,26 @@ fn same_news(first: &MutationOutcome, again: &MutationOutcome) -> bool {
     }
 }
 
-struct Recorder {
-    inner: HttpTransport,
-    answers: Arc<Mutex<Answers>>,
-}
-
-impl Transport for Recorder {
-    fn login(&self, req: &LoginRequest) -> Result<Session, TransportError> {
-        self.inner.login(req)
-    }
-    fn refresh(&self, refresh_token: &str) -> Result<Session, TransportError> {
-        self.inner.refresh(refresh_token)
-    }
-    fn register_device(
-        &self,
-        access_token: &str,
-        name: &str,
-        platform: &str,
-    ) -> Result<DeviceRegistration, TransportError> {
-        self.inner.register_device(access_token, name, platform)
-    }
-    fn push(&self, access_token: &str, req: &PushRequest) -> Result<PushResponse, TransportError> {
-        let answer = self.inner.push(access_token, req);
-        if let Ok(resp) = &answer {
-            let mut answers = self.answers.lock().unwrap_or_else(|p| p.into_inner());
-            for r in &resp.results {
-                if r.outcome == MutationOutcome::AlreadyApplied {
-                    continue;
+/// A link to `base` that notes every answered push in `answers`.
+fn recorder(base: &str, answers: &Arc<Mutex<Answers>>) -> Link {
+    let answers = answers.clone();
+    Link::new(base).observing(move |req, resp| {
+        let mut answers = answers.lock().unwrap_or_else(|p| p.into_inner());
+        for r in &resp.results {
+            if r.outcome == MutationOutcome::AlreadyApplied {
+                continue;
+            }
+            let key = (req.device_id, r.seq);
+            match answers.first.get(&key) {
+                None => {
+                    answers.first.insert(key, r.outcome.clone());
                 }
-                let key = (req.device_id, r.seq);
-                match answers.first.get(&key) {
-                    None => {
-                        answers.first.insert(key, r.outcome.clone());
-                    }
-                    // A re-sent rejection or conflict is told again, with no second effect.
-                    Some(first) if same_news(first, &r.outcome) => answers.replayed += 1,
-                    Some(_) => answers.doubles.push(key),
-                }
+                // A re-sent rejection or conflict is told again, with no second effect.
+                Some(first) if same_news(first, &r.outcome) => answers.replayed += 1,
+                Some(_) => answers.doubles.push(key),
             }
         }
-        answer
-    }
-    fn pull(
-        &self,
-        access_token: &str,
-        device_id: Uuid,
-        cursor: Option<&str>,
-        limit: u32,
-    ) -> Result<PullAnswer, TransportError> {
-        self.inner.pull(access_token, device_id, cursor, limit)
-    }
-    fn missing_attachments(
-        &self,
-        access_token: &str,
-        hashes: &[String],
-    ) -> Result<Vec<String>, TransportError> {
-        self.inner.missing_attachments(access_token, hashes)
-    }
-    fn put_attachment(
-        &self,
-        access_token: &str,
-        sha256: &str,
-        bytes: Vec<u8>,
-    ) -> Result<(), TransportError> {
-        self.inner.put_attachment(access_token, sha256, bytes)
-    }
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -274,7 +227,7 @@ struct Sim {
     device: Device,
     device_id: Uuid,
     author: String,
-    faults: Arc<FaultyTransport<Recorder>>,
+    faults: Arc<FaultyTransport<Link>>,
     _dir: tempfile::TempDir,
 }
 
@@ -302,10 +255,7 @@ impl Sim {
 
     /// Gives the device a fresh transport to `base` (no faults queued).
     fn connect(&mut self, base: &str, answers: &Arc<Mutex<Answers>>) {
-        let t = Arc::new(FaultyTransport::new(Recorder {
-            inner: HttpTransport::new(base).expect("transport"),
-            answers: answers.clone(),
-        }));
+        let t = Arc::new(FaultyTransport::new(recorder(base, answers)));
         self.faults = t.clone();
         self.device.connect(t);
     }
@@ -319,10 +269,7 @@ fn new_sim(
 ) -> Sim {
     let dir = tempfile::tempdir().expect("device dir");
     let mut device = Device::open(dir.path()).expect("open device");
-    let t = Arc::new(FaultyTransport::new(Recorder {
-        inner: HttpTransport::new(base).expect("transport"),
-        answers: answers.clone(),
-    }));
+    let t = Arc::new(FaultyTransport::new(recorder(base, answers)));
     device.connect(t.clone());
     device
         .login(username, USER_PASSWORD, &format!("{username} 的设备"))

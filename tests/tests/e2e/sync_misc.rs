@@ -3,7 +3,7 @@
 use anju_server::auth::Role;
 use anju_shared::protocol::PROTOCOL_VERSION;
 use anju_tests::TestApp;
-use anju_tests::sync::{Device, hazard, outcome};
+use anju_tests::sync::{RawDevice, hazard, outcome};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -14,7 +14,7 @@ async fn a_revoked_device_can_neither_push_nor_pull_nor_refresh() {
     let t = app
         .user_token("w", Role::Inspector, Some("hexi_jianshe_office"))
         .await;
-    let mut d = Device::register(&app, &t).await;
+    let mut d = RawDevice::register(&app, &t).await;
     // A device-bound session.
     let login = app
         .post(
@@ -42,7 +42,7 @@ async fn a_revoked_device_can_neither_push_nor_pull_nor_refresh() {
         )
         .await;
     assert_eq!(a.status, 404);
-    let mut stolen = Device::register(&app, &other).await;
+    let mut stolen = RawDevice::register(&app, &other).await;
     stolen.id = d.id.clone();
     assert_eq!(stolen.pull_page(&app, 10).await.code(), "device_not_yours");
 
@@ -162,7 +162,7 @@ async fn public_progress_shows_projects_without_personal_data() {
     let t = app
         .user_token("w", Role::Inspector, Some("hexi_jianshe_office"))
         .await;
-    let mut d = Device::register(&app, &t).await;
+    let mut d = RawDevice::register(&app, &t).await;
     let m = d.upsert(
         "project",
         Uuid::now_v7(),
@@ -196,7 +196,7 @@ async fn bad_input_gets_specific_answers_and_never_costs_valid_mutations_their_p
     let t = app
         .user_token("w", Role::Inspector, Some("hexi_jianshe_office"))
         .await;
-    let mut d = Device::register(&app, &t).await;
+    let mut d = RawDevice::register(&app, &t).await;
     let push = |body: serde_json::Value| {
         let (app, t) = (&app, &t);
         async move { app.post("/api/v1/sync/push", Some(t), &body).await }

@@ -3,7 +3,7 @@
 use anju_server::auth::Role;
 use anju_shared::protocol::Change;
 use anju_tests::TestApp;
-use anju_tests::sync::{Device, hazard, outcome};
+use anju_tests::sync::{RawDevice, hazard, outcome};
 use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
@@ -52,9 +52,9 @@ async fn a_device_sees_only_its_scope_and_cannot_write_outside_it() {
         .user_token("e", Role::Inspector, Some("hedong_xinhua_office"))
         .await;
     let ts = app.user_token("s", Role::Supervisor, None).await;
-    let mut w = Device::register(&app, &tw).await;
-    let mut e = Device::register(&app, &te).await;
-    let mut s = Device::register(&app, &ts).await;
+    let mut w = RawDevice::register(&app, &tw).await;
+    let mut e = RawDevice::register(&app, &te).await;
+    let mut s = RawDevice::register(&app, &ts).await;
 
     let hw = Uuid::now_v7();
     let he = Uuid::now_v7();
@@ -119,8 +119,8 @@ async fn widening_sends_older_records_and_narrowing_revokes_them() {
     let th = app
         .user_token("h", Role::Inspector, Some("hexi_heping_office"))
         .await;
-    let mut w = Device::register(&app, &tw).await;
-    let mut h = Device::register(&app, &th).await;
+    let mut w = RawDevice::register(&app, &tw).await;
+    let mut h = RawDevice::register(&app, &th).await;
 
     // Recorded long before the scope grows.
     let old = Uuid::now_v7();
@@ -177,8 +177,8 @@ async fn a_record_moved_to_another_unit_is_revoked_for_the_old_one() {
     let tw = app.user_token("w", Role::UnitStaff, Some("pm_city")).await;
     let pm_city = app.unit_id("pm_city").await;
     let ts = app.user_token("sup", Role::Supervisor, None).await;
-    let mut w = Device::register(&app, &tw).await;
-    let mut s = Device::register(&app, &ts).await;
+    let mut w = RawDevice::register(&app, &tw).await;
+    let mut s = RawDevice::register(&app, &ts).await;
     let id = Uuid::now_v7();
     let m = w.upsert("hazard", id, None, hazard(&pm_city, &area, "物业负责"));
     assert_eq!(outcome(&w.push_ok(&app, &[m]).await[0]), "applied");
@@ -219,7 +219,7 @@ async fn old_or_foreign_cursors_get_one_clear_answer() {
     let t = app
         .user_token("w", Role::Inspector, Some("hexi_jianshe_office"))
         .await;
-    let mut d = Device::register(&app, &t).await;
+    let mut d = RawDevice::register(&app, &t).await;
     for i in 0..3 {
         let m = d.upsert(
             "hazard",
@@ -283,8 +283,8 @@ async fn pages_follow_the_cursor_without_loss_or_repeat() {
     let t = app
         .user_token("w", Role::Inspector, Some("hexi_jianshe_office"))
         .await;
-    let mut d = Device::register(&app, &t).await;
-    let mut r = Device::register(&app, &t).await;
+    let mut d = RawDevice::register(&app, &t).await;
+    let mut r = RawDevice::register(&app, &t).await;
     let mut muts = Vec::new();
     for i in 0..120 {
         muts.push(d.upsert(
@@ -322,8 +322,8 @@ async fn retention_forgets_old_tombstones_and_resets_only_cursors_behind_it() {
     let t = app
         .user_token("w", Role::Inspector, Some("hexi_jianshe_office"))
         .await;
-    let mut d = Device::register(&app, &t).await;
-    let mut behind = Device::register(&app, &t).await;
+    let mut d = RawDevice::register(&app, &t).await;
+    let mut behind = RawDevice::register(&app, &t).await;
     let keep = Uuid::now_v7();
     let gone = Uuid::now_v7();
     let m1 = d.upsert("hazard", keep, None, hazard(&unit, &area, "保留"));

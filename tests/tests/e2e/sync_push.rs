@@ -2,14 +2,14 @@
 
 use anju_server::auth::Role;
 use anju_tests::TestApp;
-use anju_tests::sync::{Device, hazard, outcome};
+use anju_tests::sync::{RawDevice, hazard, outcome};
 use serde_json::json;
 use uuid::Uuid;
 
 struct Setup {
     app: TestApp,
-    a: Device,
-    b: Device,
+    a: RawDevice,
+    b: RawDevice,
     unit: String,
     area: String,
 }
@@ -23,8 +23,8 @@ async fn setup() -> Setup {
     let t2 = app
         .user_token("insp2", Role::Inspector, Some("hexi_jianshe_office"))
         .await;
-    let a = Device::register(&app, &t1).await;
-    let b = Device::register(&app, &t2).await;
+    let a = RawDevice::register(&app, &t1).await;
+    let b = RawDevice::register(&app, &t2).await;
     let unit = app.unit_id("hexi_jianshe_office").await;
     let area = app.area_id("hexi-jianshe-1").await;
     Setup {
@@ -133,7 +133,7 @@ async fn merged_conflict_and_identical_edits() {
     let r = a.push_ok(&app, &[m]).await;
     assert_ne!(outcome(&r[0]), "conflict", "{r:?}");
 
-    let mut c = Device::register(&app, &a.token).await;
+    let mut c = RawDevice::register(&app, &a.token).await;
     c.pull_all(&app).await;
     assert_eq!(c.field(id, "severity"), "critical");
     assert_eq!(c.field(id, "location"), "3号楼东侧");
@@ -263,7 +263,7 @@ async fn server_authoritative_monotonic_and_add_wins_policies() {
     );
     b.push_ok(&app, &[m]).await;
 
-    let mut c = Device::register(&app, &a.token).await;
+    let mut c = RawDevice::register(&app, &a.token).await;
     c.pull_all(&app).await;
     assert_eq!(c.field(id, "unit_id"), unit.as_str());
     assert_eq!(c.field(id, "status"), "open");
@@ -314,7 +314,7 @@ async fn delete_wins_over_edits_and_an_edit_of_a_deleted_record_is_rejected_and_
     assert_eq!(list.body[0]["mutation"]["fields"]["severity"], "high");
 
     // A fresh device never receives the tombstone.
-    let mut fresh = Device::register(&app, &a.token).await;
+    let mut fresh = RawDevice::register(&app, &a.token).await;
     let changes = fresh.pull_all(&app).await;
     assert!(changes.is_empty(), "{changes:?}");
 }
@@ -325,7 +325,7 @@ async fn a_ticket_action_on_an_unknown_ticket_is_refused_with_a_reason() {
     let t = app
         .user_token("staff", Role::UnitStaff, Some("water"))
         .await;
-    let mut d = Device::register(&app, &t).await;
+    let mut d = RawDevice::register(&app, &t).await;
     let unit = app.unit_id("water").await;
     let m = d.upsert(
         "ticket_action",

@@ -5,97 +5,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use anju_client::{Device, HttpTransport, Transport, TransportError};
+use anju_client::Device;
 use anju_server::auth::Role;
-use anju_shared::protocol::{PullAnswer, PushRequest, PushResponse, ResetRequired};
+use anju_tests::field::Link;
 use anju_tests::{TestApp, USER_PASSWORD};
 use serde_json::Value;
 use uuid::Uuid;
 
 const SCENARIOS: &str = include_str!("../../scenarios/field_sync.json");
-
-/// The device's connection: cut while `offline`; with `reset` armed, the next pull that carries
-/// a cursor is answered with a reset (410), as a server whose retention passed the cursor does.
-struct Switchable {
-    inner: HttpTransport,
-    offline: AtomicBool,
-    reset: AtomicBool,
-}
-
-impl Switchable {
-    fn up(&self) -> Result<(), TransportError> {
-        if self.offline.load(Ordering::SeqCst) {
-            return Err(TransportError::Network("offline".into()));
-        }
-        Ok(())
-    }
-}
-
-impl Transport for Switchable {
-    fn login(
-        &self,
-        req: &anju_client::transport::LoginRequest,
-    ) -> Result<anju_client::transport::Session, TransportError> {
-        self.up()?;
-        self.inner.login(req)
-    }
-    fn refresh(
-        &self,
-        refresh_token: &str,
-    ) -> Result<anju_client::transport::Session, TransportError> {
-        self.up()?;
-        self.inner.refresh(refresh_token)
-    }
-    fn register_device(
-        &self,
-        access_token: &str,
-        name: &str,
-        platform: &str,
-    ) -> Result<anju_client::transport::DeviceRegistration, TransportError> {
-        self.up()?;
-        self.inner.register_device(access_token, name, platform)
-    }
-    fn push(&self, access_token: &str, req: &PushRequest) -> Result<PushResponse, TransportError> {
-        self.up()?;
-        self.inner.push(access_token, req)
-    }
-    fn pull(
-        &self,
-        access_token: &str,
-        device_id: Uuid,
-        cursor: Option<&str>,
-        limit: u32,
-    ) -> Result<PullAnswer, TransportError> {
-        self.up()?;
-        if cursor.is_some() && self.reset.swap(false, Ordering::SeqCst) {
-            return Ok(PullAnswer::ResetRequired(ResetRequired::default()));
-        }
-        self.inner.pull(access_token, device_id, cursor, limit)
-    }
-    fn missing_attachments(
-        &self,
-        access_token: &str,
-        hashes: &[String],
-    ) -> Result<Vec<String>, TransportError> {
-        self.up()?;
-        self.inner.missing_attachments(access_token, hashes)
-    }
-    fn put_attachment(
-        &self,
-        access_token: &str,
-        sha256: &str,
-        bytes: Vec<u8>,
-    ) -> Result<(), TransportError> {
-        self.up()?;
-        self.inner.put_attachment(access_token, sha256, bytes)
-    }
-    fn directory(&self, access_token: &str, kind: &str) -> Result<Value, TransportError> {
-        self.up()?;
-        self.inner.directory(access_token, kind)
-    }
-}
 
 /// What one device holds after a scenario.
 #[derive(Debug)]
@@ -173,14 +91,10 @@ fn run_devices(
     sc: &Value,
     ids: &HashMap<String, String>,
 ) -> (HashMap<String, Uuid>, HashMap<String, Held>) {
-    let mut devices: HashMap<String, (Device, Arc<Switchable>)> = HashMap::new();
+    let mut devices: HashMap<String, (Device, Arc<Link>)> = HashMap::new();
     for name in sc["devices"].as_array().expect("devices") {
         let name = name.as_str().expect("device name").to_string();
-        let link = Arc::new(Switchable {
-            inner: HttpTransport::new(base).expect("transport"),
-            offline: AtomicBool::new(false),
-            reset: AtomicBool::new(false),
-        });
+        let link = Arc::new(Link::new(base));
         let mut d = Device::open(dir.join(&name)).expect("device store");
         d.connect(link.clone());
         d.login("unit.tester", USER_PASSWORD, &name).expect("login");
@@ -197,9 +111,9 @@ fn run_devices(
             .get_mut(step["on"].as_str().expect("on"))
             .expect("a device of the scenario");
         if step.get("offline").is_some() {
-            link.offline.store(true, Ordering::SeqCst);
+            link.set_offline(true);
         } else if step.get("online").is_some() {
-            link.offline.store(false, Ordering::SeqCst);
+            link.set_offline(false);
         } else if let Some(ty) = step["create"].as_str() {
             let id = d
                 .create(ty, fields_of(&step["fields"], ids))
@@ -211,7 +125,7 @@ fn run_devices(
         } else if step.get("sync").is_some() {
             d.sync().expect("sync");
         } else if let Some(ty) = step["create_during_reset"].as_str() {
-            link.reset.store(true, Ordering::SeqCst);
+            link.reset_next_pull();
             let id = d
                 .create(ty, fields_of(&step["fields"], ids))
                 .expect("create");
@@ -225,7 +139,7 @@ fn run_devices(
             );
             d.sync().expect("sync after the reset");
         } else if let Some(r) = step["edit_during_reset"].as_str() {
-            link.reset.store(true, Ordering::SeqCst);
+            link.reset_next_pull();
             d.edit(records[r], fields_of(&step["fields"], ids))
                 .expect("edit");
             let pulled = d.pull().expect("pull");

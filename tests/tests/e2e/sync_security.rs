@@ -5,7 +5,7 @@
 use anju_server::auth::Role;
 use anju_shared::protocol::Change;
 use anju_tests::TestApp;
-use anju_tests::sync::{Device, hazard, outcome};
+use anju_tests::sync::{RawDevice, hazard, outcome};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -100,7 +100,7 @@ async fn unit_staff_cannot_move_a_hazard_to_another_unit_or_extend_its_deadline(
         )
         .await;
     let sup = app.user_token("sup", Role::Supervisor, None).await;
-    let mut d = Device::register(&app, &staff).await;
+    let mut d = RawDevice::register(&app, &staff).await;
 
     let id = Uuid::now_v7();
     let mut fields = hazard(&xinhua, &area, "楼道电线私拉乱接");
@@ -208,7 +208,7 @@ async fn unit_staff_cannot_move_a_hazard_to_another_unit_or_extend_its_deadline(
         )
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
-    let mut s = Device::register(&app, &sup).await;
+    let mut s = RawDevice::register(&app, &sup).await;
     s.pull_all(&app).await;
     assert_eq!(s.field(id, "deadline"), "2026-12-10");
     assert_eq!(s.field(id, "unit_id"), xinhua.as_str());
@@ -226,8 +226,8 @@ async fn a_supervisor_moves_a_hazard_by_picking_the_proposed_unit() {
         .user_token("x", Role::UnitStaff, Some("hedong_xinhua_office"))
         .await;
     let sup = app.user_token("sup", Role::Supervisor, None).await;
-    let mut d = Device::register(&app, &staff).await;
-    let mut s = Device::register(&app, &sup).await;
+    let mut d = RawDevice::register(&app, &staff).await;
+    let mut s = RawDevice::register(&app, &sup).await;
     let id = Uuid::now_v7();
     let m = d.upsert("hazard", id, None, hazard(&xinhua, &area, "屋面漏水"));
     d.push_ok(&app, &[m]).await;
@@ -269,8 +269,8 @@ async fn a_field_conflict_is_resolved_with_one_of_its_two_values() {
     let t2 = app
         .user_token("i2", Role::Inspector, Some("hexi_jianshe_office"))
         .await;
-    let mut a = Device::register(&app, &t1).await;
-    let mut b = Device::register(&app, &t2).await;
+    let mut a = RawDevice::register(&app, &t1).await;
+    let mut b = RawDevice::register(&app, &t2).await;
     let id = Uuid::now_v7();
     let m = a.upsert("hazard", id, None, hazard(&unit, &area, "外墙脱落"));
     let v1 = a.push_ok(&app, &[m]).await[0]["version"].as_i64().unwrap();
@@ -305,7 +305,7 @@ async fn a_status_is_set_backwards_only_by_a_supervisor() {
         .user_token("i", Role::UnitAdmin, Some("hexi_jianshe_office"))
         .await;
     let sup = app.user_token("sup", Role::Supervisor, None).await;
-    let mut d = Device::register(&app, &t).await;
+    let mut d = RawDevice::register(&app, &t).await;
     let id = Uuid::now_v7();
     let project = json!({"name": "排水改造", "programme": "old_community",
                          "area_id": area, "unit_id": unit, "status": "planned"});
@@ -344,8 +344,8 @@ async fn a_unit_creates_records_only_for_itself_or_a_unit_below() {
     let district = app
         .user_token("d", Role::UnitAdmin, Some("hedong_gov"))
         .await;
-    let mut x = Device::register(&app, &staff).await;
-    let mut g = Device::register(&app, &district).await;
+    let mut x = RawDevice::register(&app, &staff).await;
+    let mut g = RawDevice::register(&app, &district).await;
     let refused = Uuid::now_v7();
     let m = x.upsert("hazard", refused, None, hazard(&water, &area, "水管漏水"));
     let r = x.push_ok(&app, &[m]).await;
@@ -358,7 +358,7 @@ async fn a_unit_creates_records_only_for_itself_or_a_unit_below() {
     );
     assert_eq!(outcome(&g.push_ok(&app, &[m]).await[0]), "applied");
     let sup = app.user_token("sup", Role::Supervisor, None).await;
-    let mut s = Device::register(&app, &sup).await;
+    let mut s = RawDevice::register(&app, &sup).await;
     s.pull_all(&app).await;
     assert!(s.version(refused).is_none(), "nothing of it was stored");
     assert_eq!(s.records.len(), 1);
@@ -424,8 +424,8 @@ async fn photos_are_served_only_within_scope_and_missing_reveals_nothing() {
         .user_token("e1", Role::UnitStaff, Some("hedong_xinhua_office"))
         .await;
     let sup = app.user_token("sup", Role::Supervisor, None).await;
-    let mut w = Device::register(&app, &owner).await;
-    let mut e = Device::register(&app, &other).await;
+    let mut w = RawDevice::register(&app, &owner).await;
+    let mut e = RawDevice::register(&app, &other).await;
     let (bytes, hash) = photo("west");
     let (_, never) = photo("never uploaded");
     assert_eq!(put_photo(&app, &owner, &bytes, &hash).await, 201);
@@ -506,8 +506,8 @@ async fn forged_cursors_are_refused_and_list_nothing() {
     let te = app
         .user_token("e", Role::Inspector, Some("hedong_xinhua_office"))
         .await;
-    let mut w = Device::register(&app, &tw).await;
-    let mut e = Device::register(&app, &te).await;
+    let mut w = RawDevice::register(&app, &tw).await;
+    let mut e = RawDevice::register(&app, &te).await;
     let secret = Uuid::now_v7();
     let m = e.upsert(
         "hazard",

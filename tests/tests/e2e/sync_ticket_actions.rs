@@ -6,7 +6,7 @@ use anju_server::attachments::image::samples;
 use anju_server::auth::Role;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
-use anju_tests::sync::{Device, outcome};
+use anju_tests::sync::{RawDevice, outcome};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -17,7 +17,7 @@ struct Setup {
     app: TestApp,
     admin: String,
     staff: String,
-    device: Device,
+    device: RawDevice,
     unit: String,
 }
 
@@ -25,7 +25,7 @@ async fn setup() -> Setup {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let staff = app.user_token("js1", Role::UnitStaff, Some(UNIT)).await;
-    let device = Device::register(&app, &staff).await;
+    let device = RawDevice::register(&app, &staff).await;
     let unit = app.unit_id(UNIT).await;
     Setup {
         app,
@@ -180,7 +180,7 @@ async fn another_units_ticket_is_not_your_unit_and_unknown_tickets_are_not_found
     let other = app
         .user_token("hp1", Role::UnitStaff, Some("hexi_heping_office"))
         .await;
-    let mut d = Device::register(&app, &other).await;
+    let mut d = RawDevice::register(&app, &other).await;
     let other_unit = app.unit_id("hexi_heping_office").await;
     let (_, id) = file(&app, "dust", &admin).await;
     let m1 = d.upsert(

@@ -8,16 +8,16 @@ use anju_server::auth::Role;
 use anju_shared::protocol::Change;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
-use anju_tests::sync::{Device, outcome};
+use anju_tests::sync::{RawDevice, outcome};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 const UNIT: &str = "hexi_jianshe_office";
 const OTHER: &str = "hexi_heping_office";
 
-async fn device(app: &TestApp, name: &str, role: Role, unit: Option<&str>) -> Device {
+async fn device(app: &TestApp, name: &str, role: Role, unit: Option<&str>) -> RawDevice {
     let token = app.user_token(name, role, unit).await;
-    Device::register(app, &token).await
+    RawDevice::register(app, &token).await
 }
 
 async fn photo(app: &TestApp) -> Value {
@@ -27,7 +27,10 @@ async fn photo(app: &TestApp) -> Value {
         .clone()
 }
 
-fn ticket_of<'a>(d: &'a Device, id: &str) -> Option<&'a std::collections::BTreeMap<String, Value>> {
+fn ticket_of<'a>(
+    d: &'a RawDevice,
+    id: &str,
+) -> Option<&'a std::collections::BTreeMap<String, Value>> {
     let id = Uuid::try_parse(id).expect("uuid");
     d.records.get(&id).filter(|r| r.0 == "ticket").map(|r| &r.2)
 }
