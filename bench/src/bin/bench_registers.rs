@@ -14,6 +14,7 @@ use anju_bench::measure::{
 use anju_server::auth::Role;
 use anju_server::clock::TimeSource;
 use anju_server::config::{Config, SampleMode};
+use anju_server::registers::columns::register_columns;
 use anju_server::startup;
 use anju_server::sync::store::{RecordRow, insert_rows, lock_counter, store_counter};
 use anju_shared::hlc::{DEFAULT_MAX_DRIFT_MS, HlcClock};
@@ -156,7 +157,12 @@ fn rows_for(
             hlc: clock.tick(u64::try_from(now)?).to_string(),
         };
         let r = merge(schema, None, &m, "device:seed", 1).map_err(|e| anyhow::anyhow!("{e}"))?;
-        rows.push(RecordRow::from_record(&r.record, 1, now));
+        rows.push(RecordRow::from_record(
+            &r.record,
+            1,
+            now,
+            register_columns(&r.record),
+        ));
     }
     Ok(rows)
 }

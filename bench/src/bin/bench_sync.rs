@@ -10,6 +10,7 @@ use anju_bench::measure::{figures_from_children, print_figure_table, vmhwm_mb};
 use anju_server::auth::Role;
 use anju_server::clock::TimeSource;
 use anju_server::config::{Config, SampleMode};
+use anju_server::registers::columns::register_columns;
 use anju_server::startup;
 use anju_server::sync::store::{RecordRow, insert_rows, lock_counter, store_counter};
 use anju_shared::hlc::{DEFAULT_MAX_DRIFT_MS, HlcClock};
@@ -421,7 +422,12 @@ fn rows_for(
             hlc: clock.tick(u64::try_from(now)?).to_string(),
         };
         let r = merge(&HAZARD, None, &m, "device:seed", seq).map_err(|e| anyhow::anyhow!("{e}"))?;
-        rows.push(RecordRow::from_record(&r.record, seq, now));
+        rows.push(RecordRow::from_record(
+            &r.record,
+            seq,
+            now,
+            register_columns(&r.record),
+        ));
     }
     Ok(rows)
 }

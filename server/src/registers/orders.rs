@@ -19,10 +19,10 @@ use super::answers::{ClockEvent, OrderState, Pushed};
 use super::query;
 use super::write::{Edit, OfficeAuthor, push_office_checked};
 use crate::auth::Principal;
+use crate::auth::scope::scope_of;
 use crate::clocks::schema::hazard_clock_events;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-use crate::sync::scope_of;
 
 fn not_found() -> ApiError {
     ApiError::new(

@@ -13,12 +13,12 @@ use jiff::tz::TimeZone;
 use super::figures::{add_months, midnight};
 use super::schema::upkeep_handovers;
 use super::{NewHandover, hand_over};
+use crate::auth::scope::Scope;
 use crate::auth::{Principal, Role};
 use crate::complaints::intake::{self, NewComplaint, Source};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::org::catalog::{self, Catalog};
-use crate::sync::scope::Scope;
 use crate::tickets::copies::TicketCopies;
 use crate::tickets::transition::{self, Change, Env, Mover};
 
