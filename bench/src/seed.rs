@@ -52,7 +52,12 @@ pub fn merged_rows(
             hlc: clock.tick(u64::try_from(now)?).to_string(),
         };
         let r = merge(schema, None, &m, "device:seed", seq).map_err(|e| anyhow::anyhow!("{e}"))?;
-        rows.push(RecordRow::from_record(&r.record, seq, now));
+        rows.push(RecordRow::from_record(
+            &r.record,
+            seq,
+            now,
+            register_columns(&r.record),
+        ));
     }
     Ok(rows)
 }

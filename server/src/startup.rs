@@ -163,7 +163,12 @@ pub async fn prepare(
             hash_queue,
         )),
         limiter: Arc::default(),
-        sync: Arc::new(crate::sync::SyncState::with_tickets(Arc::new(tickets))),
+        // Sync's writes and pulls apply the rules of the capabilities built on it.
+        sync: Arc::new(crate::sync::SyncState::new(
+            Arc::new(tickets),
+            Arc::new(crate::registers::columns::RegisterRecords),
+            Arc::new(crate::funds::record::FundSummaries),
+        )),
         catalog,
         intake_writers: Arc::default(),
         ticket_copies,
@@ -207,6 +212,7 @@ fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     }
     vec![
         tokio::spawn(crate::sync::retention_worker(state.sync_context())),
+        tokio::spawn(crate::funds::record::worker(state.clone())),
         tokio::spawn(crate::clocks::worker(
             state.clone(),
             std::time::Duration::from_secs(30),
@@ -288,6 +294,10 @@ pub fn start(state: AppState) -> Result<Running, StartError> {
     let codes: Arc<dyn crate::web::TrackingCodes> =
         Arc::new(crate::complaints::track::KnownCodes(state.db.clone()));
     let codes = web::Data::new(codes);
+    // Who may see a stored photo: sync's rule, which attachments serves by.
+    let photo_access: Arc<dyn crate::attachments::access::PhotoAccess> =
+        Arc::new(crate::sync::photos::RecordPhotos);
+    let photo_access = web::Data::new(photo_access);
     let sync = web::Data::from(state.sync.clone());
     let sync_context = web::Data::new(state.sync_context());
     let docs = crate::openapi::document();
@@ -296,6 +306,7 @@ pub fn start(state: AppState) -> Result<Running, StartError> {
             .app_data(data.clone())
             .app_data(codes.clone())
             .app_data(sync.clone())
+            .app_data(photo_access.clone())
             .app_data(sync_context.clone())
             .app_data(http::json_config(http::JSON_LIMIT))
             .app_data(http::query_config())

@@ -19,6 +19,7 @@ use anju_server::bulletins::period::{Kind, Period};
 use anju_server::clock::TimeSource;
 use anju_server::config::{Config, SampleMode};
 use anju_server::db::DbConnection;
+use anju_server::registers::columns::register_columns;
 use anju_server::sync::store::{RecordRow, insert_rows, lock_counter, store_counter};
 use anju_shared::merge::{FieldState, StoredRecord};
 use diesel::connection::SimpleConnection;
@@ -174,7 +175,12 @@ fn seed_orders(
             deleted: false,
             fields,
         };
-        rows.push(RecordRow::from_record(&r, version, written_at));
+        rows.push(RecordRow::from_record(
+            &r,
+            version,
+            written_at,
+            register_columns(&r),
+        ));
     }
     insert_rows(conn, &rows).map_err(|e| e.to_string())?;
     store_counter(conn, seq + ORDERS as i64).map_err(|e| e.to_string())?;

@@ -1,13 +1,16 @@
 //! Photos as content-addressed attachments: stored by their SHA-256, verified on upload,
 //! idempotent. The bytes are kept as uploaded, so inspection photos keep their EXIF location
 //! (it is evidence); they are served only to staff who uploaded them or who see a record that
-//! references them (`sync::photos`), never on a public page. To anyone else a stored photo
+//! references them ([`access::PhotoAccess`], sync's rule), never on a public page. To anyone else a stored photo
 //! looks exactly like a missing one.
 
 pub mod image;
+pub mod access;
 pub mod schema;
 pub mod thumbnail;
 pub mod uploads;
+
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -15,12 +18,13 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::attachments::access::PhotoAccess;
 use crate::attachments::schema::{attachment_uploaders, attachments};
 use crate::auth::Principal;
+use crate::auth::scope::scope_of;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::read_body;
 use crate::state::AppState;
-use crate::sync::handlers::read_body;
-use crate::sync::{photos, scope_of};
 
 /// The largest photo (10 MB).
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
@@ -175,6 +179,7 @@ pub async fn put(
 #[utoipa::path(get, path = "/api/v1/attachments/{sha256}", tag = "attachments", params(("sha256" = String, Path)), responses((status = 200, description = "the bytes as uploaded", content((PhotoBytes = "image/jpeg"), (PhotoBytes = "image/png"), (PhotoBytes = "image/webp"))), (status = 404, description = "attachment_not_found: not stored, or not yours to see")), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
+    access: web::Data<Arc<dyn PhotoAccess>>,
     principal: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -186,7 +191,7 @@ pub async fn get(
         .db
         .run(move |conn| {
             let scope = scope_of(conn, &principal)?;
-            if !photos::may_see(conn, &principal.user_id, &scope, &hash)? {
+            if !access.may_see(conn, &principal.user_id, &scope, &hash)? {
                 return Ok(None);
             }
             Ok(attachments::table
@@ -218,6 +223,7 @@ pub struct MissingQuery {
 #[utoipa::path(post, path = "/api/v1/attachments/missing", tag = "attachments", request_body(content = MissingQuery, description = "{hashes: [sha256]}", content_type = "application/json"), responses((status = 200, description = "the hashes the caller cannot fetch", body = Missing)), security(("bearer" = [])))]
 pub async fn missing(
     state: web::Data<AppState>,
+    access: web::Data<Arc<dyn PhotoAccess>>,
     principal: Principal,
     body: web::Json<MissingQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -236,7 +242,7 @@ pub async fn missing(
         .db
         .run(move |conn| {
             let scope = scope_of(conn, &principal)?;
-            let have = photos::visible(conn, &principal.user_id, &scope, &hashes)?;
+            let have = access.visible(conn, &principal.user_id, &scope, &hashes)?;
             let mut missing: Vec<String> =
                 hashes.into_iter().filter(|h| !have.contains(h)).collect();
             missing.sort();

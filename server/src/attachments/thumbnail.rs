@@ -5,17 +5,19 @@
 //! `attachment_thumbnails` next to the photo's bytes.
 
 use std::io::Cursor;
+use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use image::ImageReader;
 
+use super::access::PhotoAccess;
 use super::schema::{attachment_thumbnails, attachments};
 use super::{invalid_hash, is_sha256, not_found};
 use crate::auth::Principal;
+use crate::auth::scope::scope_of;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-use crate::sync::{photos, scope_of};
 
 /// The longer side of a thumbnail, in pixels.
 pub const THUMB_EDGE: u32 = 320;
@@ -60,6 +62,7 @@ fn ok(bytes: Vec<u8>) -> HttpResponse {
 #[utoipa::path(get, path = "/api/v1/attachments/{sha256}/thumbnail", tag = "attachments", params(("sha256" = String, Path)), responses((status = 200, description = "a JPEG at most 320 px on its longer side, Cache-Control private", body = super::PhotoBytes, content_type = "image/jpeg"), (status = 401, description = "not logged in"), (status = 404, description = "attachment_not_found: not stored, or not yours to see"), (status = 422, description = "not_an_image: the stored bytes do not decode")), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
+    access: web::Data<Arc<dyn PhotoAccess>>,
     principal: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -72,7 +75,7 @@ pub async fn get(
         .db
         .run(move |conn| {
             let scope = scope_of(conn, &principal)?;
-            if !photos::may_see(conn, &principal.user_id, &scope, &key)? {
+            if !access.may_see(conn, &principal.user_id, &scope, &key)? {
                 return Ok(None);
             }
             let thumb: Option<Vec<u8>> = attachment_thumbnails::table

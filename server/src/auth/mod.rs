@@ -6,6 +6,7 @@ pub mod handlers;
 pub mod password;
 pub mod principal;
 pub mod role;
+pub mod scope;
 pub mod session;
 pub mod throttle;
 pub mod token;

@@ -5,7 +5,8 @@
 //! through the outbox.
 //!
 //! The due index is `hazard_clocks`: [`reindex`] runs in the transaction of every hazard write
-//! (sync push, conflict resolution), so an extension, a verification or a new order is seen by
+//! (sync push, conflict resolution; sync calls it through its `RecordHooks`, implemented by
+//! `registers::columns::RegisterRecords`), so an extension, a verification or a new order is seen by
 //! the next pass. A pass reads only rows whose `next_at` has passed; on PostgreSQL it claims them
 //! with `FOR UPDATE SKIP LOCKED`, so two processes share the work. Each effect inserts its row
 //! into `hazard_clock_events` keyed by `(hazard, kind, deadline, day)` in the transaction of its

@@ -14,14 +14,14 @@ use super::ledger::{self, Kind, NewEntry, Recorder, Refusal, Source};
 use super::report;
 use crate::auth::Role;
 use crate::auth::principal::{Authed, RolePolicy};
+use crate::auth::scope::Scope;
+use crate::auth::scope::scope_of;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::ids::ProjectId;
 use crate::registers::query::{self, Live, Org};
 use crate::registers::sheet::{self, Cell, SheetFile};
 use crate::state::AppState;
-use crate::sync::scope::Scope;
-use crate::sync::scope_of;
 
 /// Who may record fund entries: administrators, supervisors and a unit's administrators and
 /// staff (for the projects in their scope).
@@ -37,10 +37,10 @@ impl RolePolicy for FundRecording {
 
 /// Who may read the fund figures (the office list, a ledger, the export): the same roles, the
 /// one rule that also decides which devices pull fund summaries
-/// ([`crate::sync::fund_record::FUND_ROLES`]).
+/// ([`super::record::FUND_ROLES`]).
 pub struct FundAccess;
 impl RolePolicy for FundAccess {
-    const ROLES: &'static [Role] = crate::sync::fund_record::FUND_ROLES;
+    const ROLES: &'static [Role] = super::record::FUND_ROLES;
 }
 
 /// Today in the city's time zone.

@@ -16,11 +16,11 @@ use super::answers::FundsImport;
 use super::handlers::{FundRecording, today};
 use super::ledger::{self, Checked, Entry, Kind, Ledger, NewEntry, Recorder, Source};
 use crate::auth::principal::Authed;
+use crate::auth::scope::scope_of;
 use crate::error::{ApiError, ErrorCode};
 use crate::registers::query::{self, Live};
 use crate::registers::sheet;
 use crate::state::AppState;
-use crate::sync::scope_of;
 
 /// `?dry_run=true|false` (default true).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

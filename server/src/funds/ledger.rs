@@ -426,7 +426,7 @@ pub struct Recorder<'a> {
 }
 
 /// Stores a checked entry for `project_id` and returns it, and writes the project's synced fund
-/// summary (`sync::fund_record::refresh`, flags as of `today`), in the caller's transaction:
+/// summary (`funds::record::refresh`, flags as of `today`), in the caller's transaction:
 /// the one write path of the ledger.
 pub fn insert(
     conn: &mut DbConnection,
@@ -466,7 +466,7 @@ pub fn insert(
             fund_entries::recorded_at.eq(e.recorded_at),
         ))
         .execute(conn)?;
-    crate::sync::fund_record::refresh(conn, project_id, now_ms, today)?;
+    super::record::refresh(conn, project_id, now_ms, today)?;
     Ok(e)
 }
 

@@ -4,13 +4,15 @@
 //! them (a correction is one more entry). Recorded in the office (form, API, sheet import),
 //! exported as XLSX, watched by supervision flags (idle money, payments ahead of progress) and
 //! disclosed per district and programme on `/public`. A server-side table of its own: project
-//! records are read from the sync store, never written. See `docs/funds.md`.
+//! records are read from the sync store, never written; each project's fund summary is
+//! written there as a record devices pull (`record`). See `docs/funds.md`.
 
 pub mod answers;
 pub mod flags;
 pub mod handlers;
 pub mod import;
 pub mod ledger;
+pub mod record;
 pub mod report;
 pub mod sample;
 pub mod schema;

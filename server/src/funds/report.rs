@@ -10,9 +10,9 @@ use serde_json::{Map, Value, json};
 
 use super::flags::{self, Flags, Thresholds, paid_percent};
 use super::ledger::{self, Kind, Ledger, Source, Totals};
+use crate::auth::scope::Scope;
 use crate::db::DbConnection;
 use crate::registers::query::{Live, Narrow, Org, live_records};
-use crate::sync::scope::Scope;
 
 /// The programmes, in table order.
 pub const PROGRAMMES: [&str; 3] = ["shantytown", "dangerous_housing", "old_community"];

@@ -8,9 +8,9 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 
 use super::ledger::{self, Kind, NewEntry, Recorder, Source};
+use crate::auth::scope::Scope;
 use crate::db::DbConnection;
 use crate::registers::query::{Narrow, live_records};
-use crate::sync::scope::Scope;
 
 /// The share (per mille) of each source in a programme's budget.
 fn split(programme: &str) -> &'static [(Source, i64)] {

@@ -15,6 +15,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
 use serde_json::json;
 
 use crate::error::{ApiError, ErrorCode, Lang};
@@ -150,6 +151,25 @@ pub fn payload_too_large() -> ApiError {
         "提交的内容过大",
         "The request body is too large",
     )
+}
+
+/// Reads a request body up to `limit` bytes; 413 problem beyond.
+pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(
+                ErrorCode::MalformedBody,
+                "请求内容无法读取",
+                format!("the request body could not be read: {e}"),
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(payload_too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// `QueryConfig` whose errors are 400 `invalid_query`.

@@ -13,14 +13,14 @@ use utoipa::ToSchema;
 use super::projection::{Projection, Rings, WIDTH, rings};
 use super::queries::{Figure, counts};
 use crate::auth::Principal;
+use crate::auth::scope::Scope;
+use crate::auth::scope::scope_of;
 use crate::db::DbConnection;
 use crate::db::schema::areas;
 use crate::error::{ApiError, ErrorCode};
 use crate::plans::progress;
 use crate::plans::store::parse_year;
 use crate::state::AppState;
-use crate::sync::scope::Scope;
-use crate::sync::scope_of;
 
 /// The programmes `plan_percent` can be asked for (the headline measure of each).
 pub const PROGRAMMES: [&str; 3] = ["shantytown", "dangerous_housing", "old_community"];

@@ -17,8 +17,8 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
+use crate::auth::scope::Scope;
 use crate::db::DbConnection;
-use crate::sync::scope::Scope;
 
 /// What a map colours areas by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,9 +21,9 @@ use serde_json::{Map, Value, json};
 use super::store::{Measure, targets};
 use diesel::{QueryResult, RunQueryDsl};
 
+use crate::auth::scope::Scope;
 use crate::db::DbConnection;
 use crate::registers::query::{Live, Narrow, Org, live_records};
-use crate::sync::scope::Scope;
 
 /// One measure of one district.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -1,38 +1,24 @@
 //! The register columns of a `sync_records` row: queryable copies of what the register lists
-//! filter, sort and search on and what progress against plan sums, written by
-//! [`crate::sync::store::RecordRow::from_record`] in the same statement as the record itself
-//! (so every writer — push, conflict review, the ticket copy — keeps them), backfilled by the
-//! migration `2026-12-03-000410_register_columns`. See `docs/registers.md` ("Indexes").
+//! filter, sort and search on and what progress against plan sums. Sync stores them with the
+//! record in the same statement ([`crate::sync::store::RecordRow::from_record`]); the rule that
+//! computes them is registers', handed to sync as [`RegisterRecords`] (a
+//! [`crate::sync::hooks::RecordHooks`], wired by `startup`; the office's own writes pass it
+//! directly), so every register write — push, conflict review, office edit — keeps them. A
+//! ticket copy or a fund summary is no register: its row has none. Backfilled by the migration
+//! `2026-12-03-000410_register_columns`. See `docs/registers.md` ("Indexes").
 
 use super::list::{REGISTERS, date_field};
 use anju_shared::merge::StoredRecord;
+use anju_shared::records::HAZARD;
+use diesel::QueryResult;
+
+use crate::db::DbConnection;
+use crate::sync::hooks::RecordHooks;
+use crate::sync::store::RegisterColumns;
 
 /// Separator between the field texts of [`RegisterColumns::search`] (a control character no
 /// search text contains, so a match never spans two fields).
 pub const SEARCH_SEPARATOR: char = '\u{1f}';
-
-/// The register columns of one record (all `None` for record types that are not registers).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RegisterColumns {
-    /// A building's `safety_grade`, another register's `grade` (inspections).
-    pub grade: Option<String>,
-    /// `severity` (hazards).
-    pub severity: Option<String>,
-    /// The register's date field (`list::date_field`), its first 10 characters (the day).
-    pub date_on: Option<String>,
-    /// What "overdue" compares with today: a project's `planned_completion`, a hazard's
-    /// `deadline` (whole value).
-    pub due_on: Option<String>,
-    /// A project's `actual_completion` (progress: the month it counts as completed).
-    pub finished_on: Option<String>,
-    /// A project's `planned_units` (integers only, as progress reads them).
-    pub planned_units: Option<i64>,
-    /// A project's `completed_units`.
-    pub completed_units: Option<i64>,
-    /// Every text value of the record, each lowercased, joined by [`SEARCH_SEPARATOR`]: what
-    /// `q` searches (`LIKE '%q%'`), exactly the fields the in-memory search looked at.
-    pub search: Option<String>,
-}
 
 /// The register columns of `record`; a tombstone keeps none (lists and progress skip it).
 pub fn register_columns(record: &StoredRecord) -> RegisterColumns {
@@ -72,5 +58,28 @@ pub fn register_columns(record: &StoredRecord) -> RegisterColumns {
         planned_units: is_project.then(|| int("planned_units")).flatten(),
         completed_units: is_project.then(|| int("completed_units")).flatten(),
         search: Some(texts.join(&SEARCH_SEPARATOR.to_string())),
+    }
+}
+
+/// Registers' rules on every record sync writes: the row's register columns
+/// ([`register_columns`]), and a hazard's order clock reindexed with the hazard
+/// (`clocks::hazards::reindex`, in the same transaction).
+pub struct RegisterRecords;
+
+impl RecordHooks for RegisterRecords {
+    fn columns(&self, record: &StoredRecord) -> RegisterColumns {
+        register_columns(record)
+    }
+
+    fn written(
+        &self,
+        conn: &mut DbConnection,
+        record: &StoredRecord,
+        now_ms: i64,
+    ) -> QueryResult<()> {
+        if record.record_type == HAZARD.name {
+            crate::clocks::hazards::reindex(conn, record, now_ms)?;
+        }
+        Ok(())
     }
 }

@@ -22,10 +22,10 @@ use super::query::{self, Org};
 use super::sheet::{self, Cell, SheetFile};
 use super::write::{Edit, OfficeAuthor, push_office};
 use crate::auth::Principal;
+use crate::auth::scope::scope_of;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::ids::RecordId;
 use crate::state::AppState;
-use crate::sync::scope_of;
 
 fn today(state: &AppState) -> String {
     state

@@ -25,11 +25,11 @@ use super::query::{self, Live, Narrow, Org};
 use super::sheet::{self, ImportQuery};
 use super::write::{Edit, OfficeAuthor, push_office};
 use crate::auth::Principal;
+use crate::auth::scope::Scope;
+use crate::auth::scope::scope_of;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-use crate::sync::scope::Scope;
-use crate::sync::scope_of;
 
 /// The record types a sheet may import, with the header of their external code.
 pub const IMPORTABLE: &[(&str, &str)] = &[("project", "项目编号"), ("building", "房屋编号")];

@@ -19,11 +19,11 @@ use super::answers::{ClockEvent, OrderState, Pushed};
 use super::query;
 use super::write::{Edit, OfficeAuthor, push_office_checked};
 use crate::auth::Principal;
+use crate::auth::scope::scope_of;
 use crate::clocks::schema::hazard_clock_events;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::ids::RecordId;
 use crate::state::AppState;
-use crate::sync::scope_of;
 
 fn not_found() -> ApiError {
     ApiError::new(

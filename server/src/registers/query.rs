@@ -7,10 +7,10 @@ use anju_shared::merge::StoredRecord;
 use diesel::prelude::*;
 use serde_json::Value;
 
+use crate::auth::scope::Scope;
 use crate::db::DbConnection;
 use crate::db::schema::{areas, units};
 use crate::sync::schema::sync_records;
-use crate::sync::scope::Scope;
 use crate::sync::store::RecordRow;
 
 /// One area of the organisation model, as the office views name it.

@@ -16,9 +16,9 @@ use uuid::Uuid;
 
 use super::query::Org;
 use super::write::{Edit, OfficeAuthor, push_office};
+use crate::auth::scope::Scope;
 use crate::db::DbConnection;
 use crate::error::ApiError;
-use crate::sync::scope::Scope;
 
 /// A tiny deterministic generator (the sample is the same on every start).
 struct Lcg(u64);

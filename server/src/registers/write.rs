@@ -16,11 +16,11 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::schema::register_office_devices;
+use crate::auth::scope::Scope;
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::sync::push::{PushContext, PushError, apply_push};
 use crate::sync::schema::sync_device_seqs;
-use crate::sync::scope::Scope;
 use crate::tickets::device_api::{TicketActor, TicketsUnavailable};
 
 /// Who writes: an office user (its id, role and unit) or the system (sample data).
@@ -163,6 +163,8 @@ pub fn push_office_checked(
             clock,
             now_ms,
             proof,
+            // Registers' own rules, the same that `startup` wires into sync for devices.
+            records: &super::columns::RegisterRecords,
         };
         apply_push(conn, &ctx, &mutations).map_err(|e| match e {
             PushError::SequenceGap { expected } => ApiError::internal(anyhow::anyhow!(

@@ -14,7 +14,7 @@ use crate::db::schema::{areas, units};
 use crate::error::ApiError;
 
 use super::SyncContext;
-use super::scope::Scope;
+use crate::auth::scope::Scope;
 
 /// One area of the caller's scope.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -137,7 +137,7 @@ pub async fn directory(
     let dir = state
         .db
         .run(move |conn| -> Result<Directory, ApiError> {
-            let scope = super::scope_of(conn, &principal)?;
+            let scope = crate::auth::scope::scope_of(conn, &principal)?;
             let area_rows: Vec<AreaRow> = areas::table
                 .select((
                     areas::id,

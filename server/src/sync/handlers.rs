@@ -5,22 +5,21 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use anju_shared::protocol::{MutationOutcome, PushRequest, PushResponse, check_protocol};
 use anju_shared::records::RECORD_TYPES;
 use diesel::prelude::*;
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::SyncContext;
 use super::pull::{PullError, PullOutcome, Puller, pull};
 use super::push::{PushContext, PushError, apply_push};
 use super::resolve::{Choice, Pick, ResolveError, Resolver, resolve};
 use super::schema::{sync_conflicts, sync_rejections};
-use super::scope::Scope;
-use super::{SyncContext, scope_of};
+use crate::auth::scope::{Scope, scope_of};
 use crate::auth::{Authed, Principal, policy};
 use crate::db::DbConnection;
 use crate::db::schema::devices;
 use crate::error::{ApiError, ErrorCode};
-use crate::http::payload_too_large;
+use crate::http::read_body;
 use crate::tickets::device_api::TicketActor;
 
 /// The largest push body (8 MB).
@@ -44,25 +43,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(resolve_conflict),
         )
         .route("/api/v1/sync/rejections", web::get().to(list_rejections));
-}
-
-/// Reads a request body up to `limit` bytes; 413 problem beyond.
-pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::new(
-                ErrorCode::MalformedBody,
-                "请求内容无法读取",
-                format!("the request body could not be read: {e}"),
-            )
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(payload_too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 fn protocol_error(requested: u32) -> Option<ApiError> {
@@ -194,6 +174,7 @@ pub async fn push_handler(
                 clock: &sync.clock,
                 now_ms: now,
                 proof: Some(&proof),
+                records: sync.records.as_ref(),
             };
             apply_push(conn, &ctx, &request.mutations)
                 .map_err(|e| match e {
@@ -309,7 +290,10 @@ pub async fn pull_handler(
     match outcome {
         PullOutcome::Page(mut page) => {
             super::ticket_record::redact_for(&phone_reader, &mut page.changes);
-            super::fund_record::withhold_for(&phone_reader, &mut page.changes);
+            state
+                .sync
+                .pull_filter
+                .withhold(&phone_reader, &mut page.changes);
             Ok(HttpResponse::Ok().json(page))
         }
         PullOutcome::ResetRequired => {
@@ -604,8 +588,16 @@ pub async fn resolve_conflict(
                 scope: &scope,
                 may_overrule: super::may_overrule(principal.role),
             };
-            let version =
-                resolve(conn, &sync.clock, &resolver, &id, &choice, now).map_err(resolve_error)?;
+            let version = resolve(
+                conn,
+                &sync.clock,
+                sync.records.as_ref(),
+                &resolver,
+                &id,
+                &choice,
+                now,
+            )
+            .map_err(resolve_error)?;
             let view = load_conflict(conn, &Scope::All, &id)?;
             Ok(Resolved {
                 conflict: view,

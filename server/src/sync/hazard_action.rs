@@ -26,7 +26,7 @@ use anju_shared::rejection::RejectionCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::scope::Scope;
+use crate::auth::scope::Scope;
 
 /// The author of the hazard changes that actions make (in field stamps and histories).
 pub const AUTHOR: &str = "server:hazard_actions";

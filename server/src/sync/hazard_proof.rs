@@ -10,13 +10,13 @@
 //! position) onto the hazard's own `rectification_proof` field in the same server mutation, so
 //! devices receive it with the hazard.
 
-use std::collections::BTreeSet;
-
 use anju_shared::merge::StoredRecord;
+use anju_shared::records::INSPECTION;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use super::scope::Scope;
+use super::schema::sync_records;
+use super::store::RecordRow;
 use crate::db::DbConnection;
 use crate::tickets::proof::{PhotoFacts, judge, read};
 use crate::tickets::schema::proof_checks;
@@ -80,17 +80,41 @@ pub fn site(
     let Some(building) = text(hazard, "building_id") else {
         return Ok(None);
     };
-    let ids: BTreeSet<String> = [building.to_owned()].into();
-    let mut found: Vec<(String, (f64, f64))> =
-        crate::registers::query::linked(conn, "inspection", "building_id", &ids, &Scope::All)?
-            .into_iter()
-            .filter_map(|l| {
-                let at = l.text("inspected_at").unwrap_or("").to_owned();
-                gps(&l.record).map(|p| (at, p))
-            })
-            .collect();
+    let mut found: Vec<(String, (f64, f64))> = inspections_of(conn, building)?
+        .into_iter()
+        .filter_map(|i| {
+            let at = field_text(&i, "inspected_at").unwrap_or("").to_owned();
+            gps(&i).map(|p| (at, p))
+        })
+        .collect();
     found.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(found.pop().map(|(_, p)| p))
+}
+
+/// A text field's value as stored (empty text too).
+fn field_text<'a>(r: &'a StoredRecord, name: &str) -> Option<&'a str> {
+    r.fields.get(name).and_then(|f| f.value.as_str())
+}
+
+/// The live inspections whose `building_id` is `building`, read from sync's own rows (an
+/// unreadable row is logged and skipped, as the register lists skip it).
+fn inspections_of(conn: &mut DbConnection, building: &str) -> QueryResult<Vec<StoredRecord>> {
+    let rows: Vec<RecordRow> = sync_records::table
+        .filter(sync_records::record_type.eq(INSPECTION.name))
+        .filter(sync_records::deleted.eq(false))
+        .select(RecordRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| match row.to_record() {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::error!(record = %row.id, error = %e, "unreadable sync record skipped");
+                None
+            }
+        })
+        .filter(|r| field_text(r, "building_id") == Some(building))
+        .collect())
 }
 
 /// The start of the order's issue date in the city's zone (ms), if the hazard names one.

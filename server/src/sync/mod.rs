@@ -8,10 +8,10 @@ pub mod answers;
 pub mod bodies;
 pub mod cursor;
 pub mod directory;
-pub mod fund_record;
 pub mod handlers;
 pub mod hazard_action;
 pub mod hazard_proof;
+pub mod hooks;
 pub mod photos;
 pub mod public;
 pub mod pull;
@@ -20,11 +20,10 @@ pub mod replay;
 pub mod resolve;
 pub mod retention;
 pub mod schema;
-pub mod scope;
 pub mod store;
 pub mod ticket_record;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use actix_web::web;
@@ -32,15 +31,11 @@ use anju_shared::hlc::{DEFAULT_MAX_DRIFT_MS, HlcClock};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::auth::Principal;
 use crate::clock::TimeSource;
 use crate::config::Config;
-use crate::db::schema::{areas, unit_areas, units};
 use crate::db::{Db, DbConnection};
-use crate::error::ApiError;
 use crate::tickets::device_api::{TicketActions, TicketsUnavailable};
 use cursor::CursorKey;
-use scope::Scope;
 
 /// What sync keeps per server process: the hybrid clock that stamps server-side changes and
 /// observes device stamps, and the ticket state machine that device ticket actions reach.
@@ -53,6 +48,11 @@ pub struct SyncState {
     cursor_key: OnceLock<CursorKey>,
     /// Scope fingerprints this process already stored in `sync_scopes`.
     pub known_scopes: Mutex<HashSet<String>>,
+    /// The rules of the capabilities above sync on every record a push or a conflict review
+    /// writes (register columns, hazard clocks); [`hooks::NoHooks`] until they are wired in.
+    pub records: Arc<dyn hooks::RecordHooks>,
+    /// What a pull withholds (fund summaries); [`hooks::NoHooks`] until it is wired in.
+    pub pull_filter: Arc<dyn hooks::PullFilter>,
 }
 
 impl Default for SyncState {
@@ -65,6 +65,8 @@ impl Default for SyncState {
             tickets: Arc::new(TicketsUnavailable),
             cursor_key: OnceLock::new(),
             known_scopes: Mutex::new(HashSet::new()),
+            records: Arc::new(hooks::NoHooks),
+            pull_filter: Arc::new(hooks::NoHooks),
         }
     }
 }
@@ -79,10 +81,17 @@ impl SyncState {
         Ok(self.cursor_key.get_or_init(|| k))
     }
 
-    /// Sync state whose ticket actions go to `tickets`.
-    pub fn with_tickets(tickets: Arc<dyn TicketActions>) -> SyncState {
+    /// Sync state whose ticket actions go to `tickets`, whose record writes apply `records`
+    /// and whose pulls withhold what `pull_filter` says (`startup` wires the capabilities).
+    pub fn new(
+        tickets: Arc<dyn TicketActions>,
+        records: Arc<dyn hooks::RecordHooks>,
+        pull_filter: Arc<dyn hooks::PullFilter>,
+    ) -> SyncState {
         SyncState {
             tickets,
+            records,
+            pull_filter,
             ..SyncState::default()
         }
     }
@@ -139,17 +148,6 @@ pub async fn retention_worker(state: SyncContext) {
                 }
             }
         }
-        // Fund summaries whose flags or project changed since their last ledger entry.
-        let now = state.clock.now_ms();
-        let today = state.config.timezone.to_datetime(state.clock.now()).date();
-        let db = state.db.clone();
-        let funds = state
-            .db
-            .run(move |conn| db.background_tx(conn, |conn| fund_record::catch_up(conn, now, today)))
-            .await;
-        if let Err(e) = funds {
-            tracing::warn!(error = %e, "fund summaries catch-up failed; retrying later");
-        }
         tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
     }
 }
@@ -164,67 +162,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-fn below(root: &str, parents: &[(String, Option<String>)]) -> BTreeSet<String> {
-    let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (id, parent) in parents {
-        if let Some(p) = parent {
-            children.entry(p.as_str()).or_default().push(id.as_str());
-        }
-    }
-    let mut out = BTreeSet::new();
-    let mut stack = vec![root];
-    while let Some(id) = stack.pop() {
-        if out.insert(id.to_owned()) {
-            stack.extend(children.get(id).into_iter().flatten().copied());
-        }
-    }
-    out
-}
-
 /// Whether `role` may overrule the server-authoritative fields of records (责任单位, 整改期限)
 /// and move a monotonic status: supervisors (督办) and administrators only. Everyone else's
 /// device is refused such a change, and only these roles resolve conflicts of such fields.
 pub fn may_overrule(role: crate::auth::Role) -> bool {
     use crate::auth::Role;
     matches!(role, Role::Admin | Role::Supervisor)
-}
-
-/// The records `principal` sees through sync, as the database says now: city-wide roles see
-/// everything; a unit role sees its unit and the units below it, and the areas those units
-/// serve and the areas below them.
-pub fn scope_of(conn: &mut DbConnection, principal: &Principal) -> Result<Scope, ApiError> {
-    if principal.role.is_citywide() {
-        return Ok(Scope::All);
-    }
-    let mut unit_ids = BTreeSet::new();
-    let mut area_ids = BTreeSet::new();
-    if let Some(unit) = &principal.unit_id {
-        let tree: Vec<(String, Option<String>)> = units::table
-            .select((units::id, units::parent_id))
-            .load(conn)?;
-        unit_ids = below(unit, &tree);
-        let served: Vec<String> = unit_areas::table
-            .filter(unit_areas::unit_id.eq_any(unit_ids.iter().cloned().collect::<Vec<_>>()))
-            .select(unit_areas::area_id)
-            .load(conn)?;
-        if !served.is_empty() {
-            let tree: Vec<(String, Option<String>)> = areas::table
-                .select((areas::id, areas::parent_id))
-                .load(conn)?;
-            for a in served {
-                area_ids.extend(below(&a, &tree));
-            }
-        }
-    }
-    let parse = |ids: BTreeSet<String>| {
-        ids.iter()
-            .filter_map(|s| Uuid::try_parse(s).ok())
-            .collect::<BTreeSet<_>>()
-    };
-    Ok(Scope::Limited {
-        units: parse(unit_ids),
-        areas: parse(area_ids),
-    })
 }
 
 /// The OpenAPI paths of this module.

@@ -12,9 +12,27 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::{sync_photo_refs, sync_records};
-use super::scope::Scope;
+use crate::attachments::access::PhotoAccess;
 use crate::attachments::schema::{attachment_uploaders, attachments};
+use crate::auth::scope::Scope;
 use crate::db::DbConnection;
+
+/// Sync's side of the photo access rule, which attachments serves by (registered by `startup` as
+/// `web::Data<Arc<dyn PhotoAccess>>`):
+/// [`visible`].
+pub struct RecordPhotos;
+
+impl PhotoAccess for RecordPhotos {
+    fn visible(
+        &self,
+        conn: &mut DbConnection,
+        user_id: &str,
+        scope: &Scope,
+        hashes: &[String],
+    ) -> QueryResult<HashSet<String>> {
+        visible(conn, user_id, scope, hashes)
+    }
+}
 
 /// Of `hashes`, the stored photos that the user `user_id` with `scope` may see.
 pub fn visible(
@@ -76,16 +94,6 @@ pub fn visible(
         );
     }
     Ok(out)
-}
-
-/// Whether the user may see the stored photo `sha256` (false when it is not stored).
-pub fn may_see(
-    conn: &mut DbConnection,
-    user_id: &str,
-    scope: &Scope,
-    sha256: &str,
-) -> QueryResult<bool> {
-    Ok(visible(conn, user_id, scope, &[sha256.to_owned()])?.contains(sha256))
 }
 
 /// The photo hashes `mutation` adds to the SHA-256 set fields of a `schema` record.

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::cursor::{Cursor, CursorError, CursorKey};
 use super::schema::{sync_records, sync_scope_exits, sync_scopes};
-use super::scope::Scope;
 use super::store::{RecordRow, read_counter};
+use crate::auth::scope::Scope;
 use crate::db::DbConnection;
 
 /// A scope exit: seq, record id, record type, old unit id, old area id.

@@ -18,11 +18,11 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::schema::{sync_conflicts, sync_device_seqs, sync_records, sync_rejections};
-use super::scope::Scope;
 use super::store::{
     RecordRow, device_author, insert_rows, load_rows, lock_counter, read_counter,
     replace_photo_refs, scope_columns, store_counter,
 };
+use crate::auth::scope::Scope;
 use crate::db::DbConnection;
 use crate::tickets::device_api::{TicketAction, TicketActions, TicketActor};
 
@@ -58,6 +58,8 @@ pub struct PushContext<'a> {
     pub now_ms: i64,
     /// How rectification photos are checked (`None`: not checked, e.g. a sample import).
     pub proof: Option<&'a super::hazard_proof::ProofRules>,
+    /// The capabilities' rules on every written record (register columns, hazard clocks).
+    pub records: &'a dyn super::hooks::RecordHooks,
 }
 
 /// Why a whole batch was refused.
@@ -296,7 +298,13 @@ pub fn apply_push(
             if t.existed {
                 replaced.push(t.record.id.to_string());
             }
-            rows.push(RecordRow::from_record(&t.record, t.change_seq, ctx.now_ms));
+            let columns = ctx.records.columns(&t.record);
+            rows.push(RecordRow::from_record(
+                &t.record,
+                t.change_seq,
+                ctx.now_ms,
+                columns,
+            ));
         }
         for chunk in replaced.chunks(500) {
             diesel::delete(sync_records::table.filter(sync_records::id.eq_any(chunk)))
@@ -309,8 +317,8 @@ pub fn apply_push(
             .map(|t| &t.record)
             .collect();
         replace_photo_refs(conn, &written)?;
-        for r in written.iter().filter(|r| r.record_type == HAZARD.name) {
-            crate::clocks::hazards::reindex(conn, r, ctx.now_ms)?;
+        for r in &written {
+            ctx.records.written(conn, r, ctx.now_ms)?;
         }
         for chunk in conflicts.chunks(500) {
             batch_insert!(conn, sync_conflicts::table, chunk)?;

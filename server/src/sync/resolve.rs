@@ -18,8 +18,8 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::schema::{sync_conflicts, sync_records, sync_scope_exits};
-use super::scope::Scope;
 use super::store::{RecordRow, lock_counter, replace_photo_refs, scope_columns, store_counter};
+use crate::auth::scope::Scope;
 use crate::db::DbConnection;
 
 /// Which side of a conflict a person keeps.
@@ -291,10 +291,12 @@ pub fn decide(
 
 /// Resolves conflict `id` with `choice` by `resolver`: the decision of [`decide`] is written
 /// (the record at a new version, a scope exit if its scope changed, its photo references) and
-/// the conflict is marked resolved, all in one transaction. Returns the record's version.
+/// the conflict is marked resolved, all in one transaction, with the capabilities' rules on the
+/// written record (`records`: register columns, a hazard's clock). Returns the record's version.
 pub fn resolve(
     conn: &mut DbConnection,
     clock: &Mutex<HlcClock>,
+    records: &dyn super::hooks::RecordHooks,
     resolver: &Resolver<'_>,
     id: &str,
     choice: &Choice,
@@ -371,14 +373,12 @@ pub fn resolve(
                     ))
                     .execute(conn)?;
             }
-            let new_row = RecordRow::from_record(new, seq, now_ms);
+            let new_row = RecordRow::from_record(new, seq, now_ms, records.columns(new));
             diesel::update(sync_records::table.find(&record_id))
                 .set(&new_row)
                 .execute(conn)?;
             replace_photo_refs(conn, &[new])?;
-            if new.record_type == anju_shared::records::HAZARD.name {
-                crate::clocks::hazards::reindex(conn, new, now_ms)?;
-            }
+            records.written(conn, new, now_ms)?;
             version = new.version;
         }
         diesel::update(sync_conflicts::table.find(id))

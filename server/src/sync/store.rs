@@ -15,6 +15,30 @@ pub fn device_author(device_id: Uuid) -> String {
     format!("device:{device_id}")
 }
 
+/// The register columns of one record (all `None` for record types that are not registers),
+/// computed by the registers' rule ([`super::hooks::RecordHooks::columns`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegisterColumns {
+    /// A building's `safety_grade`, another register's `grade` (inspections).
+    pub grade: Option<String>,
+    /// `severity` (hazards).
+    pub severity: Option<String>,
+    /// The register's date field (`registers::list::date_field`), its first 10 characters (the day).
+    pub date_on: Option<String>,
+    /// What "overdue" compares with today: a project's `planned_completion`, a hazard's
+    /// `deadline` (whole value).
+    pub due_on: Option<String>,
+    /// A project's `actual_completion` (progress: the month it counts as completed).
+    pub finished_on: Option<String>,
+    /// A project's `planned_units` (integers only, as progress reads them).
+    pub planned_units: Option<i64>,
+    /// A project's `completed_units`.
+    pub completed_units: Option<i64>,
+    /// Every text value of the record, each lowercased, joined by `registers::columns::SEARCH_SEPARATOR`: what
+    /// `q` searches (`LIKE '%q%'`), exactly the fields the in-memory search looked at.
+    pub search: Option<String>,
+}
+
 /// One row of `sync_records`: a record's latest state and the change that produced it.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
 #[diesel(table_name = sync_records, treat_none_as_null = true)]
@@ -41,7 +65,7 @@ pub struct RecordRow {
     pub state: String,
     /// Wall time of the last change, ms since the epoch.
     pub updated_at: i64,
-    /// Register column: safety grade (`registers::columns`).
+    /// Register column: safety grade ([`RegisterColumns`]).
     pub grade: Option<String>,
     /// Register column: severity.
     pub severity: Option<String>,
@@ -60,8 +84,14 @@ pub struct RecordRow {
 }
 
 impl RecordRow {
-    /// The row for `record` written by change `change_seq` at `now_ms`.
-    pub fn from_record(record: &StoredRecord, change_seq: i64, now_ms: i64) -> RecordRow {
+    /// The row for `record` written by change `change_seq` at `now_ms`, with its register
+    /// columns `c` (`RecordHooks::columns`, or none for a record that is no register).
+    pub fn from_record(
+        record: &StoredRecord,
+        change_seq: i64,
+        now_ms: i64,
+        c: RegisterColumns,
+    ) -> RecordRow {
         let text = |name: &str| {
             record
                 .fields
@@ -70,7 +100,6 @@ impl RecordRow {
                 .map(str::to_owned)
         };
         let (unit_id, area_id) = scope_columns(record);
-        let c = crate::registers::columns::register_columns(record);
         RecordRow {
             id: record.id.to_string(),
             record_type: record.record_type.clone(),

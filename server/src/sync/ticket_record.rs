@@ -24,7 +24,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::schema::{sync_records, sync_scope_exits};
-use super::store::{RecordRow, insert_rows, lock_counter, scope_columns, store_counter};
+use super::store::{
+    RecordRow, RegisterColumns, insert_rows, lock_counter, scope_columns, store_counter,
+};
 use crate::auth::{Principal, Role};
 use crate::db::DbConnection;
 use crate::db::schema::{areas, categories};
@@ -268,7 +270,8 @@ fn copy_row(
         });
         record.fields.insert(name, state);
     }
-    RecordRow::from_record(&record, seq, now)
+    // A ticket copy is no register record: its row has no register columns.
+    RecordRow::from_record(&record, seq, now, RegisterColumns::default())
 }
 
 /// [`refresh`] for the tickets of a group-commit batch (id, instant of its last change), each
@@ -555,7 +558,7 @@ pub struct DeviceOutcome<'a> {
 /// another unit's ticket leaves no trace on it), inside the caller's transaction.
 pub fn note_device_outcome(
     conn: &mut DbConnection,
-    scope: &super::scope::Scope,
+    scope: &crate::auth::scope::Scope,
     ticket_id: &str,
     outcome: &DeviceOutcome<'_>,
     now: i64,

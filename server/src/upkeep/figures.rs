@@ -16,10 +16,10 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use super::schema::upkeep_handovers;
+use crate::auth::scope::Scope;
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::stats::rates::{MIN_SAMPLE, TicketHistory, UnitRates, rate, unit_rates};
-use crate::sync::scope::Scope;
 use crate::tickets::schema::tickets;
 
 /// Default number of months compared before and after a hand-over.

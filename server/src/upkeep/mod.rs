@@ -17,11 +17,11 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::auth::scope::Scope;
 use crate::auth::{Authed, policy};
 use crate::db::schema::{routing_rules, units};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-use crate::sync::scope::Scope;
 use answers::{Handover, HandoverItem, HandoverList, HandoverRule};
 use schema::{upkeep_handovers, upkeep_rules};
 

@@ -16,12 +16,12 @@ use super::figures::{
     month_start,
 };
 use crate::auth::Principal;
+use crate::auth::scope::Scope;
+use crate::auth::scope::scope_of;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ErrorCode};
 use crate::org::catalog::Catalog;
 use crate::state::AppState;
-use crate::sync::scope::Scope;
-use crate::sync::scope_of;
 
 /// `?months=N` (1..=24, default 6).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

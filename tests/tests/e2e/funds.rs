@@ -386,7 +386,7 @@ async fn a_ledger_entry_reaches_the_devices_that_may_see_funds() {
     let looked = app
         .state()
         .db
-        .run(move |conn| anju_server::sync::fund_record::catch_up(conn, now, today))
+        .run(move |conn| anju_server::funds::record::catch_up(conn, now, today))
         .await
         .expect("catch up");
     assert!(looked >= 1);

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anju_server::auth::Role;
+use anju_server::registers::columns::register_columns;
 use anju_tests::TestApp;
 use anju_tests::sync::{RawDevice, hazard, outcome};
 use serde_json::json;
@@ -144,7 +145,11 @@ async fn a_puller_never_moves_past_an_uncommitted_change() {
             let (seq, _) = lock_counter(conn)?;
             let r = merge(&HAZARD, None, &slow_mutation, "console:test", seq + 1)
                 .expect("valid mutation");
-            insert_rows(conn, &[RecordRow::from_record(&r.record, seq + 1, 0)])?;
+            let columns = register_columns(&r.record);
+            insert_rows(
+                conn,
+                &[RecordRow::from_record(&r.record, seq + 1, 0, columns)],
+            )?;
             store_counter(conn, seq + 1)?;
             written_tx.send(()).ok();
             go_rx.recv().ok();

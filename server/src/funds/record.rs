@@ -6,11 +6,15 @@
 //! source, paid, paid share and the supervision flags) as a server-authored change when it
 //! differs from the stored one. The record has its own id (derived from the project's, see
 //! [`summary_id`]) and the project's scope fields, so it reaches the devices that see the project;
-//! a pull hands it only to the roles that may see funds ([`may_see_funds`], [`withhold_for`]).
+//! a pull hands it only to the roles that may see funds ([`may_see_funds`], [`withhold_for`],
+//! wired into sync's pull as [`FundSummaries`], a `sync::hooks::PullFilter`).
 //! A device's push of it is refused with `read_only_record_type` (the schema's `read_only`).
 //!
 //! What a ledger entry does not change — the flags as days pass, the project's progress, unit or
-//! area — is caught up by [`catch_up`] in the sync retention worker (every six hours).
+//! area — is caught up by [`catch_up`] in [`worker`] (every six hours).
+//!
+//! The record is written into sync's store (`sync::store`, the same rows, counter and scope exits
+//! as every server-authored change), so funds builds on sync; sync never imports funds.
 
 use std::collections::BTreeMap;
 
@@ -24,14 +28,18 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::schema::{sync_records, sync_scope_exits};
-use super::scope::Scope;
-use super::store::{RecordRow, insert_rows, lock_counter, scope_columns, store_counter};
+use super::flags::{self, Thresholds};
+use super::ledger::{self, Ledger};
+use crate::auth::scope::Scope;
 use crate::auth::{Principal, Role};
 use crate::db::DbConnection;
 use crate::error::ApiError;
-use crate::funds::flags::{self, Thresholds};
-use crate::funds::ledger::{self, Ledger};
+use crate::state::AppState;
+use crate::sync::hooks::PullFilter;
+use crate::sync::schema::{sync_records, sync_scope_exits};
+use crate::sync::store::{
+    RecordRow, RegisterColumns, insert_rows, lock_counter, scope_columns, store_counter,
+};
 
 /// The author of fund summaries in field states and conflict views.
 pub const AUTHOR: &str = "server:funds";
@@ -204,7 +212,8 @@ pub fn refresh(
             }),
         );
     }
-    let row = RecordRow::from_record(&record, seq, now);
+    // A fund summary is no register record: its row has no register columns.
+    let row = RecordRow::from_record(&record, seq, now, RegisterColumns::default());
     if current.is_some() {
         diesel::update(sync_records::table.find(id.to_string()))
             .set(&row)
@@ -220,7 +229,7 @@ pub fn refresh(
 /// (each written only when it changed: flags as days pass, the project's progress or scope).
 /// Returns how many projects it looked at.
 pub fn catch_up(conn: &mut DbConnection, now: i64, today: Date) -> Result<usize, ApiError> {
-    use crate::funds::schema::fund_entries;
+    use super::schema::fund_entries;
     let mut projects: std::collections::BTreeSet<String> = fund_entries::table
         .select(fund_entries::project_id)
         .distinct()
@@ -257,4 +266,32 @@ pub fn withhold_for(principal: &Principal, changes: &mut Vec<Change>) {
         };
         t != FUND_SUMMARY.name
     });
+}
+
+/// Funds' rule on a pull page: fund summaries only for the roles that may see funds
+/// ([`withhold_for`]). `startup` wires it into `SyncState::pull_filter`.
+pub struct FundSummaries;
+
+impl PullFilter for FundSummaries {
+    fn withhold(&self, principal: &Principal, changes: &mut Vec<Change>) {
+        withhold_for(principal, changes);
+    }
+}
+
+/// Background job: at start and then every six hours, [`catch_up`] in one background
+/// transaction (a failure is logged and retried at the next pass).
+pub async fn worker(state: AppState) {
+    loop {
+        let now = state.clock.now_ms();
+        let today = state.config.timezone.to_datetime(state.clock.now()).date();
+        let db = state.db.clone();
+        let funds = state
+            .db
+            .run(move |conn| db.background_tx(conn, |conn| catch_up(conn, now, today)))
+            .await;
+        if let Err(e) = funds {
+            tracing::warn!(error = %e, "fund summaries catch-up failed; retrying later");
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
+    }
 }
