@@ -2,6 +2,7 @@
 //! merge, and an access token from the login endpoint.
 
 use anju_server::db::DbConnection;
+use anju_server::registers::columns::register_columns;
 use anju_server::sync::store::RecordRow;
 use anju_shared::hlc::{DEFAULT_MAX_DRIFT_MS, HlcClock};
 use anju_shared::merge::merge;

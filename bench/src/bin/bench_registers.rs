@@ -15,7 +15,6 @@ use anju_bench::seed::{login, merged_rows};
 use anju_server::auth::Role;
 use anju_server::clock::TimeSource;
 use anju_server::config::{Config, SampleMode};
-use anju_server::registers::columns::register_columns;
 use anju_server::startup;
 use anju_server::sync::store::{RecordRow, insert_rows, lock_counter, store_counter};
 use anju_shared::records::{BUILDING, PROJECT, RecordSchema};

@@ -4,8 +4,8 @@
 //! references them ([`access::PhotoAccess`], sync's rule), never on a public page. To anyone else a stored photo
 //! looks exactly like a missing one.
 
-pub mod image;
 pub mod access;
+pub mod image;
 pub mod schema;
 pub mod thumbnail;
 pub mod uploads;

@@ -16,8 +16,8 @@ use diesel::prelude::*;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
-use crate::http::ratelimit::check_client;
 use crate::http::ids::UploadId;
+use crate::http::ratelimit::check_client;
 use crate::state::AppState;
 
 use super::image::{ImageError, ImageFormat, Trailing, public_copy};
