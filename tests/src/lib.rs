@@ -156,6 +156,27 @@ impl TestApp {
         &self.clock
     }
 
+    /// Makes the database look like one from before the per-day aggregates: their tables
+    /// emptied and the backfill marker set, so the next start recomputes them from the events.
+    pub fn forget_the_aggregates(&self) {
+        use diesel::RunQueryDsl;
+        let mut conn = self.state().db.get().expect("conn");
+        for t in [
+            "stats_unit_daily",
+            "stats_unit_hours",
+            "stats_public_daily",
+            "stats_public_hours",
+            "stats_board_daily",
+        ] {
+            diesel::sql_query(format!("DELETE FROM {t}"))
+                .execute(&mut *conn)
+                .expect("clear");
+        }
+        diesel::sql_query("INSERT INTO stats_backfill (id) VALUES (1)")
+            .execute(&mut *conn)
+            .expect("marker");
+    }
+
     /// Stops the server and starts it again on the same database and port-0 address.
     pub async fn restart(&mut self) {
         self.stop().await;

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use anju_server::auth::Role;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
-use diesel::RunQueryDsl;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
@@ -147,23 +146,7 @@ async fn complaints_filed_together_reach_devices_once_each_and_add_up_to_the_rec
     assert_eq!(row["dispatched"], TOGETHER + 1, "{row}");
     let board = app.get("/api/v1/stats/summary", Some(&sup)).await.body;
     let public = app.get("/api/v1/public/stats", None).await.body;
-    {
-        let mut conn = app.state().db.get().expect("conn");
-        for t in [
-            "stats_unit_daily",
-            "stats_unit_hours",
-            "stats_public_daily",
-            "stats_public_hours",
-            "stats_board_daily",
-        ] {
-            diesel::sql_query(format!("DELETE FROM {t}"))
-                .execute(&mut *conn)
-                .expect("clear");
-        }
-        diesel::sql_query("INSERT INTO stats_backfill (id) VALUES (1)")
-            .execute(&mut *conn)
-            .expect("marker");
-    }
+    app.forget_the_aggregates();
     app.restart().await;
     let sup = app.login("gc_sup", anju_tests::USER_PASSWORD).await;
     assert_eq!(app.get("/api/v1/stats/units", Some(&sup)).await.body, units);

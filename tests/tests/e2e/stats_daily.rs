@@ -436,23 +436,7 @@ async fn an_upgraded_database_gets_its_aggregates_from_the_existing_events() {
     let board_before = app.get("/api/v1/stats/summary", Some(&sup)).await.body;
     assert_eq!(board_before["received"], 1, "{board_before}");
     // As a database from before the aggregates: tables empty, the backfill marker set.
-    {
-        let mut conn = app.state().db.get().expect("conn");
-        for t in [
-            "stats_unit_daily",
-            "stats_unit_hours",
-            "stats_public_daily",
-            "stats_public_hours",
-            "stats_board_daily",
-        ] {
-            diesel::sql_query(format!("DELETE FROM {t}"))
-                .execute(&mut *conn)
-                .expect("clear");
-        }
-        diesel::sql_query("INSERT INTO stats_backfill (id) VALUES (1)")
-            .execute(&mut *conn)
-            .expect("marker");
-    }
+    app.forget_the_aggregates();
     let sup_token = sup.clone();
     assert_eq!(
         app.get("/api/v1/stats/units", Some(&sup_token)).await.body,
