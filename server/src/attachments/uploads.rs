@@ -233,13 +233,35 @@ pub fn claim(conn: &mut crate::db::DbConnection, ids: &[String]) -> Result<(), A
         .set(uploads::expires_at.eq(None::<i64>))
         .execute(conn)?;
     if n != distinct.len() {
-        return Err(FieldError::new(
-            "photos",
-            FieldCode::UnknownUpload,
-            "照片未上传或已失效",
-            "A photo id names no upload",
-        )
-        .into());
+        return Err(unknown_upload());
+    }
+    Ok(())
+}
+
+/// 422 `unknown_upload` on `photos`: an id names no upload (never uploaded, or deleted as
+/// unreferenced).
+fn unknown_upload() -> ApiError {
+    FieldError::new(
+        "photos",
+        FieldCode::UnknownUpload,
+        "照片未上传或已失效",
+        "A photo id names no upload",
+    )
+    .into()
+}
+
+/// Checks, without claiming them, that every id of `ids` names an upload: 422
+/// `unknown_upload` otherwise (as [`claim`] answers). Read-only.
+pub fn check(conn: &mut crate::db::DbConnection, ids: &[String]) -> Result<(), ApiError> {
+    let mut distinct = ids.to_vec();
+    distinct.sort();
+    distinct.dedup();
+    let found: i64 = uploads::table
+        .filter(uploads::id.eq_any(&distinct))
+        .count()
+        .get_result(conn)?;
+    if found != distinct.len() as i64 {
+        return Err(unknown_upload());
     }
     Ok(())
 }

@@ -16,15 +16,12 @@ pub use parse::{
 };
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::attachments::schema::uploads;
 use crate::clock::format_local;
-use crate::db::DbConnection;
-use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
+use crate::error::{ApiError, ErrorCode};
 use crate::org::catalog::Catalog;
 use crate::state::AppState;
 use crate::tickets::store::{self, TicketRow};
@@ -107,7 +104,7 @@ pub async fn submit(
             let catalog = st.catalog.get(conn, &st.config.timezone)?;
             let complaint = parse(parsed, &catalog, Source::Web, false)?;
             if !complaint.photos.is_empty() {
-                check_photos(conn, &complaint.photos)?;
+                crate::attachments::uploads::check(conn, &complaint.photos)?;
             }
             Ok((catalog, complaint))
         })
@@ -128,26 +125,6 @@ pub struct Job {
     key: Option<String>,
     hash: String,
     catalog: std::sync::Arc<Catalog>,
-}
-
-fn check_photos(conn: &mut DbConnection, photos: &[String]) -> Result<(), ApiError> {
-    let mut distinct = photos.to_vec();
-    distinct.sort();
-    distinct.dedup();
-    let found: i64 = uploads::table
-        .filter(uploads::id.eq_any(&distinct))
-        .count()
-        .get_result(conn)?;
-    if found != distinct.len() as i64 {
-        return Err(FieldError::new(
-            "photos",
-            FieldCode::UnknownUpload,
-            "照片未上传或已失效",
-            "A photo id names no upload",
-        )
-        .into());
-    }
-    Ok(())
 }
 
 /// OpenAPI paths of this module.

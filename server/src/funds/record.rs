@@ -18,7 +18,6 @@
 
 use std::collections::BTreeMap;
 
-use anju_shared::hlc::Hlc;
 use anju_shared::merge::{FieldState, StoredRecord};
 use anju_shared::protocol::Change;
 use anju_shared::records::FUND_SUMMARY;
@@ -38,7 +37,8 @@ use crate::state::AppState;
 use crate::sync::hooks::PullFilter;
 use crate::sync::schema::{sync_records, sync_scope_exits};
 use crate::sync::store::{
-    RecordRow, RegisterColumns, insert_rows, lock_counter, scope_columns, store_counter,
+    RecordRow, ServerAuthor, insert_rows, lock_counter, same_as_stored, scope_columns,
+    server_record_row, store_counter,
 };
 
 /// The author of fund summaries in field states and conflict views.
@@ -149,21 +149,9 @@ pub fn refresh(
             })
             .unwrap_or_default()
     };
-    if let Some(c) = &current
-        && c.deleted != live
-        && c.fields.len() == values.len()
-        && values
-            .iter()
-            .all(|(k, v)| c.fields.get(k).is_some_and(|f| &f.value == v))
-    {
+    if same_as_stored(current.as_ref(), &values, live) {
         return Ok(());
     }
-    let hlc = Hlc {
-        wall_ms: u64::try_from(now).unwrap_or(0),
-        counter: 0,
-        node: "server-funds".into(),
-    }
-    .to_string();
     let uuid_of = |k: &str| {
         values
             .get(k)
@@ -188,32 +176,12 @@ pub fn refresh(
             .execute(conn)?;
     }
     seq += 1;
-    let mut record = StoredRecord {
-        record_type: FUND_SUMMARY.name.into(),
-        id,
-        version: seq,
-        deleted: !live,
-        fields: BTreeMap::new(),
+    let by = ServerAuthor {
+        record_type: FUND_SUMMARY.name,
+        node: "server-funds",
+        author: AUTHOR,
     };
-    for (name, value) in values {
-        let unchanged = current
-            .as_ref()
-            .and_then(|c| c.fields.get(&name))
-            .filter(|f| f.value == value)
-            .cloned();
-        record.fields.insert(
-            name,
-            unchanged.unwrap_or_else(|| FieldState {
-                value,
-                hlc: hlc.clone(),
-                version: seq,
-                author: AUTHOR.into(),
-                elements: BTreeMap::new(),
-            }),
-        );
-    }
-    // A fund summary is no register record: its row has no register columns.
-    let row = RecordRow::from_record(&record, seq, now, RegisterColumns::default());
+    let row = server_record_row(by, id, values, current.as_ref(), live, seq, now);
     if current.is_some() {
         diesel::update(sync_records::table.find(id.to_string()))
             .set(&row)

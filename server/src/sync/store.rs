@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use anju_shared::merge::{FieldState, StoredRecord};
 use anju_shared::records::{FieldKind, schema_for};
 use diesel::prelude::*;
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::schema::{sync_counter, sync_photo_refs, sync_records};
@@ -216,6 +217,76 @@ pub fn insert_rows(conn: &mut DbConnection, rows: &[RecordRow]) -> QueryResult<u
         };
     }
     Ok(n)
+}
+
+/// Who writes a record the server authors itself (a ticket's copy, a project's fund summary):
+/// the record type, the node of its clock stamps and the author of its field states.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerAuthor {
+    /// Record type wire name.
+    pub record_type: &'static str,
+    /// The node in the fields' clock stamps.
+    pub node: &'static str,
+    /// The author of the fields' states (shown in field histories and conflict views).
+    pub author: &'static str,
+}
+
+/// Whether writing `values` (`live`, or a tombstone) over `current` would change nothing: the
+/// same deletion state and exactly the same field values.
+pub fn same_as_stored(
+    current: Option<&StoredRecord>,
+    values: &BTreeMap<String, Value>,
+    live: bool,
+) -> bool {
+    current.is_some_and(|c| {
+        c.deleted != live
+            && c.fields.len() == values.len()
+            && values
+                .iter()
+                .all(|(k, v)| c.fields.get(k).is_some_and(|f| &f.value == v))
+    })
+}
+
+/// The row of a server-authored record `id` at change `seq`: fields whose value is unchanged
+/// from `current` keep their state, the others are new states by `by` at `now`. Such a record
+/// is no register record: the row has no register columns.
+pub fn server_record_row(
+    by: ServerAuthor,
+    id: Uuid,
+    values: BTreeMap<String, Value>,
+    current: Option<&StoredRecord>,
+    live: bool,
+    seq: i64,
+    now: i64,
+) -> RecordRow {
+    let hlc = anju_shared::hlc::Hlc {
+        wall_ms: u64::try_from(now).unwrap_or(0),
+        counter: 0,
+        node: by.node.into(),
+    }
+    .to_string();
+    let mut record = StoredRecord {
+        record_type: by.record_type.into(),
+        id,
+        version: seq,
+        deleted: !live,
+        fields: BTreeMap::new(),
+    };
+    for (name, value) in values {
+        let unchanged = current
+            .and_then(|c| c.fields.get(&name))
+            .filter(|f| f.value == value)
+            .cloned();
+        let state = unchanged.unwrap_or_else(|| FieldState {
+            value,
+            hlc: hlc.clone(),
+            version: seq,
+            author: by.author.into(),
+            elements: BTreeMap::new(),
+        });
+        record.fields.insert(name, state);
+    }
+    RecordRow::from_record(&record, seq, now, RegisterColumns::default())
 }
 
 /// The photo hashes a record references: every element of its SHA-256 set fields (none for a

@@ -15,8 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use anju_shared::hlc::Hlc;
-use anju_shared::merge::{FieldState, StoredRecord};
+use anju_shared::merge::StoredRecord;
 use anju_shared::protocol::Change;
 use anju_shared::records::TICKET;
 use diesel::prelude::*;
@@ -25,7 +24,8 @@ use uuid::Uuid;
 
 use super::schema::{sync_records, sync_scope_exits};
 use super::store::{
-    RecordRow, RegisterColumns, insert_rows, lock_counter, scope_columns, store_counter,
+    RecordRow, ServerAuthor, insert_rows, lock_counter, same_as_stored, scope_columns,
+    server_record_row, store_counter,
 };
 use crate::auth::{Principal, Role};
 use crate::db::DbConnection;
@@ -172,13 +172,7 @@ pub fn refresh(
         return Ok(());
     }
     let values = values(conn, &t, current.as_ref(), extra)?;
-    if let Some(c) = &current
-        && c.deleted != live
-        && c.fields.len() == values.len()
-        && values
-            .iter()
-            .all(|(k, v)| c.fields.get(k).is_some_and(|f| &f.value == v))
-    {
+    if same_as_stored(current.as_ref(), &values, live) {
         return Ok(());
     }
     let before = current.as_ref().map(scope_columns);
@@ -198,7 +192,7 @@ pub fn refresh(
             .execute(conn)?;
     }
     seq += 1;
-    let row = copy_row(id, values, current.as_ref(), live, seq, now);
+    let row = server_record_row(BY, id, values, current.as_ref(), live, seq, now);
     if current.is_some() {
         diesel::update(sync_records::table.find(ticket_id))
             .set(&row)
@@ -233,46 +227,12 @@ fn values(
     Ok(values)
 }
 
-/// The copy of ticket `id` at change `seq`: fields whose value is unchanged from `current` keep
-/// their state, the others are new server-authored states at `now`.
-fn copy_row(
-    id: Uuid,
-    values: BTreeMap<String, Value>,
-    current: Option<&StoredRecord>,
-    live: bool,
-    seq: i64,
-    now: i64,
-) -> RecordRow {
-    let hlc = Hlc {
-        wall_ms: u64::try_from(now).unwrap_or(0),
-        counter: 0,
-        node: "server-tickets".into(),
-    }
-    .to_string();
-    let mut record = StoredRecord {
-        record_type: TICKET.name.into(),
-        id,
-        version: seq,
-        deleted: !live,
-        fields: BTreeMap::new(),
-    };
-    for (name, value) in values {
-        let unchanged = current
-            .and_then(|c| c.fields.get(&name))
-            .filter(|f| f.value == value)
-            .cloned();
-        let state = unchanged.unwrap_or_else(|| FieldState {
-            value,
-            hlc: hlc.clone(),
-            version: seq,
-            author: AUTHOR.into(),
-            elements: BTreeMap::new(),
-        });
-        record.fields.insert(name, state);
-    }
-    // A ticket copy is no register record: its row has no register columns.
-    RecordRow::from_record(&record, seq, now, RegisterColumns::default())
-}
+/// The writer of ticket copies.
+const BY: ServerAuthor = ServerAuthor {
+    record_type: TICKET.name,
+    node: "server-tickets",
+    author: AUTHOR,
+};
 
 /// [`refresh`] for the tickets of a group-commit batch (id, instant of its last change), each
 /// once, in the caller's transaction. The copies of tickets that have none yet (the batch's new
@@ -323,7 +283,7 @@ pub fn refresh_all(conn: &mut DbConnection, tickets: &[(String, i64)]) -> Result
             continue;
         }
         seq += 1;
-        rows.push(copy_row(id, values, None, true, seq, at));
+        rows.push(server_record_row(BY, id, values, None, true, seq, at));
     }
     if !rows.is_empty() {
         insert_rows(conn, &rows)?;
