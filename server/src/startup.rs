@@ -166,7 +166,10 @@ pub async fn prepare(
         // Sync's writes and pulls apply the rules of the capabilities built on it.
         sync: Arc::new(crate::sync::SyncState::new(
             Arc::new(tickets),
-            Arc::new(crate::registers::columns::RegisterRecords),
+            Arc::new(crate::sync::hooks::AllOf(vec![
+                Arc::new(crate::registers::columns::RegisterRecords),
+                Arc::new(crate::funds::record::ProjectChanges),
+            ])),
             Arc::new(crate::funds::record::FundSummaries),
         )),
         catalog,
@@ -212,7 +215,10 @@ fn spawn_background(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     }
     vec![
         tokio::spawn(crate::sync::retention_worker(state.sync_context())),
-        tokio::spawn(crate::funds::record::worker(state.clone())),
+        tokio::spawn(crate::funds::record::worker(
+            state.clone(),
+            std::time::Duration::from_secs(60),
+        )),
         tokio::spawn(crate::clocks::worker(
             state.clone(),
             std::time::Duration::from_secs(30),

@@ -88,15 +88,7 @@ pub fn days_between(from: Date, to: Date) -> i64 {
 /// The flags of `ledger` for a project at `progress_percent`, on `today`.
 pub fn compute(ledger: &Ledger, progress_percent: i64, today: Date, t: &Thresholds) -> Flags {
     let totals = ledger.totals();
-    // Receipts with their corrections, oldest first.
-    let mut receipts: Vec<(Date, i64)> = ledger
-        .entries
-        .iter()
-        .filter(|e| e.corrects.is_none() && Kind::parse(&e.kind) == Some(Kind::Received))
-        .filter_map(|e| Some((e.entry_date.parse().ok()?, ledger.effective(&e.id))))
-        .filter(|(_, a)| *a > 0)
-        .collect();
-    receipts.sort();
+    let receipts = unspent_order(ledger);
     let mut to_spend = totals.paid;
     let mut idle_amount = 0;
     let mut since: Option<Date> = None;
@@ -129,6 +121,42 @@ pub fn compute(ledger: &Ledger, progress_percent: i64, today: Date, t: &Threshol
     }
 }
 
+/// The first day after `today` on which [`compute`] can answer differently for `ledger` with no
+/// new entry and no change of progress: tomorrow while money is idle (its day count moves on),
+/// else the day the oldest unspent receipt turns idle; `None` when no receipt is unspent.
+pub fn next_change(ledger: &Ledger, today: Date, t: &Thresholds) -> Option<Date> {
+    let mut to_spend = ledger.totals().paid;
+    let mut next: Option<Date> = None;
+    for (d, amount) in unspent_order(ledger) {
+        let spent = to_spend.min(amount);
+        to_spend -= spent;
+        if amount - spent <= 0 {
+            continue;
+        }
+        let day = if days_between(d, today) > t.idle_days() {
+            today.tomorrow().ok()?
+        } else {
+            d.checked_add(jiff::Span::new().days(t.idle_days() + 1))
+                .ok()?
+        };
+        next = Some(next.map_or(day, |n: Date| n.min(day)));
+    }
+    next
+}
+
+/// Receipts with their corrections, oldest first: the order payments spend them in.
+fn unspent_order(ledger: &Ledger) -> Vec<(Date, i64)> {
+    let mut receipts: Vec<(Date, i64)> = ledger
+        .entries
+        .iter()
+        .filter(|e| e.corrects.is_none() && Kind::parse(&e.kind) == Some(Kind::Received))
+        .filter_map(|e| Some((e.entry_date.parse().ok()?, ledger.effective(&e.id))))
+        .filter(|(_, a)| *a > 0)
+        .collect();
+    receipts.sort();
+    receipts
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::ledger::Entry;
@@ -149,6 +177,37 @@ mod tests {
             origin: "api".into(),
             recorded_at: 0,
         }
+    }
+
+    #[test]
+    fn flags_next_change_on_the_day_a_receipt_turns_idle_then_daily() {
+        let t = Thresholds {
+            idle_days: Some(90),
+            ahead_margin: None,
+        };
+        let l = Ledger {
+            entries: vec![
+                e("b", "budget", 1000, "2031-01-01"),
+                e("r1", "received", 300, "2031-01-10"),
+                e("r2", "received", 300, "2031-03-01"),
+                e("p", "paid", 300, "2031-02-01"),
+            ],
+        };
+        let day = |s: &str| s.parse::<Date>().unwrap();
+        // r1 is spent; r2 turns idle 91 days after it arrived, and not a day earlier.
+        let next = next_change(&l, day("2031-04-01"), &t).unwrap();
+        assert_eq!(next, day("2031-05-31"));
+        assert!(compute(&l, 100, day("2031-05-30"), &t).idle.is_none());
+        assert!(compute(&l, 100, next, &t).idle.is_some());
+        // While idle, the day count moves on every day.
+        assert_eq!(
+            next_change(&l, day("2031-06-10"), &t),
+            Some(day("2031-06-11"))
+        );
+        // Everything paid out: nothing changes with the days.
+        let mut paid = l.clone();
+        paid.entries.push(e("p2", "paid", 300, "2031-03-02"));
+        assert_eq!(next_change(&paid, day("2031-04-01"), &t), None);
     }
 
     #[test]

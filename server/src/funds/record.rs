@@ -11,16 +11,20 @@
 //! A device's push of it is refused with `read_only_record_type` (the schema's `read_only`).
 //!
 //! What a ledger entry does not change — the flags as days pass, the project's progress, unit or
-//! area — is caught up by [`catch_up`] in [`worker`] (every six hours).
+//! area — is caught up by [`catch_up`] in [`worker`] (every minute), which reads only the
+//! summaries that are due (table `fund_summary_due`): each refresh records the day its flags can
+//! next change ([`flags::next_change`]), and a written project record marks its summary due at
+//! once ([`ProjectChanges`], a `sync::hooks::RecordHooks`). With nothing due a pass is one
+//! indexed read.
 //!
 //! The record is written into sync's store (`sync::store`, the same rows, counter and scope exits
 //! as every server-authored change), so funds builds on sync; sync never imports funds.
 
 use std::collections::BTreeMap;
 
-use anju_shared::merge::{FieldState, StoredRecord};
+use anju_shared::merge::StoredRecord;
 use anju_shared::protocol::Change;
-use anju_shared::records::FUND_SUMMARY;
+use anju_shared::records::{FUND_SUMMARY, PROJECT};
 use diesel::prelude::*;
 use jiff::civil::Date;
 use serde_json::{Value, json};
@@ -34,11 +38,11 @@ use crate::auth::{Principal, Role};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::sync::hooks::PullFilter;
+use crate::sync::hooks::{PullFilter, RecordHooks};
 use crate::sync::schema::{sync_records, sync_scope_exits};
 use crate::sync::store::{
-    RecordRow, ServerAuthor, insert_rows, lock_counter, same_as_stored, scope_columns,
-    server_record_row, store_counter,
+    RecordRow, RegisterColumns, ServerAuthor, insert_rows, lock_counter, same_as_stored,
+    scope_columns, server_record_row, store_counter,
 };
 
 /// The author of fund summaries in field states and conflict views.
@@ -59,6 +63,13 @@ pub fn may_see_funds(role: Role) -> bool {
     FUND_ROLES.contains(&role)
 }
 
+/// The thresholds of the synced summary's flags: the defaults (the office pages take others
+/// per query).
+const DEFAULT_THRESHOLDS: Thresholds = Thresholds {
+    idle_days: None,
+    ahead_margin: None,
+};
+
 /// The summary record's id for project `project_id`: a fixed UUID derived from it.
 pub fn summary_id(project_id: Uuid) -> Uuid {
     let digest = Sha256::digest(format!("fund_summary/{project_id}").as_bytes());
@@ -71,11 +82,7 @@ pub fn summary_id(project_id: Uuid) -> Uuid {
 fn values(p: &crate::registers::query::Live, l: &Ledger, today: Date) -> BTreeMap<String, Value> {
     let totals = l.totals();
     let progress = p.int("progress_percent").unwrap_or(0);
-    let t = Thresholds {
-        idle_days: None,
-        ahead_margin: None,
-    };
-    let f = flags::compute(l, progress, today, &t);
+    let f = flags::compute(l, progress, today, &DEFAULT_THRESHOLDS);
     let text = |k: &str| p.text(k).map_or(Value::Null, |s| json!(s));
     let mut v = BTreeMap::new();
     v.insert("project_id".into(), json!(p.record.id.to_string()));
@@ -132,6 +139,12 @@ pub fn refresh(
         Some((p, false)) if !l.entries.is_empty() => (true, values(p, &l, today)),
         _ => (false, BTreeMap::new()),
     };
+    let next = if live {
+        flags::next_change(&l, today, &DEFAULT_THRESHOLDS)
+    } else {
+        None
+    };
+    set_due(conn, project_id, next)?;
     if !live && current.as_ref().is_none_or(|c| c.deleted) {
         return Ok(());
     }
@@ -193,30 +206,70 @@ pub fn refresh(
     Ok(())
 }
 
-/// Background pass: refreshes the summary of every project with fund entries or a summary
-/// (each written only when it changed: flags as days pass, the project's progress or scope).
-/// Returns how many projects it looked at.
-pub fn catch_up(conn: &mut DbConnection, now: i64, today: Date) -> Result<usize, ApiError> {
-    use super::schema::fund_entries;
-    let mut projects: std::collections::BTreeSet<String> = fund_entries::table
-        .select(fund_entries::project_id)
-        .distinct()
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
-    let summaries: Vec<String> = sync_records::table
-        .filter(sync_records::record_type.eq(FUND_SUMMARY.name))
-        .filter(sync_records::deleted.eq(false))
-        .select(sync_records::state)
+/// `due_on` of a project whose summary is due at once (its record changed): before any date.
+pub const DUE_AT_ONCE: &str = "0001-01-01";
+
+/// Records when project `project_id`'s summary is next due for [`catch_up`] (`None`: never, as
+/// nothing in it depends on the date), in the caller's transaction.
+fn set_due(conn: &mut DbConnection, project_id: &str, next: Option<Date>) -> QueryResult<()> {
+    use super::schema::fund_summary_due as due;
+    let Some(day) = next else {
+        diesel::delete(due::table.find(project_id)).execute(conn)?;
+        return Ok(());
+    };
+    write_due(conn, project_id, &day.to_string())
+}
+
+/// Replaces project `project_id`'s due row with `due_on` (upserts are not portable through
+/// diesel's two-backend connection; the delete and insert share the caller's transaction).
+fn write_due(conn: &mut DbConnection, project_id: &str, due_on: &str) -> QueryResult<()> {
+    use super::schema::fund_summary_due as due;
+    diesel::delete(due::table.find(project_id)).execute(conn)?;
+    diesel::insert_into(due::table)
+        .values((due::project_id.eq(project_id), due::due_on.eq(due_on)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks project `project_id`'s summary due at once (its record changed: progress, unit, area,
+/// name, or it was deleted), in the caller's transaction. Cheap for a project without ledger
+/// entries: [`refresh`] of it writes nothing and removes the mark.
+pub fn mark_due(conn: &mut DbConnection, project_id: &str) -> QueryResult<()> {
+    write_due(conn, project_id, DUE_AT_ONCE)
+}
+
+/// Whether any summary is due on `today`: one read of the index of due summaries.
+pub fn catch_up_due(conn: &mut DbConnection, today: Date) -> QueryResult<bool> {
+    use super::schema::fund_summary_due as due;
+    diesel::select(diesel::dsl::exists(
+        due::table.filter(due::due_on.le(today.to_string())),
+    ))
+    .get_result(conn)
+}
+
+/// One batch of the background catch-up, in the caller's write transaction: refreshes the
+/// summaries of at most `batch` projects due on or before `today` (read through the index of due
+/// summaries, oldest first), each of which records when it is next due. Returns how many it
+/// refreshed; fewer than `batch` means nothing more is due.
+pub fn catch_up(
+    conn: &mut DbConnection,
+    now: i64,
+    today: Date,
+    batch: i64,
+) -> Result<usize, ApiError> {
+    use super::schema::fund_summary_due as due;
+    let projects: Vec<String> = due::table
+        .filter(due::due_on.le(today.to_string()))
+        .order((due::due_on, due::project_id))
+        .select(due::project_id)
+        .limit(batch)
         .load(conn)?;
-    for state in summaries {
-        let fields: BTreeMap<String, FieldState> = serde_json::from_str(&state).unwrap_or_default();
-        if let Some(p) = fields.get("project_id").and_then(|f| f.value.as_str()) {
-            projects.insert(p.to_owned());
-        }
-    }
     for p in &projects {
         refresh(conn, p, now, today)?;
+        // A project that is not a UUID (never a summary) must not stay due for ever.
+        if Uuid::try_parse(p).is_err() {
+            set_due(conn, p, None)?;
+        }
     }
     Ok(projects.len())
 }
@@ -246,20 +299,61 @@ impl PullFilter for FundSummaries {
     }
 }
 
-/// Background job: at start and then every six hours, [`catch_up`] in one background
-/// transaction (a failure is logged and retried at the next pass).
-pub async fn worker(state: AppState) {
-    loop {
-        let now = state.clock.now_ms();
-        let today = state.config.timezone.to_datetime(state.clock.now()).date();
-        let db = state.db.clone();
-        let funds = state
-            .db
-            .run(move |conn| db.background_tx(conn, |conn| catch_up(conn, now, today)))
-            .await;
-        if let Err(e) = funds {
-            tracing::warn!(error = %e, "fund summaries catch-up failed; retrying later");
+/// Projects per catch-up transaction: each refresh reads one project and its ledger.
+pub const CATCH_UP_BATCH: i64 = 100;
+
+/// Funds' rule on record writes: a written project record makes its fund summary due at once
+/// ([`mark_due`]), so an office edit or a device's edit of progress, unit or area reaches the
+/// summary at the next catch-up. `startup` wires it after the registers' rule
+/// (`sync::hooks::AllOf`).
+pub struct ProjectChanges;
+
+impl RecordHooks for ProjectChanges {
+    fn columns(&self, _record: &StoredRecord) -> RegisterColumns {
+        RegisterColumns::default()
+    }
+
+    fn written(
+        &self,
+        conn: &mut DbConnection,
+        record: &StoredRecord,
+        _now_ms: i64,
+    ) -> QueryResult<()> {
+        if record.record_type == PROJECT.name {
+            mark_due(conn, &record.id.to_string())?;
         }
-        tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
+        Ok(())
+    }
+}
+
+/// Background job: every `period` (and at start), catches up the summaries that are due
+/// ([`catch_up_due`], one indexed read when none is), in batches of [`CATCH_UP_BATCH`], one
+/// short background transaction each, yielding between batches. A failure is logged and
+/// retried at the next pass.
+pub async fn worker(state: AppState, period: std::time::Duration) {
+    loop {
+        loop {
+            let now = state.clock.now_ms();
+            let today = state.config.timezone.to_datetime(state.clock.now()).date();
+            let db = state.db.clone();
+            let done = state
+                .db
+                .run(move |conn| {
+                    if !catch_up_due(conn, today)? {
+                        return Ok(0);
+                    }
+                    db.background_tx(conn, |conn| catch_up(conn, now, today, CATCH_UP_BATCH))
+                })
+                .await;
+            match done {
+                Ok(n) if n as i64 >= CATCH_UP_BATCH => tokio::task::yield_now().await,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "fund summaries catch-up failed; retrying later");
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(period).await;
     }
 }

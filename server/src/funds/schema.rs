@@ -17,3 +17,12 @@ diesel::table! {
         recorded_at -> BigInt,
     }
 }
+
+diesel::table! {
+    /// When a project's fund summary is next due for a catch-up (`funds::record::catch_up`):
+    /// an ISO date, compared as text; no row when nothing about it depends on the date.
+    fund_summary_due (project_id) {
+        project_id -> Text,
+        due_on -> Text,
+    }
+}

@@ -459,7 +459,7 @@ async fn push_one(
             };
             let mut results = push_office(
                 conn,
-                &sync.clock,
+                sync.as_ref().into(),
                 &scope,
                 &author_of(&principal),
                 vec![edit],

@@ -418,7 +418,7 @@ pub async fn import_register(
                 apply(
                     conn,
                     &db,
-                    &sync.clock,
+                    sync.as_ref().into(),
                     &scope,
                     &author,
                     planned.edits,
@@ -474,7 +474,7 @@ pub const APPLY_BATCH: usize = 500;
 fn apply(
     conn: &mut DbConnection,
     db: &crate::db::Db,
-    clock: &std::sync::Mutex<anju_shared::hlc::HlcClock>,
+    sync: super::write::OfficeSync<'_>,
     scope: &Scope,
     author: &OfficeAuthor,
     edits: Vec<(usize, Edit)>,
@@ -487,7 +487,7 @@ fn apply(
             batch.iter().map(|(row, e)| (e.record_id, *row)).collect();
         let edits: Vec<Edit> = batch.iter().map(|(_, e)| e.clone()).collect();
         db.background_tx(conn, |conn| {
-            let results = push_office(conn, clock, scope, author, edits, now)?;
+            let results = push_office(conn, sync, scope, author, edits, now)?;
             let refused: Vec<RowError> = results
                 .iter()
                 .filter_map(|r| match &r.outcome {

@@ -219,7 +219,7 @@ pub async fn order_action(
             };
             let mut results = push_office_checked(
                 conn,
-                &sync.clock,
+                sync.as_ref().into(),
                 Some(&proof),
                 &scope,
                 &author,

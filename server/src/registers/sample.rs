@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::query::Org;
-use super::write::{Edit, OfficeAuthor, push_office};
+use super::write::{Edit, OfficeAuthor, OfficeSync, push_office};
 use crate::auth::scope::Scope;
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -83,7 +83,13 @@ pub fn load_if_empty(
     let clock = Mutex::new(HlcClock::new("server-sample", DEFAULT_MAX_DRIFT_MS));
     let author = OfficeAuthor::system();
     for chunk in edits.chunks(200) {
-        push_office(conn, &clock, &Scope::All, &author, chunk.to_vec(), now_ms)?;
+        // The registers' rules only: the sample's fund ledger is written after its projects,
+        // and each ledger entry writes its project's summary itself.
+        let sync = OfficeSync {
+            clock: &clock,
+            records: &super::columns::RegisterRecords,
+        };
+        push_office(conn, sync, &Scope::All, &author, chunk.to_vec(), now_ms)?;
     }
     Ok(true)
 }

@@ -19,6 +19,8 @@ use super::schema::register_office_devices;
 use crate::auth::scope::Scope;
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::sync::SyncState;
+use crate::sync::hooks::RecordHooks;
 use crate::sync::push::{PushContext, PushError, apply_push};
 use crate::sync::schema::sync_device_seqs;
 use crate::tickets::device_api::{TicketActor, TicketsUnavailable};
@@ -91,26 +93,46 @@ pub fn office_device(
     Ok(id)
 }
 
+/// What an office push writes with: this process's hybrid clock, and the rules of the
+/// capabilities on every record written (the same `sync::hooks::RecordHooks` that `startup`
+/// wires into sync for devices, so an office edit and a device edit do the same).
+#[derive(Clone, Copy)]
+pub struct OfficeSync<'a> {
+    /// The hybrid clock that stamps the edits.
+    pub clock: &'a Mutex<HlcClock>,
+    /// The rules applied to each record written.
+    pub records: &'a dyn RecordHooks,
+}
+
+impl<'a> From<&'a SyncState> for OfficeSync<'a> {
+    fn from(sync: &'a SyncState) -> Self {
+        OfficeSync {
+            clock: &sync.clock,
+            records: sync.records.as_ref(),
+        }
+    }
+}
+
 /// Pushes `edits` as one batch from `author`'s office device through sync's push, within one
 /// transaction. The sync counter is taken first so that two office edits of one user cannot
 /// pick the same sequence number. Returns one result per edit (applied, merged, conflict or
 /// rejected, exactly as a device would be told).
 pub fn push_office(
     conn: &mut DbConnection,
-    clock: &Mutex<HlcClock>,
+    sync: OfficeSync<'_>,
     scope: &Scope,
     author: &OfficeAuthor,
     edits: Vec<Edit>,
     now_ms: i64,
 ) -> Result<Vec<MutationResult>, ApiError> {
-    push_office_checked(conn, clock, None, scope, author, edits, now_ms)
+    push_office_checked(conn, sync, None, scope, author, edits, now_ms)
 }
 
 /// [`push_office`] with the rules that check a rectification's photos (an office action on a
 /// hazard's order, `registers/orders.rs`).
 pub fn push_office_checked(
     conn: &mut DbConnection,
-    clock: &Mutex<HlcClock>,
+    sync: OfficeSync<'_>,
     proof: Option<&crate::sync::hazard_proof::ProofRules>,
     scope: &Scope,
     author: &OfficeAuthor,
@@ -131,7 +153,7 @@ pub fn push_office_checked(
             .map(|e| {
                 seq += 1;
                 let hlc = {
-                    let mut c = clock.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut c = sync.clock.lock().unwrap_or_else(|p| p.into_inner());
                     c.tick(u64::try_from(now_ms).unwrap_or(0)).to_string()
                 };
                 Mutation {
@@ -160,11 +182,10 @@ pub fn push_office_checked(
             may_overrule: crate::auth::Role::parse(&author.role)
                 .is_some_and(crate::sync::may_overrule),
             tickets: &TicketsUnavailable,
-            clock,
+            clock: sync.clock,
             now_ms,
             proof,
-            // Registers' own rules, the same that `startup` wires into sync for devices.
-            records: &super::columns::RegisterRecords,
+            records: sync.records,
         };
         apply_push(conn, &ctx, &mutations).map_err(|e| match e {
             PushError::SequenceGap { expected } => ApiError::internal(anyhow::anyhow!(

@@ -5,6 +5,8 @@
 //! - [`RecordHooks`]: the register columns of a `sync_records` row and what else is written
 //!   with a record in the same push or conflict-review transaction (a hazard's order clock).
 //!   Implemented by `registers::columns::RegisterRecords`.
+//!   [`AllOf`] applies several (the registers' columns and hazard clock, then funds' mark of a
+//!   changed project).
 //! - [`PullFilter`]: records a pull page withholds from a caller (fund summaries from the
 //!   roles that may not see funds). Implemented by `funds::record::FundSummaries`.
 
@@ -31,6 +33,32 @@ pub trait RecordHooks: Send + Sync {
         record: &StoredRecord,
         now_ms: i64,
     ) -> QueryResult<()>;
+}
+
+/// Several capabilities' rules on record writes, applied in order: the register columns come
+/// from the first (the registers' rule), and every one's [`RecordHooks::written`] runs, the
+/// first error rolling the write back.
+pub struct AllOf(pub Vec<std::sync::Arc<dyn RecordHooks>>);
+
+impl RecordHooks for AllOf {
+    fn columns(&self, record: &StoredRecord) -> RegisterColumns {
+        self.0
+            .first()
+            .map(|h| h.columns(record))
+            .unwrap_or_default()
+    }
+
+    fn written(
+        &self,
+        conn: &mut DbConnection,
+        record: &StoredRecord,
+        now_ms: i64,
+    ) -> QueryResult<()> {
+        for h in &self.0 {
+            h.written(conn, record, now_ms)?;
+        }
+        Ok(())
+    }
 }
 
 /// What a pull page may not hand to a caller.

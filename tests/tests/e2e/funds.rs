@@ -383,13 +383,21 @@ async fn a_ledger_entry_reaches_the_devices_that_may_see_funds() {
     let today = tz
         .to_datetime(jiff::Timestamp::from_millisecond(now).expect("ts"))
         .date();
-    let looked = app
-        .state()
-        .db
-        .run(move |conn| anju_server::funds::record::catch_up(conn, now, today))
-        .await
-        .expect("catch up");
-    assert!(looked >= 1);
+    // The edit marked the project's summary due: one pass refreshes exactly what is due, and
+    // the next finds nothing.
+    let catch_up = |app: &TestApp| {
+        let db = app.state().db.clone();
+        async move {
+            db.run(move |conn| {
+                let due = anju_server::funds::record::catch_up_due(conn, today)?;
+                let looked = anju_server::funds::record::catch_up(conn, now, today, 100)?;
+                Ok((due, looked))
+            })
+            .await
+        }
+    };
+    assert_eq!(catch_up(&app).await.expect("catch up"), (true, 1));
+    assert_eq!(catch_up(&app).await.expect("catch up"), (false, 0));
     staff.sync().await;
     assert!(
         summary_of(&mut staff, &pid).await.expect("summary")["flags"]["ahead_of_progress"]
@@ -460,4 +468,73 @@ async fn a_ledger_entry_reaches_the_devices_that_may_see_funds() {
         .get(&format!("/api/v1/funds/projects/{pid}"), Some(&sup))
         .await;
     assert_eq!(l.body["funds"]["totals"]["paid"], 700);
+}
+
+/// Money that arrives and is not spent turns idle (资金闲置) with the days, with no new entry:
+/// the synced summary is due for the catch-up on exactly the day its flag can change, is
+/// looked at then and not before, and reaches the devices with the flag.
+#[tokio::test]
+async fn a_summary_turns_idle_on_its_day_without_a_new_entry() {
+    use anju_server::funds::record::{catch_up, catch_up_due};
+    let app = TestApp::spawn().await;
+    let sup = app.user_token("sup", Role::Supervisor, None).await;
+    app.create_user("js1", Role::UnitStaff, Some("hexi_jianshe_office"))
+        .await;
+    let pid = project(&app, &sup, "ZJ-IDLE", 50).await;
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
+    let today = |app: &TestApp| {
+        tz.to_datetime(jiff::Timestamp::from_millisecond(app.clock().now_ms()).expect("ts"))
+            .date()
+    };
+    let day0 = today(&app);
+    for body in [
+        json!({"kind": "budget", "source": "central", "amount": 1000, "date": day0.to_string()}),
+        json!({"kind": "received", "source": "central", "amount": 500, "date": day0.to_string()}),
+    ] {
+        assert_eq!(entry(&app, &sup, &pid, body).await.status, 201);
+    }
+    let pass = |app: &TestApp| {
+        let (now, day) = (app.clock().now_ms(), today(app));
+        let db = app.state().db.clone();
+        async move {
+            db.run(move |conn| {
+                let due = catch_up_due(conn, day)?;
+                Ok((due, catch_up(conn, now, day, 100)?))
+            })
+            .await
+        }
+    };
+    // Written with the entries: nothing due until the receipt is 91 days old.
+    assert_eq!(pass(&app).await.expect("pass"), (false, 0));
+    app.clock().advance_ms(90 * 86_400_000);
+    assert_eq!(pass(&app).await.expect("pass"), (false, 0));
+    let mut staff = FieldDevice::login(&app, "js1").await;
+    staff.sync().await;
+    let s = summary_of(&mut staff, &pid).await.expect("summary");
+    assert!(s["flags"]["idle"].is_null(), "{s:?}");
+
+    app.clock().advance_ms(86_400_000);
+    assert_eq!(pass(&app).await.expect("pass"), (true, 1));
+    let mut staff = FieldDevice::login(&app, "js1").await;
+    staff.sync().await;
+    let s = summary_of(&mut staff, &pid).await.expect("summary");
+    assert_eq!(
+        (
+            s["flags"]["idle"]["amount"].clone(),
+            s["flags"]["idle"]["days"].clone()
+        ),
+        (json!(500), json!(91)),
+        "{s:?}"
+    );
+    // Looked at once a day while idle (its day count moves on), not twice on one day.
+    assert_eq!(pass(&app).await.expect("pass"), (false, 0));
+    app.clock().advance_ms(86_400_000);
+    assert_eq!(pass(&app).await.expect("pass"), (true, 1));
+
+    // Paid out in full: nothing about it depends on the date any more.
+    let paid = json!({"kind": "paid", "amount": 500, "date": today(&app).to_string()});
+    let sup = app.user_token("sup2", Role::Supervisor, None).await;
+    assert_eq!(entry(&app, &sup, &pid, paid).await.status, 201);
+    app.clock().advance_ms(400 * 86_400_000);
+    assert_eq!(pass(&app).await.expect("pass"), (false, 0));
 }

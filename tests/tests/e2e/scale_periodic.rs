@@ -233,3 +233,54 @@ async fn the_outbox_reads_only_due_messages_in_batches() {
     }
     assert_eq!(sizes, vec![20, 20, 10]);
 }
+
+#[tokio::test]
+async fn the_fund_summary_catch_up_reads_only_due_summaries_in_batches() {
+    use anju_server::funds::record::{catch_up, catch_up_due};
+    let app = TestApp::spawn_with(|c| c.background_jobs = false).await;
+    let now = app.clock().now_ms();
+    let today: jiff::civil::Date = "2031-06-01".parse().expect("date");
+    let db = app.state().db.clone();
+    let mut conn = db.get().expect("conn");
+    // Ten summaries due only next year: nothing due today, one read and no write.
+    let later: Vec<String> = (0..10)
+        .map(|_| format!("('{}', '2032-01-01')", uuid::Uuid::now_v7()))
+        .collect();
+    exec(
+        &mut conn,
+        &format!(
+            "INSERT INTO fund_summary_due (project_id, due_on) VALUES {}",
+            later.join(", ")
+        ),
+    );
+    drop(conn);
+    let due = without_writing(&app, move |c| catch_up_due(c, today).expect("due")).await;
+    assert!(!due);
+
+    // 250 due (projects without a ledger: each refresh writes nothing and clears the mark):
+    // batches of at most 100, then nothing; the ten of next year stay.
+    let mut conn = db.get().expect("conn");
+    let due: Vec<String> = (0..250)
+        .map(|i| format!("('{}', '2031-05-{:02}')", uuid::Uuid::now_v7(), 1 + i % 28))
+        .collect();
+    exec(
+        &mut conn,
+        &format!(
+            "INSERT INTO fund_summary_due (project_id, due_on) VALUES {}",
+            due.join(", ")
+        ),
+    );
+    let mut sizes = Vec::new();
+    while catch_up_due(&mut conn, today).expect("due") {
+        let n = db
+            .background_tx(&mut conn, |c| catch_up(c, now, today, 100))
+            .expect("batch");
+        sizes.push(n);
+    }
+    assert_eq!(sizes, vec![100, 100, 50]);
+    let left = number(
+        &mut conn,
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM fund_summary_due",
+    );
+    assert_eq!(left, 10);
+}
