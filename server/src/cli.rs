@@ -282,7 +282,7 @@ fn offline(config: Config, command: Command) -> Result<(), String> {
             let catalog = crate::org::catalog::load(&mut conn, &config.timezone)
                 .map_err(|e| e.to_string())?;
             let point = lat.zip(lon);
-            let v = crate::routing::admin::dry_run(&catalog, &category, area.as_deref(), point)
+            let v = crate::org::routing_rules::dry_run(&catalog, &category, area.as_deref(), point)
                 .map_err(|e| format!("{}: {}", e.code(), e.message(crate::error::Lang::En)))?;
             println!(
                 "{}",

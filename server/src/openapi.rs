@@ -34,7 +34,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::complaints::track::ApiDoc::openapi());
     doc.merge(crate::tickets::ApiDoc::openapi());
     doc.merge(crate::stats::ApiDoc::openapi());
-    doc.merge(crate::routing::admin::ApiDoc::openapi());
+    doc.merge(crate::org::routing_rules::ApiDoc::openapi());
     doc.merge(crate::notify::admin::ApiDoc::openapi());
     doc.merge(crate::clocks::ApiDoc::openapi());
     doc.merge(crate::open311::doc::document());

@@ -194,7 +194,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     crate::notify::configure(cfg);
     crate::clocks::configure(cfg);
     crate::open311::configure(cfg);
-    crate::routing::admin::configure(cfg);
+    crate::org::routing_rules::configure(cfg);
     crate::devices::configure(cfg);
     crate::sync::configure(cfg);
     crate::registers::configure(cfg);
@@ -304,6 +304,10 @@ pub fn start(state: AppState) -> Result<Running, StartError> {
     let photo_access: Arc<dyn crate::attachments::access::PhotoAccess> =
         Arc::new(crate::sync::photos::RecordPhotos);
     let photo_access = web::Data::new(photo_access);
+    // Which rules a hand-over made: upkeep's knowledge, which org's dry run names.
+    let rule_origins: Arc<dyn crate::org::routing_rules::RuleOrigins> =
+        Arc::new(crate::upkeep::HandoverRules);
+    let rule_origins = web::Data::new(rule_origins);
     let sync = web::Data::from(state.sync.clone());
     let sync_context = web::Data::new(state.sync_context());
     let docs = crate::openapi::document();
@@ -313,6 +317,7 @@ pub fn start(state: AppState) -> Result<Running, StartError> {
             .app_data(codes.clone())
             .app_data(sync.clone())
             .app_data(photo_access.clone())
+            .app_data(rule_origins.clone())
             .app_data(sync_context.clone())
             .app_data(http::json_config(http::JSON_LIMIT))
             .app_data(http::query_config())

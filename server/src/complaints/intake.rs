@@ -11,9 +11,7 @@ mod idempotency;
 mod parse;
 
 pub use filing::file;
-pub use parse::{
-    MAX_PHOTOS, NewComplaint, Source, SubmitBody, outside_jurisdiction, parse, unknown_category,
-};
+pub use parse::{MAX_PHOTOS, NewComplaint, Source, SubmitBody, parse};
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;

@@ -13,9 +13,9 @@ use crate::state::AppState;
 use crate::tickets::transition;
 
 use super::code::TrackingCode;
-use super::intake::unknown_category;
 use super::phone::MobilePhone;
 use crate::http::ratelimit::check_client;
+use crate::org::catalog::unknown_category;
 use crate::tickets::schema::{ticket_supporters, tickets};
 
 /// How far back similar complaints are looked for.

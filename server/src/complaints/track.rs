@@ -8,7 +8,6 @@
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::clock::format_local;
 use crate::db::DbConnection;
@@ -17,8 +16,11 @@ use crate::state::AppState;
 use crate::tickets::state::{Action, TicketStatus};
 use crate::tickets::store::{self, EventRow, TicketRow};
 use crate::tickets::transition::{self, Change, Env, Mover};
+use crate::tickets::view::AreaRef;
 
 use super::code::TrackingCode;
+pub use super::track_answer::Viewer;
+use super::track_answer::{TimelineItem, TrackCategory, TrackRating, TrackView};
 use crate::org::catalog::Catalog;
 use crate::tickets::copies::TicketCopies;
 use crate::tickets::schema::{ticket_supporters, tickets};
@@ -30,15 +32,6 @@ pub fn code_not_found() -> ApiError {
         "查询码不存在，请核对后重试",
         "No complaint has this tracking code; please check it",
     )
-}
-
-/// Who is looking: the reporter, or a supporter following with their own code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Viewer {
-    /// The resident who filed it.
-    Reporter,
-    /// A resident who said "me too".
-    Supporter,
 }
 
 /// The database's answer to "does this tracking code exist?", for the `/t/{code}` page.
@@ -100,18 +93,13 @@ fn timeline_item(
     catalog: &Catalog,
     viewer: Viewer,
     tz: &jiff::tz::TimeZone,
-) -> Value {
+) -> TimelineItem {
     // A resident's own photos (the report's) are for the reporter; staff proof photos are public.
     let photos = if viewer == Viewer::Reporter || e.actor_kind != "resident" {
         store::photo_urls(&e.photos)
     } else {
         Vec::new()
     };
-    let mut item = json!({
-        "at": format_local(e.at, tz),
-        "kind": e.kind,
-        "photos": photos,
-    });
     let text: Option<String> = match e.kind.as_str() {
         "replied" | "resolved" if viewer == Viewer::Reporter => e.body.clone(),
         "replied" | "resolved" => e.body.as_deref().map(crate::redact::redact),
@@ -123,39 +111,37 @@ fn timeline_item(
             .map(|u| u.name_zh.clone()),
         _ => None,
     };
-    if let Some(obj) = item.as_object_mut() {
-        if let Some(t) = text {
-            obj.insert("text".into(), json!(t));
-        }
-        if e.kind == "extension_granted" {
-            let reason = match viewer {
-                Viewer::Reporter => e.reason.clone(),
-                Viewer::Supporter => e.reason.as_deref().map(crate::redact::redact),
-            };
-            obj.insert("reason".into(), json!(reason));
-            if let Some(d) = e.resolution_due {
-                obj.insert("new_due".into(), json!(format_local(d, tz)));
-            }
-        }
-        if matches!(e.kind.as_str(), "reopened" | "reassigned" | "dispatched")
-            && let Some(d) = e.resolution_due
-        {
-            obj.insert("new_due".into(), json!(format_local(d, tz)));
-        }
+    let granted = e.kind == "extension_granted";
+    let reason = granted.then(|| match viewer {
+        Viewer::Reporter => e.reason.clone(),
+        Viewer::Supporter => e.reason.as_deref().map(crate::redact::redact),
+    });
+    let sets_due = granted || matches!(e.kind.as_str(), "reopened" | "reassigned" | "dispatched");
+    TimelineItem {
+        at: format_local(e.at, tz),
+        kind: e.kind.clone(),
+        photos,
+        text,
+        reason,
+        new_due: e
+            .resolution_due
+            .filter(|_| sets_due)
+            .map(|d| format_local(d, tz)),
     }
-    item
 }
 
-/// The tracking view of a ticket.
+/// The tracking view of a ticket as `viewer` may see it: everything for the reporter; for a
+/// supporter the status, deadlines and redacted public replies, never the reporter's photos,
+/// address or words other than a redacted summary.
 pub fn view(
     conn: &mut DbConnection,
     catalog: &Catalog,
     t: &TicketRow,
     viewer: Viewer,
     tz: &jiff::tz::TimeZone,
-) -> Result<Value, ApiError> {
+) -> Result<TrackView, ApiError> {
     let events = store::events(conn, &t.id)?;
-    let timeline: Vec<Value> = events
+    let timeline = events
         .iter()
         .filter(|e| e.public)
         .map(|e| timeline_item(e, catalog, viewer, tz))
@@ -165,43 +151,56 @@ pub fn view(
         .area_id
         .as_deref()
         .and_then(|a| catalog.areas.get(a))
-        .map(|a| json!({"id": a.id, "name_zh": a.name_zh, "name_en": a.name_en}))
-        .unwrap_or(Value::Null);
+        .map(|a| AreaRef {
+            id: a.id.clone(),
+            name_zh: a.name_zh.clone(),
+            name_en: a.name_en.clone(),
+        });
     let reporter = viewer == Viewer::Reporter;
     let rating = match (t.rating, t.rated_at, reporter) {
-        (Some(stars), Some(at), true) => {
-            json!({"stars": stars, "comment": t.rating_comment, "at": format_local(at, tz)})
-        }
-        _ => Value::Null,
+        (Some(stars), Some(at), true) => Some(TrackRating {
+            stars,
+            comment: t.rating_comment.clone(),
+            at: format_local(at, tz),
+        }),
+        _ => None,
     };
     // The verdict and its reason only: never a position or a time read from a photo.
     let proof = match t.resolved_at {
         Some(at) => crate::tickets::proof::summary(conn, &t.id, at, false)?,
         None => None,
     };
-    Ok(json!({
-        "ticket_no": t.ticket_no,
-        "status": t.status,
-        "proof": proof,
-        "category": {
-            "code": t.category_code,
-            "name_zh": category.map(|c| c.name_zh.as_str()),
-            "name_en": category.map(|c| c.name_en.as_str()),
+    Ok(TrackView {
+        ticket_no: t.ticket_no.clone(),
+        status: t.status(),
+        proof,
+        category: TrackCategory {
+            code: t.category_code.clone(),
+            name_zh: category.map(|c| c.name_zh.clone()),
+            name_en: category.map(|c| c.name_en.clone()),
         },
-        "description": if reporter { t.description.clone() } else { crate::redact::summary(&t.description) },
-        "address": if reporter { json!(t.address) } else { Value::Null },
-        "area": area,
-        "unit": store::unit_json(catalog, t.unit_id.as_deref(), false),
-        "created_at": format_local(t.created_at, tz),
-        "response_due": format_local(t.response_due, tz),
-        "resolution_due": format_local(t.resolution_due, tz),
-        "supporters": t.supporters,
-        "photos": if reporter { store::photo_urls(&t.photos) } else { Vec::new() },
-        "timeline": timeline,
-        "can_rate": reporter && t.status() == TicketStatus::Resolved,
-        "rating": rating,
-        "viewer": if reporter { "reporter" } else { "supporter" },
-    }))
+        description: if reporter {
+            t.description.clone()
+        } else {
+            crate::redact::summary(&t.description)
+        },
+        address: if reporter { t.address.clone() } else { None },
+        area,
+        unit: store::unit_ref(catalog, t.unit_id.as_deref(), false),
+        created_at: format_local(t.created_at, tz),
+        response_due: format_local(t.response_due, tz),
+        resolution_due: format_local(t.resolution_due, tz),
+        supporters: t.supporters,
+        photos: if reporter {
+            store::photo_urls(&t.photos)
+        } else {
+            Vec::new()
+        },
+        timeline,
+        can_rate: reporter && t.status() == TicketStatus::Resolved,
+        rating,
+        viewer,
+    })
 }
 
 /// `GET /api/v1/track/{code}`.

@@ -1,5 +1,5 @@
-//! The documented shape of the tracking view ([`super::track::view`]): a schema-only mirror,
-//! kept honest by the test suite's conformance check on every `/api/v1/track` answer.
+//! The tracking view's answer ([`super::track::view`] builds it, the OpenAPI document names
+//! it): what `GET /api/v1/track/{code}` and the confirm and dispute answers carry.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -75,11 +75,18 @@ pub struct TimelineItem {
     pub kind: String,
     /// Photo URLs.
     pub photos: Vec<String>,
-    /// The reply, result or comment (redacted for a supporter), or the unit's name.
+    /// The reply, result or comment (redacted for a supporter), or the unit's name; absent
+    /// when the event has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
-    /// An extension's reason (`extension_granted` only).
-    pub reason: Option<String>,
-    /// The resolution deadline the event set.
+    /// An extension's reason (`extension_granted` only: present there, null when none was
+    /// given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<Option<String>>,
+    /// The resolution deadline the event set (an extension, a dispatch, a reassignment or a
+    /// reopening); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_due: Option<String>,
 }
 
@@ -95,8 +102,8 @@ pub struct TrackRating {
     pub at: String,
 }
 
-/// Who opened the tracking view.
-#[derive(Serialize, ToSchema)]
+/// Who opened the tracking view: the reporter, or a supporter following with their own code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Viewer {
     /// The resident who filed it.

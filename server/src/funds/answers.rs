@@ -94,8 +94,7 @@ pub struct FundsImport {
     pub errors: Vec<Value>,
 }
 
-/// What `GET /api/v1/public/funds` answers, for the document: `report::public` builds it as JSON
-/// and the e2e conformance check validates every answer against this. Yuan, sums only.
+/// What `GET /api/v1/public/funds` answers (`report::public` builds it): yuan, sums only.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicFunds {
     /// The year.

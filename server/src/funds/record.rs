@@ -39,9 +39,10 @@ use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::sync::hooks::{PullFilter, RecordHooks};
-use crate::sync::schema::{sync_records, sync_scope_exits};
+use crate::sync::schema::sync_records;
 use crate::sync::store::{
-    RecordRow, RegisterColumns, ServerAuthor, insert_rows, lock_counter, same_as_stored,
+    RecordRow, RegisterColumns, ServerAuthor, insert_rows, lock_counter, record_scope_exit,
+    same_as_stored,
     scope_columns, server_record_row, store_counter,
 };
 
@@ -176,17 +177,7 @@ pub fn refresh(
         && before != after
     {
         seq += 1;
-        let (unit, area) = before;
-        diesel::insert_into(sync_scope_exits::table)
-            .values((
-                sync_scope_exits::seq.eq(seq),
-                sync_scope_exits::record_id.eq(id.to_string()),
-                sync_scope_exits::record_type.eq(FUND_SUMMARY.name),
-                sync_scope_exits::unit_id.eq(unit.map(|u| u.to_string())),
-                sync_scope_exits::area_id.eq(area.map(|a| a.to_string())),
-                sync_scope_exits::created_at.eq(now),
-            ))
-            .execute(conn)?;
+        record_scope_exit(conn, seq, FUND_SUMMARY.name, &id.to_string(), before, now)?;
     }
     seq += 1;
     let by = ServerAuthor {

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
 
+use super::answers::{
+    PublicFundSums, PublicFunds, PublicFundsCity, PublicFundsDistrict, PublicSourceSums,
+};
 use super::flags::{self, Flags, Thresholds, paid_percent};
 use super::ledger::{self, Kind, Ledger, Source, Totals};
 use crate::auth::scope::Scope;
@@ -104,20 +106,21 @@ impl Sums {
             Kind::Paid => self.paid += amount,
         }
     }
-    fn json(self) -> Value {
-        json!({
-            "budget": self.budget, "received": self.received, "paid": self.paid,
-            "received_percent": paid_percent(self.received, self.budget),
-            "paid_percent": paid_percent(self.paid, self.budget),
-        })
+    fn answer(self) -> PublicFundSums {
+        PublicFundSums {
+            budget: self.budget,
+            received: self.received,
+            paid: self.paid,
+            received_percent: paid_percent(self.received, self.budget),
+            paid_percent: paid_percent(self.paid, self.budget),
+        }
     }
 }
 
-/// The public fund figures of `year` (entries dated in the year, corrections included):
-/// `{"year", "sources", "districts": [{"area_id", "code", "name_zh", "name_en", "programmes":
-/// {"shantytown": {"budget", "received", "paid", "received_percent", "paid_percent"}, …}}],
-/// "city": {"programmes": {…}, "by_source": {"central": {"budget", "received"}, …}}}`, in yuan.
-pub fn public(conn: &mut DbConnection, year: i32) -> diesel::QueryResult<Value> {
+/// The public fund figures of `year` (entries dated in the year, corrections included), in
+/// yuan: every district with each programme's sums and their total, the city's, and per source
+/// of funds; sums only, nothing personal.
+pub fn public(conn: &mut DbConnection, year: i32) -> diesel::QueryResult<PublicFunds> {
     let org = Org::load(conn)?;
     let projects = live_records(conn, "project", &Scope::All, &Narrow::default())?;
     let ledgers = ledger::load_all(conn)?;
@@ -153,11 +156,11 @@ pub fn public(conn: &mut DbConnection, year: i32) -> diesel::QueryResult<Value> 
         }
     }
     let mut city: BTreeMap<&str, Sums> = BTreeMap::new();
-    let districts: Vec<Value> = org
+    let districts: Vec<PublicFundsDistrict> = org
         .districts()
         .into_iter()
         .map(|d| {
-            let mut programmes = Map::new();
+            let mut programmes = BTreeMap::new();
             let mut all = Sums::default();
             for g in PROGRAMMES {
                 let s = cells
@@ -171,38 +174,48 @@ pub fn public(conn: &mut DbConnection, year: i32) -> diesel::QueryResult<Value> 
                 all.budget += s.budget;
                 all.received += s.received;
                 all.paid += s.paid;
-                programmes.insert(g.into(), s.json());
+                programmes.insert(g.to_owned(), s.answer());
             }
-            json!({
-                "area_id": d.id, "code": d.code, "name_zh": d.name_zh, "name_en": d.name_en,
-                "programmes": programmes, "total": all.json(),
-            })
+            PublicFundsDistrict {
+                area_id: d.id.clone(),
+                code: d.code.clone(),
+                name_zh: d.name_zh.clone(),
+                name_en: d.name_en.clone(),
+                programmes,
+                total: all.answer(),
+            }
         })
         .collect();
     let mut total = Sums::default();
-    let mut city_programmes = Map::new();
+    let mut city_programmes = BTreeMap::new();
     for g in PROGRAMMES {
         let s = city.get(g).copied().unwrap_or_default();
         total.budget += s.budget;
         total.received += s.received;
         total.paid += s.paid;
-        city_programmes.insert(g.into(), s.json());
+        city_programmes.insert(g.to_owned(), s.answer());
     }
-    let sources: Map<String, Value> = Source::ALL
+    let sources = Source::ALL
         .into_iter()
         .map(|s| {
             let x = by_source.get(s.as_str()).copied().unwrap_or_default();
-            (
-                s.as_str().to_owned(),
-                json!({"label_zh": s.label_zh(), "label_en": s.label_en(), "budget": x.budget, "received": x.received}),
-            )
+            let sums = PublicSourceSums {
+                label_zh: s.label_zh().to_owned(),
+                label_en: s.label_en().to_owned(),
+                budget: x.budget,
+                received: x.received,
+            };
+            (s.as_str().to_owned(), sums)
         })
         .collect();
-    Ok(json!({
-        "year": year,
-        "unit": "yuan",
-        "districts": districts,
-        "city": {"programmes": city_programmes, "total": total.json()},
-        "sources": sources,
-    }))
+    Ok(PublicFunds {
+        year,
+        unit: "yuan".to_owned(),
+        districts,
+        city: PublicFundsCity {
+            programmes: city_programmes,
+            total: total.answer(),
+        },
+        sources,
+    })
 }

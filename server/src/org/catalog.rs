@@ -21,8 +21,27 @@ use crate::db::DbConnection;
 use crate::db::schema::{
     areas, categories, deadline_tiers, routing_rules, unit_notify_targets, units,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::routing::{AreaIndex, AreaInput, AreaKind, Polygon, Router, RoutingRule};
+
+/// 400 `unknown_category` listing the catalog's valid codes (intake, "me too", the dry run).
+pub fn unknown_category(catalog: &Catalog) -> ApiError {
+    ApiError::new(
+        ErrorCode::UnknownCategory,
+        "没有这个诉求类别",
+        "There is no such category",
+    )
+    .with("valid_codes", serde_json::json!(catalog.valid_codes()))
+}
+
+/// 400 `outside_jurisdiction`: a point in none of the catalog's areas.
+pub fn outside_jurisdiction() -> ApiError {
+    ApiError::new(
+        ErrorCode::OutsideJurisdiction,
+        "该位置不在本市管辖范围内",
+        "This location is outside the city's jurisdiction",
+    )
+}
 
 /// How long a loaded catalog is reused.
 pub const CACHE_TTL: Duration = Duration::from_secs(2);

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod handlers;
 pub mod import_format;
+pub mod routing_rules;
 pub mod store;
 
 pub use handlers::configure;

@@ -19,6 +19,7 @@ use super::schema::register_office_devices;
 use crate::auth::scope::Scope;
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::http::ids::UserId;
 use crate::sync::SyncState;
 use crate::sync::hooks::RecordHooks;
 use crate::sync::push::{PushContext, PushError, apply_push};
@@ -171,7 +172,7 @@ pub fn push_office_checked(
         let ctx = PushContext {
             device_id: device,
             actor: TicketActor {
-                user_id: parse(&author.user_id).unwrap_or_default(),
+                user: author.user_id.as_deref().and_then(UserId::parse),
                 role: author.role.clone(),
                 unit_id: parse(&author.unit_id),
                 device_id: device,

@@ -2,7 +2,6 @@
 //! complaint of a category in an area goes to. Pure and in memory; the caller loads areas and
 //! rules from the database and rebuilds these indexes when they change.
 
-pub mod admin;
 pub mod engine;
 pub mod geo;
 

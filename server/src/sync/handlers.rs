@@ -159,7 +159,7 @@ pub async fn push_handler(
             let ctx = PushContext {
                 device_id: request.device_id,
                 actor: TicketActor {
-                    user_id: user.uuid(),
+                    user: Some(user),
                     role: principal.role.as_str().to_owned(),
                     unit_id: principal
                         .unit_id

@@ -17,8 +17,10 @@ use anju_shared::records::{FieldKind, FieldSpec, MergePolicy, schema_for, valida
 use diesel::prelude::*;
 use serde_json::Value;
 
-use super::schema::{sync_conflicts, sync_records, sync_scope_exits};
-use super::store::{RecordRow, lock_counter, replace_photo_refs, scope_columns, store_counter};
+use super::schema::{sync_conflicts, sync_records};
+use super::store::{
+    RecordRow, lock_counter, record_scope_exit, replace_photo_refs, scope_columns, store_counter,
+};
 use crate::auth::scope::Scope;
 use crate::db::DbConnection;
 
@@ -362,16 +364,14 @@ pub fn resolve(
             seq += 2;
             after = scope_columns(new);
             if after != before {
-                diesel::insert_into(sync_scope_exits::table)
-                    .values((
-                        sync_scope_exits::seq.eq(exit_seq),
-                        sync_scope_exits::record_id.eq(&record_id),
-                        sync_scope_exits::record_type.eq(&record.record_type),
-                        sync_scope_exits::unit_id.eq(before.0.map(|u| u.to_string())),
-                        sync_scope_exits::area_id.eq(before.1.map(|a| a.to_string())),
-                        sync_scope_exits::created_at.eq(now_ms),
-                    ))
-                    .execute(conn)?;
+                record_scope_exit(
+                    conn,
+                    exit_seq,
+                    &record.record_type,
+                    &record_id,
+                    before,
+                    now_ms,
+                )?;
             }
             let new_row = RecordRow::from_record(new, seq, now_ms, records.columns(new));
             diesel::update(sync_records::table.find(&record_id))

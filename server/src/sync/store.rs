@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::schema::{sync_counter, sync_photo_refs, sync_records};
+use super::schema::{sync_counter, sync_photo_refs, sync_records, sync_scope_exits};
 use crate::db::DbConnection;
 
 /// The author name stamped on a device's writes (and its conflicts and rejections): it identifies the device, as the merge needs.
@@ -152,6 +152,33 @@ pub fn scope_columns(record: &StoredRecord) -> (Option<Uuid>, Option<Uuid>) {
     };
     let ids = schema.scope_ids(&record.values());
     (ids.get("unit_id").copied(), ids.get("area_id").copied())
+}
+
+/// Records, as change `seq`, that record `record_id` of `record_type` left the scope `left`
+/// (its `(unit_id, area_id)` before the write, as [`scope_columns`] gives it). A pull after
+/// `seq` by a device that saw the record under `left` and no longer sees it gets a revocation
+/// for it. Written in the caller's transaction, which holds the counter ([`lock_counter`]) and
+/// took `seq` from it.
+pub fn record_scope_exit(
+    conn: &mut DbConnection,
+    seq: i64,
+    record_type: &str,
+    record_id: &str,
+    left: (Option<Uuid>, Option<Uuid>),
+    now_ms: i64,
+) -> QueryResult<()> {
+    let (unit, area) = left;
+    diesel::insert_into(sync_scope_exits::table)
+        .values((
+            sync_scope_exits::seq.eq(seq),
+            sync_scope_exits::record_id.eq(record_id),
+            sync_scope_exits::record_type.eq(record_type),
+            sync_scope_exits::unit_id.eq(unit.map(|u| u.to_string())),
+            sync_scope_exits::area_id.eq(area.map(|a| a.to_string())),
+            sync_scope_exits::created_at.eq(now_ms),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Takes the change counter for the rest of the transaction and returns `(seq, horizon)`.

@@ -22,10 +22,10 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::schema::{sync_records, sync_scope_exits};
+use super::schema::sync_records;
 use super::store::{
-    RecordRow, ServerAuthor, insert_rows, lock_counter, same_as_stored, scope_columns,
-    server_record_row, store_counter,
+    RecordRow, ServerAuthor, insert_rows, lock_counter, record_scope_exit, same_as_stored,
+    scope_columns, server_record_row, store_counter,
 };
 use crate::auth::{Principal, Role};
 use crate::db::DbConnection;
@@ -176,20 +176,9 @@ pub fn refresh(
         return Ok(());
     }
     let before = current.as_ref().map(scope_columns);
-    let exit = before.is_some_and(|b| b != (parse(&t.unit_id), None));
-    if exit {
+    if let Some(left) = before.filter(|b| *b != (parse(&t.unit_id), None)) {
         seq += 1;
-        let (unit, area) = before.unwrap_or_default();
-        diesel::insert_into(sync_scope_exits::table)
-            .values((
-                sync_scope_exits::seq.eq(seq),
-                sync_scope_exits::record_id.eq(ticket_id),
-                sync_scope_exits::record_type.eq(TICKET.name),
-                sync_scope_exits::unit_id.eq(unit.map(|u| u.to_string())),
-                sync_scope_exits::area_id.eq(area.map(|a| a.to_string())),
-                sync_scope_exits::created_at.eq(now),
-            ))
-            .execute(conn)?;
+        record_scope_exit(conn, seq, TICKET.name, ticket_id, left, now)?;
     }
     seq += 1;
     let row = server_record_row(BY, id, values, current.as_ref(), live, seq, now);

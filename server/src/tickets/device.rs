@@ -127,15 +127,15 @@ impl TicketActions for DeviceActions {
                 "Your role may not do this",
             ));
         };
-        let user_id = actor.user_id.to_string();
+        let no_user = || rejection(RejectionCode::UserNotFound, "没有这个用户", "No such user");
+        let user = actor.user.ok_or_else(no_user)?;
+        let user_id = user.to_string();
         let account = crate::users::get(conn, &user_id)
             .map_err(|e| from_api(&e))?
-            .ok_or_else(|| {
-                rejection(RejectionCode::UserNotFound, "没有这个用户", "No such user")
-            })?;
+            .ok_or_else(no_user)?;
         let principal = Principal {
             user_id,
-            user: Some(actor.user_id.into()),
+            user: Some(user),
             username: account.username,
             display_name: account.display_name,
             role,

@@ -13,12 +13,14 @@ use anju_shared::rejection::RejectionCode;
 use uuid::Uuid;
 
 use crate::db::DbConnection;
+use crate::http::ids::UserId;
 
 /// Who acted: the device's user, as sync authenticated them.
 #[derive(Debug, Clone)]
 pub struct TicketActor {
-    /// The user's id.
-    pub user_id: Uuid,
+    /// The user's account: `Some` for a device's signed-in user; `None` for an office edit made
+    /// by no account (the system's sample programme), whose ticket actions are refused.
+    pub user: Option<UserId>,
     /// The user's role (`unit_staff`, `unit_admin`, …).
     pub role: String,
     /// The user's unit, if any.

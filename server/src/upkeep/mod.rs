@@ -21,6 +21,7 @@ use crate::auth::scope::Scope;
 use crate::auth::{Authed, policy};
 use crate::db::schema::{routing_rules, units};
 use crate::error::{ApiError, ErrorCode};
+use crate::org::routing_rules::RuleOrigins;
 use crate::state::AppState;
 use answers::{Handover, HandoverItem, HandoverList, HandoverRule};
 use schema::{upkeep_handovers, upkeep_rules};
@@ -206,23 +207,31 @@ pub async fn list_handovers(
     Ok(HttpResponse::Ok().json(HandoverList { items }))
 }
 
-/// The hand-over that created routing rule `rule_id`, if any: `{handover_id, unit_id,
-/// took_over_on}` (the routing explanation names it).
-pub fn rule_origin(
-    conn: &mut crate::db::DbConnection,
-    rule_id: &str,
-) -> QueryResult<Option<Value>> {
-    let row: Option<(String, String, String)> = upkeep_rules::table
-        .inner_join(upkeep_handovers::table.on(upkeep_handovers::id.eq(upkeep_rules::handover_id)))
-        .filter(upkeep_rules::rule_id.eq(rule_id))
-        .select((
-            upkeep_handovers::id,
-            upkeep_handovers::unit_id,
-            upkeep_handovers::took_over_on,
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(|(h, u, d)| json!({"handover_id": h, "unit_id": u, "took_over_on": d})))
+/// The hand-overs' routing rules as org's dry run reads them ([`RuleOrigins`]): a rule that a
+/// hand-over created names it, `{handover_id, unit_id, took_over_on}`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HandoverRules;
+
+impl RuleOrigins for HandoverRules {
+    fn handover(
+        &self,
+        conn: &mut crate::db::DbConnection,
+        rule_id: &str,
+    ) -> QueryResult<Option<Value>> {
+        let row: Option<(String, String, String)> = upkeep_rules::table
+            .inner_join(
+                upkeep_handovers::table.on(upkeep_handovers::id.eq(upkeep_rules::handover_id)),
+            )
+            .filter(upkeep_rules::rule_id.eq(rule_id))
+            .select((
+                upkeep_handovers::id,
+                upkeep_handovers::unit_id,
+                upkeep_handovers::took_over_on,
+            ))
+            .first(conn)
+            .optional()?;
+        Ok(row.map(|(h, u, d)| json!({"handover_id": h, "unit_id": u, "took_over_on": d})))
+    }
 }
 
 /// Mounts the upkeep endpoints.

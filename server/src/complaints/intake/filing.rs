@@ -17,10 +17,11 @@ use crate::tickets::store::TicketRow;
 use crate::tickets::transition::{self, Deferred, Env};
 
 use super::idempotency::stored_answer;
-use super::parse::{NewComplaint, Source, unknown_category};
+use super::parse::{NewComplaint, Source};
 use super::{Job, answer_json};
 use crate::complaints::code::TrackingCode;
 use crate::complaints::schema::{counters, idempotency_keys};
+use crate::org::catalog::unknown_category;
 
 fn next_ticket_no(
     conn: &mut DbConnection,

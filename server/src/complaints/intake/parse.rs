@@ -2,10 +2,9 @@
 //! catalog into a [`NewComplaint`], every field valid and the area resolved.
 
 use serde::Deserialize;
-use serde_json::json;
 
-use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
-use crate::org::catalog::Catalog;
+use crate::error::{ApiError, FieldCode, FieldError};
+use crate::org::catalog::{Catalog, outside_jurisdiction, unknown_category};
 
 use crate::complaints::phone::MobilePhone;
 
@@ -72,25 +71,6 @@ pub struct NewComplaint {
     pub phone: Option<MobilePhone>,
     /// Source channel.
     pub source: Source,
-}
-
-/// 400 `unknown_category` listing the valid codes.
-pub fn unknown_category(catalog: &Catalog) -> ApiError {
-    ApiError::new(
-        ErrorCode::UnknownCategory,
-        "没有这个诉求类别",
-        "There is no such category",
-    )
-    .with("valid_codes", json!(catalog.valid_codes()))
-}
-
-/// 400 `outside_jurisdiction`.
-pub fn outside_jurisdiction() -> ApiError {
-    ApiError::new(
-        ErrorCode::OutsideJurisdiction,
-        "该位置不在本市管辖范围内",
-        "This location is outside the city's jurisdiction",
-    )
 }
 
 /// Parse and check a submission against the catalog. `allow_no_area` lets an Open311 request

@@ -1,20 +1,35 @@
 //! Routing rules administration (派单规则管理) and the dry run that explains a decision, over the
-//! database. Edits take effect at once in this process (the intake catalog is dropped) and
-//! within [`crate::org::catalog::CACHE_TTL`] in other processes.
+//! database. The rules are the organisation's (org owns them with the catalog they feed); the
+//! matching itself is `crate::routing`'s, a floor below. Edits take effect at once in this
+//! process (the intake catalog is dropped) and within [`super::catalog::CACHE_TTL`] in other
+//! processes.
 
 // Row tuples mirror the columns each query selects; naming every one would hide that.
+
+use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::catalog::{Catalog, outside_jurisdiction, unknown_category};
 use crate::auth::{Authed, policy};
+use crate::db::DbConnection;
 use crate::db::schema::{areas, routing_rules, units};
 use crate::error::{ApiError, ErrorCode, FieldCode, FieldError};
 use crate::http::ids::RuleId;
-use crate::org::catalog::Catalog;
 use crate::state::AppState;
+
+/// Who made a routing rule when a capability above org made it, so that the dry run can name
+/// it: upkeep's hand-overs make rules (`upkeep::HandoverRules` implements this), and `startup`
+/// registers it as `web::Data<Arc<dyn RuleOrigins>>`, which the dry run takes: org never
+/// imports upkeep.
+pub trait RuleOrigins: Send + Sync {
+    /// The upkeep hand-over that made rule `rule_id` (`{handover_id, unit_id, took_over_on}`),
+    /// or `None` for a rule an administrator made; read in the caller's connection.
+    fn handover(&self, conn: &mut DbConnection, rule_id: &str) -> QueryResult<Option<Value>>;
+}
 
 /// Explain where a complaint of `category` at `area_id` (or at the point) would go.
 pub fn dry_run(
@@ -24,7 +39,7 @@ pub fn dry_run(
     point: Option<(f64, f64)>,
 ) -> Result<DryRun, ApiError> {
     if !catalog.categories.contains_key(category) {
-        return Err(crate::complaints::intake::unknown_category(catalog));
+        return Err(unknown_category(catalog));
     }
     let area = match (area_id, point) {
         (Some(a), _) => {
@@ -46,7 +61,7 @@ pub fn dry_run(
             .area_index
             .locate_deepest(lat, lon)
             .map(str::to_string)
-            .ok_or_else(crate::complaints::intake::outside_jurisdiction)?,
+            .ok_or_else(outside_jurisdiction)?,
         (None, None) => {
             return Err(ApiError::new(
                 ErrorCode::LocationRequired,
@@ -155,7 +170,7 @@ pub struct AreaRef {
     /// Area code.
     pub code: String,
     /// Its level.
-    pub kind: super::engine::AreaKind,
+    pub kind: crate::routing::AreaKind,
     /// Name in Chinese.
     pub name_zh: String,
     /// Name in English.
@@ -211,11 +226,13 @@ pub struct DryRunQuery {
 #[utoipa::path(get, path = "/api/v1/routing/dry-run", tag = "routing", params(DryRunQuery), responses((status = 200, description = "Where a complaint would go and why", body = DryRun)), security(("bearer" = [])))]
 pub async fn dry_run_handler(
     state: web::Data<AppState>,
+    origins: web::Data<Arc<dyn RuleOrigins>>,
     _auth: Authed<policy::Dispatch>,
     q: web::Query<DryRunQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
     let st = state.into_inner();
+    let origins = origins.into_inner();
     let v = st
         .db
         .clone()
@@ -228,7 +245,7 @@ pub async fn dry_run_handler(
             let mut v = dry_run(&catalog, &q.category, q.area_id.as_deref(), point)?;
             // A rule made by an upkeep hand-over says so.
             if let Some(rule) = v.rule.as_ref().map(|r| r.id.clone())
-                && let Some(h) = crate::upkeep::rule_origin(conn, &rule)?
+                && let Some(h) = origins.handover(conn, &rule)?
             {
                 v.reason = DryRunReason::UpkeepHandover;
                 v.handover = Some(h);
