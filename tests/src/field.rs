@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 
 use anju_client::transport::{DeviceRegistration, LoginRequest, Session};
 use anju_client::{Device, HttpTransport, SyncReport, Transport, TransportError};
-use anju_shared::protocol::{Change, PullAnswer, PushRequest, PushResponse, ResetRequired};
+use anju_shared::protocol::{
+    Change, PullAnswer, PullResponse, PushRequest, PushResponse, ResetRequired,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -27,15 +29,19 @@ pub type PushObserver = Box<dyn Fn(&PushRequest, &PushResponse) + Send + Sync>;
 /// Guarantees: while offline, every call fails as a network error without reaching the
 /// server; with a reset armed, the next pull that carries a cursor is answered with a reset
 /// (410) without reaching the server, as a server whose retention passed the cursor answers;
-/// every push the server answered and every change of every page it sent are kept, in order,
-/// even when a fault injector above this link throws the answer away.
+/// every push the server answered, every page and every reset it sent are kept, in order,
+/// even when a fault injector above this link throws the answer away; with a lost answer armed,
+/// the next push reaches the server and is kept here, and the device gets a network error
+/// instead of the answer.
 pub struct Link {
     inner: HttpTransport,
     offline: AtomicBool,
     reset: AtomicBool,
+    lose_answer: AtomicBool,
     observer: Option<PushObserver>,
     pushes: Mutex<Vec<(PushRequest, PushResponse)>>,
-    pulled: Mutex<Vec<Change>>,
+    pages: Mutex<Vec<PullResponse>>,
+    resets: Mutex<Vec<ResetRequired>>,
 }
 
 impl Link {
@@ -45,9 +51,11 @@ impl Link {
             inner: HttpTransport::new(base).expect("transport"),
             offline: AtomicBool::new(false),
             reset: AtomicBool::new(false),
+            lose_answer: AtomicBool::new(false),
             observer: None,
             pushes: Mutex::new(Vec::new()),
-            pulled: Mutex::new(Vec::new()),
+            pages: Mutex::new(Vec::new()),
+            resets: Mutex::new(Vec::new()),
         }
     }
 
@@ -70,6 +78,11 @@ impl Link {
         self.reset.store(true, Ordering::SeqCst);
     }
 
+    /// Arms a lost answer for the next push: the server applies it, the device never hears.
+    pub fn lose_next_push_answer(&self) {
+        self.lose_answer.store(true, Ordering::SeqCst);
+    }
+
     /// Every push the server answered, with its request, in order.
     pub fn pushes(&self) -> Vec<(PushRequest, PushResponse)> {
         self.pushes
@@ -88,9 +101,36 @@ impl Link {
             .collect()
     }
 
+    /// The results of the last answered push, as in [`Link::results`] (empty before any push).
+    pub fn last_results(&self) -> Vec<Value> {
+        self.pushes()
+            .last()
+            .map(|(_, resp)| {
+                resp.results
+                    .iter()
+                    .map(|r| serde_json::to_value(r).expect("a result is JSON"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Every change the server sent in a pull page, in order.
     pub fn pulled(&self) -> Vec<Change> {
-        self.pulled
+        self.pages()
+            .into_iter()
+            .flat_map(|page| page.changes)
+            .collect()
+    }
+
+    /// Every pull page the server sent, in order.
+    pub fn pages(&self) -> Vec<PullResponse> {
+        self.pages.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Every reset (410 `reset_required`) the server itself answered a pull with, in order (an
+    /// armed reset of [`Link::reset_next_pull`] is not the server's and is not kept).
+    pub fn resets(&self) -> Vec<ResetRequired> {
+        self.resets
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
@@ -133,6 +173,9 @@ impl Transport for Link {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push((req.clone(), resp.clone()));
+            if self.lose_answer.swap(false, Ordering::SeqCst) {
+                return Err(TransportError::Network("the answer was lost".into()));
+            }
         }
         answer
     }
@@ -148,11 +191,18 @@ impl Transport for Link {
             return Ok(PullAnswer::ResetRequired(ResetRequired::default()));
         }
         let answer = self.inner.pull(access_token, device_id, cursor, limit);
-        if let Ok(PullAnswer::Page(page)) = &answer {
-            self.pulled
+        match &answer {
+            Ok(PullAnswer::Page(page)) => self
+                .pages
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .extend(page.changes.iter().cloned());
+                .push(page.clone()),
+            Ok(PullAnswer::ResetRequired(reset)) => self
+                .resets
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(reset.clone()),
+            Err(_) => {}
         }
         answer
     }
@@ -252,6 +302,27 @@ impl FieldDevice {
     /// Pulls until up to date; fails the test if the pull fails.
     pub async fn pull(&mut self) -> SyncReport {
         self.run(|d| d.pull().expect("pull")).await
+    }
+
+    /// Pulls until up to date; the changes this pull received, in order.
+    pub async fn pull_changes(&mut self) -> Vec<Change> {
+        let before = self.link().pulled().len();
+        self.pull().await;
+        self.link().pulled().split_off(before)
+    }
+
+    /// The ids of the live records the device pulled (its copy of the server's state in its
+    /// scope, without local changes).
+    pub async fn pulled_ids(&mut self) -> std::collections::BTreeSet<Uuid> {
+        self.run(|d| {
+            d.pulled()
+                .expect("pulled")
+                .into_iter()
+                .filter(|r| !r.deleted)
+                .map(|r| r.id)
+                .collect()
+        })
+        .await
     }
 
     /// Pushes (photos, then the outbox) without pulling; fails the test if the push fails.

@@ -10,8 +10,10 @@
 //! in the types of `anju_shared::protocol`, nothing checked on the way out. Where one test needs
 //! both, it uses both, and says which step is the hostile one.
 //!
-//! Files still on [`RawDevice`] for steps a real device could do are listed in `README.md` (Tests)
-//! (moving one is the same change as in `registers_import`, `registers_photos` and `funds`).
+//! What is left on [`RawDevice`] and why is listed in `README.md` ("Which device a sync test
+//! uses"): a sequence gap (`sync_push`), forged cursors and versions (`sync_pull`), writes to
+//! read-only types (`sync_tickets`, `funds`), a forged verdict (`hazard_proof`), and the hostile
+//! input of `sync_security` and `sync_misc`, whose conflict set-ups are the next to move.
 
 use std::collections::BTreeMap;
 

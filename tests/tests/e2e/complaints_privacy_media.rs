@@ -11,7 +11,8 @@ use anju_server::attachments::schema::uploads;
 use anju_server::auth::Role;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
-use anju_tests::sync::{RawDevice, outcome};
+use anju_tests::field::FieldDevice;
+use anju_tests::sync::{fields_of, outcome};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -336,21 +337,22 @@ async fn crafted_photos_keep_only_image_data_and_trailing_payloads_are_refused()
 async fn a_device_proof_photo_becomes_a_public_copy_cut_at_its_end() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let staff = app.user_token("js1", Role::UnitStaff, Some(UNIT)).await;
-    let mut device = RawDevice::register(&app, &staff).await;
+    app.create_user("js1", Role::UnitStaff, Some(UNIT)).await;
+    let mut device = FieldDevice::login(&app, "js1").await;
     let unit = app.unit_id(UNIT).await;
     let (code, id) = file(&app, "dust", &admin).await;
-    // A phone's photo with an appended preview carrying its own EXIF GPS.
+    // A phone's photo with an appended preview carrying its own EXIF GPS, taken on the device
+    // (its sync uploads it).
     let bytes = samples::jpeg_with_appended_preview();
     let sha = hex::encode(Sha256::digest(&bytes));
-    let res = reqwest::Client::new()
-        .put(app.url(&format!("/api/v1/attachments/{sha}")))
-        .bearer_auth(&staff)
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success());
+    let taken = device
+        .run(move |d| {
+            let shot = d.dir().join("proof.jpg");
+            std::fs::write(&shot, bytes).expect("photo file");
+            d.add_photo(&shot).expect("photo")
+        })
+        .await;
+    assert_eq!(taken, sha);
     let act = |kind: &str, msg: Option<&str>, photos: Vec<String>| {
         let mut f = json!({"ticket_id": id, "unit_id": unit, "action": kind,
                            "acted_at": "2026-11-26T10:00:00+08:00"});
@@ -362,19 +364,20 @@ async fn a_device_proof_photo_becomes_a_public_copy_cut_at_its_end() {
         }
         f
     };
-    let accept = device.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
-        act("accept", None, vec![]),
+    let (accept, resolve) = (
+        fields_of(&act("accept", None, vec![])),
+        fields_of(&act("resolve", Some("已覆盖裸土"), vec![sha])),
     );
-    let resolve = device.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
-        act("resolve", Some("已覆盖裸土"), vec![sha]),
-    );
-    for r in device.push_ok(&app, &[accept, resolve]).await {
+    device
+        .run(move |d| {
+            d.create("ticket_action", accept).expect("accept");
+            d.create("ticket_action", resolve).expect("resolve");
+        })
+        .await;
+    assert_eq!(device.sync().await.photos_uploaded, 1);
+    let r = device.link().last_results();
+    assert_eq!(r.len(), 2, "{r:?}");
+    for r in r {
         assert_eq!(outcome(&r), "applied", "{r:?}");
     }
     let t = app.get(&format!("/api/v1/track/{code}"), None).await;

@@ -7,7 +7,8 @@ use anju_server::attachments::image::samples;
 use anju_server::auth::Role;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
-use anju_tests::sync::{RawDevice, outcome};
+use anju_tests::field::FieldDevice;
+use anju_tests::sync::{fields_of, outcome};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -19,15 +20,15 @@ const SITE: (f64, f64) = (43.812, 125.207);
 struct Setup {
     app: TestApp,
     admin: String,
-    device: RawDevice,
+    device: FieldDevice,
     unit: String,
 }
 
 async fn setup() -> Setup {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let staff = app.user_token("js1", Role::UnitStaff, Some(UNIT)).await;
-    let device = RawDevice::register(&app, &staff).await;
+    app.create_user("js1", Role::UnitStaff, Some(UNIT)).await;
+    let device = FieldDevice::login(&app, "js1").await;
     let unit = app.unit_id(UNIT).await;
     Setup {
         app,
@@ -60,18 +61,32 @@ fn exif_time(app: &TestApp, offset_ms: i64) -> String {
         .to_string()
 }
 
-async fn attach(s: &Setup, bytes: Vec<u8>) -> String {
+/// Takes the photo `bytes` on the device (uploaded by its next sync); its SHA-256.
+async fn take_photo(d: &mut FieldDevice, bytes: Vec<u8>) -> String {
     let sha = hex::encode(Sha256::digest(&bytes));
-    let res = reqwest::Client::new()
-        .put(s.app.url(&format!("/api/v1/attachments/{sha}")))
-        .bearer_auth(&s.device.token)
-        .header("Content-Type", "application/octet-stream")
-        .body(bytes)
-        .send()
-        .await
-        .expect("put");
-    assert!(res.status().is_success(), "{}", res.status());
+    let taken = d
+        .run(move |d| {
+            let shot = d.dir().join("resolved.jpg");
+            std::fs::write(&shot, bytes).expect("photo file");
+            d.add_photo(&shot).expect("photo")
+        })
+        .await;
+    assert_eq!(taken, sha, "the device names the photo by its SHA-256");
     sha
+}
+
+/// Queues a ticket action on the device and syncs; the result of its push.
+async fn act(d: &mut FieldDevice, fields: Value) -> Value {
+    let id = d
+        .run(move |d| {
+            d.create("ticket_action", fields_of(&fields))
+                .expect("create")
+        })
+        .await;
+    d.sync().await;
+    let r = d.link().last_results();
+    assert_eq!(r[0]["record_id"], json!(id), "{r:?}");
+    r[0].clone()
 }
 
 fn action(ticket: &str, unit: &str, kind: &str, photos: &[String]) -> Value {
@@ -87,24 +102,12 @@ fn action(ticket: &str, unit: &str, kind: &str, photos: &[String]) -> Value {
 /// Accepts on the device, moves the clock a minute on, resolves with `photo`; returns the
 /// staff view's `proof`.
 async fn resolve_with(s: &mut Setup, id: &str, photo: Vec<u8>) -> Value {
-    let accept = s.device.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
-        action(id, &s.unit, "accept", &[]),
-    );
-    let r = s.device.push_ok(&s.app, &[accept]).await;
-    assert_eq!(outcome(&r[0]), "applied", "{r:?}");
+    let r = act(&mut s.device, action(id, &s.unit, "accept", &[])).await;
+    assert_eq!(outcome(&r), "applied", "{r:?}");
     s.app.clock().advance_ms(60_000);
-    let sha = attach(s, photo).await;
-    let resolve = s.device.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
-        action(id, &s.unit, "resolve", &[sha]),
-    );
-    let r = s.device.push_ok(&s.app, &[resolve]).await;
-    assert_eq!(outcome(&r[0]), "applied", "{r:?}");
+    let sha = take_photo(&mut s.device, photo).await;
+    let r = act(&mut s.device, action(id, &s.unit, "resolve", &[sha])).await;
+    assert_eq!(outcome(&r), "applied", "{r:?}");
     let v = s
         .app
         .get(&format!("/api/v1/tickets/{id}"), Some(&s.admin))
@@ -150,8 +153,13 @@ async fn a_photo_taken_on_site_after_acceptance_is_verified() {
     assert_no_position(&t.body);
 
     // The unit's devices: the verdict on the ticket's copy.
-    s.device.pull_all(&s.app).await;
-    let copy = s.device.field(Uuid::try_parse(&id).unwrap(), "proof");
+    s.device.pull().await;
+    let copy = s
+        .device
+        .fields(Uuid::try_parse(&id).unwrap())
+        .await
+        .expect("the ticket's copy")["proof"]
+        .clone();
     assert_eq!(copy["verified"], true, "{copy:?}");
     assert_no_position(&copy);
 

@@ -4,10 +4,12 @@
 //! the unit, its supervising unit and the bureau) once per deadline and day with two workers and
 //! a restart.
 
+use anju_client::{RetryPolicy, SyncOptions};
 use anju_server::auth::Role;
 use anju_tests::TestApp;
 use anju_tests::complaints::set_time;
-use anju_tests::sync::{RawDevice, hazard, outcome};
+use anju_tests::field::FieldDevice;
+use anju_tests::sync::{fields_of, hazard, outcome};
 use diesel::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -62,14 +64,55 @@ fn action(unit: &str, area: &str, hazard_id: Uuid, kind: &str, extra: Value) -> 
     a
 }
 
-/// Pushes one hazard action from `d`; the result's outcome or rejection code.
-async fn act(app: &TestApp, d: &mut RawDevice, fields: Value) -> String {
-    let m = d.upsert("hazard_action", Uuid::now_v7(), None, fields);
-    let r = d.push_ok(app, &[m]).await;
-    match outcome(&r[0]) {
-        "rejected" => r[0]["code"].as_str().unwrap().to_owned(),
+/// Takes the photos of `letters` on the device (its next sync uploads them; their uploader may
+/// use them).
+async fn take_photos(d: &mut FieldDevice, letters: &'static str) {
+    d.run(move |d| {
+        for c in letters.chars() {
+            let shot = d.dir().join(format!("{c}.jpg"));
+            std::fs::write(&shot, photo_bytes(c)).expect("photo file");
+            assert_eq!(d.add_photo(&shot).expect("photo"), photo(c));
+        }
+    })
+    .await;
+}
+
+/// The outcome of a push result, or its rejection code.
+fn outcome_or_code(r: &Value) -> String {
+    match outcome(r) {
+        "rejected" => r["code"].as_str().unwrap().to_owned(),
         o => o.to_owned(),
     }
+}
+
+/// Creates a record on the device and syncs; the result's outcome or rejection code.
+async fn create(d: &mut FieldDevice, record_type: &'static str, fields: Value) -> (Uuid, String) {
+    let id = d
+        .run(move |d| d.create(record_type, fields_of(&fields)).expect("create"))
+        .await;
+    d.sync().await;
+    (id, outcome_or_code(&d.link().last_results()[0]))
+}
+
+/// Edits a record on the device and syncs; the result's outcome or rejection code.
+async fn edit(d: &mut FieldDevice, id: Uuid, fields: Value) -> String {
+    d.run(move |d| d.edit(id, fields_of(&fields)).expect("edit"))
+        .await;
+    d.sync().await;
+    outcome_or_code(&d.link().last_results()[0])
+}
+
+/// One hazard action from the device `d`; the result's outcome or rejection code.
+async fn act(d: &mut FieldDevice, fields: Value) -> String {
+    create(d, "hazard_action", fields).await.1
+}
+
+/// A field of the device's copy of record `id` (`null`: absent).
+async fn field(d: &mut FieldDevice, id: Uuid, name: &str) -> Value {
+    d.fields(id)
+        .await
+        .and_then(|f| f.get(name).cloned())
+        .unwrap_or(Value::Null)
 }
 
 async fn order_state(app: &TestApp, token: &str, id: Uuid) -> Value {
@@ -86,49 +129,36 @@ async fn status_moves_only_through_actions_by_the_right_person_with_evidence() {
     let unit = app.unit_id(UNIT).await;
     let area = app.area_id(AREA).await;
     let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
-    let insp = app.user_token("insp", Role::Inspector, Some(UNIT)).await;
-    let mut d = RawDevice::register(&app, &staff).await;
-    let mut i = RawDevice::register(&app, &insp).await;
-    upload(&app, &staff, "abc").await;
-    upload(&app, &insp, "e").await;
+    app.create_user("insp", Role::Inspector, Some(UNIT)).await;
+    let mut d = FieldDevice::login(&app, "staff").await;
+    let mut i = FieldDevice::login(&app, "insp").await;
+    take_photos(&mut d, "abc").await;
+    take_photos(&mut i, "e").await;
 
     // Bad input: a deadline before the issue date is refused on create and on edit.
-    let bad = d.upsert(
-        "hazard",
-        Uuid::now_v7(),
-        None,
-        order(&unit, &area, "2031-02-20"),
-    );
-    let r = d.push_ok(&app, &[bad]).await;
-    assert_eq!(r[0]["code"], "deadline_before_issue", "{r:?}");
+    let (_, r) = create(&mut d, "hazard", order(&unit, &area, "2031-02-20")).await;
+    assert_eq!(r, "deadline_before_issue");
     // A new hazard starts open: a unit cannot create it already rectified.
     let mut done = order(&unit, &area, "2031-03-14");
     done["status"] = json!("rectified");
-    let m = d.upsert("hazard", Uuid::now_v7(), None, done);
     assert_eq!(
-        d.push_ok(&app, &[m]).await[0]["code"],
+        create(&mut d, "hazard", done).await.1,
         "hazard_status_by_action"
     );
 
-    let id = Uuid::now_v7();
-    let m = d.upsert("hazard", id, None, order(&unit, &area, "2031-03-14"));
-    let v1 = d.push_ok(&app, &[m]).await[0]["version"].as_i64().unwrap();
-    let m = d.upsert(
-        "hazard",
-        id,
-        Some(v1),
-        json!({"order_issued_on": "2031-03-20"}),
-    );
+    let (id, r) = create(&mut d, "hazard", order(&unit, &area, "2031-03-14")).await;
+    assert_eq!(r, "applied");
+    let v1 = d.version(id).await.expect("pulled");
     assert_eq!(
-        d.push_ok(&app, &[m]).await[0]["code"],
+        edit(&mut d, id, json!({"order_issued_on": "2031-03-20"})).await,
         "deadline_before_issue"
     );
     // A direct status edit is refused, forward or not, whoever sends it.
     for (dev, to) in [(&mut d, "rectified"), (&mut i, "verified")] {
-        dev.pull_all(&app).await;
-        let m = dev.upsert("hazard", id, Some(v1), json!({"status": to}));
+        dev.pull().await;
+        assert_eq!(dev.version(id).await, Some(v1));
         assert_eq!(
-            dev.push_ok(&app, &[m]).await[0]["code"],
+            edit(dev, id, json!({"status": to})).await,
             "hazard_status_by_action"
         );
     }
@@ -141,11 +171,11 @@ async fn status_moves_only_through_actions_by_the_right_person_with_evidence() {
         action(&unit, &area, id, "rectify", extra)
     };
     assert_eq!(
-        act(&app, &mut d, rectify(None)).await,
+        act(&mut d, rectify(None)).await,
         "rectification_photos_required"
     );
     assert_eq!(
-        act(&app, &mut i, rectify(Some('e'))).await,
+        act(&mut i, rectify(Some('e'))).await,
         "not_responsible_unit"
     );
     let verify = action(
@@ -155,16 +185,15 @@ async fn status_moves_only_through_actions_by_the_right_person_with_evidence() {
         "verify",
         json!({"photos": {"add": [photo('e')]}}),
     );
+    assert_eq!(act(&mut i, verify.clone()).await, "hazard_not_in_state");
+    assert_eq!(act(&mut d, rectify(Some('a'))).await, "applied");
+    assert_eq!(field(&mut d, id, "status").await, "rectified");
     assert_eq!(
-        act(&app, &mut i, verify.clone()).await,
-        "hazard_not_in_state"
+        field(&mut d, id, "rectification_photos").await,
+        json!([photo('a')])
     );
-    assert_eq!(act(&app, &mut d, rectify(Some('a'))).await, "applied");
-    d.pull_all(&app).await;
-    assert_eq!(d.field(id, "status"), "rectified");
-    assert_eq!(d.field(id, "rectification_photos"), json!([photo('a')]));
-    assert_eq!(d.field(id, "rectification_note"), "已加固外墙");
-    assert!(d.field(id, "rectified_at").is_string());
+    assert_eq!(field(&mut d, id, "rectification_note").await, "已加固外墙");
+    assert!(field(&mut d, id, "rectified_at").await.is_string());
 
     // The unit cannot verify its own work; a return needs its reason.
     let own = action(
@@ -174,39 +203,30 @@ async fn status_moves_only_through_actions_by_the_right_person_with_evidence() {
         "verify",
         json!({"photos": {"add": [photo('b')]}}),
     );
-    assert_eq!(act(&app, &mut d, own).await, "checker_role_required");
+    assert_eq!(act(&mut d, own).await, "checker_role_required");
     let back = |note: Option<&str>| action(&unit, &area, id, "return", json!({"note": note}));
-    assert_eq!(
-        act(&app, &mut i, back(None)).await,
-        "return_reason_required"
-    );
-    assert_eq!(
-        act(&app, &mut i, back(Some("墙面仍有空鼓"))).await,
-        "applied"
-    );
-    d.pull_all(&app).await;
-    assert_eq!(d.field(id, "status"), "open");
-    assert_eq!(d.field(id, "round"), 1);
-    assert_eq!(d.field(id, "return_reason"), "墙面仍有空鼓");
+    assert_eq!(act(&mut i, back(None)).await, "return_reason_required");
+    assert_eq!(act(&mut i, back(Some("墙面仍有空鼓"))).await, "applied");
+    d.pull().await;
+    assert_eq!(field(&mut d, id, "status").await, "open");
+    assert_eq!(field(&mut d, id, "round").await, 1);
+    assert_eq!(field(&mut d, id, "return_reason").await, "墙面仍有空鼓");
 
     // Second round: rectified again, then verified with photos of the check.
     let no_photo = action(&unit, &area, id, "verify", json!({}));
-    assert_eq!(act(&app, &mut d, rectify(Some('b'))).await, "applied");
+    assert_eq!(act(&mut d, rectify(Some('b'))).await, "applied");
+    assert_eq!(act(&mut i, no_photo).await, "verification_photos_required");
+    assert_eq!(act(&mut i, verify.clone()).await, "applied");
+    assert_eq!(act(&mut d, rectify(Some('c'))).await, "hazard_not_in_state");
+    i.pull().await;
+    assert_eq!(field(&mut i, id, "status").await, "verified");
     assert_eq!(
-        act(&app, &mut i, no_photo).await,
-        "verification_photos_required"
+        field(&mut i, id, "verification_photos").await,
+        json!([photo('e')])
     );
-    assert_eq!(act(&app, &mut i, verify.clone()).await, "applied");
-    assert_eq!(
-        act(&app, &mut d, rectify(Some('c'))).await,
-        "hazard_not_in_state"
-    );
-    i.pull_all(&app).await;
-    assert_eq!(i.field(id, "status"), "verified");
-    assert_eq!(i.field(id, "verification_photos"), json!([photo('e')]));
     let mut both = vec![photo('a'), photo('b')];
     both.sort();
-    assert_eq!(i.field(id, "rectification_photos"), json!(both));
+    assert_eq!(field(&mut i, id, "rectification_photos").await, json!(both));
     // Refused actions are stored nowhere; the applied ones are, in order.
     let st = order_state(&app, &staff, id).await;
     let kinds: Vec<&str> = st["actions"]
@@ -236,32 +256,50 @@ async fn a_resent_action_has_no_second_effect() {
     let app = TestApp::spawn().await;
     let unit = app.unit_id(UNIT).await;
     let area = app.area_id(AREA).await;
-    let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
-    let mut d = RawDevice::register(&app, &staff).await;
-    upload(&app, &staff, "a").await;
-    let id = Uuid::now_v7();
-    let create = d.upsert("hazard", id, None, order(&unit, &area, "2031-03-14"));
-    let fields = action(
-        &unit,
-        &area,
-        id,
-        "rectify",
-        json!({"photos": {"add": [photo('a')]}}),
-    );
-    let rect = d.upsert("hazard_action", Uuid::now_v7(), None, fields);
+    app.create_user("staff", Role::UnitStaff, Some(UNIT)).await;
+    let mut d = FieldDevice::login(&app, "staff").await;
+    take_photos(&mut d, "a").await;
+    // One try per call, so that a lost answer leaves the batch in the outbox.
+    d.run(|d| {
+        d.set_options(SyncOptions {
+            retry: RetryPolicy::immediate(1),
+            ..SyncOptions::default()
+        })
+    })
+    .await;
+    let (o, u) = (order(&unit, &area, "2031-03-14"), unit.clone());
+    let id = d
+        .run(move |d| {
+            let id = d.create("hazard", fields_of(&o)).expect("create");
+            let fields = action(
+                &u,
+                &area,
+                id,
+                "rectify",
+                json!({"photos": {"add": [photo('a')]}}),
+            );
+            d.create("hazard_action", fields_of(&fields))
+                .expect("action");
+            id
+        })
+        .await;
     // The create and the action in one batch: the action sees the hazard it just created.
-    let r = d.push_ok(&app, &[create.clone(), rect.clone()]).await;
+    d.link().lose_next_push_answer();
+    assert!(d.run(|d| d.push().is_err()).await, "the answer was lost");
+    let r = d.link().last_results();
     assert_eq!(
         (outcome(&r[0]), outcome(&r[1])),
         ("applied", "applied"),
         "{r:?}"
     );
-    d.pull_all(&app).await;
-    let v = d.version(id).unwrap();
-    let r = d.push_ok(&app, &[create, rect]).await;
+    d.pull().await;
+    let v = d.version(id).await.unwrap();
+    d.push().await;
+    let r = d.link().last_results();
+    assert_eq!(r.len(), 2, "the same batch again: {r:?}");
     assert_eq!(outcome(&r[1]), "already_applied");
-    d.pull_all(&app).await;
-    assert_eq!(d.version(id), Some(v));
+    d.pull().await;
+    assert_eq!(d.version(id).await, Some(v));
 }
 
 #[tokio::test]
@@ -269,12 +307,11 @@ async fn extensions_are_asked_by_the_unit_and_decided_by_a_supervisor() {
     let app = TestApp::spawn().await;
     let unit = app.unit_id(UNIT).await;
     let area = app.area_id(AREA).await;
-    let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
+    app.create_user("staff", Role::UnitStaff, Some(UNIT)).await;
     let sup = app.user_token("sup", Role::Supervisor, None).await;
-    let mut d = RawDevice::register(&app, &staff).await;
-    let id = Uuid::now_v7();
-    let m = d.upsert("hazard", id, None, order(&unit, &area, "2031-03-14"));
-    d.push_ok(&app, &[m]).await;
+    let mut d = FieldDevice::login(&app, "staff").await;
+    let (id, r) = create(&mut d, "hazard", order(&unit, &area, "2031-03-14")).await;
+    assert_eq!(r, "applied");
     let ask = |date: &str, note: Option<&str>| {
         action(
             &unit,
@@ -285,19 +322,19 @@ async fn extensions_are_asked_by_the_unit_and_decided_by_a_supervisor() {
         )
     };
     assert_eq!(
-        act(&app, &mut d, ask("2031-03-10", Some("雨季"))).await,
+        act(&mut d, ask("2031-03-10", Some("雨季"))).await,
         "extension_not_later"
     );
     assert_eq!(
-        act(&app, &mut d, ask("2031-03-31", None)).await,
+        act(&mut d, ask("2031-03-31", None)).await,
         "extension_reason_required"
     );
     assert_eq!(
-        act(&app, &mut d, ask("2031-03-31", Some("雨季施工"))).await,
+        act(&mut d, ask("2031-03-31", Some("雨季施工"))).await,
         "applied"
     );
     assert_eq!(
-        act(&app, &mut d, ask("2031-04-30", Some("再延"))).await,
+        act(&mut d, ask("2031-04-30", Some("再延"))).await,
         "extension_pending"
     );
     // The unit cannot decide its own request; the supervisor does, in the office.
@@ -308,7 +345,7 @@ async fn extensions_are_asked_by_the_unit_and_decided_by_a_supervisor() {
         "decide_extension",
         json!({"decision": "approve"}),
     );
-    assert_eq!(act(&app, &mut d, decide).await, "supervisor_required");
+    assert_eq!(act(&mut d, decide).await, "supervisor_required");
     let path = format!("/api/v1/registers/hazard/{id}/actions");
     let r = app
         .post(&path, Some(&sup), &json!({"action": "decide_extension"}))
@@ -322,9 +359,9 @@ async fn extensions_are_asked_by_the_unit_and_decided_by_a_supervisor() {
         )
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    d.pull_all(&app).await;
-    assert_eq!(d.field(id, "deadline"), "2031-03-31");
-    assert_eq!(d.field(id, "extension_requested"), Value::Null);
+    d.pull().await;
+    assert_eq!(field(&mut d, id, "deadline").await, "2031-03-31");
+    assert_eq!(field(&mut d, id, "extension_requested").await, Value::Null);
     let r = app
         .post(
             &path,
@@ -335,7 +372,7 @@ async fn extensions_are_asked_by_the_unit_and_decided_by_a_supervisor() {
     assert_eq!((r.status, r.code()), (409, "no_extension_pending"));
     // A second request, refused: the deadline stays.
     assert_eq!(
-        act(&app, &mut d, ask("2031-04-30", Some("材料未到"))).await,
+        act(&mut d, ask("2031-04-30", Some("材料未到"))).await,
         "applied"
     );
     let r = app
@@ -346,9 +383,9 @@ async fn extensions_are_asked_by_the_unit_and_decided_by_a_supervisor() {
         )
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    d.pull_all(&app).await;
-    assert_eq!(d.field(id, "deadline"), "2031-03-31");
-    assert_eq!(d.field(id, "extension_requested"), Value::Null);
+    d.pull().await;
+    assert_eq!(field(&mut d, id, "deadline").await, "2031-03-31");
+    assert_eq!(field(&mut d, id, "extension_requested").await, Value::Null);
 }
 
 #[tokio::test]

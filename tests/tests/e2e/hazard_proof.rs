@@ -8,7 +8,8 @@
 use anju_server::attachments::image::samples;
 use anju_server::auth::Role;
 use anju_tests::TestApp;
-use anju_tests::sync::{RawDevice, hazard, outcome};
+use anju_tests::field::FieldDevice;
+use anju_tests::sync::{RawDevice, fields_of, hazard, outcome};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -23,8 +24,9 @@ struct Setup {
     app: TestApp,
     unit: String,
     area: String,
-    staff: RawDevice,
-    insp: RawDevice,
+    staff: FieldDevice,
+    staff_token: String,
+    insp: FieldDevice,
     sup: String,
 }
 
@@ -32,16 +34,17 @@ async fn setup() -> Setup {
     let app = TestApp::spawn().await;
     let unit = app.unit_id(UNIT).await;
     let area = app.area_id(AREA).await;
-    let staff = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
-    let insp = app.user_token("insp", Role::Inspector, Some(UNIT)).await;
+    let staff_token = app.user_token("staff", Role::UnitStaff, Some(UNIT)).await;
+    app.create_user("insp", Role::Inspector, Some(UNIT)).await;
     let sup = app.user_token("sup", Role::Supervisor, None).await;
-    let staff = RawDevice::register(&app, &staff).await;
-    let insp = RawDevice::register(&app, &insp).await;
+    let staff = FieldDevice::login(&app, "staff").await;
+    let insp = FieldDevice::login(&app, "insp").await;
     Setup {
         app,
         unit,
         area,
         staff,
+        staff_token,
         insp,
         sup,
     }
@@ -58,19 +61,29 @@ fn local(app: &TestApp, offset_ms: i64, format: &str) -> String {
         .to_string()
 }
 
-async fn attach(app: &TestApp, token: &str, bytes: Vec<u8>) -> String {
+/// Takes the photo `bytes` on the device (uploaded by its next sync); its SHA-256.
+async fn take_photo(d: &mut FieldDevice, bytes: Vec<u8>) -> String {
     let sha = hex::encode(Sha256::digest(&bytes));
-    let res = app
-        .client
-        .put(app.url(&format!("/api/v1/attachments/{sha}")))
-        .bearer_auth(token)
-        .header("Content-Type", "image/jpeg")
-        .body(bytes)
-        .send()
-        .await
-        .expect("put");
-    assert!(res.status().is_success(), "{}", res.status());
+    let taken = d
+        .run(move |d| {
+            let shot = d.dir().join("rectified.jpg");
+            std::fs::write(&shot, bytes).expect("photo file");
+            d.add_photo(&shot).expect("photo")
+        })
+        .await;
+    assert_eq!(taken, sha, "the device names the photo by its SHA-256");
     sha
+}
+
+/// Creates a record on the device and syncs; its id, once applied.
+async fn record(d: &mut FieldDevice, record_type: &'static str, fields: Value) -> Uuid {
+    let id = d
+        .run(move |d| d.create(record_type, fields_of(&fields)).expect("create"))
+        .await;
+    d.sync().await;
+    let r = d.link().last_results();
+    assert_eq!(outcome(&r[0]), "applied", "{r:?}");
+    id
 }
 
 /// An inspection with GPS at `SITE` and a hazard from it with an order issued today (or a
@@ -81,39 +94,33 @@ async fn order(s: &mut Setup, location: Option<&str>) -> Uuid {
     h["order_issued_on"] = json!(local(&s.app, 0, "%Y-%m-%d"));
     h["deadline"] = json!(local(&s.app, 10 * DAY, "%Y-%m-%d"));
     h["responsible_person"] = json!("王建国");
-    let mut muts = Vec::new();
     match location {
         Some(l) => h["location"] = json!(l),
         None => {
-            let iid = Uuid::now_v7();
             let insp = json!({"area_id": s.area, "unit_id": s.unit, "inspector": "李检查",
                               "inspected_at": "2026-11-20T09:00:00+08:00",
                               "gps_lat": SITE.0, "gps_lng": SITE.1});
-            let m = s.insp.upsert("inspection", iid, None, insp);
-            let r = s.insp.push_ok(&s.app, &[m]).await;
-            assert_eq!(outcome(&r[0]), "applied", "{r:?}");
+            let iid = record(&mut s.insp, "inspection", insp).await;
             h["inspection_id"] = json!(iid);
         }
     }
-    let id = Uuid::now_v7();
-    muts.push(s.staff.upsert("hazard", id, None, h));
-    let r = s.staff.push_ok(&s.app, &muts).await;
-    assert_eq!(outcome(&r[0]), "applied", "{r:?}");
-    id
+    record(&mut s.staff, "hazard", h).await
 }
 
 /// The unit marks hazard `id` rectified with `photo`; the synced hazard's verdict.
 async fn rectify(s: &mut Setup, id: Uuid, photo: Vec<u8>) -> Value {
-    let sha = attach(&s.app, &s.staff.token, photo).await;
+    let sha = take_photo(&mut s.staff, photo).await;
     let a = json!({"hazard_id": id, "unit_id": s.unit, "area_id": s.area, "action": "rectify",
                    "note": "已铲除空鼓层并重新抹灰", "photos": {"add": [sha]},
                    "acted_at": "2026-12-03T10:00:00+08:00"});
-    let m = s.staff.upsert("hazard_action", Uuid::now_v7(), None, a);
-    let r = s.staff.push_ok(&s.app, &[m]).await;
-    assert_eq!(outcome(&r[0]), "applied", "{r:?}");
-    s.staff.pull_all(&s.app).await;
-    assert_eq!(s.staff.field(id, "status"), "rectified");
-    s.staff.field(id, "rectification_proof")
+    record(&mut s.staff, "hazard_action", a).await;
+    let h = s
+        .staff
+        .fields(id)
+        .await
+        .expect("the staff's device has the hazard");
+    assert_eq!(h["status"], "rectified");
+    h.get("rectification_proof").cloned().unwrap_or(Value::Null)
 }
 
 async fn order_state(s: &Setup, id: Uuid) -> Value {
@@ -198,25 +205,45 @@ async fn a_rectification_photo_taken_on_site_after_the_order_is_verified() {
         "{row:?}"
     );
 
-    // A device cannot write the verdict itself.
-    let m = s.staff.upsert(
+    // A device cannot write the verdict itself: not as an edit of the real device, and not
+    // as a forged write (no base version, as if the device had created the hazard) either.
+    s.staff
+        .run(move |d| {
+            d.edit(
+                id,
+                fields_of(&json!({"rectification_proof": {"verified": true}})),
+            )
+            .expect("edit")
+        })
+        .await;
+    s.staff.sync().await;
+    let r = s.staff.link().last_results();
+    assert_eq!(outcome(&r[0]), "rejected", "{r:?}");
+    let mut raw = RawDevice::register(&s.app, &s.staff_token).await;
+    let m = raw.upsert(
         "hazard",
         id,
         None,
         json!({"rectification_proof": {"verified": true}}),
     );
-    let r = s.staff.push_ok(&s.app, &[m]).await;
+    let r = raw.push_ok(&s.app, &[m]).await;
     assert_eq!(outcome(&r[0]), "rejected", "{r:?}");
+    assert_eq!(order_state(&s, id).await["proof"]["verified"], true);
 
     // Sent back: open again in the next round, the verdict cleared; the inspector's device got it.
     let a = json!({"hazard_id": id, "unit_id": s.unit, "area_id": s.area, "action": "return",
                    "note": "抹灰未干透即刷漆", "acted_at": "2026-12-03T11:00:00+08:00"});
-    let m = s.insp.upsert("hazard_action", Uuid::now_v7(), None, a);
-    let r = s.insp.push_ok(&s.app, &[m]).await;
-    assert_eq!(outcome(&r[0]), "applied", "{r:?}");
-    s.insp.pull_all(&s.app).await;
-    assert_eq!(s.insp.field(id, "status"), "open");
-    assert_eq!(s.insp.field(id, "rectification_proof"), Value::Null);
+    record(&mut s.insp, "hazard_action", a).await;
+    let h = s
+        .insp
+        .fields(id)
+        .await
+        .expect("the inspector's device has the hazard");
+    assert_eq!(h["status"], "open");
+    assert_eq!(
+        h.get("rectification_proof").cloned().unwrap_or(Value::Null),
+        Value::Null
+    );
     assert_eq!(order_state(&s, id).await["proof"], Value::Null);
 }
 

@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use anju_server::auth::Role;
 use anju_server::registers::columns::register_columns;
+use anju_shared::protocol::Change;
 use anju_tests::TestApp;
-use anju_tests::sync::{RawDevice, hazard, outcome};
+use anju_tests::field::FieldDevice;
+use anju_tests::sync::{fields_of, hazard, outcome};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -16,62 +18,74 @@ const PUSHERS: usize = 4;
 const ROUNDS: usize = 15;
 const PULLERS: usize = 3;
 
+/// Asserts that every change a device pulled carried a higher version of its record than the
+/// one before it: no pull went back in time, and none was received twice.
+fn versions_only_grow(changes: &[Change]) {
+    let mut last: BTreeMap<Uuid, i64> = BTreeMap::new();
+    for c in changes {
+        let (id, version) = match c {
+            Change::Upsert { id, version, .. } | Change::Tombstone { id, version, .. } => {
+                (*id, *version)
+            }
+            Change::Revoke { .. } => continue,
+        };
+        if let Some(v) = last.insert(id, version) {
+            assert!(
+                version > v,
+                "a pull went back in time for {id}: {v} then {version}"
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_pushers_and_pullers_lose_skip_and_duplicate_nothing() {
     let app = Arc::new(TestApp::spawn().await);
     let unit = app.unit_id("hexi_jianshe_office").await;
     let area = app.area_id("hexi-jianshe-1").await;
-    let sup = app.user_token("sup", Role::Supervisor, None).await;
+    app.create_user("sup", Role::Supervisor, None).await;
 
     let mut pushers = Vec::new();
     for p in 0..PUSHERS {
-        let app = app.clone();
         let (unit, area) = (unit.clone(), area.clone());
-        let token = app
-            .user_token(
-                &format!("w{p}"),
-                Role::Inspector,
-                Some("hexi_jianshe_office"),
-            )
+        let name = format!("w{p}");
+        app.create_user(&name, Role::Inspector, Some("hexi_jianshe_office"))
             .await;
-        let mut d = RawDevice::register(&app, &token).await;
+        let mut d = FieldDevice::login(&app, &name).await;
         pushers.push(tokio::spawn(async move {
-            // Each pusher creates records, then keeps editing them (and one shared record).
-            let mut mine: Vec<(Uuid, i64)> = Vec::new();
+            // Each pusher creates records, then keeps editing them, syncing after each round
+            // (so each edit is against the version its device last pulled).
+            let mut mine: Vec<Uuid> = Vec::new();
             let mut finals = BTreeMap::new();
             for round in 0..ROUNDS {
-                let mut batch = Vec::new();
-                for k in 0..5 {
-                    let id = Uuid::now_v7();
-                    batch.push(d.upsert(
-                        "hazard",
-                        id,
-                        None,
-                        hazard(&unit, &area, &format!("p{p} r{round} k{k}")),
-                    ));
-                }
-                for (id, v) in mine.iter().take(5) {
-                    batch.push(d.upsert(
-                        "hazard",
-                        *id,
-                        Some(*v),
-                        json!({"location": format!("p{p} round {round}")}),
-                    ));
-                }
-                let r = d.push_ok(&app, &batch).await;
-                for (m, r) in batch.iter().zip(&r) {
-                    assert_ne!(outcome(r), "rejected", "{r:?}");
-                    let v = r["version"].as_i64().unwrap();
-                    finals.insert(m.record_id, v);
-                    if m.base_version.is_none() {
-                        mine.push((m.record_id, v));
+                let (unit, area) = (unit.clone(), area.clone());
+                let edits: Vec<Uuid> = mine.iter().take(5).copied().collect();
+                let created = d
+                    .run(move |d| {
+                        let created: Vec<Uuid> = (0..5)
+                            .map(|k| {
+                                let f = hazard(&unit, &area, &format!("p{p} r{round} k{k}"));
+                                d.create("hazard", fields_of(&f)).expect("create")
+                            })
+                            .collect();
+                        for id in edits {
+                            let f = json!({"location": format!("p{p} round {round}")});
+                            d.edit(id, fields_of(&f)).expect("edit");
+                        }
+                        created
+                    })
+                    .await;
+                let pushes_before = d.link().pushes().len();
+                d.sync().await;
+                for (req, resp) in d.link().pushes().split_off(pushes_before) {
+                    for (m, r) in req.mutations.iter().zip(&resp.results) {
+                        let r = serde_json::to_value(r).expect("a result is JSON");
+                        assert_ne!(outcome(&r), "rejected", "{r:?}");
+                        let v = r["version"].as_i64().unwrap();
+                        finals.insert(m.record_id, v);
                     }
                 }
-                for e in mine.iter_mut() {
-                    if let Some(v) = finals.get(&e.0) {
-                        e.1 = *v;
-                    }
-                }
+                mine.extend(created);
                 mine.rotate_left(3);
             }
             finals
@@ -80,12 +94,11 @@ async fn concurrent_pushers_and_pullers_lose_skip_and_duplicate_nothing() {
     let mut pullers = Vec::new();
     for _ in 0..PULLERS {
         let app = app.clone();
-        let mut d = RawDevice::register(&app, &sup).await;
+        let mut d = FieldDevice::login(&app, "sup").await;
         pullers.push(tokio::spawn(async move {
-            // Pull continuously while the pushers run (RawDevice::pull_all asserts that versions
-            // only grow).
+            // Pull continuously while the pushers run.
             for _ in 0..40 {
-                d.pull_all(&app).await;
+                d.pull().await;
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             }
             d
@@ -97,10 +110,15 @@ async fn concurrent_pushers_and_pullers_lose_skip_and_duplicate_nothing() {
     }
     for p in pullers {
         let mut d = p.await.expect("puller");
-        d.pull_all(&app).await;
-        assert_eq!(d.records.len(), expected.len(), "every record arrived");
+        d.pull().await;
+        versions_only_grow(&d.link().pulled());
+        assert_eq!(
+            d.pulled_ids().await.len(),
+            expected.len(),
+            "every record arrived"
+        );
         for (id, v) in &expected {
-            assert_eq!(d.version(*id), Some(*v), "{id} at its final version");
+            assert_eq!(d.version(*id).await, Some(*v), "{id} at its final version");
         }
     }
     assert_eq!(expected.len(), PUSHERS * ROUNDS * 5);
@@ -112,8 +130,9 @@ async fn concurrent_pushers_and_pullers_lose_skip_and_duplicate_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_puller_never_moves_past_an_uncommitted_change() {
     use anju_server::sync::store::{RecordRow, insert_rows, lock_counter, store_counter};
+    use anju_shared::hlc::{DEFAULT_MAX_DRIFT_MS, HlcClock};
     use anju_shared::merge::merge;
-    use anju_shared::protocol::{Change, PullResponse};
+    use anju_shared::protocol::{Mutation, Op};
     use anju_shared::records::HAZARD;
     use diesel::Connection;
     use std::sync::mpsc;
@@ -121,21 +140,33 @@ async fn a_puller_never_moves_past_an_uncommitted_change() {
     let app = Arc::new(TestApp::spawn().await);
     let unit = app.unit_id("hexi_jianshe_office").await;
     let area = app.area_id("hexi-jianshe-1").await;
-    let sup = app.user_token("sup", Role::Supervisor, None).await;
-    let mut reader = RawDevice::register(&app, &sup).await;
-    let mut writer = RawDevice::register(&app, &sup).await;
-    let first = Uuid::now_v7();
-    let m = writer.upsert("hazard", first, None, hazard(&unit, &area, "已提交"));
-    writer.push_ok(&app, &[m]).await;
-    reader.pull_all(&app).await;
-    let before = reader.cursor.clone();
+    app.create_user("sup", Role::Supervisor, None).await;
+    let mut reader = FieldDevice::login(&app, "sup").await;
+    let mut writer = FieldDevice::login(&app, "sup").await;
+    let f = hazard(&unit, &area, "已提交");
+    let first = writer
+        .run(move |d| d.create("hazard", fields_of(&f)).expect("create"))
+        .await;
+    writer.push().await;
+    reader.pull().await;
+    assert!(reader.version(first).await.is_some());
+    let before = reader.link().pages().pop().expect("a page").next_cursor;
 
-    // Writer A: takes the next number and writes, then waits before committing.
+    // Writer A: takes the next number and writes, then waits before committing. Written
+    // directly, not pushed by a device.
     let slow = Uuid::now_v7();
-    let mut slow_mutation = writer.upsert("hazard", slow, None, hazard(&unit, &area, "慢事务"));
-    // Written directly, not pushed by the device: give the number back.
-    slow_mutation.seq = 1;
-    writer.seq -= 1;
+    let now = u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or(0);
+    let slow_mutation = Mutation {
+        seq: 1,
+        record_type: "hazard".into(),
+        record_id: slow,
+        op: Op::Upsert,
+        base_version: None,
+        fields: fields_of(&hazard(&unit, &area, "慢事务")),
+        hlc: HlcClock::new("console:test", DEFAULT_MAX_DRIFT_MS)
+            .tick(now)
+            .to_string(),
+    };
     let (written_tx, written_rx) = mpsc::channel();
     let (go_tx, go_rx) = mpsc::channel::<()>();
     let db = app.state().db.clone();
@@ -159,34 +190,37 @@ async fn a_puller_never_moves_past_an_uncommitted_change() {
     });
     written_rx.recv().expect("writer A wrote");
 
-    // Writer B pushes meanwhile: it has to wait for A.
-    let fast = Uuid::now_v7();
-    let m = writer.upsert("hazard", fast, None, hazard(&unit, &area, "快事务"));
-    let push_b = {
-        let app = app.clone();
-        let token = writer.token.clone();
-        let body = json!({"protocol": 1, "device_id": writer.id, "mutations": [m]});
-        tokio::spawn(async move { app.post("/api/v1/sync/push", Some(&token), &body).await })
-    };
+    // Writer B's device pushes meanwhile: it has to wait for A.
+    let f = hazard(&unit, &area, "快事务");
+    let fast = writer
+        .run(move |d| d.create("hazard", fields_of(&f)).expect("create"))
+        .await;
+    let push_b = tokio::spawn(async move {
+        writer.push().await;
+        writer
+    });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(
         !push_b.is_finished(),
         "a second writer waits for the first to commit"
     );
 
-    let a = reader.pull_page(&app, 100).await;
-    let page: PullResponse = serde_json::from_value(a.body).expect("page");
-    assert!(page.changes.is_empty(), "{:?}", page.changes);
+    let pages_before = reader.link().pages().len();
+    assert_eq!(reader.pull().await.pulled, 0);
+    let page = reader.link().pages().split_off(pages_before);
+    assert_eq!(page.len(), 1, "{page:?}");
+    assert!(page[0].changes.is_empty(), "{:?}", page[0].changes);
     assert_eq!(
-        Some(page.next_cursor),
-        before,
+        page[0].next_cursor, before,
         "the cursor does not move past the open change"
     );
 
     go_tx.send(()).expect("release A");
     holder.join().expect("writer A");
-    assert_eq!(push_b.await.expect("writer B").status, 200);
-    let changes = reader.pull_all(&app).await;
+    let writer = push_b.await.expect("writer B");
+    let r = writer.link().last_results();
+    assert_eq!(outcome(&r[0]), "applied", "{r:?}");
+    let changes = reader.pull_changes().await;
     let ids: Vec<Uuid> = changes
         .iter()
         .filter_map(|c| match c {

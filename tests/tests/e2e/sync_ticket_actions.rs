@@ -2,11 +2,13 @@
 //! machine as the console: applied as events the console and the resident see, or refused with
 //! the reason, kept in `sync_rejections`, and answered to the device; never applied twice.
 
+use anju_client::{RetryPolicy, SyncOptions};
 use anju_server::attachments::image::samples;
 use anju_server::auth::Role;
 use anju_tests::TestApp;
 use anju_tests::complaints::*;
-use anju_tests::sync::{RawDevice, outcome};
+use anju_tests::field::FieldDevice;
+use anju_tests::sync::{fields_of, outcome};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -17,7 +19,7 @@ struct Setup {
     app: TestApp,
     admin: String,
     staff: String,
-    device: RawDevice,
+    device: FieldDevice,
     unit: String,
 }
 
@@ -25,7 +27,7 @@ async fn setup() -> Setup {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let staff = app.user_token("js1", Role::UnitStaff, Some(UNIT)).await;
-    let device = RawDevice::register(&app, &staff).await;
+    let device = FieldDevice::login(&app, "js1").await;
     let unit = app.unit_id(UNIT).await;
     Setup {
         app,
@@ -48,20 +50,33 @@ fn action(ticket: &str, unit: &str, kind: &str, message: Option<&str>, photos: &
     f
 }
 
-/// Uploads a proof photo as an attachment; its SHA-256.
-async fn attach(app: &TestApp, token: &str) -> String {
+/// Takes a proof photo on the device (uploaded by its next sync); its SHA-256.
+async fn take_photo(d: &mut FieldDevice) -> String {
     let bytes = samples::png_with_text();
     let sha = hex::encode(Sha256::digest(&bytes));
-    let res = reqwest::Client::new()
-        .put(app.url(&format!("/api/v1/attachments/{sha}")))
-        .bearer_auth(token)
-        .header("Content-Type", "application/octet-stream")
-        .body(bytes)
-        .send()
-        .await
-        .expect("put");
-    assert!(res.status().is_success(), "{}", res.status());
+    let taken = d
+        .run(move |d| {
+            let shot = d.dir().join("proof.png");
+            std::fs::write(&shot, bytes).expect("photo file");
+            d.add_photo(&shot).expect("photo")
+        })
+        .await;
+    assert_eq!(taken, sha, "the device names the photo by its SHA-256");
     sha
+}
+
+/// Queues a ticket action on the device (offline); its id.
+async fn queue(d: &mut FieldDevice, fields: Value) -> Uuid {
+    d.run(move |d| {
+        d.create("ticket_action", fields_of(&fields))
+            .expect("create")
+    })
+    .await
+}
+
+/// The results of the device's last answered push.
+fn answered(d: &FieldDevice) -> Vec<Value> {
+    d.link().last_results()
 }
 
 async fn view(s: &Setup, id: &str) -> Value {
@@ -85,23 +100,15 @@ async fn rejections(s: &Setup) -> Vec<Value> {
 async fn a_device_accepts_replies_and_resolves_and_the_console_and_resident_see_it() {
     let mut s = setup().await;
     let (code, id) = file(&s.app, "dust", &s.admin).await;
-    let sha = attach(&s.app, &s.staff).await;
-    let accept = s.device.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
-        action(&id, &s.unit, "accept", None, &[]),
-    );
-    let reply = s.device.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
+    let sha = take_photo(&mut s.device).await;
+    queue(&mut s.device, action(&id, &s.unit, "accept", None, &[])).await;
+    queue(
+        &mut s.device,
         action(&id, &s.unit, "reply", Some("已到现场，正在协调施工方"), &[]),
-    );
-    let resolve = s.device.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
+    )
+    .await;
+    queue(
+        &mut s.device,
         action(
             &id,
             &s.unit,
@@ -109,9 +116,21 @@ async fn a_device_accepts_replies_and_resolves_and_the_console_and_resident_see_
             Some("已洒水降尘并覆盖裸土"),
             std::slice::from_ref(&sha),
         ),
-    );
-    let batch = vec![accept, reply, resolve];
-    let r = s.device.push_ok(&s.app, &batch).await;
+    )
+    .await;
+    // One try per call, and the answer is lost: the batch stays in the outbox.
+    s.device
+        .run(|d| {
+            d.set_options(SyncOptions {
+                retry: RetryPolicy::immediate(1),
+                ..SyncOptions::default()
+            })
+        })
+        .await;
+    s.device.link().lose_next_push_answer();
+    assert!(s.device.run(|d| d.push().is_err()).await, "answer lost");
+    let r = answered(&s.device);
+    assert_eq!(r.len(), 3);
     for x in &r {
         assert_eq!(outcome(x), "applied", "{x:?}");
     }
@@ -150,9 +169,13 @@ async fn a_device_accepts_replies_and_resolves_and_the_console_and_resident_see_
     let bytes = img.bytes().await.unwrap();
     assert!(!bytes.windows(4).any(|w| w == b"tEXt"), "metadata stripped");
 
-    // A re-sent batch has no second effect.
-    let again = s.device.push_ok(&s.app, &batch).await;
+    // The device re-sends the batch whose answer it lost: no second effect.
+    s.device.sync().await;
+    let again = answered(&s.device);
     assert_eq!(again.len(), 3);
+    for x in &again {
+        assert_eq!(outcome(x), "already_applied", "{x:?}");
+    }
     let v2 = view(&s, &id).await;
     assert_eq!(
         v2["events"].as_array().unwrap().len(),
@@ -160,7 +183,7 @@ async fn a_device_accepts_replies_and_resolves_and_the_console_and_resident_see_
     );
     assert!(rejections(&s).await.is_empty());
     // The applied actions sync to the unit's devices.
-    let pulled = s.device.pull_all(&s.app).await;
+    let pulled = s.device.link().pulled();
     assert_eq!(
         pulled
             .iter()
@@ -177,22 +200,14 @@ async fn a_device_accepts_replies_and_resolves_and_the_console_and_resident_see_
 async fn another_units_ticket_is_not_your_unit_and_unknown_tickets_are_not_found() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let other = app
-        .user_token("hp1", Role::UnitStaff, Some("hexi_heping_office"))
+    app.create_user("hp1", Role::UnitStaff, Some("hexi_heping_office"))
         .await;
-    let mut d = RawDevice::register(&app, &other).await;
+    let mut d = FieldDevice::login(&app, "hp1").await;
     let other_unit = app.unit_id("hexi_heping_office").await;
     let (_, id) = file(&app, "dust", &admin).await;
-    let m1 = d.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
-        action(&id, &other_unit, "accept", None, &[]),
-    );
-    let m2 = d.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
+    queue(&mut d, action(&id, &other_unit, "accept", None, &[])).await;
+    queue(
+        &mut d,
         action(
             &Uuid::now_v7().to_string(),
             &other_unit,
@@ -200,20 +215,28 @@ async fn another_units_ticket_is_not_your_unit_and_unknown_tickets_are_not_found
             None,
             &[],
         ),
-    );
-    let r = d.push_ok(&app, &[m1, m2]).await;
+    )
+    .await;
+    let report = d.sync().await;
+    let r = answered(&d);
     assert_eq!(outcome(&r[0]), "rejected");
     assert_eq!(r[0]["code"], "not_your_unit");
     assert!(r[0]["message_zh"].as_str().is_some_and(|m| !m.is_empty()));
     assert!(r[0]["message_en"].as_str().is_some_and(|m| !m.is_empty()));
     assert_eq!(outcome(&r[1]), "rejected");
     assert_eq!(r[1]["code"], "ticket_not_found");
+    let codes: Vec<&str> = report.refusals.iter().map(|x| x.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["not_your_unit", "ticket_not_found"],
+        "shown at once"
+    );
     let v = app
         .get(&format!("/api/v1/tickets/{id}"), Some(&admin))
         .await;
     assert_eq!(v.body["status"], "dispatched");
     assert!(
-        d.pull_all(&app).await.is_empty(),
+        d.link().pulled().is_empty(),
         "refused actions leave no record"
     );
 }
@@ -223,12 +246,7 @@ async fn console_first_then_the_devices_offline_action_is_refused_with_the_reaso
     let mut s = setup().await;
     let (_, id) = file(&s.app, "dust", &s.admin).await;
     // The device accepted offline; meanwhile a colleague accepts and resolves at the console.
-    let offline_accept = s.device.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
-        action(&id, &s.unit, "accept", None, &[]),
-    );
+    let offline_accept = queue(&mut s.device, action(&id, &s.unit, "accept", None, &[])).await;
     let a = s
         .app
         .post(
@@ -240,10 +258,12 @@ async fn console_first_then_the_devices_offline_action_is_refused_with_the_reaso
     assert_eq!(a.status, 200, "{:?}", a.body);
     let before = view(&s, &id).await["events"].as_array().unwrap().len();
 
-    let r = s
-        .device
-        .push_ok(&s.app, std::slice::from_ref(&offline_accept))
-        .await;
+    // The first answer is lost, so the device sends the action again.
+    s.device.link().lose_next_push_answer();
+    s.device.push().await;
+    let pushes = s.device.link().pushes();
+    assert_eq!(pushes.len(), 2, "sent, answer lost, sent again");
+    let r = s.device.link().results();
     assert_eq!(outcome(&r[0]), "rejected");
     assert_eq!(r[0]["code"], "ticket_not_in_state");
     assert_eq!(
@@ -254,13 +274,18 @@ async fn console_first_then_the_devices_offline_action_is_refused_with_the_reaso
     let kept = rejections(&s).await;
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!(kept[0]["code"], "ticket_not_in_state");
-    assert_eq!(kept[0]["record_id"], offline_accept.record_id.to_string());
+    assert_eq!(kept[0]["record_id"], offline_accept.to_string());
     // Re-sent: the same answer, nothing more.
-    let r = s.device.push_ok(&s.app, &[offline_accept]).await;
-    assert_eq!(r[0]["code"], "ticket_not_in_state");
+    assert_eq!(r[1]["code"], "ticket_not_in_state");
     assert_eq!(rejections(&s).await.len(), 1);
 
     // The console resolves; the device's offline resolve then arrives.
+    let sha = take_photo(&mut s.device).await;
+    queue(
+        &mut s.device,
+        action(&id, &s.unit, "resolve", Some("现场已整改"), &[sha]),
+    )
+    .await;
     let photo = upload(&s.app, samples::png_with_text(), "image/png")
         .await
         .body["id"]
@@ -274,14 +299,8 @@ async fn console_first_then_the_devices_offline_action_is_refused_with_the_reaso
         )
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
-    let sha = attach(&s.app, &s.staff).await;
-    let offline_resolve = s.device.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
-        action(&id, &s.unit, "resolve", Some("现场已整改"), &[sha]),
-    );
-    let r = s.device.push_ok(&s.app, &[offline_resolve]).await;
+    s.device.sync().await;
+    let r = answered(&s.device);
     assert_eq!(outcome(&r[0]), "rejected");
     assert_eq!(r[0]["code"], "ticket_not_in_state");
     let v = view(&s, &id).await;
@@ -296,20 +315,23 @@ async fn console_first_then_the_devices_offline_action_is_refused_with_the_reaso
         1
     );
     assert_eq!(rejections(&s).await.len(), 2);
+    assert_eq!(
+        s.device
+            .run(|d| d.rejected().expect("rejections"))
+            .await
+            .len(),
+        2,
+        "the device keeps both refusals"
+    );
 }
 
 #[tokio::test]
 async fn device_first_then_the_console_action_is_refused() {
     let mut s = setup().await;
     let (_, id) = file(&s.app, "dust", &s.admin).await;
-    let sha = attach(&s.app, &s.staff).await;
-    let acc = s.device.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
-        action(&id, &s.unit, "accept", None, &[]),
-    );
-    let r = s.device.push_ok(&s.app, &[acc]).await;
+    queue(&mut s.device, action(&id, &s.unit, "accept", None, &[])).await;
+    s.device.sync().await;
+    let r = answered(&s.device);
     assert_eq!(outcome(&r[0]), "applied", "{:?}", r[0]);
     let a = s
         .app
@@ -321,26 +343,27 @@ async fn device_first_then_the_console_action_is_refused() {
         .await;
     assert_eq!((a.status, a.code()), (409, "ticket_not_in_state"));
 
-    // A resolve without the category's photo proof is refused with its reason.
-    let bare = s.device.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
+    // A resolve without the category's photo proof is refused with its reason; so is one
+    // naming a photo the device never took (so never uploads).
+    let sha = take_photo(&mut s.device).await;
+    queue(
+        &mut s.device,
         action(&id, &s.unit, "resolve", Some("已处理"), &[]),
-    );
-    let missing = s.device.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
+    )
+    .await;
+    queue(
+        &mut s.device,
         action(&id, &s.unit, "resolve", Some("已处理"), &["0".repeat(64)]),
-    );
-    let res = s.device.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
+    )
+    .await;
+    queue(
+        &mut s.device,
         action(&id, &s.unit, "resolve", Some("已处理完毕"), &[sha]),
-    );
-    let r = s.device.push_ok(&s.app, &[bare, missing, res]).await;
+    )
+    .await;
+    let report = s.device.sync().await;
+    assert_eq!(report.photos_uploaded, 1);
+    let r = answered(&s.device);
     assert_eq!(r[0]["code"], "photos_required", "{:?}", r[0]);
     assert_eq!(r[1]["code"], "photo_not_uploaded", "{:?}", r[1]);
     assert_eq!(outcome(&r[2]), "applied", "{:?}", r[2]);

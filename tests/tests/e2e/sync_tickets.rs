@@ -2,22 +2,28 @@
 //! pull its tickets (the resident's phone only to its own staff), other units' devices never see
 //! them, a transfer revokes them, console actions update the copy, a device cannot write one,
 //! and the outcome of a device action racing the console is on the copy.
+//!
+//! The real device (`FieldDevice`) pulls and acts; only the write of a ticket itself is sent
+//! raw, since the real device refuses to make it (checked too).
+
+use std::collections::BTreeMap;
 
 use anju_server::attachments::image::samples;
 use anju_server::auth::Role;
 use anju_shared::protocol::Change;
-use anju_tests::TestApp;
 use anju_tests::complaints::*;
-use anju_tests::sync::{RawDevice, outcome};
+use anju_tests::field::FieldDevice;
+use anju_tests::sync::{RawDevice, fields_of, outcome};
+use anju_tests::{TestApp, USER_PASSWORD};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 const UNIT: &str = "hexi_jianshe_office";
 const OTHER: &str = "hexi_heping_office";
 
-async fn device(app: &TestApp, name: &str, role: Role, unit: Option<&str>) -> RawDevice {
-    let token = app.user_token(name, role, unit).await;
-    RawDevice::register(app, &token).await
+async fn device(app: &TestApp, name: &str, role: Role, unit: Option<&str>) -> FieldDevice {
+    app.create_user(name, role, unit).await;
+    FieldDevice::login(app, name).await
 }
 
 async fn photo(app: &TestApp) -> Value {
@@ -27,12 +33,32 @@ async fn photo(app: &TestApp) -> Value {
         .clone()
 }
 
-fn ticket_of<'a>(
-    d: &'a RawDevice,
-    id: &str,
-) -> Option<&'a std::collections::BTreeMap<String, Value>> {
+/// The device's copy of ticket `id` (`None`: not on the device).
+async fn ticket_of(d: &mut FieldDevice, id: &str) -> Option<BTreeMap<String, Value>> {
     let id = Uuid::try_parse(id).expect("uuid");
-    d.records.get(&id).filter(|r| r.0 == "ticket").map(|r| &r.2)
+    d.run(move |d| d.show(id).expect("show"))
+        .await
+        .filter(|r| r.record_type == "ticket")
+        .map(|r| r.fields)
+}
+
+/// Queues a ticket action on the device and syncs; the action's id and its push result.
+async fn act(d: &mut FieldDevice, fields: Value) -> (Uuid, Value) {
+    let action = d
+        .run(move |d| {
+            d.create("ticket_action", fields_of(&fields))
+                .expect("create")
+        })
+        .await;
+    d.sync().await;
+    let r = d.link().results();
+    let r = r
+        .iter()
+        .rev()
+        .find(|r| r["record_id"] == json!(action))
+        .expect("the action was pushed")
+        .clone();
+    (action, r)
 }
 
 #[tokio::test]
@@ -52,10 +78,12 @@ async fn the_handling_units_staff_pull_their_tickets_with_the_phone_and_no_one_e
         &mut other,
         &mut supervisor,
     ] {
-        d.pull_all(&app).await;
+        d.pull().await;
     }
 
-    let t = ticket_of(&staff, &id).expect("the handling unit's staff have the ticket");
+    let t = ticket_of(&mut staff, &id)
+        .await
+        .expect("the handling unit's staff have the ticket");
     assert_eq!(t["status"], "dispatched");
     assert_eq!(t["unit_id"], json!(app.unit_id(UNIT).await));
     assert_eq!(t["category_code"], "dust");
@@ -69,23 +97,30 @@ async fn the_handling_units_staff_pull_their_tickets_with_the_phone_and_no_one_e
     }
     let phone = t["resident_phone"].as_str().expect("staff get the phone");
     assert!(phone.replace(' ', "").contains("12345678"), "{phone}");
-    let t = ticket_of(&unit_admin, &id).expect("the unit's admin has it");
+    let t = ticket_of(&mut unit_admin, &id)
+        .await
+        .expect("the unit's admin has it");
     assert!(t["resident_phone"].is_string());
 
     // Same unit, not staff: the ticket without the phone. A city-wide role: the same.
-    for d in [&inspector, &supervisor] {
-        let t = ticket_of(d, &id).expect("in scope");
+    for d in [&mut inspector, &mut supervisor] {
+        let t = ticket_of(d, &id).await.expect("in scope");
         assert!(!t.contains_key("resident_phone"), "{t:?}");
     }
-    for c in inspector.log.iter().chain(&supervisor.log) {
+    for c in inspector
+        .link()
+        .pulled()
+        .iter()
+        .chain(&supervisor.link().pulled())
+    {
         assert!(
             !serde_json::to_string(c).unwrap().contains("12345678"),
             "the phone reached a device that must not have it: {c:?}"
         );
     }
     // Another unit: nothing at all.
-    assert!(ticket_of(&other, &id).is_none());
-    assert!(!other.log.iter().any(|c| matches!(c,
+    assert!(ticket_of(&mut other, &id).await.is_none());
+    assert!(!other.link().pulled().iter().any(|c| matches!(c,
         Change::Upsert { record_type, .. } if record_type == "ticket")));
 }
 
@@ -96,9 +131,9 @@ async fn a_transfer_revokes_the_ticket_and_the_new_unit_pulls_it() {
     let (_, id) = file(&app, "dust", &admin).await;
     let mut staff = device(&app, "js1", Role::UnitStaff, Some(UNIT)).await;
     let mut other = device(&app, "hp1", Role::UnitStaff, Some(OTHER)).await;
-    staff.pull_all(&app).await;
-    other.pull_all(&app).await;
-    assert!(ticket_of(&staff, &id).is_some());
+    staff.pull().await;
+    other.pull().await;
+    assert!(ticket_of(&mut staff, &id).await.is_some());
 
     let heping = app.unit_id(OTHER).await;
     let a = app
@@ -110,21 +145,23 @@ async fn a_transfer_revokes_the_ticket_and_the_new_unit_pulls_it() {
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
 
-    let got = staff.pull_all(&app).await;
+    let got = staff.pull_changes().await;
     let uuid = Uuid::try_parse(&id).unwrap();
     assert!(
         got.iter()
             .any(|c| matches!(c, Change::Revoke { id: r, record_type } if *r == uuid && record_type == "ticket")),
         "the old unit is told to drop the ticket: {got:?}"
     );
-    assert!(ticket_of(&staff, &id).is_none());
-    other.pull_all(&app).await;
-    let t = ticket_of(&other, &id).expect("the new unit has it");
+    assert!(ticket_of(&mut staff, &id).await.is_none());
+    other.pull().await;
+    let t = ticket_of(&mut other, &id)
+        .await
+        .expect("the new unit has it");
     assert_eq!(t["unit_id"], json!(heping));
     assert!(t["resident_phone"].is_string(), "its staff get the phone");
 
     // The new unit returns it to the dispatch center: revoked from them too.
-    let hp_token = other.token.clone();
+    let hp_token = app.login("hp1", USER_PASSWORD).await;
     let a = app
         .post(
             &format!("/api/v1/tickets/{id}/return"),
@@ -133,12 +170,12 @@ async fn a_transfer_revokes_the_ticket_and_the_new_unit_pulls_it() {
         )
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
-    let got = other.pull_all(&app).await;
+    let got = other.pull_changes().await;
     assert!(
         got.iter()
             .any(|c| matches!(c, Change::Revoke { id: r, .. } if *r == uuid))
     );
-    assert!(ticket_of(&other, &id).is_none());
+    assert!(ticket_of(&mut other, &id).await.is_none());
 }
 
 #[tokio::test]
@@ -150,9 +187,10 @@ async fn console_actions_update_the_devices_copy() {
         .user_token("js_console", Role::UnitStaff, Some(UNIT))
         .await;
     let mut staff = device(&app, "js1", Role::UnitStaff, Some(UNIT)).await;
-    staff.pull_all(&app).await;
+    staff.pull().await;
     let before = staff
         .version(Uuid::try_parse(&id).unwrap())
+        .await
         .expect("pulled");
 
     let path = |a: &str| format!("/api/v1/tickets/{id}/{a}");
@@ -172,14 +210,14 @@ async fn console_actions_update_the_devices_copy() {
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
 
-    staff.pull_all(&app).await;
-    let t = ticket_of(&staff, &id).expect("still there");
+    staff.pull().await;
+    let t = ticket_of(&mut staff, &id).await.expect("still there");
     assert_eq!(t["status"], "accepted");
     assert!(t["accepted_at"].is_string());
     let replies = t["replies"].as_array().expect("public replies");
     assert_eq!(replies.len(), 1, "{replies:?}");
     assert_eq!(replies[0]["text"], "已安排人员本周内处理");
-    assert!(staff.version(Uuid::try_parse(&id).unwrap()).unwrap() > before);
+    assert!(staff.version(Uuid::try_parse(&id).unwrap()).await.unwrap() > before);
 }
 
 #[tokio::test]
@@ -188,17 +226,35 @@ async fn a_device_cannot_write_a_ticket() {
     let admin = app.admin_token().await;
     let (_, id) = file(&app, "dust", &admin).await;
     let mut staff = device(&app, "js1", Role::UnitStaff, Some(UNIT)).await;
-    staff.pull_all(&app).await;
+    staff.pull().await;
     let uuid = Uuid::try_parse(&id).unwrap();
-    let version = staff.version(uuid).expect("pulled");
-    let edit = staff.upsert("ticket", uuid, Some(version), json!({"status": "closed"}));
-    let create = staff.upsert(
+    let version = staff.version(uuid).await.expect("pulled");
+    // The real device refuses to write a ticket at all.
+    let refused = staff
+        .run(move |d| {
+            let closed = fields_of(&json!({"status": "closed"}));
+            (
+                d.edit(uuid, closed.clone()).is_err(),
+                d.create("ticket", closed).is_err(),
+            )
+        })
+        .await;
+    assert_eq!(
+        refused,
+        (true, true),
+        "the device refuses to write a ticket"
+    );
+    // The hostile step: the same writes sent raw, as no real device sends them.
+    let token = app.login("js1", USER_PASSWORD).await;
+    let mut raw = RawDevice::register(&app, &token).await;
+    let edit = raw.upsert("ticket", uuid, Some(version), json!({"status": "closed"}));
+    let create = raw.upsert(
         "ticket",
         Uuid::now_v7(),
         None,
         json!({"ticket_no": "x", "status": "closed"}),
     );
-    let r = staff.push_ok(&app, &[edit, create]).await;
+    let r = raw.push_ok(&app, &[edit, create]).await;
     for x in &r {
         assert_eq!(outcome(x), "rejected", "{x:?}");
         assert_eq!(x["code"], "read_only_record_type", "{x:?}");
@@ -207,8 +263,11 @@ async fn a_device_cannot_write_a_ticket() {
         .get(&format!("/api/v1/tickets/{id}"), Some(&admin))
         .await;
     assert_eq!(v.body["status"], "dispatched");
-    staff.pull_all(&app).await;
-    assert_eq!(ticket_of(&staff, &id).unwrap()["status"], "dispatched");
+    staff.pull().await;
+    assert_eq!(
+        ticket_of(&mut staff, &id).await.unwrap()["status"],
+        "dispatched"
+    );
 }
 
 #[tokio::test]
@@ -221,7 +280,7 @@ async fn a_device_action_that_lost_the_race_with_the_console_says_so_on_the_tick
         .await;
     let mut staff = device(&app, "js1", Role::UnitStaff, Some(UNIT)).await;
     let unit = app.unit_id(UNIT).await;
-    staff.pull_all(&app).await;
+    staff.pull().await;
 
     // Offline, the device accepts; meanwhile the console accepted and resolved.
     let path = |a: &str| format!("/api/v1/tickets/{id}/{a}");
@@ -239,20 +298,16 @@ async fn a_device_action_that_lost_the_race_with_the_console_says_so_on_the_tick
         )
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
-    let accept = staff.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
+    let (action_id, r) = act(
+        &mut staff,
         json!({"ticket_id": id, "unit_id": unit, "action": "accept",
                "acted_at": "2026-11-26T10:00:00+08:00"}),
-    );
-    let action_id = accept.record_id;
-    let r = staff.push_ok(&app, &[accept]).await;
-    assert_eq!(outcome(&r[0]), "rejected", "{r:?}");
-    let code = r[0]["code"].as_str().unwrap().to_string();
+    )
+    .await;
+    assert_eq!(outcome(&r), "rejected", "{r:?}");
+    let code = r["code"].as_str().unwrap().to_string();
 
-    staff.pull_all(&app).await;
-    let t = ticket_of(&staff, &id).expect("still there");
+    let t = ticket_of(&mut staff, &id).await.expect("still there");
     assert_eq!(t["status"], "resolved");
     let o = &t["device_outcome"];
     assert_eq!(o["outcome"], "refused", "{t:?}");
@@ -263,17 +318,15 @@ async fn a_device_action_that_lost_the_race_with_the_console_says_so_on_the_tick
 
     // A device action that goes through is noted as applied.
     let (_, id2) = file(&app, "dust", &admin).await;
-    let accept = staff.upsert(
-        "ticket_action",
-        Uuid::now_v7(),
-        None,
+    staff.pull().await;
+    let (_, r) = act(
+        &mut staff,
         json!({"ticket_id": id2, "unit_id": unit, "action": "accept",
                "acted_at": "2026-11-26T10:00:00+08:00"}),
-    );
-    let r = staff.push_ok(&app, &[accept]).await;
-    assert_eq!(outcome(&r[0]), "applied", "{r:?}");
-    staff.pull_all(&app).await;
-    let t = ticket_of(&staff, &id2).expect("pulled");
+    )
+    .await;
+    assert_eq!(outcome(&r), "applied", "{r:?}");
+    let t = ticket_of(&mut staff, &id2).await.expect("pulled");
     assert_eq!(t["status"], "accepted");
     assert_eq!(t["device_outcome"]["outcome"], "applied");
 }
@@ -311,8 +364,11 @@ async fn closed_tickets_leave_devices_after_thirty_days() {
         )
         .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
-    staff.pull_all(&app).await;
-    assert_eq!(ticket_of(&staff, &id).expect("recent")["status"], "closed");
+    staff.pull().await;
+    assert_eq!(
+        ticket_of(&mut staff, &id).await.expect("recent")["status"],
+        "closed"
+    );
 
     let soon = app.clock().now_ms() + RECENT_MS / 2;
     let n = app
@@ -330,11 +386,11 @@ async fn closed_tickets_leave_devices_after_thirty_days() {
         .await
         .unwrap();
     assert_eq!(n.wrote, 1);
-    let got = staff.pull_all(&app).await;
+    let got = staff.pull_changes().await;
     let uuid = Uuid::try_parse(&id).unwrap();
     assert!(
         got.iter()
             .any(|c| matches!(c, Change::Tombstone { id: r, .. } if *r == uuid))
     );
-    assert!(ticket_of(&staff, &id).is_none());
+    assert!(ticket_of(&mut staff, &id).await.is_none());
 }
