@@ -538,3 +538,43 @@ async fn a_summary_turns_idle_on_its_day_without_a_new_entry() {
     app.clock().advance_ms(400 * 86_400_000);
     assert_eq!(pass(&app).await.expect("pass"), (false, 0));
 }
+
+/// The register history keeps every version of a register record, and none of a ticket's
+/// synced copy (whose history is the ticket's event log): filing and handling complaints does
+/// not grow the kept versions.
+#[tokio::test]
+async fn kept_versions_are_of_register_records_not_of_ticket_copies() {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let sup = app.user_token("sup", Role::Supervisor, None).await;
+    let (_no, _) = anju_tests::complaints::file(&app, "dust", &admin).await;
+    let pid = project(&app, &sup, "ZJ-HIST", 10).await;
+    let kept = |record_type: &'static str| {
+        let mut conn = app.state().db.get().expect("conn");
+        diesel::sql_query(format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM register_record_versions \
+             WHERE record_type = '{record_type}'"
+        ))
+        .get_result::<N>(&mut conn)
+        .expect("count")
+        .n
+    };
+    let copies = {
+        let mut conn = app.state().db.get().expect("conn");
+        diesel::sql_query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM sync_records WHERE record_type = 'ticket'",
+        )
+        .get_result::<N>(&mut conn)
+        .expect("count")
+        .n
+    };
+    assert!(copies >= 1, "the filed ticket has a synced copy");
+    assert_eq!(kept("ticket"), 0);
+    assert!(kept("project") >= 1, "the new project {pid} has its first version kept");
+}
