@@ -42,8 +42,7 @@ use crate::sync::hooks::{PullFilter, RecordHooks};
 use crate::sync::schema::sync_records;
 use crate::sync::store::{
     RecordRow, RegisterColumns, ServerAuthor, insert_rows, lock_counter, record_scope_exit,
-    same_as_stored,
-    scope_columns, server_record_row, store_counter,
+    same_as_stored, scope_columns, server_record_row, store_counter,
 };
 
 /// The author of fund summaries in field states and conflict views.

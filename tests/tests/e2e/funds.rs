@@ -576,5 +576,8 @@ async fn kept_versions_are_of_register_records_not_of_ticket_copies() {
     };
     assert!(copies >= 1, "the filed ticket has a synced copy");
     assert_eq!(kept("ticket"), 0);
-    assert!(kept("project") >= 1, "the new project {pid} has its first version kept");
+    assert!(
+        kept("project") >= 1,
+        "the new project {pid} has its first version kept"
+    );
 }
