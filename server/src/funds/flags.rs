@@ -88,17 +88,9 @@ pub fn days_between(from: Date, to: Date) -> i64 {
 /// The flags of `ledger` for a project at `progress_percent`, on `today`.
 pub fn compute(ledger: &Ledger, progress_percent: i64, today: Date, t: &Thresholds) -> Flags {
     let totals = ledger.totals();
-    let receipts = unspent_order(ledger);
-    let mut to_spend = totals.paid;
     let mut idle_amount = 0;
     let mut since: Option<Date> = None;
-    for (d, amount) in receipts {
-        let spent = to_spend.min(amount);
-        to_spend -= spent;
-        let left = amount - spent;
-        if left <= 0 {
-            continue;
-        }
+    for (d, left) in unspent(ledger) {
         if days_between(d, today) > t.idle_days() {
             idle_amount += left;
             since = Some(since.map_or(d, |s: Date| s.min(d)));
@@ -125,14 +117,8 @@ pub fn compute(ledger: &Ledger, progress_percent: i64, today: Date, t: &Threshol
 /// new entry and no change of progress: tomorrow while money is idle (its day count moves on),
 /// else the day the oldest unspent receipt turns idle; `None` when no receipt is unspent.
 pub fn next_change(ledger: &Ledger, today: Date, t: &Thresholds) -> Option<Date> {
-    let mut to_spend = ledger.totals().paid;
     let mut next: Option<Date> = None;
-    for (d, amount) in unspent_order(ledger) {
-        let spent = to_spend.min(amount);
-        to_spend -= spent;
-        if amount - spent <= 0 {
-            continue;
-        }
+    for (d, _) in unspent(ledger) {
         let day = if days_between(d, today) > t.idle_days() {
             today.tomorrow().ok()?
         } else {
@@ -144,8 +130,9 @@ pub fn next_change(ledger: &Ledger, today: Date, t: &Thresholds) -> Option<Date>
     next
 }
 
-/// Receipts with their corrections, oldest first: the order payments spend them in.
-fn unspent_order(ledger: &Ledger) -> Vec<(Date, i64)> {
+/// What is left of each receipt (with its corrections) once the payments have spent the oldest
+/// receipts first: `(date received, yuan left)`, oldest first, only receipts with money left.
+fn unspent(ledger: &Ledger) -> Vec<(Date, i64)> {
     let mut receipts: Vec<(Date, i64)> = ledger
         .entries
         .iter()
@@ -154,7 +141,15 @@ fn unspent_order(ledger: &Ledger) -> Vec<(Date, i64)> {
         .filter(|(_, a)| *a > 0)
         .collect();
     receipts.sort();
+    let mut to_spend = ledger.totals().paid;
     receipts
+        .into_iter()
+        .filter_map(|(d, amount)| {
+            let spent = to_spend.min(amount);
+            to_spend -= spent;
+            (amount > spent).then_some((d, amount - spent))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -112,7 +112,8 @@ fn values(p: &crate::registers::query::Live, l: &Ledger, today: Date) -> BTreeMa
 /// Writes project `project_id`'s fund summary at `now` if it differs from the stored one, in
 /// the caller's transaction: the summary of its ledger, or a tombstone when the project is gone
 /// or has no entries. A change of the project's unit or area writes a scope exit (the devices
-/// that no longer see it get a `Revoke`).
+/// that no longer see it get a `Revoke`). Records when the summary is next due for
+/// [`catch_up`] (the day its flags can next change; no row when none can).
 pub fn refresh(
     conn: &mut DbConnection,
     project_id: &str,
@@ -120,6 +121,8 @@ pub fn refresh(
     today: Date,
 ) -> Result<(), ApiError> {
     let Ok(pid) = Uuid::try_parse(project_id) else {
+        // Not a project id: never a summary, and never due again.
+        set_due(conn, project_id, None)?;
         return Ok(());
     };
     let id = summary_id(pid);
@@ -256,10 +259,6 @@ pub fn catch_up(
         .load(conn)?;
     for p in &projects {
         refresh(conn, p, now, today)?;
-        // A project that is not a UUID (never a summary) must not stay due for ever.
-        if Uuid::try_parse(p).is_err() {
-            set_due(conn, p, None)?;
-        }
     }
     Ok(projects.len())
 }
