@@ -155,10 +155,12 @@ async function syncNow() {
   const btn = $('#sync-now');
   btn.disabled = true; btn.textContent = t('fld.syncing');
   document.body.dataset.sync = 'running';
+  // said only once the pages read what was downloaded (below): a link opened on `done` finds it
+  let outcome = 'failed';
   try {
     const r = await store.sync(onProgress);
     retryDelay = 30000;
-    document.body.dataset.sync = 'done';
+    outcome = 'done';
     const left = (await store.counts()).pending;
     if (r.clockAhead) say($('#msg'), 'warn', t('fld.clock.ahead', { d: span(r.clockAhead), n: left }));
     else if (r.conflicted || r.rejected) say($('#msg'), 'warn', t('fld.done.issues', { c: r.conflicted, r: r.rejected }));
@@ -168,7 +170,6 @@ async function syncNow() {
     // changes saved while this sync ran go out right after it
     if (left > 0 && !r.clockAhead) syncSoon();
   } catch (e) {
-    document.body.dataset.sync = 'failed';
     const m = await stopMessage(e);
     if (m) say($('#msg'), m[0], m[1]);
     if (!(e instanceof SyncStop)) {
@@ -186,6 +187,7 @@ async function syncNow() {
     await status();
     // an open form is not drawn again: that would lose what the person typed meanwhile
     if ($('#form-view').hidden) route();
+    document.body.dataset.sync = outcome;
   }
 }
 let soon = null;
