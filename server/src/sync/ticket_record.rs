@@ -31,7 +31,7 @@ use crate::auth::{Principal, Role};
 use crate::db::DbConnection;
 use crate::db::schema::{areas, categories};
 use crate::error::ApiError;
-use crate::tickets::copies::TicketCopies;
+use crate::tickets::copies::{DueCopy, TicketCopies};
 use crate::tickets::schema::{ticket_events, tickets};
 use crate::tickets::store::{self as ticket_store, TicketRow};
 
@@ -223,54 +223,39 @@ const BY: ServerAuthor = ServerAuthor {
     author: AUTHOR,
 };
 
-/// [`refresh`] for the tickets of a group-commit batch (id, instant of its last change), each
-/// once, in the caller's transaction. The copies of tickets that have none yet (the batch's new
-/// complaints, which no other transaction can see) are computed before the sync counter is
-/// taken and written after it in one statement, so the batch holds the counter for a few
-/// statements instead of several queries per ticket. Always takes the counter, even for an empty
-/// list (the lock order of [`TicketCopies::lock`]). The rows are those [`refresh`] writes.
-pub fn refresh_all(conn: &mut DbConnection, tickets: &[(String, i64)]) -> Result<(), ApiError> {
-    let ids: Vec<&str> = tickets.iter().map(|(id, _)| id.as_str()).collect();
-    let copied: std::collections::HashSet<String> = sync_records::table
-        .filter(sync_records::id.eq_any(&ids))
-        .select(sync_records::id)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
+/// [`refresh`] for the tickets of a group-commit batch (each once, in id order), in the
+/// caller's transaction. The copies of the tickets the batch opened (which no other transaction
+/// can see, so they have no copy and none can appear) are computed before the sync counter is
+/// taken and written after it in one statement, without looking for an existing copy: the
+/// batch holds the counter for a few statements instead of several queries per ticket. The
+/// others are refreshed one by one after it. Always takes the counter, even for an empty list
+/// (the lock order of [`TicketCopies::lock`]). The rows are those [`refresh`] writes.
+///
+/// No lookup by a list of ids either: a plan cached while `sync_records` was small (a seq scan
+/// for `id = ANY(..)`) made every batch scan the whole table under the counter, and intake on
+/// PostgreSQL sank minute by minute as the table grew (BENCHMARKS.md, issue 12).
+pub fn refresh_all(conn: &mut DbConnection, tickets: &[DueCopy]) -> Result<(), ApiError> {
     let mut fresh = Vec::new();
     let mut others = Vec::new();
-    for (ticket_id, at) in tickets {
-        let Ok(id) = Uuid::try_parse(ticket_id) else {
-            continue;
-        };
-        if copied.contains(ticket_id) {
-            others.push((ticket_id, *at));
+    for due in tickets {
+        if !due.opened {
+            others.push(due);
             continue;
         }
-        let Some(t) = ticket_store::find(conn, ticket_id)? else {
+        let Ok(id) = Uuid::try_parse(&due.ticket_id) else {
             continue;
         };
-        if !on_devices(&t, *at) {
+        let Some(t) = ticket_store::find(conn, &due.ticket_id)? else {
+            continue;
+        };
+        if !on_devices(&t, due.at) {
             continue;
         }
-        fresh.push((id, values(conn, &t, None, Extra::default())?, *at));
+        fresh.push((id, values(conn, &t, None, Extra::default())?, due.at));
     }
     let (mut seq, _) = lock_counter(conn)?;
-    // A copy written by another transaction since the read above goes the long way.
-    let fresh_ids: Vec<String> = fresh.iter().map(|(id, _, _)| id.to_string()).collect();
-    let raced: std::collections::HashSet<String> = sync_records::table
-        .filter(sync_records::id.eq_any(&fresh_ids))
-        .select(sync_records::id)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
     let mut rows = Vec::with_capacity(fresh.len());
-    let mut late = Vec::new();
     for (id, values, at) in fresh {
-        if raced.contains(&id.to_string()) {
-            late.push((id.to_string(), at));
-            continue;
-        }
         seq += 1;
         rows.push(server_record_row(BY, id, values, None, true, seq, at));
     }
@@ -279,12 +264,8 @@ pub fn refresh_all(conn: &mut DbConnection, tickets: &[(String, i64)]) -> Result
         store_counter(conn, seq)?;
     }
     // After the counter is stored: each of these reads it and takes the next numbers.
-    for (ticket_id, at) in others
-        .into_iter()
-        .map(|(id, at)| (id.clone(), at))
-        .chain(late)
-    {
-        refresh(conn, &ticket_id, at, Extra::default())?;
+    for due in others {
+        refresh(conn, &due.ticket_id, due.at, Extra::default())?;
     }
     Ok(())
 }
@@ -308,11 +289,7 @@ impl TicketCopies for SyncedCopies {
         refresh(conn, ticket_id, at, Extra::default())
     }
 
-    fn refresh_all(
-        &self,
-        conn: &mut DbConnection,
-        tickets: &[(String, i64)],
-    ) -> Result<(), ApiError> {
+    fn refresh_all(&self, conn: &mut DbConnection, tickets: &[DueCopy]) -> Result<(), ApiError> {
         refresh_all(conn, tickets)
     }
 }

@@ -17,13 +17,21 @@ pub trait TicketCopies: Send + Sync {
     /// write the ticket's new state before calling this.
     fn refresh(&self, conn: &mut DbConnection, ticket_id: &str, at: i64) -> Result<(), ApiError>;
 
-    /// Rewrites the copies of `tickets` (id, instant of its last change; each once, in id
-    /// order), as [`refresh`](Self::refresh) of each would, taking the lock of
-    /// [`lock`](Self::lock) itself (always, even for an empty list) but reading what it can
-    /// before it, so a group-commit batch holds the lock only for its writes.
-    fn refresh_all(
-        &self,
-        conn: &mut DbConnection,
-        tickets: &[(String, i64)],
-    ) -> Result<(), ApiError>;
+    /// Rewrites the copies of `tickets` (each once, in id order), as [`refresh`](Self::refresh)
+    /// of each would, taking the lock of [`lock`](Self::lock) itself (always, even for an empty
+    /// list) but reading what it can before it, so a group-commit batch holds the lock only for
+    /// its writes.
+    fn refresh_all(&self, conn: &mut DbConnection, tickets: &[DueCopy]) -> Result<(), ApiError>;
+}
+
+/// A ticket whose copy a batch rewrites at its end ([`TicketCopies::refresh_all`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DueCopy {
+    /// The ticket.
+    pub ticket_id: String,
+    /// The instant of its last change in the batch.
+    pub at: i64,
+    /// Inserted in the batch's own transaction: no other transaction can see it, so it has no
+    /// copy yet and none can be written meanwhile (its copy is inserted without looking).
+    pub opened: bool,
 }

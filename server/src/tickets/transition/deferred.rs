@@ -5,7 +5,7 @@
 use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::tickets::aggregates::{Contribution, TicketAggregates};
-use crate::tickets::copies::TicketCopies;
+use crate::tickets::copies::{DueCopy, TicketCopies};
 
 /// Work a batch of changes (PostgreSQL group commit) leaves to the end of its transaction: the
 /// aggregate changes of its events and the synced copies of its tickets. Written by
@@ -17,8 +17,8 @@ use crate::tickets::copies::TicketCopies;
 #[derive(Debug, Default)]
 pub struct Deferred {
     stats: std::cell::RefCell<Contribution>,
-    /// The (ticket, instant) of each event whose synced copy is left to the end.
-    pub(super) synced: std::cell::RefCell<Vec<(String, i64)>>,
+    /// Each event's ticket whose synced copy is left to the end.
+    pub(super) synced: std::cell::RefCell<Vec<DueCopy>>,
 }
 
 impl Deferred {
@@ -38,16 +38,22 @@ impl Deferred {
         aggregates: &dyn TicketAggregates,
     ) -> Result<(), ApiError> {
         let mut synced = self.synced.into_inner();
-        // The last instant of each ticket, tickets in id order (the order every writer takes).
+        // The last instant of each ticket, tickets in id order (the order every writer takes);
+        // opened in this batch if its first event was.
         synced.sort();
-        synced.reverse();
-        synced.dedup_by(|a, b| a.0 == b.0);
-        synced.reverse();
+        synced.dedup_by(|later, kept| {
+            let same = later.ticket_id == kept.ticket_id;
+            if same {
+                kept.at = later.at;
+                kept.opened |= later.opened;
+            }
+            same
+        });
         // The copies take the counter before the aggregate rows are written, in the order every
         // writer of a ticket takes them (counter, ticket, aggregates): a staff action holding
         // the counter while it adds to today's row of a unit, and this batch holding that row
         // while it waits for the counter, would deadlock on PostgreSQL. The new tickets' copies
-        // are read before the counter and written after it in one statement, and the aggregates
+        // are computed before the counter and written after it in one statement, and the aggregates
         // in one statement per table, so batches take turns for a few statements only.
         copies.refresh_all(conn, &synced)?;
         aggregates.write(conn, &self.stats.into_inner())?;

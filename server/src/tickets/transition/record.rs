@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::ApiError;
+use crate::tickets::copies::DueCopy;
 use crate::tickets::schema::{ticket_events, tickets};
 use crate::tickets::store::{self, NewEvent, TicketRow, is_public_kind};
 
@@ -63,10 +64,11 @@ pub(super) fn record(
     }
     // The ticket's copy on the handling unit's devices (a server-authored sync change).
     match env.deferred {
-        Some(d) => d
-            .synced
-            .borrow_mut()
-            .push((event.ticket_id.clone(), event.at)),
+        Some(d) => d.synced.borrow_mut().push(DueCopy {
+            ticket_id: event.ticket_id.clone(),
+            at: event.at,
+            opened: new.is_some(),
+        }),
         None => env.copies.refresh(conn, &event.ticket_id, event.at)?,
     }
     Ok(())
