@@ -67,6 +67,24 @@ async fn a_clock_pass_reads_only_the_tickets_whose_instant_has_passed() {
     let over = run_clocks(&app, &admin).await;
     assert!(over["escalations"].as_u64().unwrap() >= 1, "{over}");
     assert_eq!(run_clocks(&app, &admin).await["examined"], 0);
+    // The unit replies the same day: the next pass looks at the ticket again, finds today's
+    // escalation already recorded, records nothing and gives it its next instant.
+    let unit_user = app.login("scale_unit", anju_tests::USER_PASSWORD).await;
+    let reply = app
+        .post(
+            &format!("/api/v1/tickets/{id}/reply"),
+            Some(&unit_user),
+            &json!({"text": "已安排人员今晚处理"}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    let again = run_clocks(&app, &admin).await;
+    assert_eq!(
+        (again["examined"].as_u64(), again["escalations"].as_u64()),
+        (Some(1), Some(0)),
+        "{again}"
+    );
+    assert_eq!(run_clocks(&app, &admin).await["examined"], 0);
     app.clock().advance_ms(24 * 3_600_000);
     let admin = app.admin_token().await;
     let next_day = run_clocks(&app, &admin).await;
