@@ -154,22 +154,21 @@ pub async fn login(
             .await?;
         return Err(invalid_credentials());
     };
-    // The right password: the attempt was not a failure.
-    state
-        .db
-        .write(move |conn| throttle::release(conn, &reservation))
-        .await?;
-    if disabled {
-        return Err(ApiError::new(
-            ErrorCode::AccountDisabled,
-            "该账号已停用",
-            "This account is disabled",
-        ));
-    }
+    // The right password: the attempt was not a failure, whatever follows. One write turn for
+    // that and the session (each turn may wait behind a batch of others' writes).
     let keys = state.keys.clone();
     let pair = state
         .db
         .write(move |conn| {
+            throttle::release(conn, &reservation)?;
+            // Refusals from here on are answered after the release commits.
+            if disabled {
+                return Ok(Err(ApiError::new(
+                    ErrorCode::AccountDisabled,
+                    "该账号已停用",
+                    "This account is disabled",
+                )));
+            }
             if let Some(device) = &device_id {
                 let row: Option<(String, Option<i64>)> = devices::table
                     .find(device)
@@ -178,20 +177,20 @@ pub async fn login(
                     .optional()?;
                 match row {
                     Some((owner, None)) if owner == user_id => {}
-                    Some((owner, Some(_))) if owner == user_id => return Err(device_revoked()),
+                    Some((owner, Some(_))) if owner == user_id => return Ok(Err(device_revoked())),
                     _ => {
-                        return Err(ApiError::new(
+                        return Ok(Err(ApiError::new(
                             ErrorCode::DeviceNotYours,
                             "该设备不属于此账号",
                             "This device is not registered to this account",
-                        ));
+                        )));
                     }
                 }
             }
             throttle::clear(conn, &account_key)?;
-            session::start(conn, &keys, &user_id, device_id.as_deref(), now)
+            session::start(conn, &keys, &user_id, device_id.as_deref(), now).map(Ok)
         })
-        .await?;
+        .await??;
     Ok(HttpResponse::Ok().json(pair))
 }
 

@@ -1,8 +1,10 @@
 //! The SQLite writer queue: SQLite lets one connection write at a time, so every write of this
 //! process takes a turn here instead of sleeping in SQLite's busy handler. Requests go first:
 //! a background job (clock pass, outbox claim) takes a turn only when no request is waiting, and
-//! takes one turn per batch, so a request's write waits behind at most one batch. A request that
-//! does not get its turn within [`WriterQueue::request_wait`] gets 503 with `Retry-After`.
+//! takes one turn per batch, so a request's write waits behind at most one batch. Requests take
+//! their turns in the order they asked (a writer that asks again right after its turn, like the
+//! intake's group commit, does not pass a login that was waiting). A request that does not get
+//! its turn within [`WriterQueue::request_wait`] gets 503 with `Retry-After`.
 //!
 //! Owned by [`super::Db`] (one queue per database handle), never a process-wide static.
 
@@ -26,7 +28,10 @@ struct Gate {
     /// The thread holding the turn, and how many nested turns it took (a write transaction
     /// inside a write closure takes the same turn again instead of deadlocking on itself).
     owner: Option<(ThreadId, u32)>,
-    requests_waiting: usize,
+    /// The waiting requests' numbers, in the order they asked; the first goes next.
+    waiting: std::collections::BTreeSet<u64>,
+    /// The number the next request to ask gets.
+    next_number: u64,
 }
 
 impl Gate {
@@ -81,12 +86,15 @@ impl WriterQueue {
         match priority {
             Priority::Request => {
                 let deadline = Instant::now() + self.request_wait;
-                gate.requests_waiting += 1;
-                while gate.busy() {
+                let mine = gate.next_number;
+                gate.next_number += 1;
+                gate.waiting.insert(mine);
+                while gate.busy() || gate.waiting.first() != Some(&mine) {
                     let left = deadline.saturating_duration_since(Instant::now());
                     if left.is_zero() {
-                        gate.requests_waiting -= 1;
-                        // A background writer may be waiting for the requests to drain.
+                        gate.waiting.remove(&mine);
+                        // The next request, or a background writer waiting for the requests to
+                        // drain, may go now.
                         self.freed.notify_all();
                         return Err(ApiError::busy("database writer queue: wait exceeded"));
                     }
@@ -96,10 +104,10 @@ impl WriterQueue {
                         .unwrap_or_else(|p| p.into_inner())
                         .0;
                 }
-                gate.requests_waiting -= 1;
+                gate.waiting.remove(&mine);
             }
             Priority::Background => {
-                while gate.busy() || gate.requests_waiting > 0 {
+                while gate.busy() || !gate.waiting.is_empty() {
                     gate = self.freed.wait(gate).unwrap_or_else(|p| p.into_inner());
                 }
             }
@@ -173,5 +181,26 @@ mod tests {
         bg.join().unwrap();
         req.join().unwrap();
         assert_eq!(*order.lock().unwrap(), vec!["request", "background"]);
+    }
+
+    #[test]
+    fn requests_take_their_turns_in_the_order_they_asked() {
+        let q = WriterQueue::new(Duration::from_secs(5));
+        // A writer that asks again right after its turn (the intake's group commit)...
+        let held = q.turn(Priority::Request).expect("first");
+        let order = Arc::new(Mutex::new(Vec::new()));
+        // ...while a login asked during that turn.
+        let (q1, o1) = (q.clone(), order.clone());
+        let login = std::thread::spawn(move || {
+            let _t = q1.turn(Priority::Request).expect("login");
+            o1.lock().unwrap().push("login");
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        drop(held);
+        let again = q.turn(Priority::Request).expect("again");
+        order.lock().unwrap().push("again");
+        drop(again);
+        login.join().unwrap();
+        assert_eq!(*order.lock().unwrap(), vec!["login", "again"]);
     }
 }
