@@ -71,7 +71,8 @@ struct PublicTicket {
 const CLOSED: [&str; 2] = ["resolved", "closed"];
 
 /// One page of requests, newest first, read with a single query whatever the page size (the
-/// latest public reply comes from a correlated subquery, not a query per request).
+/// page's ids from a subquery, the latest public reply from a correlated subquery, not a query
+/// per request).
 pub fn page(
     conn: &mut DbConnection,
     catalog: &Catalog,
@@ -79,39 +80,46 @@ pub fn page(
     reader: Reader,
     tz: &jiff::tz::TimeZone,
 ) -> Result<Vec<Value>, ApiError> {
-    let mut q = tickets::table.into_boxed();
-    if let Some(ids) = &filter.ids {
-        q = q.filter(tickets::ticket_no.eq_any(ids));
-    } else if let Some(after) = &filter.after {
-        // Newest first: the requests filed before the cursor's, or at the same instant with a
-        // smaller id. The upper bound is one expression with the end date, so the planner reads
-        // the `created_at` index from the cursor down and stops after the page.
-        let least = if conn.is_postgres() { "LEAST" } else { "MIN" };
-        let sub = "SELECT c.created_at FROM tickets c WHERE c.ticket_no = ";
-        use diesel::sql_types::{BigInt, Bool, Text};
-        q = q.filter(tickets::created_at.ge(filter.start)).filter(
-            diesel::dsl::sql::<Bool>(&format!("tickets.created_at <= {least}("))
-                .bind::<BigInt, _>(filter.end)
-                .sql(&format!(", ({sub}"))
-                .bind::<Text, _>(after.clone())
-                .sql(&format!(")) AND (tickets.created_at < ({sub}"))
-                .bind::<Text, _>(after.clone())
-                .sql(") OR tickets.id < (SELECT c.id FROM tickets c WHERE c.ticket_no = ")
-                .bind::<Text, _>(after.clone())
-                .sql("))"),
-        );
-    } else {
-        q = q
-            .filter(tickets::created_at.ge(filter.start))
-            .filter(tickets::created_at.le(filter.end));
-    }
-    if let Some(codes) = &filter.codes {
-        q = q.filter(tickets::category_code.eq_any(codes));
-    }
-    match filter.open {
-        Some(true) => q = q.filter(tickets::status.ne_all(CLOSED)),
-        Some(false) => q = q.filter(tickets::status.eq_any(CLOSED)),
-        None => {}
+    let least = if conn.is_postgres() { "LEAST" } else { "MIN" };
+    // The filtered, ordered tickets of the page for one backend (boxed queries are per backend).
+    macro_rules! filtered {
+        ($db:ty) => {{
+            let mut q = tickets::table.into_boxed::<$db>();
+            if let Some(ids) = &filter.ids {
+                q = q.filter(tickets::ticket_no.eq_any(ids));
+            } else if let Some(after) = &filter.after {
+                // Newest first: the requests filed before the cursor's, or at the same instant
+                // with a smaller id. The upper bound is one expression with the end date, so the
+                // planner reads the `created_at` index from the cursor down and stops after the
+                // page.
+                let sub = "SELECT c.created_at FROM tickets c WHERE c.ticket_no = ";
+                use diesel::sql_types::{BigInt, Bool, Text};
+                q = q.filter(tickets::created_at.ge(filter.start)).filter(
+                    diesel::dsl::sql::<Bool>(&format!("tickets.created_at <= {least}("))
+                        .bind::<BigInt, _>(filter.end)
+                        .sql(&format!(", ({sub}"))
+                        .bind::<Text, _>(after.clone())
+                        .sql(&format!(")) AND (tickets.created_at < ({sub}"))
+                        .bind::<Text, _>(after.clone())
+                        .sql(") OR tickets.id < (SELECT c.id FROM tickets c WHERE c.ticket_no = ")
+                        .bind::<Text, _>(after.clone())
+                        .sql("))"),
+                );
+            } else {
+                q = q
+                    .filter(tickets::created_at.ge(filter.start))
+                    .filter(tickets::created_at.le(filter.end));
+            }
+            if let Some(codes) = &filter.codes {
+                q = q.filter(tickets::category_code.eq_any(codes));
+            }
+            match filter.open {
+                Some(true) => q = q.filter(tickets::status.ne_all(CLOSED)),
+                Some(false) => q = q.filter(tickets::status.eq_any(CLOSED)),
+                None => {}
+            }
+            q.order((tickets::created_at.desc(), tickets::id.desc()))
+        }};
     }
     let latest_note = ticket_events::table
         .filter(ticket_events::ticket_id.eq(tickets::id))
@@ -121,12 +129,31 @@ pub fn page(
         .select(ticket_events::body)
         .limit(1)
         .single_value();
-    let rows: Vec<(PublicTicket, Option<String>)> = q
-        .order((tickets::created_at.desc(), tickets::id.desc()))
-        .limit(filter.page_size)
-        .offset((filter.page - 1).saturating_mul(filter.page_size))
-        .select((PublicTicket::as_select(), latest_note))
-        .load(conn)?;
+    let offset = (filter.page - 1).saturating_mul(filter.page_size);
+    // The page's ids in a subquery (the OFFSET walks the index and the filtered columns only),
+    // then their rows and notes: with the notes in the paged query itself, their subquery ran
+    // for every skipped row too (100,000 of them for page 100 of 1,000).
+    macro_rules! load {
+        ($db:ty, $conn:expr) => {
+            tickets::table
+                .into_boxed::<$db>()
+                .filter(
+                    tickets::id.eq_any(
+                        filtered!($db)
+                            .limit(filter.page_size)
+                            .offset(offset)
+                            .select(tickets::id),
+                    ),
+                )
+                .order((tickets::created_at.desc(), tickets::id.desc()))
+                .select((PublicTicket::as_select(), latest_note))
+                .load::<(PublicTicket, Option<String>)>($conn)?
+        };
+    }
+    let rows = match conn {
+        DbConnection::Pg(c) => load!(diesel::pg::Pg, c),
+        DbConnection::Sqlite(c) => load!(diesel::sqlite::Sqlite, c),
+    };
     if rows.is_empty()
         && filter.ids.is_none()
         && let Some(after) = &filter.after
