@@ -243,34 +243,28 @@ fn process(
                 report.auto_closed += 1;
                 return Ok(true);
             }
-            Effect::ResponseReminder { share } => {
+            Effect::ResponseReminder { share } | Effect::Reminder { share } => {
+                let (deadline, title, text) = match effect {
+                    Effect::ResponseReminder { .. } => {
+                        ("response", "催办：即将超过签收时限", "请尽快签收该工单")
+                    }
+                    _ => (
+                        "resolution",
+                        "催办：即将超过办结时限",
+                        "请在时限内办结该工单",
+                    ),
+                };
                 transition::remark(
                     conn,
                     &env,
                     t,
                     "reminder",
-                    serde_json::json!({"deadline": "response", "share": share}),
+                    serde_json::json!({"deadline": deadline, "share": share}),
                     RemarkNotice {
                         units: &[unit],
                         event: "reminder",
-                        title: "催办：即将超过签收时限",
-                        text: "请尽快签收该工单",
-                    },
-                )?;
-                report.reminders += 1;
-            }
-            Effect::Reminder { share } => {
-                transition::remark(
-                    conn,
-                    &env,
-                    t,
-                    "reminder",
-                    serde_json::json!({"deadline": "resolution", "share": share}),
-                    RemarkNotice {
-                        units: &[unit],
-                        event: "reminder",
-                        title: "催办：即将超过办结时限",
-                        text: "请在时限内办结该工单",
+                        title,
+                        text,
                     },
                 )?;
                 report.reminders += 1;
