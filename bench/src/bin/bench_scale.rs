@@ -421,15 +421,15 @@ async fn bench_backend(
     // any write; the bench stands in for it by zeroing their instants by primary key, 50 per
     // write turn like the server's own background batches (a scan for them on every round held
     // the writer for the whole scan and was the bench's cost, not the server's).
-    let chosen = ids(
+    let chosen = Arc::new(ids(
         &mut state.db.get().expect("conn"),
         "SELECT id FROM tickets WHERE status = 'accepted' ORDER BY id LIMIT 1000",
-    );
-    let make_due = |st: anju_server::state::AppState, chosen: Arc<Vec<String>>| {
-        tokio::task::spawn_blocking(move || make_due_now(&st, &chosen))
-    };
-    let chosen = Arc::new(chosen);
-    let _ = make_due(state.clone(), chosen.clone()).await;
+    ));
+    let _ = tokio::task::spawn_blocking({
+        let (st, chosen) = (state.clone(), chosen.clone());
+        move || make_due_now(&st, &chosen)
+    })
+    .await;
     if let Ok(Some((d, n))) = pass(state.clone()).await {
         rows.push((
             "clock pass, 1,000 due".into(),
@@ -446,20 +446,21 @@ async fn bench_backend(
     .to_string();
     let busy = Arc::new(AtomicBool::new(true));
     let passes = Arc::new(AtomicUsize::new(0));
-    let made = Arc::new(std::sync::Mutex::new(Vec::<f64>::new()));
     let clocks = {
         let (st, busy, passes) = (state.clone(), busy.clone(), passes.clone());
-        let (chosen_ids, made) = (chosen.clone(), made.clone());
+        // The thread answers how long each making-due took.
         std::thread::spawn(move || {
+            let mut made = Vec::new();
             while busy.load(Ordering::Relaxed) {
-                if let Some(d) = make_due_now(&st, &chosen_ids) {
-                    made.lock().unwrap_or_else(|p| p.into_inner()).push(ms(d));
+                if let Some(d) = make_due_now(&st, &chosen) {
+                    made.push(ms(d));
                 }
                 if let Ok(mut conn) = st.db.get() {
                     let _ = anju_server::clocks::run_pass(&mut conn, &st);
                     passes.fetch_add(1, Ordering::Relaxed);
                 }
             }
+            made
         })
     };
     let login_body =
@@ -481,7 +482,7 @@ async fn bench_backend(
         )
     );
     busy.store(false, Ordering::Relaxed);
-    let _ = clocks.join();
+    let mut made = clocks.join().unwrap_or_default();
     let (mut il, mut ll) = (intake.lat, logins.lat);
     rows.push((
         format!(
@@ -507,7 +508,6 @@ async fn bench_backend(
         ),
     ));
 
-    let mut made = made.lock().unwrap_or_else(|p| p.into_inner()).clone();
     made.sort_by(f64::total_cmp);
     rows.push((
         "the bench making 1,000 due between passes (20 turns of 50), median".into(),
